@@ -9,8 +9,9 @@ describeBackends('svd smoke', () => {
       const a = tf.tensor2d([[3, 1], [1, 3], [0, 2]]);
       const r = svd(a);
       const rec = tf.tidy(() => tf.matMul(tf.mul(r.u, r.s), r.v, false, true));
-      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(rec, a)))).arraySync()).toBeLessThan(1e-5);
-      return [a, r, rec];
+      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(rec, a))));
+      expect(err.arraySync()).toBeLessThan(1e-5);
+      return [a, r, rec, err];
     });
   });
 });
