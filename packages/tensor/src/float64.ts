@@ -65,7 +65,7 @@ export function fromTf(t: tf.Tensor, name: string): Tensor64 {
 
 /** Converts a float64 tensor to a new float32 tfjs tensor (the caller owns it). */
 export function toTf<R extends tf.Rank = tf.Rank>(t: Tensor64): tf.Tensor<R> {
-  return tf.tensor(Float32Array.from(t.data), [...t.shape], 'float32') as tf.Tensor<R>;
+  return tf.tensor(Float32Array.from(t.data), [...t.shape], 'float32') as unknown as tf.Tensor<R>;
 }
 
 /** Converts a float64 matrix to a new float32 2-D tfjs tensor (the caller owns it). */

@@ -6,3 +6,5 @@ export { Rng } from './random.js';
 export { svd, svd64 } from './svd.js';
 export type { Svd64, SvdOptions } from './svd.js';
 export { checkFinite, checkInt, checkMode, checkModes, checkNumber, checkOrder, checkRank, checkShape, checkTensor } from './validate.js';
+export { leftSingular64 } from './svd.js';
+export { matmul64, transpose64 } from './matmul64.js';

@@ -57,3 +57,14 @@ export function svd(m: tf.Tensor2D, options: SvdOptions = {}): { u: tf.Tensor2D;
   const r = svd64(a, options);
   return { u: matrixToTf(r.u), s: tf.tensor1d(Float32Array.from(r.s)), v: matrixToTf(r.v) };
 }
+
+/**
+ * The leading `rank` left singular vectors and values of `a` — all that HOSVD and TT-SVD
+ * need, which can be computed without forming V.
+ *
+ * @returns `u`: `[rows, rank]` orthonormal columns; `s`: length `rank`, descending
+ */
+export function leftSingular64(a: Matrix64, rank: number): { u: Matrix64; s: Float64Array } {
+  const r = svd64(a, { rank });
+  return { u: r.u, s: r.s };
+}
