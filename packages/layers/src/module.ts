@@ -96,6 +96,21 @@ export abstract class Module {
     return child;
   }
 
+  /**
+   * Replaces the direct child named `name` by `child` (same position); used to swap a dense
+   * layer for its factorized version. The old child is returned, not disposed.
+   */
+  replaceChild(name: string, child: Module): Module {
+    const i = this.ownChildren.findIndex((c) => c.name === name);
+    if (i < 0) throw new TnzipError('NOT_FOUND', `module '${this.name}' has no child named '${name}'`);
+    if (child.name !== name) {
+      throw new TnzipError('INVALID_ARGUMENT', `replacement for '${name}' must keep the name, got '${child.name}'`);
+    }
+    const old = this.ownChildren[i] as Module;
+    this.ownChildren[i] = child;
+    return old;
+  }
+
   /** Direct children, in registration order. */
   children(): readonly Module[] {
     return this.ownChildren;
