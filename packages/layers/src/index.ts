@@ -3,3 +3,13 @@ export type { ApplyOptions, CaptureResult, Cost, ForwardContext, ModuleConfig, S
 export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind } from './plan.js';
 export { createModule, registerModule, registeredKinds } from './registry.js';
 export type { ModuleFactory } from './registry.js';
+export { Conv2d } from './layers/conv2d.js';
+export type { Conv2dOptions } from './layers/conv2d.js';
+export { Linear } from './layers/linear.js';
+export type { LinearOptions } from './layers/linear.js';
+export { fastConv2d } from './ops/fast-conv2d.js';
+export type { FastConv2dOptions } from './ops/fast-conv2d.js';
+export { fastMatMul } from './ops/fast-matmul.js';
+export { convOutputShape, resolvePads } from './ops/conv-geometry.js';
+export type { Padding, Pads } from './ops/conv-geometry.js';
+export { glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
