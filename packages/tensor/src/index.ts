@@ -34,3 +34,6 @@ export { ttMatrix, ttMatrix64, ttMatrixParams, ttMatrixRankBounds, ttMatrixToMat
 export type { TTMatrix, TTMatrix64, TTMatrixRanks } from './tt-matrix.js';
 export { balancedDims } from './balanced-dims.js';
 export type { BalancedDimsOptions } from './balanced-dims.js';
+export { gram64 } from './matmul64.js';
+export { randomizedSvd, randomizedSvd64 } from './randomized-svd.js';
+export type { RandomizedSvdOptions } from './randomized-svd.js';
