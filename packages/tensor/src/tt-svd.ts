@@ -103,6 +103,12 @@ function frobenius(data: Float64Array): number {
 /** Frobenius norm of float64 data; internal. */
 export const frobenius64 = frobenius;
 
+function rowNorms(a: Matrix64): Float64Array {
+  const out = new Float64Array(a.rows);
+  for (let i = 0; i < a.rows; i++) out[i] = frobenius(a.data.subarray(i * a.cols, (i + 1) * a.cols));
+  return out;
+}
+
 /**
  * One truncation step shared by TT-SVD and TT rounding: splits `c` (`[rows, cols]`) into
  * `u` (`[rows, r]`, orthonormal columns) and `rest = uᵀ·c` (`[r, cols]`) under the rank rule for
@@ -127,6 +133,7 @@ export function truncateStep(c: Matrix64, rule: TTRankRule, k: number, delta: nu
   }
   let u: Matrix64;
   let s: Float64Array;
+  // In eps mode the wide branch asks for every left vector: U is square, so UᵀC loses nothing.
   let v: Matrix64 | null = null;
   if (c.rows <= c.cols) {
     // Wide unfolding (the usual case): only U is needed, the remainder is Uᵀ·C.
@@ -139,11 +146,23 @@ export function truncateStep(c: Matrix64, rule: TTRankRule, k: number, delta: nu
     s = sv.s;
     v = sv.v;
   }
-  if (rule.kind === 'eps') want = Math.min(truncationRank(s, delta), rule.maxRank);
+  let full64: Matrix64 | null = null;
+  if (rule.kind === 'eps') {
+    if (v === null) {
+      // With a square orthonormal U, ‖C − U_r U_rᵀ C‖² is exactly the sum of the discarded
+      // squared row norms of UᵀC: choosing the rank from those (not from s) makes the bound hold
+      // whatever the accuracy of the small singular values.
+      full64 = matmul64(u, c, true);
+      s = rowNorms(full64);
+    }
+    want = Math.min(truncationRank(s, delta), rule.maxRank);
+  }
   const keep = Math.min(want, compute);
   const uk = takeColumns(u, keep);
   let rest: Matrix64;
-  if (v === null) {
+  if (full64 !== null) {
+    rest = { rows: keep, cols: c.cols, data: full64.data.slice(0, keep * c.cols) };
+  } else if (v === null) {
     rest = matmul64(uk, c, true);
   } else {
     // rest = diag(s_keep) · V_keepᵀ, formed directly.
