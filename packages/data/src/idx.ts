@@ -1,0 +1,181 @@
+import { gunzipSync } from 'node:zlib';
+import { TnzipError } from '@tnzip/tensor';
+
+/** The element arrays an IDX file can hold, one per type code. */
+export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+/**
+ * A decoded IDX file: `shape` as the header states it (outermost first, e.g. `[60000, 28, 28]`)
+ * and `data` in row-major order, `data.length === shape.reduce((a, b) => a * b, 1)`.
+ */
+export interface IdxArray {
+  shape: number[];
+  data: IdxData;
+}
+
+/** IDX type code → bytes per element. */
+export const IDX_TYPES: Readonly<Record<number, { name: string; bytes: number }>> = {
+  0x08: { name: 'ubyte', bytes: 1 },
+  0x09: { name: 'byte', bytes: 1 },
+  0x0b: { name: 'short', bytes: 2 },
+  0x0c: { name: 'int', bytes: 4 },
+  0x0d: { name: 'float', bytes: 4 },
+  0x0e: { name: 'double', bytes: 8 },
+};
+
+/** True when `bytes` start with the gzip member header `1f 8b`. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+const hex = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2, '0');
+
+/**
+ * Decodes an IDX file (LeCun's MNIST format), raw or gzip-compressed.
+ *
+ * Layout: bytes 0–1 are zero (the magic), byte 2 the element type (`0x08` ubyte, `0x09` byte,
+ * `0x0B` short, `0x0C` int, `0x0D` float, `0x0E` double), byte 3 the number of dimensions `d`,
+ * then `d` big-endian uint32 sizes, then `prod(sizes)` big-endian elements.
+ *
+ * @param bytes the file's contents; gzip is detected by its `1f 8b` header and inflated with node:zlib.
+ * @param source what to call the data in error messages (a file path).
+ * @returns `{ shape, data }` with a typed array matching the type code (a copy; `bytes` is not kept).
+ * @throws TnzipError `CORRUPT_FILE` (naming `source`) on a wrong magic number, an unknown type code,
+ *   a gzip stream that does not inflate, fewer bytes than the header's dimensions need (truncated),
+ *   or bytes left over after the data (trailing garbage).
+ */
+export function readIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
+  let raw = bytes;
+  if (isGzip(bytes)) {
+    try {
+      raw = gunzipSync(bytes);
+    } catch (e) {
+      throw new TnzipError('CORRUPT_FILE', `${source}: gzip stream does not inflate (${(e as Error).message})`, {
+        cause: e,
+      });
+    }
+  }
+  if (raw.length < 4) {
+    throw new TnzipError('CORRUPT_FILE', `${source}: truncated IDX header (${raw.length} bytes, need at least 4)`);
+  }
+  if (raw[0] !== 0 || raw[1] !== 0) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `${source}: wrong IDX magic number (bytes 0-1 must be 00 00, got ${hex(raw[0])} ${hex(raw[1])}): not an IDX file`,
+    );
+  }
+  const code = raw[2] as number;
+  const type = IDX_TYPES[code];
+  if (type === undefined) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `${source}: unknown IDX type code 0x${hex(code)} (allowed: 08 ubyte, 09 byte, 0b short, 0c int, 0d float, 0e double)`,
+    );
+  }
+  const ndims = raw[3] as number;
+  const headerBytes = 4 + 4 * ndims;
+  if (raw.length < headerBytes) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `${source}: truncated IDX header (${ndims} dimensions need ${headerBytes} header bytes, file has ${raw.length})`,
+    );
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const shape: number[] = [];
+  for (let i = 0; i < ndims; i++) shape.push(view.getUint32(4 + 4 * i, false));
+  const count = shape.reduce((a, b) => a * b, 1);
+  const dataBytes = count * type.bytes;
+  const expected = headerBytes + dataBytes;
+  if (raw.length < expected) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `${source}: truncated IDX file (shape [${shape.join(', ')}] of ${type.name} needs ${expected} bytes, file has ${raw.length})`,
+    );
+  }
+  if (raw.length > expected) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `${source}: ${raw.length - expected} trailing bytes after the IDX data (shape [${shape.join(', ')}] of ${type.name} ends at byte ${expected})`,
+    );
+  }
+  return { shape, data: decode(code, view, headerBytes, count) };
+}
+
+function decode(code: number, view: DataView, offset: number, n: number): IdxData {
+  // IDX is big-endian; typed arrays are platform-endian, so multi-byte types are read one by one.
+  switch (code) {
+    case 0x08:
+      return new Uint8Array(view.buffer.slice(view.byteOffset + offset, view.byteOffset + offset + n));
+    case 0x09:
+      return new Int8Array(view.buffer.slice(view.byteOffset + offset, view.byteOffset + offset + n));
+    case 0x0b: {
+      const out = new Int16Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(offset + 2 * i, false);
+      return out;
+    }
+    case 0x0c: {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(offset + 4 * i, false);
+      return out;
+    }
+    case 0x0d: {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(offset + 4 * i, false);
+      return out;
+    }
+    default: {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(offset + 8 * i, false);
+      return out;
+    }
+  }
+}
+
+/**
+ * Encodes `data` of the given `shape` as IDX bytes (the inverse of {@link readIdx}); the type code
+ * follows the array type (Uint8Array → 0x08, Int8Array → 0x09, Int16Array → 0x0B, Int32Array → 0x0C,
+ * Float32Array → 0x0D, Float64Array → 0x0E). Used to write fixtures in tests.
+ *
+ * @throws TnzipError `SHAPE_MISMATCH` when `data.length !== prod(shape)`, `INVALID_ARGUMENT` for more
+ *   than 255 dimensions.
+ */
+export function encodeIdx(shape: readonly number[], data: IdxData): Uint8Array {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) {
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `data.length must equal the product of shape [${shape.join(', ')}] = ${count}, got ${data.length}`,
+    );
+  }
+  if (shape.length > 255) throw new TnzipError('INVALID_ARGUMENT', `shape must have at most 255 dimensions, got ${shape.length}`);
+  const code =
+    data instanceof Uint8Array
+      ? 0x08
+      : data instanceof Int8Array
+        ? 0x09
+        : data instanceof Int16Array
+          ? 0x0b
+          : data instanceof Int32Array
+            ? 0x0c
+            : data instanceof Float32Array
+              ? 0x0d
+              : 0x0e;
+  const elem = (IDX_TYPES[code] as { bytes: number }).bytes;
+  const header = 4 + 4 * shape.length;
+  const out = new Uint8Array(header + count * elem);
+  const view = new DataView(out.buffer);
+  out[2] = code;
+  out[3] = shape.length;
+  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (let i = 0; i < count; i++) {
+    const v = data[i] as number;
+    const o = header + i * elem;
+    if (code === 0x08) view.setUint8(o, v);
+    else if (code === 0x09) view.setInt8(o, v);
+    else if (code === 0x0b) view.setInt16(o, v, false);
+    else if (code === 0x0c) view.setInt32(o, v, false);
+    else if (code === 0x0d) view.setFloat32(o, v, false);
+    else view.setFloat64(o, v, false);
+  }
+  return out;
+}
