@@ -1,0 +1,281 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { cpAls64, fromTf, Rng, TnzipError } from '@tnzip/tensor';
+import { Conv2d } from '../layers/conv2d.js';
+import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { fastConv2d } from '../ops/fast-conv2d.js';
+import { fastMatMul } from '../ops/fast-matmul.js';
+import type { ExecutionMode, LayerPlan } from '../plan.js';
+import { registerModule } from '../registry.js';
+import {
+  checkImageShape,
+  checkMode,
+  checkPlanRank,
+  type ConvGeometry,
+  convOutHW,
+  explicitPadding,
+  field,
+  isBool,
+  isInt,
+  isMode,
+  isPadding,
+  isPair,
+  makeParam,
+  type PaddingSpec,
+  resolveMode,
+  seededNormal,
+} from './common.js';
+
+/** Constructor options of {@link CPConv2d}. */
+export interface CPConv2dOptions {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: readonly [number, number];
+  readonly stride?: readonly [number, number];
+  readonly padding?: PaddingSpec;
+  readonly dilation?: readonly [number, number];
+  readonly bias?: boolean;
+  /** CP rank R, an integer >= 1. */
+  readonly rank: number;
+  readonly mode?: ExecutionMode;
+  readonly seed?: number;
+}
+
+/** Options of {@link CPConv2d.fromDense}. */
+export interface CPFromDenseOptions {
+  readonly mode?: ExecutionMode;
+  /** CP-ALS sweeps (default 200), tolerance (default 1e-10) and seed (default 0). */
+  readonly maxIter?: number;
+  readonly tol?: number;
+  readonly seed?: number;
+}
+
+/**
+ * CP convolution (Lebedev et al. 2015): `K[i, j, s, t] = Σ_r V[i, r]·H[j, r]·F[s, r]·L[r, t]`, run as
+ *
+ * `1×1 (S→R) → k_h×1 depthwise (V) → 1×k_w depthwise (H) → 1×1 (R→T, bias)`.
+ *
+ * The stride, dilation and padding of the rows go to the vertical pass and those of the columns
+ * to the horizontal one, so the output equals the dense conv's. The two depthwise passes are
+ * written as k shifted slices, each scaled per channel and summed: every op in them (pad,
+ * slice, reshape, mul, addN) has a registered gradient that runs on fast kernels on all
+ * backends, whereas tfjs-backend-wasm has no depthwise-conv backprop kernels.
+ *
+ * Parameters: `first` `[S, R]` (F), `vertical` `[k_h, R]` (V), `horizontal` `[k_w, R]` (H),
+ * `last` `[R, T]` (L = (λ ⊙ A_T)ᵀ), `bias` `[T]`.
+ */
+export class CPConv2d extends Module {
+  readonly kind = 'cp-conv2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly rank: number;
+  readonly geometry: ConvGeometry;
+  readonly first: tf.Variable;
+  readonly vertical: tf.Variable;
+  readonly horizontal: tf.Variable;
+  readonly last: tf.Variable;
+  readonly bias: tf.Variable | null;
+  mode: ExecutionMode;
+
+  constructor(name: string, options: CPConv2dOptions) {
+    super(name);
+    const s = options.inChannels;
+    const t = options.outChannels;
+    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    const [kh, kw] = options.kernelSize;
+    // CP rank has no tight bound; the generic one (product of all but the largest mode) keeps
+    // plans sane without rejecting useful over-complete ranks.
+    const dims = [kh, kw, s, t].sort((a, b) => a - b);
+    const bound = (dims[0] as number) * (dims[1] as number) * (dims[2] as number);
+    this.rank = checkPlanRank(options.rank, bound, 'rank');
+    this.inChannels = s;
+    this.outChannels = t;
+    this.geometry = {
+      kernelSize: [kh, kw],
+      stride: [...(options.stride ?? [1, 1])] as [number, number],
+      padding: options.padding ?? 'valid',
+      dilation: [...(options.dilation ?? [1, 1])] as [number, number],
+    };
+    this.mode = checkMode(options.mode ?? 'factorized', 'options.mode');
+    const r = this.rank;
+    const rng = new Rng(options.seed ?? 0);
+    const add = (key: string) => (v: tf.Tensor) => this.addParam(key, v);
+    this.first = makeParam(add('first'), () => seededNormal([s, r], Math.sqrt(1 / s), rng));
+    this.vertical = makeParam(add('vertical'), () => seededNormal([kh, r], Math.sqrt(1 / kh), rng));
+    this.horizontal = makeParam(add('horizontal'), () => seededNormal([kw, r], Math.sqrt(1 / kw), rng));
+    this.last = makeParam(add('last'), () => seededNormal([r, t], Math.sqrt(2 / r), rng));
+    this.bias = options.bias ?? true ? makeParam(add('bias'), () => tf.zeros([t])) : null;
+  }
+
+  /** Initializes from CP-ALS (float64) of the pretrained kernel `[k_h, k_w, S, T]`. */
+  static fromDense(layer: Conv2d, plan: LayerPlan, options: CPFromDenseOptions = {}): CPConv2d {
+    if (!(layer instanceof Conv2d)) throw new TnzipError('INVALID_ARGUMENT', `CPConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`);
+    if (plan.kind !== 'cp') throw new TnzipError('INVALID_ARGUMENT', `CPConv2d.fromDense: plan.kind must be 'cp', got '${plan.kind}'`);
+    const out = new CPConv2d(layer.name, {
+      inChannels: layer.inChannels,
+      outChannels: layer.outChannels,
+      kernelSize: layer.kernelSize,
+      stride: layer.stride,
+      padding: layer.padding,
+      dilation: layer.dilation,
+      bias: layer.bias !== null,
+      rank: plan.rank,
+      mode: options.mode ?? 'factorized',
+    });
+    const cp = cpAls64(fromTf(layer.weight, `${layer.name}.weight`), plan.rank, {
+      maxIter: options.maxIter ?? 200,
+      tol: options.tol ?? 1e-10,
+      seed: options.seed ?? 0,
+    });
+    const [fh, fw, fs, ft] = cp.factors as [(typeof cp.factors)[number], (typeof cp.factors)[number], (typeof cp.factors)[number], (typeof cp.factors)[number]];
+    const r = plan.rank;
+    const lastData = new Float32Array(r * layer.outChannels);
+    for (let t = 0; t < layer.outChannels; t++) for (let k = 0; k < r; k++) lastData[k * layer.outChannels + t] = (cp.weights[k] as number) * (ft.data[t * r + k] as number);
+    tf.tidy(() => {
+      out.first.assign(tf.tensor2d(Float32Array.from(fs.data), [fs.rows, fs.cols]));
+      out.vertical.assign(tf.tensor2d(Float32Array.from(fh.data), [fh.rows, fh.cols]));
+      out.horizontal.assign(tf.tensor2d(Float32Array.from(fw.data), [fw.rows, fw.cols]));
+      out.last.assign(tf.tensor2d(lastData, [r, layer.outChannels]));
+      if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
+    });
+    return out;
+  }
+
+  /** The dense kernel `[k_h, k_w, S, T]` (differentiable). */
+  kernel(): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [kh, kw] = this.geometry.kernelSize;
+      const r = this.rank;
+      const krs = tf.mul(tf.mul(tf.reshape(this.vertical, [kh, 1, 1, r]), tf.reshape(this.horizontal, [1, kw, 1, r])), tf.reshape(this.first, [1, 1, this.inChannels, r]));
+      const w = fastMatMul(tf.reshape(krs, [kh * kw * this.inChannels, r]) as tf.Tensor2D, this.last as tf.Tensor2D);
+      return tf.reshape(w, [kh, kw, this.inChannels, this.outChannels]) as tf.Tensor4D;
+    });
+  }
+
+  toDense(): Conv2d {
+    const conv = new Conv2d(this.name, {
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.geometry.kernelSize] as [number, number],
+      stride: [...this.geometry.stride] as [number, number],
+      padding: this.geometry.padding,
+      dilation: [...this.geometry.dilation] as [number, number],
+      bias: this.bias !== null,
+    });
+    const k = this.kernel();
+    conv.weight.assign(k);
+    k.dispose();
+    if (this.bias !== null && conv.bias !== null) conv.bias.assign(this.bias);
+    return conv;
+  }
+
+  private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {
+    const [h, w] = checkImageShape(inputShape, this.inChannels, `${this.kind} '${this.name}'`);
+    const [ho, wo] = convOutHW(h, w, this.geometry);
+    const [kh, kw] = this.geometry.kernelSize;
+    const r = this.rank;
+    const factorized = h * w * this.inChannels * r + ho * w * r * kh + ho * wo * r * kw + ho * wo * r * this.outChannels;
+    return { factorized, dense: ho * wo * kh * kw * this.inChannels * this.outChannels, outputShape: [ho, wo, this.outChannels] };
+  }
+
+  effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
+    const m = this.macs(inputShape);
+    return resolveMode(this.mode, m.factorized, m.dense);
+  }
+
+  forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    const [n, h, w] = x.shape as [number, number, number, number];
+    const g = this.geometry;
+    if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
+      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), { stride: g.stride, padding: g.padding, dilation: g.dilation });
+      return this.bias === null ? y : tf.add(y, this.bias);
+    }
+    const r = this.rank;
+    const [ho, wo] = convOutHW(h, w, g);
+    const [[pt, pb], [pl, pr]] = explicitPadding(g.padding, h, w, g);
+    let y: tf.Tensor = tf.reshape(fastMatMul(tf.reshape(x, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D), [n, h, w, r]);
+    y = depthwise1d(tf.pad(y, [[0, 0], [pt, pb], [0, 0], [0, 0]]), this.vertical, 1, ho, g.stride[0], g.dilation[0]);
+    y = depthwise1d(tf.pad(y, [[0, 0], [0, 0], [pl, pr], [0, 0]]), this.horizontal, 2, wo, g.stride[1], g.dilation[1]);
+    y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, r]) as tf.Tensor2D, this.last as tf.Tensor2D), [n, ho, wo, this.outChannels]);
+    return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  /**
+   * Params `S·R + k_h·R + k_w·R + R·T (+T)`; MACs (factorized) `H·W·S·R + H'·W·R·k_h +
+   * H'·W'·R·k_w + H'·W'·R·T` (the vertical pass runs on the unpadded width), or the dense MACs
+   * when the effective mode is 'reconstructed'.
+   */
+  cost(inputShape: Shape): Cost {
+    const m = this.macs(inputShape);
+    const [kh, kw] = this.geometry.kernelSize;
+    const r = this.rank;
+    const params = r * (this.inChannels + kh + kw + this.outChannels) + (this.bias === null ? 0 : this.outChannels);
+    return { params, macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense, outputShape: m.outputShape };
+  }
+
+  config(): ModuleConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.geometry.kernelSize],
+      stride: [...this.geometry.stride],
+      padding: this.geometry.padding,
+      dilation: [...this.geometry.dilation],
+      bias: this.bias !== null,
+      rank: this.rank,
+      mode: this.mode,
+    };
+  }
+}
+
+/**
+ * Per-channel 1-D correlation along `axis` (1 = rows, 2 = columns) of an already padded NHWC
+ * tensor: `y[…, o, …, c] = Σ_a f[a, c] · x[…, o·stride + a·dilation, …, c]`, `outLen` outputs.
+ */
+function depthwise1d(x: tf.Tensor, f: tf.Tensor, axis: 1 | 2, outLen: number, stride: number, dilation: number): tf.Tensor {
+  const k = f.shape[0] as number;
+  const c = f.shape[1] as number;
+  const span = (outLen - 1) * stride + 1;
+  const taps: tf.Tensor[] = [];
+  for (let a = 0; a < k; a++) {
+    const begin = [0, 0, 0, 0];
+    const size = [-1, -1, -1, -1];
+    begin[axis] = a * dilation;
+    size[axis] = span;
+    let s = tf.slice(x, begin, size);
+    if (stride > 1) {
+      // Every stride-th row: pad to outLen·stride, fold the stride into its own axis, keep index 0.
+      const pads: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+      pads[axis] = [0, outLen * stride - span];
+      const shp = [...s.shape];
+      shp.splice(axis, 1, outLen, stride);
+      const folded = tf.reshape(tf.pad(s, pads), shp);
+      const b5 = [0, 0, 0, 0, 0];
+      const z5 = [...shp];
+      z5[axis + 1] = 1;
+      const picked = tf.slice(folded, b5, z5);
+      const out = [...s.shape];
+      out[axis] = outLen;
+      s = tf.reshape(picked, out);
+    }
+    taps.push(tf.mul(s, tf.reshape(tf.slice(f, [a, 0], [1, c]), [c])));
+  }
+  return taps.length === 1 ? (taps[0] as tf.Tensor) : tf.addN(taps);
+}
+
+registerModule('cp-conv2d', (c) => {
+  const r = c as Record<string, unknown>;
+  return new CPConv2d(c.name, {
+    inChannels: field(r, 'inChannels', isInt, 'an integer'),
+    outChannels: field(r, 'outChannels', isInt, 'an integer'),
+    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
+    stride: field(r, 'stride', isPair, 'a pair of integers'),
+    padding: field(r, 'padding', isPadding, 'a padding'),
+    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
+    bias: field(r, 'bias', isBool, 'a boolean'),
+    rank: field(r, 'rank', isInt, 'an integer'),
+    mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
+  });
+});

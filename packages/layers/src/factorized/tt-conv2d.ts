@@ -1,0 +1,294 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fromTf, Rng, sizeOf, TnzipError, ttRankBounds, ttSvd64 } from '@tnzip/tensor';
+import { Conv2d } from '../layers/conv2d.js';
+import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { fastConv2d } from '../ops/fast-conv2d.js';
+import { fastMatMul } from '../ops/fast-matmul.js';
+import type { ExecutionMode, LayerPlan } from '../plan.js';
+import { registerModule } from '../registry.js';
+import {
+  checkDims,
+  checkImageShape,
+  checkMode,
+  checkPlanRank,
+  type ConvGeometry,
+  convOutHW,
+  field,
+  isBool,
+  isInt,
+  isIntList,
+  isMode,
+  isPadding,
+  isPair,
+  makeParam,
+  type PaddingSpec,
+  permute64,
+  reshape64,
+  resolveMode,
+  seededNormal,
+  tf64,
+  ttContract,
+  ttContractMacs,
+} from './common.js';
+
+/** Constructor options of {@link TTConv2d}. */
+export interface TTConv2dOptions {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: readonly [number, number];
+  readonly stride?: readonly [number, number];
+  readonly padding?: PaddingSpec;
+  readonly dilation?: readonly [number, number];
+  readonly bias?: boolean;
+  /** Factorization of T (output channels), `t_1…t_m`. */
+  readonly rowDims: readonly number[];
+  /** Factorization of S (input channels), `s_1…s_n`. */
+  readonly colDims: readonly number[];
+  /** The `n + m` internal ranks of the chain `s_1…s_n, k_h·k_w, t_1…t_m`. */
+  readonly ranks: readonly number[];
+  readonly mode?: ExecutionMode;
+  readonly seed?: number;
+}
+
+/** Mode sizes of the TT chain of a conv kernel: `[s_1…s_n, k_h·k_w, t_1…t_m]`. */
+function chainDims(colDims: readonly number[], kh: number, kw: number, rowDims: readonly number[]): number[] {
+  return [...colDims, kh * kw, ...rowDims];
+}
+
+/**
+ * TT convolution, "M" layout (Yin et al. CVPR 2021 code; papers.md §1.7 and §2.2 (B)): the kernel,
+ * permuted to `[S, k_h·k_w, T]` and reshaped to `[s_1, …, s_n, k_h·k_w, t_1, …, t_m]` (S and T
+ * multi-indices in C order), is a TT tensor with ranks `(1, r_1, …, r_{n+m}, 1)`:
+ *
+ * - input cores `in{a}` `[r_{a-1}, s_a, r_a]` (a = 1…n),
+ * - the spatial core `spatial` `[k_h, k_w, r_n, r_{n+1}]` (a k_h×k_w conv filter),
+ * - output cores `out{b}` `[r_{n+b}, t_b, r_{n+b+1}]` (b = 1…m).
+ *
+ * 'factorized' runs input-side TT contractions (per pixel, `S → r_n`) → the k_h×k_w conv
+ * (`r_n → r_{n+1}`, original stride/padding/dilation) → output-side contractions
+ * (`r_{n+1} → T`) + bias, so its MAC saving is real; 'reconstructed' rebuilds the kernel.
+ * This layout was chosen over Garipov's (A), whose `s_k·t_k` modes cannot be executed as a
+ * chain of small ops around one conv. `rowDims`/`colDims` may have different lengths.
+ */
+export class TTConv2d extends Module {
+  readonly kind = 'tt-conv2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly rowDims: readonly number[];
+  readonly colDims: readonly number[];
+  readonly ranks: readonly number[];
+  readonly geometry: ConvGeometry;
+  readonly inCores: readonly tf.Variable[];
+  readonly spatial: tf.Variable;
+  readonly outCores: readonly tf.Variable[];
+  readonly bias: tf.Variable | null;
+  mode: ExecutionMode;
+
+  constructor(name: string, options: TTConv2dOptions) {
+    super(name);
+    const s = options.inChannels;
+    const t = options.outChannels;
+    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    const [kh, kw] = options.kernelSize;
+    const cd = checkDims(options.colDims, s, 'colDims');
+    const rd = checkDims(options.rowDims, t, 'rowDims');
+    const bounds = ttRankBounds(chainDims(cd, kh, kw, rd));
+    const ranks = options.ranks;
+    if (!Array.isArray(ranks) || ranks.length !== bounds.length) {
+      throw new TnzipError(
+        'INVALID_RANK',
+        `plan.ranks must list ${bounds.length} internal ranks (colDims.length + rowDims.length) for the chain [s…, k_h·k_w, t…], got ${JSON.stringify(ranks)}`,
+      );
+    }
+    ranks.forEach((r, k) => checkPlanRank(r, bounds[k] as number, `ranks[${k}]`));
+    this.inChannels = s;
+    this.outChannels = t;
+    this.colDims = cd;
+    this.rowDims = rd;
+    this.ranks = [...ranks];
+    this.geometry = {
+      kernelSize: [kh, kw],
+      stride: [...(options.stride ?? [1, 1])] as [number, number],
+      padding: options.padding ?? 'valid',
+      dilation: [...(options.dilation ?? [1, 1])] as [number, number],
+    };
+    this.mode = checkMode(options.mode ?? 'factorized', 'options.mode');
+    const full = [1, ...ranks, 1];
+    const n = cd.length;
+    const rng = new Rng(options.seed ?? 0);
+    // Var(W) ≈ 2/fan_in when each core's entries have variance 1/(mode size · incoming rank),
+    // the spatial one 2/(k_h·k_w·r_n).
+    this.inCores = cd.map((sa, a) =>
+      makeParam((v) => this.addParam(`in${a}`, v), () => seededNormal([full[a] as number, sa, full[a + 1] as number], Math.sqrt(1 / (full[a] as number)), rng)),
+    );
+    const rn = full[n] as number;
+    const rn1 = full[n + 1] as number;
+    this.spatial = makeParam((v) => this.addParam('spatial', v), () => seededNormal([kh, kw, rn, rn1], Math.sqrt(2 / (kh * kw * rn * s)), rng));
+    this.outCores = rd.map((tb, b) =>
+      makeParam(
+        (v) => this.addParam(`out${b}`, v),
+        () => seededNormal([full[n + 1 + b] as number, tb, full[n + 2 + b] as number], Math.sqrt(1 / (full[n + 1 + b] as number)), rng),
+      ),
+    );
+    this.bias = options.bias ?? true ? makeParam((v) => this.addParam('bias', v), () => tf.zeros([t])) : null;
+  }
+
+  /** TT-SVD (float64) of the pretrained kernel in the layout above; exact at full ranks. */
+  static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTConv2d {
+    if (!(layer instanceof Conv2d)) throw new TnzipError('INVALID_ARGUMENT', `TTConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`);
+    if (plan.kind !== 'tt') throw new TnzipError('INVALID_ARGUMENT', `TTConv2d.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
+    const out = new TTConv2d(layer.name, {
+      inChannels: layer.inChannels,
+      outChannels: layer.outChannels,
+      kernelSize: layer.kernelSize,
+      stride: layer.stride,
+      padding: layer.padding,
+      dilation: layer.dilation,
+      bias: layer.bias !== null,
+      rowDims: plan.rowDims,
+      colDims: plan.colDims,
+      ranks: plan.ranks,
+      mode: options.mode ?? 'factorized',
+    });
+    const [kh, kw] = layer.kernelSize;
+    const k = permute64(fromTf(layer.weight, `${layer.name}.weight`), [2, 0, 1, 3]);
+    const tt = ttSvd64(reshape64(k, chainDims(plan.colDims, kh, kw, plan.rowDims)), { ranks: plan.ranks });
+    const n = plan.colDims.length;
+    tf.tidy(() => {
+      out.inCores.forEach((v, a) => v.assign(tf64(tt.cores[a] as never)));
+      const sp = tt.cores[n] as { shape: number[]; data: Float64Array };
+      const [r0, , r1] = sp.shape as [number, number, number];
+      out.spatial.assign(tf64(permute64(sp, [1, 0, 2]), [kh, kw, r0, r1]));
+      out.outCores.forEach((v, b) => v.assign(tf64(tt.cores[n + 1 + b] as never)));
+      if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
+    });
+    return out;
+  }
+
+  /** Input cores as TT-matrix cores `[r, 1, s_a, r']` (no output index). */
+  private inChain(): tf.Tensor[] {
+    return this.inCores.map((c) => tf.reshape(c, [c.shape[0] as number, 1, c.shape[1] as number, c.shape[2] as number]));
+  }
+
+  /** Output cores as TT-matrix cores `[r, t_b, 1, r']` (no input index). */
+  private outChain(): tf.Tensor[] {
+    return this.outCores.map((c) => tf.reshape(c, [c.shape[0] as number, c.shape[1] as number, 1, c.shape[2] as number]));
+  }
+
+  /** The dense kernel `[k_h, k_w, S, T]` (differentiable). */
+  kernel(): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [kh, kw] = this.geometry.kernelSize;
+      const s = this.inChannels;
+      // U [S, r_n]: the input side alone, contracted with the identity on S.
+      const u = ttContract(tf.eye(s), this.inChain(), fastMatMul);
+      const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
+      const sp = tf.reshape(tf.transpose(this.spatial, [2, 0, 1, 3]), [rn, kh * kw * rn1]);
+      const us = tf.reshape(fastMatMul(u, sp as tf.Tensor2D), [s * kh * kw, rn1]);
+      // V [r_{n+1}, T]: the output side applied to the identity on r_{n+1}.
+      const v = ttContract(tf.eye(rn1), this.outChain(), fastMatMul);
+      const w = fastMatMul(us as tf.Tensor2D, v);
+      return tf.transpose(tf.reshape(w, [s, kh, kw, this.outChannels]), [1, 2, 0, 3]) as tf.Tensor4D;
+    });
+  }
+
+  toDense(): Conv2d {
+    const conv = new Conv2d(this.name, {
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.geometry.kernelSize] as [number, number],
+      stride: [...this.geometry.stride] as [number, number],
+      padding: this.geometry.padding,
+      dilation: [...this.geometry.dilation] as [number, number],
+      bias: this.bias !== null,
+    });
+    const k = this.kernel();
+    conv.weight.assign(k);
+    k.dispose();
+    if (this.bias !== null && conv.bias !== null) conv.bias.assign(this.bias);
+    return conv;
+  }
+
+  private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {
+    const [h, w] = checkImageShape(inputShape, this.inChannels, `${this.kind} '${this.name}'`);
+    const [ho, wo] = convOutHW(h, w, this.geometry);
+    const [kh, kw] = this.geometry.kernelSize;
+    const inShapes = this.inCores.map((c) => [c.shape[0] as number, 1, c.shape[1] as number, c.shape[2] as number]);
+    const outShapes = this.outCores.map((c) => [c.shape[0] as number, c.shape[1] as number, 1, c.shape[2] as number]);
+    const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
+    const factorized = h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes);
+    return { factorized, dense: ho * wo * kh * kw * this.inChannels * this.outChannels, outputShape: [ho, wo, this.outChannels] };
+  }
+
+  effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
+    const m = this.macs(inputShape);
+    return resolveMode(this.mode, m.factorized, m.dense);
+  }
+
+  forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    const [n, h, w] = x.shape as [number, number, number, number];
+    const g = this.geometry;
+    const conv = { stride: g.stride, padding: g.padding, dilation: g.dilation };
+    if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
+      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), conv);
+      return this.bias === null ? y : tf.add(y, this.bias);
+    }
+    const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
+    const z = ttContract(tf.reshape(x, [n * h * w, this.inChannels]), this.inChain(), fastMatMul);
+    const c = fastConv2d(tf.reshape(z, [n, h, w, rn]) as tf.Tensor4D, this.spatial as tf.Tensor4D, conv);
+    const [, ho, wo] = c.shape;
+    const y = tf.reshape(ttContract(tf.reshape(c, [n * ho * wo, rn1]), this.outChain(), fastMatMul), [n, ho, wo, this.outChannels]);
+    return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  /**
+   * Params: `Σ_a r_{a-1}·s_a·r_a + k_h·k_w·r_n·r_{n+1} + Σ_b r·t_b·r' (+T)`. MACs (factorized):
+   * `H·W·Σ_a r_{a-1}·r_a·s_a·Π_{i>a} s_i + H'·W'·k_h·k_w·r_n·r_{n+1} + H'·W'·Σ_b r·r'·t_b·Π_{i<b} t_i`
+   * (the input side at input resolution), or the dense MACs when reconstructed.
+   */
+  cost(inputShape: Shape): Cost {
+    const m = this.macs(inputShape);
+    const params =
+      this.inCores.reduce((a, c) => a + sizeOf(c.shape), 0) +
+      sizeOf(this.spatial.shape) +
+      this.outCores.reduce((a, c) => a + sizeOf(c.shape), 0) +
+      (this.bias === null ? 0 : this.outChannels);
+    return { params, macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense, outputShape: m.outputShape };
+  }
+
+  config(): ModuleConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.geometry.kernelSize],
+      stride: [...this.geometry.stride],
+      padding: this.geometry.padding,
+      dilation: [...this.geometry.dilation],
+      bias: this.bias !== null,
+      rowDims: [...this.rowDims],
+      colDims: [...this.colDims],
+      ranks: [...this.ranks],
+      mode: this.mode,
+    };
+  }
+}
+
+registerModule('tt-conv2d', (c) => {
+  const r = c as Record<string, unknown>;
+  return new TTConv2d(c.name, {
+    inChannels: field(r, 'inChannels', isInt, 'an integer'),
+    outChannels: field(r, 'outChannels', isInt, 'an integer'),
+    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
+    stride: field(r, 'stride', isPair, 'a pair of integers'),
+    padding: field(r, 'padding', isPadding, 'a padding'),
+    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
+    bias: field(r, 'bias', isBool, 'a boolean'),
+    rowDims: field(r, 'rowDims', isIntList, 'a list of positive integers'),
+    colDims: field(r, 'colDims', isIntList, 'a list of positive integers'),
+    ranks: field(r, 'ranks', isIntList, 'a list of positive integers'),
+    mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
+  });
+});

@@ -1,0 +1,289 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fromTf, hosvd64, matrixToTf, Rng, TnzipError, transpose64 } from '@tnzip/tensor';
+import { Conv2d } from '../layers/conv2d.js';
+import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { fastConv2d } from '../ops/fast-conv2d.js';
+import { fastMatMul } from '../ops/fast-matmul.js';
+import type { ExecutionMode, LayerPlan } from '../plan.js';
+import { registerModule } from '../registry.js';
+import {
+  checkImageShape,
+  checkMode,
+  checkPlanRank,
+  type ConvGeometry,
+  convOutHW,
+  field,
+  isBool,
+  isInt,
+  isMode,
+  isPadding,
+  isPair,
+  type PaddingSpec,
+  resolveMode,
+  seededNormal,
+  tf64,
+} from './common.js';
+
+/** Constructor options of {@link Tucker2Conv2d}. */
+export interface Tucker2Conv2dOptions {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: readonly [number, number];
+  readonly stride?: readonly [number, number];
+  readonly padding?: PaddingSpec;
+  readonly dilation?: readonly [number, number];
+  /** Whether the last 1×1 carries a bias. Default true. */
+  readonly bias?: boolean;
+  /** Rank of the input-channel mode, or null: no first 1×1 (Tucker-1 on T). */
+  readonly rankS: number | null;
+  /** Rank of the output-channel mode, or null: no last 1×1 (Tucker-1 on S). */
+  readonly rankT: number | null;
+  readonly mode?: ExecutionMode;
+  /** Seed of the random init (used when the layer is not built by {@link Tucker2Conv2d.fromDense}). */
+  readonly seed?: number;
+}
+
+/**
+ * Tucker-2 convolution (Kim et al., ICLR 2016): the kernel `K[i, j, s, t]` (tfjs layout
+ * `[k_h, k_w, S, T]`) is `Σ_{a,b} U_S[s, a] · C[i, j, a, b] · U_T[t, b]`, run as
+ *
+ * `1×1 (S→R_S, no bias) → k_h×k_w (R_S→R_T, the original stride/padding/dilation) → 1×1 (R_T→T, bias)`.
+ *
+ * With `rankS` or `rankT` null that mode is not factorized (Tucker-1) and its 1×1 is absent.
+ *
+ * Parameters: `first` `[S, R_S]` (= U_S), `core` `[k_h, k_w, R_S, R_T]`, `last` `[R_T, T]` (= U_Tᵀ),
+ * `bias` `[T]`. The 1×1 convs run as plain matMuls on `[N·H·W, C]`, which is the same maths.
+ */
+export class Tucker2Conv2d extends Module {
+  readonly kind = 'tucker2-conv2d';
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly rankS: number | null;
+  readonly rankT: number | null;
+  readonly geometry: ConvGeometry;
+  /** `[S, R_S]` or null. */
+  readonly first: tf.Variable | null;
+  /** `[k_h, k_w, R_S, R_T]` (S / T in place of a null rank). */
+  readonly core: tf.Variable;
+  /** `[R_T, T]` or null. */
+  readonly last: tf.Variable | null;
+  readonly bias: tf.Variable | null;
+  /** Execution mode; may be changed at any time. */
+  mode: ExecutionMode;
+
+  constructor(name: string, options: Tucker2Conv2dOptions) {
+    super(name);
+    const s = options.inChannels;
+    const t = options.outChannels;
+    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    if (options.rankS === null && options.rankT === null) {
+      throw new TnzipError('INVALID_RANK', 'plan.rankS and plan.rankT cannot both be null (nothing would be factorized)');
+    }
+    const rs = options.rankS === null ? null : checkPlanRank(options.rankS, s, 'rankS');
+    const rt = options.rankT === null ? null : checkPlanRank(options.rankT, t, 'rankT');
+    this.inChannels = s;
+    this.outChannels = t;
+    this.rankS = rs;
+    this.rankT = rt;
+    this.geometry = {
+      kernelSize: [...options.kernelSize] as [number, number],
+      stride: [...(options.stride ?? [1, 1])] as [number, number],
+      padding: options.padding ?? 'valid',
+      dilation: [...(options.dilation ?? [1, 1])] as [number, number],
+    };
+    this.mode = checkMode(options.mode ?? 'factorized', 'options.mode');
+    const [kh, kw] = this.geometry.kernelSize;
+    const a = rs ?? s;
+    const b = rt ?? t;
+    const rng = new Rng(options.seed ?? 0);
+    const init = (shape: number[], fanIn: number): tf.Tensor => tf.tidy(() => seededNormal(shape, Math.sqrt(2 / fanIn), rng));
+    const withInit = (key: string, shape: number[], fanIn: number): tf.Variable => {
+      const v = init(shape, fanIn);
+      const p = this.addParam(key, v);
+      v.dispose();
+      return p;
+    };
+    this.first = rs === null ? null : withInit('first', [s, rs], s);
+    this.core = withInit('core', [kh, kw, a, b], kh * kw * a);
+    this.last = rt === null ? null : withInit('last', [rt, t], rt);
+    if (options.bias ?? true) {
+      const z = tf.zeros([t]);
+      this.bias = this.addParam('bias', z);
+      z.dispose();
+    } else {
+      this.bias = null;
+    }
+  }
+
+  /**
+   * Decomposes a pretrained conv by partial HOSVD (float64) of its kernel over the S and T modes:
+   * `U_S`, `U_T` are the leading left singular vectors of the mode unfoldings and
+   * `C = K ×_S U_Sᵀ ×_T U_Tᵀ`. At full ranks the layer computes exactly the dense conv.
+   */
+  static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): Tucker2Conv2d {
+    if (!(layer instanceof Conv2d)) throw new TnzipError('INVALID_ARGUMENT', `Tucker2Conv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`);
+    if (plan.kind !== 'tucker2') throw new TnzipError('INVALID_ARGUMENT', `Tucker2Conv2d.fromDense: plan.kind must be 'tucker2', got '${plan.kind}'`);
+    const out = new Tucker2Conv2d(layer.name, {
+      inChannels: layer.inChannels,
+      outChannels: layer.outChannels,
+      kernelSize: layer.kernelSize,
+      stride: layer.stride,
+      padding: layer.padding,
+      dilation: layer.dilation,
+      bias: layer.bias !== null,
+      rankS: plan.rankS,
+      rankT: plan.rankT,
+      mode: options.mode ?? 'factorized',
+    });
+    const modes: number[] = [];
+    const ranks: number[] = [];
+    if (plan.rankS !== null) {
+      modes.push(2);
+      ranks.push(plan.rankS);
+    }
+    if (plan.rankT !== null) {
+      modes.push(3);
+      ranks.push(plan.rankT);
+    }
+    const dec = hosvd64(fromTf(layer.weight, `${layer.name}.weight`), ranks, { modes });
+    tf.tidy(() => {
+      out.core.assign(tf64(dec.core) as tf.Tensor4D);
+      const [f0, f1] = dec.factors;
+      if (out.first !== null && f0 !== undefined) out.first.assign(matrixToTf(f0));
+      const uT = out.first === null ? f0 : f1;
+      if (out.last !== null && uT !== undefined) out.last.assign(matrixToTf(transpose64(uT)));
+      if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
+    });
+    return out;
+  }
+
+  /** The dense kernel `[k_h, k_w, S, T]` rebuilt from the factors (differentiable). */
+  kernel(): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [kh, kw] = this.geometry.kernelSize;
+      let w: tf.Tensor = this.core;
+      let a = this.rankS ?? this.inChannels;
+      const b = this.rankT ?? this.outChannels;
+      if (this.first !== null) {
+        const c = tf.reshape(tf.transpose(w, [2, 0, 1, 3]), [a, kh * kw * b]);
+        const y = fastMatMul(this.first as tf.Tensor2D, c as tf.Tensor2D);
+        a = this.inChannels;
+        w = tf.transpose(tf.reshape(y, [a, kh, kw, b]), [1, 2, 0, 3]);
+      }
+      if (this.last !== null) {
+        const y = fastMatMul(tf.reshape(w, [kh * kw * a, b]) as tf.Tensor2D, this.last as tf.Tensor2D);
+        w = tf.reshape(y, [kh, kw, a, this.outChannels]);
+      }
+      return w as tf.Tensor4D;
+    });
+  }
+
+  /** A dense Conv2d with the reconstructed kernel and the same bias (new variables). */
+  toDense(): Conv2d {
+    const conv = new Conv2d(this.name, {
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.geometry.kernelSize] as [number, number],
+      stride: [...this.geometry.stride] as [number, number],
+      padding: this.geometry.padding,
+      dilation: [...this.geometry.dilation] as [number, number],
+      bias: this.bias !== null,
+    });
+    const k = this.kernel();
+    conv.weight.assign(k);
+    k.dispose();
+    if (this.bias !== null && conv.bias !== null) conv.bias.assign(this.bias);
+    return conv;
+  }
+
+  /** The mode actually run for this input shape (`'auto'` resolved by MACs). */
+  effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
+    const { factorized, dense } = this.macs(inputShape);
+    return resolveMode(this.mode, factorized, dense);
+  }
+
+  private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {
+    const [h, w] = checkImageShape(inputShape, this.inChannels, `${this.kind} '${this.name}'`);
+    const [ho, wo] = convOutHW(h, w, this.geometry);
+    const [kh, kw] = this.geometry.kernelSize;
+    const s = this.inChannels;
+    const t = this.outChannels;
+    const a = this.rankS ?? s;
+    const b = this.rankT ?? t;
+    const factorized = (this.rankS === null ? 0 : h * w * s * a) + ho * wo * kh * kw * a * b + (this.rankT === null ? 0 : ho * wo * b * t);
+    return { factorized, dense: ho * wo * kh * kw * s * t, outputShape: [ho, wo, t] };
+  }
+
+  forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    const [n, h, w] = x.shape as [number, number, number, number];
+    const g = this.geometry;
+    const conv = { stride: g.stride as [number, number], padding: g.padding, dilation: g.dilation as [number, number] };
+    if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
+      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), conv);
+      return this.bias === null ? y : tf.add(y, this.bias);
+    }
+    let y: tf.Tensor = x;
+    if (this.first !== null) {
+      y = tf.reshape(fastMatMul(tf.reshape(y, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D), [n, h, w, this.rankS as number]);
+    }
+    y = fastConv2d(y as tf.Tensor4D, this.core as tf.Tensor4D, conv);
+    if (this.last !== null) {
+      const [, ho, wo, b] = y.shape as [number, number, number, number];
+      y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, b]) as tf.Tensor2D, this.last as tf.Tensor2D), [n, ho, wo, this.outChannels]);
+    }
+    return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  /**
+   * papers.md §5: params `S·R_S + R_S·R_T·k_h·k_w + R_T·T (+T)`; MACs (factorized)
+   * `H·W·S·R_S + H'·W'·R_S·R_T·k_h·k_w + H'·W'·R_T·T` (the first 1×1 at input resolution), or
+   * the dense `H'·W'·T·S·k_h·k_w` when the effective mode is 'reconstructed' (the per-batch
+   * kernel rebuild is not counted per example).
+   */
+  cost(inputShape: Shape): Cost {
+    const m = this.macs(inputShape);
+    const [kh, kw] = this.geometry.kernelSize;
+    const a = this.rankS ?? this.inChannels;
+    const b = this.rankT ?? this.outChannels;
+    const params =
+      (this.rankS === null ? 0 : this.inChannels * a) + kh * kw * a * b + (this.rankT === null ? 0 : b * this.outChannels) + (this.bias === null ? 0 : this.outChannels);
+    const macs = resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense;
+    return { params, macs, outputShape: m.outputShape };
+  }
+
+  config(): ModuleConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: [...this.geometry.kernelSize],
+      stride: [...this.geometry.stride],
+      padding: this.geometry.padding,
+      dilation: [...this.geometry.dilation],
+      bias: this.bias !== null,
+      rankS: this.rankS,
+      rankT: this.rankT,
+      mode: this.mode,
+    };
+  }
+}
+
+const isRankOrNull = (v: unknown): boolean => v === null || (Number.isInteger(v) && (v as number) >= 1);
+
+registerModule('tucker2-conv2d', (c) => {
+  const r = c as Record<string, unknown>;
+  return new Tucker2Conv2d(c.name, {
+    inChannels: field(r, 'inChannels', isInt, 'an integer'),
+    outChannels: field(r, 'outChannels', isInt, 'an integer'),
+    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
+    stride: field(r, 'stride', isPair, 'a pair of integers'),
+    padding: field(r, 'padding', isPadding, 'a padding'),
+    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
+    bias: field(r, 'bias', isBool, 'a boolean'),
+    rankS: field(r, 'rankS', isRankOrNull, 'an integer >= 1 or null'),
+    rankT: field(r, 'rankT', isRankOrNull, 'an integer >= 1 or null'),
+    mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
+  });
+});
