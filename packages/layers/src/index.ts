@@ -29,3 +29,5 @@ export { Residual } from './layers/residual.js';
 export type { ResidualOptions } from './layers/residual.js';
 export { ChannelPadShortcut } from './layers/channel-pad-shortcut.js';
 export type { ChannelPadShortcutOptions } from './layers/channel-pad-shortcut.js';
+export { countParams, formatSummary, layerCosts, summary } from './cost/summary.js';
+export type { Summary, SummaryRow } from './cost/summary.js';
