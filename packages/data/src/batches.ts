@@ -96,10 +96,13 @@ export function batches(split: Split, options: BatchOptions): Generator<Batch, v
     checkInt(options.oneHot, 'oneHot', 1);
     const n = options.oneHot;
     split.labels.forEach((l, i) => {
-      if (l >= n) throw new TnzipError('INVALID_ARGUMENT', `oneHot is ${n} classes but label ${l} at index ${i} is not below it`);
+      if (l >= n)
+        throw new TnzipError('INVALID_ARGUMENT', `oneHot is ${n} classes but label ${l} at index ${i} is not below it`);
     });
   }
-  const order = shuffle ? epochPermutation(split.count, seed, epoch) : Int32Array.from({ length: split.count }, (_, i) => i);
+  const order = shuffle
+    ? epochPermutation(split.count, seed, epoch)
+    : Int32Array.from({ length: split.count }, (_, i) => i);
   return generate(split, options, { total, startBatch, order, outShape, a, b, augmenting, seed, epoch });
 }
 

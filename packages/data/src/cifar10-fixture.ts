@@ -21,7 +21,10 @@ export interface Cifar10FixtureOptions {
 export function encodeCifar10(images: Uint8Array, labels: Uint8Array): Uint8Array {
   const n = labels.length;
   if (images.length !== n * 3072) {
-    throw new TnzipError('SHAPE_MISMATCH', `images.length must be labels.length * 3072 = ${n * 3072}, got ${images.length}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `images.length must be labels.length * 3072 = ${n * 3072}, got ${images.length}`,
+    );
   }
   const out = new Uint8Array(n * CIFAR10_RECORD_BYTES);
   for (let i = 0; i < n; i++) {

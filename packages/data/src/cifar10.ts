@@ -24,7 +24,13 @@ export const CIFAR10_CLASSES = [
 ];
 
 /** The training files of the binary version, in order. */
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+export const CIFAR10_TRAIN_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+];
 
 /** The test file of the binary version. */
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
@@ -96,7 +102,10 @@ function concatSplits(parts: Split[]): Split {
 export function cifar10(source: DatasetSource): Dataset {
   const given = sourceDir(source);
   if (given === undefined) {
-    throw new TnzipError('INVALID_ARGUMENT', 'cifar10: dir must name the directory holding data_batch_1.bin … test_batch.bin');
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      'cifar10: dir must name the directory holding data_batch_1.bin … test_batch.bin',
+    );
   }
   let dir = given;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

@@ -9,14 +9,21 @@ import type { IdxData } from './index.js';
 import { encodeIdx, readIdx, readIdxFile } from './index.js';
 
 /** Hand-written IDX bytes, independent of encodeIdx: header then big-endian elements. */
-function idxBytes(code: number, shape: number[], elemBytes: number, put: (v: DataView, o: number, i: number) => void): Uint8Array {
+function idxBytes(
+  code: number,
+  shape: number[],
+  elemBytes: number,
+  put: (v: DataView, o: number, i: number) => void,
+): Uint8Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const header = 4 + 4 * shape.length;
   const out = new Uint8Array(header + n * elemBytes);
   const v = new DataView(out.buffer);
   out[2] = code;
   out[3] = shape.length;
-  shape.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+  shape.forEach((d, i) => {
+    v.setUint32(4 + 4 * i, d, false);
+  });
   for (let i = 0; i < n; i++) put(v, header + i * elemBytes, i);
   return out;
 }
@@ -34,13 +41,62 @@ function expectCode(fn: () => unknown, code: string, ...needles: (string | RegEx
 }
 
 const shape = [2, 3, 2];
-const cases: { code: number; name: string; ctor: new (n: number) => IdxData; bytes: number; values: number[]; put: (v: DataView, o: number, x: number) => void }[] = [
-  { code: 0x08, name: 'ubyte', ctor: Uint8Array, bytes: 1, values: [0, 1, 127, 128, 254, 255, 3, 4, 5, 6, 7, 200], put: (v, o, x) => v.setUint8(o, x) },
-  { code: 0x09, name: 'byte', ctor: Int8Array, bytes: 1, values: [-128, -1, 0, 1, 127, -5, 3, 4, 5, 6, 7, -100], put: (v, o, x) => v.setInt8(o, x) },
-  { code: 0x0b, name: 'short', ctor: Int16Array, bytes: 2, values: [-32768, -1, 0, 1, 32767, 258, -258, 4, 5, 6, 7, 1000], put: (v, o, x) => v.setInt16(o, x, false) },
-  { code: 0x0c, name: 'int', ctor: Int32Array, bytes: 4, values: [-2147483648, -1, 0, 1, 2147483647, 65536, -65536, 4, 5, 6, 7, 16909060], put: (v, o, x) => v.setInt32(o, x, false) },
-  { code: 0x0d, name: 'float', ctor: Float32Array, bytes: 4, values: [-1.5, 0, 0.25, Math.fround(3.5e10), Math.fround(-2e-20), 1, 2, 3, 4, 5, 6, Math.fround(Math.PI)], put: (v, o, x) => v.setFloat32(o, x, false) },
-  { code: 0x0e, name: 'double', ctor: Float64Array, bytes: 8, values: [-1.5, 0, 0.25, 3.5e100, -2e-200, 1, 2, 3, 4, 5, 6, Math.PI], put: (v, o, x) => v.setFloat64(o, x, false) },
+const cases: {
+  code: number;
+  name: string;
+  ctor: new (n: number) => IdxData;
+  bytes: number;
+  values: number[];
+  put: (v: DataView, o: number, x: number) => void;
+}[] = [
+  {
+    code: 0x08,
+    name: 'ubyte',
+    ctor: Uint8Array,
+    bytes: 1,
+    values: [0, 1, 127, 128, 254, 255, 3, 4, 5, 6, 7, 200],
+    put: (v, o, x) => v.setUint8(o, x),
+  },
+  {
+    code: 0x09,
+    name: 'byte',
+    ctor: Int8Array,
+    bytes: 1,
+    values: [-128, -1, 0, 1, 127, -5, 3, 4, 5, 6, 7, -100],
+    put: (v, o, x) => v.setInt8(o, x),
+  },
+  {
+    code: 0x0b,
+    name: 'short',
+    ctor: Int16Array,
+    bytes: 2,
+    values: [-32768, -1, 0, 1, 32767, 258, -258, 4, 5, 6, 7, 1000],
+    put: (v, o, x) => v.setInt16(o, x, false),
+  },
+  {
+    code: 0x0c,
+    name: 'int',
+    ctor: Int32Array,
+    bytes: 4,
+    values: [-2147483648, -1, 0, 1, 2147483647, 65536, -65536, 4, 5, 6, 7, 16909060],
+    put: (v, o, x) => v.setInt32(o, x, false),
+  },
+  {
+    code: 0x0d,
+    name: 'float',
+    ctor: Float32Array,
+    bytes: 4,
+    values: [-1.5, 0, 0.25, Math.fround(3.5e10), Math.fround(-2e-20), 1, 2, 3, 4, 5, 6, Math.fround(Math.PI)],
+    put: (v, o, x) => v.setFloat32(o, x, false),
+  },
+  {
+    code: 0x0e,
+    name: 'double',
+    ctor: Float64Array,
+    bytes: 8,
+    values: [-1.5, 0, 0.25, 3.5e100, -2e-200, 1, 2, 3, 4, 5, 6, Math.PI],
+    put: (v, o, x) => v.setFloat64(o, x, false),
+  },
 ];
 
 describe('readIdx', () => {
@@ -69,7 +125,8 @@ describe('readIdx', () => {
         const c = cases[k]!;
         const n = dims.reduce((a, b) => a * b, 1);
         const data = new c.ctor(n);
-        for (let i = 0; i < n; i++) data[i] = ((s + i * 7919) % 251) - (c.code === 0x08 ? 0 : 120) + (c.code >= 0x0d ? 0.5 : 0);
+        for (let i = 0; i < n; i++)
+          data[i] = ((s + i * 7919) % 251) - (c.code === 0x08 ? 0 : 120) + (c.code >= 0x0d ? 0.5 : 0);
         const out = readIdx(encodeIdx(dims, data));
         expect(out.shape).toEqual(dims);
         expect(out.data).toEqual(data);
@@ -102,7 +159,13 @@ describe('readIdx', () => {
 
   it('rejects a truncated file (header or data)', () => {
     const bytes = encodeIdx([10, 10], new Float32Array(100));
-    expectCode(() => readIdx(bytes.subarray(0, bytes.length - 1), 'd.idx'), 'CORRUPT_FILE', 'd.idx', /truncated/, /\[10, 10\]/);
+    expectCode(
+      () => readIdx(bytes.subarray(0, bytes.length - 1), 'd.idx'),
+      'CORRUPT_FILE',
+      'd.idx',
+      /truncated/,
+      /\[10, 10\]/,
+    );
     expectCode(() => readIdx(bytes.subarray(0, 6), 'd.idx'), 'CORRUPT_FILE', /truncated IDX header/);
     expectCode(() => readIdx(bytes.subarray(0, 2), 'd.idx'), 'CORRUPT_FILE', /truncated IDX header/);
   });

@@ -15,12 +15,12 @@ export interface IdxArray {
 
 /** IDX type code → bytes per element. */
 export const IDX_TYPES: Readonly<Record<number, { name: string; bytes: number }>> = {
-  0x08: { name: 'ubyte', bytes: 1 },
-  0x09: { name: 'byte', bytes: 1 },
-  0x0b: { name: 'short', bytes: 2 },
-  0x0c: { name: 'int', bytes: 4 },
-  0x0d: { name: 'float', bytes: 4 },
-  0x0e: { name: 'double', bytes: 8 },
+  8: { name: 'ubyte', bytes: 1 },
+  9: { name: 'byte', bytes: 1 },
+  11: { name: 'short', bytes: 2 },
+  12: { name: 'int', bytes: 4 },
+  13: { name: 'float', bytes: 4 },
+  14: { name: 'double', bytes: 8 },
 };
 
 /** True when `bytes` start with the gzip member header `1f 8b`. */
@@ -147,7 +147,8 @@ export function encodeIdx(shape: readonly number[], data: IdxData): Uint8Array {
       `data.length must equal the product of shape [${shape.join(', ')}] = ${count}, got ${data.length}`,
     );
   }
-  if (shape.length > 255) throw new TnzipError('INVALID_ARGUMENT', `shape must have at most 255 dimensions, got ${shape.length}`);
+  if (shape.length > 255)
+    throw new TnzipError('INVALID_ARGUMENT', `shape must have at most 255 dimensions, got ${shape.length}`);
   const code =
     data instanceof Uint8Array
       ? 0x08
@@ -166,7 +167,9 @@ export function encodeIdx(shape: readonly number[], data: IdxData): Uint8Array {
   const view = new DataView(out.buffer);
   out[2] = code;
   out[3] = shape.length;
-  shape.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  shape.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   for (let i = 0; i < count; i++) {
     const v = data[i] as number;
     const o = header + i * elem;

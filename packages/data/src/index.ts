@@ -1,7 +1,7 @@
-export { augmentedShape } from './augment.js';
 export type { Augmentation } from './augment.js';
-export { batchCount, batches } from './batches.js';
+export { augmentedShape } from './augment.js';
 export type { Batch, BatchOptions } from './batches.js';
+export { batchCount, batches } from './batches.js';
 export {
   CIFAR10_CLASSES,
   CIFAR10_RECORD_BYTES,
@@ -10,16 +10,16 @@ export {
   cifar10,
   decodeCifar10,
 } from './cifar10.js';
-export { encodeCifar10, writeCifar10Fixture } from './cifar10-fixture.js';
 export type { Cifar10FixtureOptions } from './cifar10-fixture.js';
+export { encodeCifar10, writeCifar10Fixture } from './cifar10-fixture.js';
 export type { Dataset, DatasetSource, Split } from './dataset.js';
 export { FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, fashionMnist } from './fashion-mnist.js';
-export { encodeIdx, isGzip, readIdx } from './idx.js';
 export type { IdxArray, IdxData } from './idx.js';
+export { encodeIdx, isGzip, readIdx } from './idx.js';
 export { readIdxFile } from './idx-file.js';
 export { mnist, mnistDataDir } from './mnist.js';
-export { CIFAR10_NORMALIZATION, FASHION_MNIST_NORMALIZATION, MNIST_NORMALIZATION } from './normalization.js';
 export type { Normalization } from './normalization.js';
+export { CIFAR10_NORMALIZATION, FASHION_MNIST_NORMALIZATION, MNIST_NORMALIZATION } from './normalization.js';
 export { epochPermutation } from './permutation.js';
 export { selectExamples } from './select.js';
 export { validationSplit } from './validation-split.js';

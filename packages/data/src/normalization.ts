@@ -39,7 +39,10 @@ export function channelAffine(norm: Normalization | null, channels: number): { a
   if (norm === null) return { a, b };
   const scale = norm.scale ?? 1 / 255;
   if (!Number.isFinite(scale)) throw new TnzipError('INVALID_ARGUMENT', `normalize.scale must be finite, got ${scale}`);
-  for (const [key, arr] of [['mean', norm.mean], ['std', norm.std]] as const) {
+  for (const [key, arr] of [
+    ['mean', norm.mean],
+    ['std', norm.std],
+  ] as const) {
     if (arr.length !== 1 && arr.length !== channels) {
       throw new TnzipError(
         'INVALID_ARGUMENT',
