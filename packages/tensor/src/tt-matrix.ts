@@ -58,7 +58,11 @@ export function ttMatrixRankBounds(rowDims: readonly number[], colDims: readonly
  * Number of entries of a TT matrix: `Σ_k r_{k-1}·m_k·n_k·r_k` (`r_0 = r_d = 1`), with `ranks` the
  * d−1 internal ranks, each in `[1, ttMatrixRankBounds(rowDims, colDims)[k]]`.
  */
-export function ttMatrixParams(rowDims: readonly number[], colDims: readonly number[], ranks: readonly number[]): number {
+export function ttMatrixParams(
+  rowDims: readonly number[],
+  colDims: readonly number[],
+  ranks: readonly number[],
+): number {
   checkInternalRanks(ranks, ttMatrixRankBounds(rowDims, colDims));
   const full = [1, ...ranks, 1];
   let total = 0;
@@ -113,7 +117,12 @@ function toSvdOptions(ranks: TTMatrixRanks): TTSvdOptions {
  * @param m the matrix, `M = Π rowDims` rows, `N = Π colDims` columns
  * @param ranks d−1 internal ranks (each in `[1, ttMatrixRankBounds(...)[k]]`) or `{ eps, maxRank? }` / `{ maxRank }`
  */
-export function ttMatrix64(m: Matrix64, rowDims: readonly number[], colDims: readonly number[], ranks: TTMatrixRanks): TTMatrix64 {
+export function ttMatrix64(
+  m: Matrix64,
+  rowDims: readonly number[],
+  colDims: readonly number[],
+  ranks: TTMatrixRanks,
+): TTMatrix64 {
   checkDims(rowDims, colDims);
   const M = sizeOf(rowDims);
   const N = sizeOf(colDims);
@@ -147,17 +156,30 @@ export function ttMatrix64(m: Matrix64, rowDims: readonly number[], colDims: rea
  * TT-matrix decomposition of a float32 tfjs matrix, computed in float64 ({@link ttMatrix64}).
  * Returns new cores `[r_{k-1}, m_k, n_k, r_k]` the caller owns.
  */
-export function ttMatrix(m: tf.Tensor2D, rowDims: readonly number[], colDims: readonly number[], ranks: TTMatrixRanks): TTMatrix {
+export function ttMatrix(
+  m: tf.Tensor2D,
+  rowDims: readonly number[],
+  colDims: readonly number[],
+  ranks: TTMatrixRanks,
+): TTMatrix {
   const a = asMatrix(fromTf(m, 'm'), 'm');
   const ttm = ttMatrix64(a, rowDims, colDims, ranks);
   return { cores: ttm.cores.map((c) => toTf<tf.Rank.R4>(c)), rowDims: ttm.rowDims, colDims: ttm.colDims };
 }
 
-function checkTTMatrixShapes(shapes: readonly (readonly number[])[], rowDims: readonly number[], colDims: readonly number[], name: string): void {
+function checkTTMatrixShapes(
+  shapes: readonly (readonly number[])[],
+  rowDims: readonly number[],
+  colDims: readonly number[],
+  name: string,
+): void {
   checkDims(rowDims, colDims);
   checkCoreChain(shapes, 4, name);
   if (shapes.length !== rowDims.length) {
-    throw new TnzipError('SHAPE_MISMATCH', `${name} has ${shapes.length} cores but rowDims has ${rowDims.length} entries`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `${name} has ${shapes.length} cores but rowDims has ${rowDims.length} entries`,
+    );
   }
   shapes.forEach((s, k) => {
     if (s[1] !== rowDims[k] || s[2] !== colDims[k]) {
@@ -179,7 +201,9 @@ export function ttMatrixToMatrix(ttm: TTMatrix): tf.Tensor2D {
   if (ttm === null || typeof ttm !== 'object' || !Array.isArray(ttm.cores)) {
     throw new TnzipError('INVALID_ARGUMENT', 'ttm must be a TTMatrix { cores, rowDims, colDims }');
   }
-  ttm.cores.forEach((c, k) => checkTensor(c, `ttm.cores[${k}]`));
+  ttm.cores.forEach((c, k) => {
+    checkTensor(c, `ttm.cores[${k}]`);
+  });
   checkTTMatrixShapes(
     ttm.cores.map((c) => c.shape),
     ttm.rowDims,
@@ -217,7 +241,10 @@ export function ttMatrixToMatrix64(ttm: TTMatrix64): Matrix64 {
   );
   ttm.cores.forEach((c, k) => {
     if (!(c.data instanceof Float64Array) || c.data.length !== sizeOf(c.shape)) {
-      throw new TnzipError('SHAPE_MISMATCH', `ttm.cores[${k}].data must be a Float64Array of ${sizeOf(c.shape)} elements`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `ttm.cores[${k}].data must be a Float64Array of ${sizeOf(c.shape)} elements`,
+      );
     }
     checkFinite(c.data, `ttm.cores[${k}]`);
   });
@@ -235,7 +262,8 @@ export function ttMatrixToMatrix64(ttm: TTMatrix64): Matrix64 {
       for (let p = 0; p < r0; p++) {
         const a = acc[i * r0 + p] as number;
         if (a === 0) continue;
-        for (let j = 0; j < rest; j++) out[i * rest + j] = (out[i * rest + j] as number) + a * (g.data[p * rest + j] as number);
+        for (let j = 0; j < rest; j++)
+          out[i * rest + j] = (out[i * rest + j] as number) + a * (g.data[p * rest + j] as number);
       }
     }
     acc = out;

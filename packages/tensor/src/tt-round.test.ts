@@ -4,7 +4,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Tensor64 } from './float64.js';
 import type { TT64 } from './index.js';
-import { Rng, TnzipError, svd64, ttRankBounds, ttRanks, ttRound, ttRound64, ttToTensor, ttToTensor64 } from './index.js';
+import {
+  Rng,
+  svd64,
+  TnzipError,
+  ttRankBounds,
+  ttRanks,
+  ttRound,
+  ttRound64,
+  ttToTensor,
+  ttToTensor64,
+} from './index.js';
 
 const SEED = 777;
 
@@ -70,7 +80,9 @@ function orthoDefect(core: { shape: readonly number[]; data: ArrayLike<number> }
 
 const ttArb = fc
   .array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 6 })
-  .chain((dims) => fc.tuple(fc.constant(dims), fc.tuple(...ttRankBounds(dims).map((b) => fc.integer({ min: 1, max: b })))));
+  .chain((dims) =>
+    fc.tuple(fc.constant(dims), fc.tuple(...ttRankBounds(dims).map((b) => fc.integer({ min: 1, max: b })))),
+  );
 
 describe('ttRound64 (float64)', () => {
   it('meets ‖tt − rounded‖ ≤ eps‖tt‖, never increases ranks, and leaves cores 1..d−1 left-orthonormal', () => {
@@ -81,7 +93,9 @@ describe('ttRound64 (float64)', () => {
         const x = ttToTensor64(tt);
         expect(diffNorm(ttToTensor64(rounded), x)).toBeLessThanOrEqual(eps * norm(x.data) * (1 + 1e-10) + 1e-12);
         const before = ttRanks(tt);
-        ttRanks(rounded).forEach((r, k) => expect(r).toBeLessThanOrEqual(before[k] as number));
+        ttRanks(rounded).forEach((r, k) => {
+          expect(r).toBeLessThanOrEqual(before[k] as number);
+        });
         for (const c of rounded.cores.slice(0, -1)) expect(orthoDefect(c)).toBeLessThan(1e-12);
       }),
       { seed: SEED, numRuns: 40 },
@@ -96,7 +110,9 @@ describe('ttRound64 (float64)', () => {
         const x2 = ttToTensor64(twice);
         const rounded = ttRound64(twice, { eps: 1e-6 });
         const orig = ttRanks(tt);
-        ttRanks(rounded).forEach((r, k) => expect(r).toBeLessThanOrEqual(orig[k] as number));
+        ttRanks(rounded).forEach((r, k) => {
+          expect(r).toBeLessThanOrEqual(orig[k] as number);
+        });
         expect(diffNorm(ttToTensor64(rounded), x2) / norm(x2.data)).toBeLessThan(1e-6);
       }),
       { seed: SEED, numRuns: 30 },
@@ -169,7 +185,9 @@ describeBackends('ttRound', () => {
   it('rounds tf cores within the bound, returns new tensors and leaks nothing', () => {
     expectNoLeak(() => {
       const tt64 = doubled(randomTT([3, 4, 3, 2], [3, 4, 2], 12));
-      const tt = { cores: tt64.cores.map((c) => tf.tensor3d(Float32Array.from(c.data), c.shape as [number, number, number])) };
+      const tt = {
+        cores: tt64.cores.map((c) => tf.tensor3d(Float32Array.from(c.data), c.shape as [number, number, number])),
+      };
       const rounded = ttRound(tt, { eps: 0.1 });
       expect(ttRanks(rounded).every((r, k) => r <= (ttRanks(tt)[k] as number))).toBe(true);
       const rel = tf.tidy(() => {

@@ -3,7 +3,7 @@ import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Tensor64 } from './float64.js';
-import { Rng, TnzipError, svd64, ttRankBounds, ttRanks, ttSvd, ttSvd64, ttToTensor, ttToTensor64 } from './index.js';
+import { Rng, svd64, TnzipError, ttRankBounds, ttRanks, ttSvd, ttSvd64, ttToTensor, ttToTensor64 } from './index.js';
 
 const SEED = 20240611;
 
@@ -69,7 +69,9 @@ describe('ttSvd64 (float64)', () => {
         const bounds = ttRankBounds(shape);
         ttRanks(tt)
           .slice(1, -1)
-          .forEach((r, k) => expect(r).toBeLessThanOrEqual(bounds[k] as number));
+          .forEach((r, k) => {
+            expect(r).toBeLessThanOrEqual(bounds[k] as number);
+          });
       }),
       { seed: SEED, numRuns: 40 },
     );
@@ -114,7 +116,9 @@ describe('ttSvd64 (float64)', () => {
         ([shape, ranks, seed]) => {
           const tt = ttSvd64(gaussian(shape, seed), { ranks });
           expect(ttRanks(tt)).toEqual([1, ...ranks, 1]);
-          tt.cores.forEach((c, k) => expect(c.shape[1]).toBe(shape[k]));
+          tt.cores.forEach((c, k) => {
+            expect(c.shape[1]).toBe(shape[k]);
+          });
         },
       ),
       { seed: SEED, numRuns: 40 },
@@ -237,7 +241,8 @@ describeBackends('ttSvd', () => {
       const shape = [4, 3, 4, 2, 3];
       const x = tf.tensor(Float32Array.from(gaussian(shape, 8).data), shape);
       const tt = ttSvd(x, { eps: 0.25 });
-      for (const c of tt.cores.slice(0, -1)) expect(orthoDefect({ shape: c.shape, data: c.dataSync() })).toBeLessThan(1e-5);
+      for (const c of tt.cores.slice(0, -1))
+        expect(orthoDefect({ shape: c.shape, data: c.dataSync() })).toBeLessThan(1e-5);
       const rel = tf.tidy(() => tf.div(tf.norm(tf.sub(ttToTensor(tt), x)), tf.norm(x)));
       expect(rel.dataSync()[0]).toBeLessThanOrEqual(0.25 + 1e-5);
       return [x, tt, rel];

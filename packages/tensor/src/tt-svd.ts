@@ -116,7 +116,13 @@ function rowNorms(a: Matrix64): Float64Array {
  * of `rest` (exact, only possible for rank lists with `r_k > r_{k-1}·n_k`) when `pad` is set,
  * and clamped otherwise.
  */
-export function truncateStep(c: Matrix64, rule: TTRankRule, k: number, delta: number, pad: boolean): { u: Matrix64; rest: Matrix64 } {
+export function truncateStep(
+  c: Matrix64,
+  rule: TTRankRule,
+  k: number,
+  delta: number,
+  pad: boolean,
+): { u: Matrix64; rest: Matrix64 } {
   const full = Math.min(c.rows, c.cols);
   let want: number;
   let compute: number;
@@ -200,7 +206,10 @@ export function ttSvd64(x: Tensor64, opts: TTSvdOptions): TT64 {
   checkShape(x.shape, 'x');
   const dims = [...x.shape];
   if (x.data.length !== sizeOf(dims)) {
-    throw new TnzipError('SHAPE_MISMATCH', `x.data has ${x.data.length} elements but shape [${dims.join(', ')}] needs ${sizeOf(dims)}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `x.data has ${x.data.length} elements but shape [${dims.join(', ')}] needs ${sizeOf(dims)}`,
+    );
   }
   checkFinite(x.data, 'x');
   const rule = resolveTTRankRule(opts, dims);
@@ -216,7 +225,10 @@ export function ttSvd64(x: Tensor64, opts: TTSvdOptions): TT64 {
     rest /= n;
     const c: Matrix64 = { rows: rPrev * n, cols: rest, data };
     const step = truncateStep(c, rule, k, delta, true);
-    cores.push({ shape: [rPrev, n, step.u.cols], data: step.u.data === x.data ? Float64Array.from(step.u.data) : step.u.data });
+    cores.push({
+      shape: [rPrev, n, step.u.cols],
+      data: step.u.data === x.data ? Float64Array.from(step.u.data) : step.u.data,
+    });
     rPrev = step.u.cols;
     data = step.rest.data;
   }

@@ -32,7 +32,9 @@ function entry(cores: { shape: number[]; data: Float64Array }[], idx: number[]):
   cores.forEach((c, k) => {
     const [r0, n, r1] = c.shape as [number, number, number];
     const next = new Float64Array(r1);
-    for (let a = 0; a < r0; a++) for (let b = 0; b < r1; b++) next[b] = (next[b] as number) + (row[a] as number) * (c.data[(a * n + (idx[k] as number)) * r1 + b] as number);
+    for (let a = 0; a < r0; a++)
+      for (let b = 0; b < r1; b++)
+        next[b] = (next[b] as number) + (row[a] as number) * (c.data[(a * n + (idx[k] as number)) * r1 + b] as number);
     row = next;
   });
   return row[0] as number;
@@ -40,7 +42,9 @@ function entry(cores: { shape: number[]; data: Float64Array }[], idx: number[]):
 
 const dimsRanksArb = fc
   .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 6 })
-  .chain((dims) => fc.tuple(fc.constant(dims), fc.tuple(...ttRankBounds(dims).map((b) => fc.integer({ min: 1, max: b })))));
+  .chain((dims) =>
+    fc.tuple(fc.constant(dims), fc.tuple(...ttRankBounds(dims).map((b) => fc.integer({ min: 1, max: b })))),
+  );
 
 describe('TT format (float64)', () => {
   it('ttToTensor64 matches the definition X[i] = G_1[i_1]⋯G_d[i_d] entry by entry', () => {
@@ -100,7 +104,9 @@ describe('TT format (float64)', () => {
     const cores = randomCores([2, 3, 4], [2, 2], 3);
     const broken = [cores[0]!, { shape: [3, 3, 2], data: new Float64Array(18) }, cores[2]!];
     expect(code(() => ttToTensor64({ cores: broken }))).toBe('SHAPE_MISMATCH');
-    expect(code(() => ttToTensor64({ cores: [{ shape: [2, 2, 1], data: new Float64Array(4) }] }))).toBe('SHAPE_MISMATCH');
+    expect(code(() => ttToTensor64({ cores: [{ shape: [2, 2, 1], data: new Float64Array(4) }] }))).toBe(
+      'SHAPE_MISMATCH',
+    );
     expect(code(() => ttToTensor64({ cores: [] }))).toBe('SHAPE_MISMATCH');
     const nan = cores.map((c) => ({ shape: c.shape, data: Float64Array.from(c.data) }));
     nan[1]!.data[0] = Number.NaN;
@@ -151,7 +157,9 @@ describeBackends('ttToTensor', () => {
         const x = a.dataSync();
         const y = b.dataSync();
         expect(a.shape).toEqual(b.shape);
-        x.forEach((v, i) => expect(v).toBeCloseTo(y[i] as number, 5));
+        x.forEach((v, i) => {
+          expect(v).toBeCloseTo(y[i] as number, 5);
+        });
       };
       close(d1, want1);
       close(d2, want2);

@@ -38,7 +38,10 @@ export function checkCoreChain(shapes: readonly (readonly number[])[], coreOrder
   const ranks = [1];
   shapes.forEach((s, k) => {
     if (s.length !== coreOrder) {
-      throw new TnzipError('SHAPE_MISMATCH', `${name}.cores[${k}] must have order ${coreOrder}, got shape [${s.join(', ')}]`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `${name}.cores[${k}] must have order ${coreOrder}, got shape [${s.join(', ')}]`,
+      );
     }
     checkShape(s, `${name}.cores[${k}]`);
     const left = s[0] as number;
@@ -51,7 +54,10 @@ export function checkCoreChain(shapes: readonly (readonly number[])[], coreOrder
     ranks.push(s[coreOrder - 1] as number);
   });
   if (ranks[ranks.length - 1] !== 1) {
-    throw new TnzipError('SHAPE_MISMATCH', `${name}.cores[${shapes.length - 1}] must have right rank 1, got ${ranks[ranks.length - 1]}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `${name}.cores[${shapes.length - 1}] must have right rank 1, got ${ranks[ranks.length - 1]}`,
+    );
   }
   return ranks;
 }
@@ -68,7 +74,10 @@ export function checkTT64(tt: TT64, name: string): number[] {
   );
   tt.cores.forEach((c, k) => {
     if (!(c.data instanceof Float64Array) || c.data.length !== sizeOf(c.shape)) {
-      throw new TnzipError('SHAPE_MISMATCH', `${name}.cores[${k}].data must be a Float64Array of ${sizeOf(c.shape)} elements`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `${name}.cores[${k}].data must be a Float64Array of ${sizeOf(c.shape)} elements`,
+      );
     }
     checkFinite(c.data, `${name}.cores[${k}]`);
   });
@@ -79,7 +88,9 @@ function checkTTTf(tt: TTTensor, name: string): number[] {
   if (tt === null || typeof tt !== 'object' || !Array.isArray(tt.cores)) {
     throw new TnzipError('INVALID_ARGUMENT', `${name} must be an object with a cores array`);
   }
-  tt.cores.forEach((c, k) => checkTensor(c, `${name}.cores[${k}]`));
+  tt.cores.forEach((c, k) => {
+    checkTensor(c, `${name}.cores[${k}]`);
+  });
   checkCoreChain(
     tt.cores.map((c) => c.shape),
     3,
@@ -163,7 +174,9 @@ export function checkInternalRanks(ranks: readonly number[], bounds: readonly nu
       `${name} must list the ${bounds.length} internal TT ranks (order − 1), got ${Array.isArray(ranks) ? `${ranks.length}` : String(ranks)}`,
     );
   }
-  ranks.forEach((r, k) => checkRank(r, bounds[k] as number, `${name}[${k}]`));
+  ranks.forEach((r, k) => {
+    checkRank(r, bounds[k] as number, `${name}[${k}]`);
+  });
 }
 
 /**
