@@ -59,7 +59,9 @@ describe('cpAls64', () => {
       const a = cpAls64(x, 2, { seed: 3, init, maxIter: 20 });
       const b = cpAls64(x, 2, { seed: 3, init, maxIter: 20 });
       expect(Array.from(a.weights)).toEqual(Array.from(b.weights));
-      a.factors.forEach((f, n) => expect(Array.from(f.data)).toEqual(Array.from(b.factors[n]?.data ?? [])));
+      a.factors.forEach((f, n) => {
+        expect(Array.from(f.data)).toEqual(Array.from(b.factors[n]?.data ?? []));
+      });
     }
     const c = cpAls64(x, 2, { seed: 4, init: 'random', maxIter: 1 });
     const d = cpAls64(x, 2, { seed: 3, init: 'random', maxIter: 1 });
@@ -87,12 +89,18 @@ describe('cpAls64', () => {
     expect(() => cpAls64(x, 0)).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
     expect(() => cpAls64(x, 1.5)).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
     expect(() => cpAls64(x, 4)).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
-    expect(() => cpAls64({ shape: [5], data: new Float64Array(5) }, 1)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => cpAls64({ shape: [3, 4], data: new Float64Array(5) }, 1)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => cpAls64({ shape: [5], data: new Float64Array(5) }, 1)).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
+    expect(() => cpAls64({ shape: [3, 4], data: new Float64Array(5) }, 1)).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
     expect(() => cpAls64(x, 1, { maxIter: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => cpAls64(x, 1, { tol: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => cpAls64(x, 1, { seed: 0.5 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => cpAls64(x, 1, { init: 'hosvd' as 'svd' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => cpAls64(x, 1, { init: 'hosvd' as 'svd' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
       const y = randomCpTensor([3, 4], 2, 1);
       y.data[3] = bad;
@@ -105,7 +113,7 @@ describeBackends('cpAls', () => {
   it('float32: recovers a low-rank CP tensor, returns tensors the caller owns', () => {
     const x64 = randomCpTensor([4, 3, 5], 2, 17);
     expectNoLeak(() => {
-      const x = tf.tensor(Float32Array.from(x64.data), x64.shape);
+      const x = tf.tensor(Float32Array.from(x64.data), [...x64.shape]);
       const r = cpAls(x, 2, { seed: 1 });
       // The input is float32-rounded: 1e-4 leaves room for that and float32 reconstruction.
       expect(r.relError).toBeLessThan(1e-4);
@@ -121,7 +129,10 @@ describeBackends('cpAls', () => {
     expectNoLeak(() => {
       const x = tf.ones([3, 4]);
       const v = tf.ones([4]);
-      const nan = tf.tensor([[Number.NaN, 1], [0, 1]]);
+      const nan = tf.tensor([
+        [Number.NaN, 1],
+        [0, 1],
+      ]);
       expect(() => cpAls(x, 0)).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
       expect(() => cpAls(x, 2.5)).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
       expect(() => cpAls(x, 4)).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));

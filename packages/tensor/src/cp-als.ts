@@ -53,7 +53,10 @@ export interface CpAlsOptions {
 export function cpAls64(x: Tensor64, rank: number, options: CpAlsOptions = {}): CP64 & IterationInfo {
   const opts = checkCpInput(x.shape, rank, options);
   if (x.data.length !== sizeOf(x.shape)) {
-    throw new TnzipError('SHAPE_MISMATCH', `x.data has ${x.data.length} elements but shape [${x.shape.join(', ')}] needs ${sizeOf(x.shape)}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `x.data has ${x.data.length} elements but shape [${x.shape.join(', ')}] needs ${sizeOf(x.shape)}`,
+    );
   }
   checkFinite(x.data, 'x');
   const N = x.shape.length;
@@ -183,7 +186,8 @@ function initFactor(xn: Matrix64, R: number, init: 'random' | 'svd', rng: Rng): 
 /** `prev + (next − prev) · jump`, element-wise, as a new matrix. */
 function extrapolate(prev: Matrix64, next: Matrix64, jump: number): Matrix64 {
   const data = new Float64Array(next.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = (prev.data[i] as number) + ((next.data[i] as number) - (prev.data[i] as number)) * jump;
+  for (let i = 0; i < data.length; i++)
+    data[i] = (prev.data[i] as number) + ((next.data[i] as number) - (prev.data[i] as number)) * jump;
   return { rows: next.rows, cols: next.cols, data };
 }
 
@@ -191,7 +195,8 @@ function extrapolate(prev: Matrix64, next: Matrix64, jump: number): Matrix64 {
 function normalizeColumns(a: Matrix64): Float64Array {
   const { rows, cols, data } = a;
   const norms = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) norms[j] = (norms[j] as number) + (data[i * cols + j] as number) ** 2;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) norms[j] = (norms[j] as number) + (data[i * cols + j] as number) ** 2;
   for (let j = 0; j < cols; j++) norms[j] = Math.sqrt(norms[j] as number);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {

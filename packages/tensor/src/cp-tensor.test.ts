@@ -69,8 +69,12 @@ describe('cpToTensor64 / cpParams', () => {
 
   it('rejects factors whose column count differs from the weights', () => {
     const cp = randomCp([2, 3], 2, 1);
-    expect(() => cpToTensor64({ weights: new Float64Array(3), factors: cp.factors })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => cpToTensor64({ weights: new Float64Array(2), factors: [] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => cpToTensor64({ weights: new Float64Array(3), factors: cp.factors })).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
+    expect(() => cpToTensor64({ weights: new Float64Array(2), factors: [] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 });
 
@@ -88,7 +92,11 @@ describeBackends('cpToTensor', () => {
         // dΣx/dw_r = Π_n Σ_i A_n[i, r]
         const g = tf.grad((ww: tf.Tensor) => tf.sum(cpToTensor({ weights: ww as tf.Tensor1D, factors: fs })))(w);
         const gRef = Array.from({ length: R }, (_, r) =>
-          cp.factors.reduce((p, f) => p * Array.from({ length: f.rows }, (_, k) => f.data[k * R + r] as number).reduce((a, b) => a + b, 0), 1),
+          cp.factors.reduce(
+            (p, f) =>
+              p * Array.from({ length: f.rows }, (_, k) => f.data[k * R + r] as number).reduce((a, b) => a + b, 0),
+            1,
+          ),
         );
         expect(maxAbsDiff(g.dataSync(), gRef)).toBeLessThan(1e-4);
         return [w, fs, x, g];
@@ -101,9 +109,15 @@ describeBackends('cpToTensor', () => {
       const w = tf.ones([3]) as tf.Tensor1D;
       const f = tf.ones([4, 2]) as tf.Tensor2D;
       const w2 = tf.ones([2, 1]) as unknown as tf.Tensor1D;
-      expect(() => cpToTensor({ weights: w, factors: [f, f] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-      expect(() => cpToTensor({ weights: w2, factors: [f] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-      expect(() => cpToTensor({ weights: w, factors: [] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => cpToTensor({ weights: w, factors: [f, f] })).toThrow(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
+      expect(() => cpToTensor({ weights: w2, factors: [f] })).toThrow(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
+      expect(() => cpToTensor({ weights: w, factors: [] })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
       return [w, f, w2];
     });
   });

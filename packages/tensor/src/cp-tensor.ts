@@ -27,7 +27,10 @@ function checkCpShapes(rank: number, factorShapes: readonly (readonly number[])[
   if (factorShapes.length < 1) throw new TnzipError('INVALID_ARGUMENT', 'factors must hold at least one matrix');
   factorShapes.forEach((s, i) => {
     if (s.length !== 2 || s[1] !== rank) {
-      throw new TnzipError('SHAPE_MISMATCH', `factors[${i}] must have shape [I, ${rank}] (R = weights length), got [${s.join(', ')}]`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `factors[${i}] must have shape [I, ${rank}] (R = weights length), got [${s.join(', ')}]`,
+      );
     }
   });
 }
@@ -43,7 +46,9 @@ export function cpToTensor(cp: CPTensor): tf.Tensor {
   if (cp.weights.rank !== 1) {
     throw new TnzipError('SHAPE_MISMATCH', `weights must have order 1, got shape [${cp.weights.shape.join(', ')}]`);
   }
-  cp.factors.forEach((f, i) => checkTensor(f, `factors[${i}]`));
+  cp.factors.forEach((f, i) => {
+    checkTensor(f, `factors[${i}]`);
+  });
   const R = cp.weights.shape[0] as number;
   checkCpShapes(
     R,
@@ -68,11 +73,13 @@ export function cpToTensor64(cp: CP64): Tensor64 {
   const shape = cp.factors.map((f) => f.rows);
   const a0 = cp.factors[0] as Matrix64;
   const first = new Float64Array(a0.data.length);
-  for (let i = 0; i < a0.rows; i++) for (let r = 0; r < R; r++) first[i * R + r] = (a0.data[i * R + r] as number) * (cp.weights[r] as number);
+  for (let i = 0; i < a0.rows; i++)
+    for (let r = 0; r < R; r++) first[i * R + r] = (a0.data[i * R + r] as number) * (cp.weights[r] as number);
   const firstM = { rows: a0.rows, cols: R, data: first };
   if (cp.factors.length === 1) {
     const out = new Float64Array(a0.rows);
-    for (let i = 0; i < a0.rows; i++) for (let r = 0; r < R; r++) out[i] = (out[i] as number) + (first[i * R + r] as number);
+    for (let i = 0; i < a0.rows; i++)
+      for (let r = 0; r < R; r++) out[i] = (out[i] as number) + (first[i * R + r] as number);
     return { shape, data: out };
   }
   return { shape, data: matmul64(firstM, khatriRao64(cp.factors.slice(1)), false, true).data };

@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hooi, hooi64 } from './hooi.js';
 import type { Matrix64, Tensor64 } from './float64.js';
+import { hooi, hooi64 } from './hooi.js';
 import { hosvd64 } from './hosvd.js';
 import { matmul64 } from './matmul64.js';
-import { Rng } from './random.js';
 import { relativeError64 } from './norms.js';
+import { Rng } from './random.js';
 import { tuckerToTensor, tuckerToTensor64 } from './tucker-tensor.js';
 
 // Same generators as hosvd.test.ts (a test file cannot import another without re-running it).
@@ -37,7 +37,8 @@ function randomTensor(shape: readonly number[], seed: number): Tensor64 {
 function orthoDefect(f: Matrix64): number {
   const g = matmul64(f, f, true, false);
   let m = 0;
-  for (let i = 0; i < g.rows; i++) for (let j = 0; j < g.cols; j++) m = Math.max(m, Math.abs((g.data[i * g.cols + j] as number) - (i === j ? 1 : 0)));
+  for (let i = 0; i < g.rows; i++)
+    for (let j = 0; j < g.cols; j++) m = Math.max(m, Math.abs((g.data[i * g.cols + j] as number) - (i === j ? 1 : 0)));
   return m;
 }
 
@@ -92,7 +93,9 @@ describe('hooi64', () => {
     expect(() => hooi64(x, [2, 2, 1])).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
     expect(() => hooi64(x, [2, 2], { maxIter: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => hooi64(x, [2, 2], { tol: Number.NaN })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => hooi64(x, [2, 2], { init: 'random' as 'hosvd' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => hooi64(x, [2, 2], { init: 'random' as 'hosvd' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     const y = randomTensor([3, 4], 2);
     y.data[0] = Number.NaN;
     expect(() => hooi64(y, [2, 2])).toThrow(expect.objectContaining({ code: 'NON_FINITE' }));
@@ -114,7 +117,9 @@ describeBackends('hooi', () => {
           const err = tf.tidy(() => tf.div(tf.norm(tf.sub(x, rec)), tf.norm(x)));
           expect(err.dataSync()[0]).toBeLessThan(1e-5);
           for (const f of t.factors) {
-            const d = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(f), f), tf.eye(f.shape[1] as number)))));
+            const d = tf.tidy(() =>
+              tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(f), f), tf.eye(f.shape[1] as number)))),
+            );
             expect(d.dataSync()[0]).toBeLessThan(1e-5);
             d.dispose();
           }
@@ -129,7 +134,10 @@ describeBackends('hooi', () => {
   it('rejects bad input with TnzipError', () => {
     expectNoLeak(() => {
       const x = tf.ones([3, 4]);
-      const nan = tf.tensor([[Number.NaN, 1], [0, 1]]);
+      const nan = tf.tensor([
+        [Number.NaN, 1],
+        [0, 1],
+      ]);
       expect(() => hooi(x, [5, 2])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
       expect(() => hooi(x, [2], { modes: [2] })).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
       expect(() => hooi(x, [2, 2], { modes: [0] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));

@@ -37,12 +37,17 @@ function randomTensor(shape: readonly number[], seed: number): Tensor64 {
 function orthoDefect(f: Matrix64): number {
   const g = matmul64(f, f, true, false);
   let m = 0;
-  for (let i = 0; i < g.rows; i++) for (let j = 0; j < g.cols; j++) m = Math.max(m, Math.abs((g.data[i * g.cols + j] as number) - (i === j ? 1 : 0)));
+  for (let i = 0; i < g.rows; i++)
+    for (let j = 0; j < g.cols; j++) m = Math.max(m, Math.abs((g.data[i * g.cols + j] as number) - (i === j ? 1 : 0)));
   return m;
 }
 
 /** Σ_n Σ_{i > r_n} σ_{n,i}²: HOSVD's error bound (squared), and the per-mode terms. */
-function discardedEnergy(x: Tensor64, ranks: readonly number[], modes: readonly number[]): { sum: number; max: number } {
+function discardedEnergy(
+  x: Tensor64,
+  ranks: readonly number[],
+  modes: readonly number[],
+): { sum: number; max: number } {
   let sum = 0;
   let max = 0;
   modes.forEach((m, i) => {
@@ -90,7 +95,11 @@ describe('hosvd64', () => {
       fc.property(tuckerCase, ({ shape, ranks, seed }) => {
         const rng = new Rng(seed + 1);
         const core = randomTensor(ranks, seed);
-        const factors = shape.map((d, i) => ({ rows: d, cols: ranks[i] as number, data: rng.normals(d * (ranks[i] as number)) }));
+        const factors = shape.map((d, i) => ({
+          rows: d,
+          cols: ranks[i] as number,
+          data: rng.normals(d * (ranks[i] as number)),
+        }));
         const modes = shape.map((_, i) => i);
         const x = tuckerToTensor64({ core, factors, modes });
         const t = hosvd64(x, ranks);
@@ -115,7 +124,9 @@ describe('hosvd64', () => {
     const a = hosvd64(x, [2, 3, 2]);
     const b = hosvd64(x, [2, 3, 2]);
     expect(Array.from(a.core.data)).toEqual(Array.from(b.core.data));
-    a.factors.forEach((f, i) => expect(Array.from(f.data)).toEqual(Array.from(b.factors[i]?.data ?? [])));
+    a.factors.forEach((f, i) => {
+      expect(Array.from(f.data)).toEqual(Array.from(b.factors[i]?.data ?? []));
+    });
   });
 
   it('keeps factors orthonormal when the unfolding has fewer singular values than the rank', () => {
@@ -130,13 +141,19 @@ describe('hosvd64', () => {
 
   it('rejects bad ranks, modes, lengths and non-finite input', () => {
     const x = randomTensor([3, 4], 1);
-    expect(() => hosvd64(x, [0, 2])).toThrow(expect.objectContaining({ code: 'INVALID_RANK', message: expect.stringContaining('ranks[0]') }));
-    expect(() => hosvd64(x, [2, 5])).toThrow(expect.objectContaining({ code: 'INVALID_RANK', message: expect.stringContaining('ranks[1]') }));
+    expect(() => hosvd64(x, [0, 2])).toThrow(
+      expect.objectContaining({ code: 'INVALID_RANK', message: expect.stringContaining('ranks[0]') }),
+    );
+    expect(() => hosvd64(x, [2, 5])).toThrow(
+      expect.objectContaining({ code: 'INVALID_RANK', message: expect.stringContaining('ranks[1]') }),
+    );
     expect(() => hosvd64(x, [1.5, 2])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
     expect(() => hosvd64(x, [2], { modes: [2] })).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
     expect(() => hosvd64(x, [2, 2], { modes: [1, 1] })).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
     expect(() => hosvd64(x, [2])).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => hosvd64({ shape: [3, 4], data: new Float64Array(11) }, [2, 2])).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => hosvd64({ shape: [3, 4], data: new Float64Array(11) }, [2, 2])).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
       const y = randomTensor([3, 4], 2);
       y.data[5] = bad;
@@ -158,7 +175,9 @@ describeBackends('hosvd', () => {
           const err = tf.tidy(() => tf.div(tf.norm(tf.sub(x, rec)), tf.norm(x)));
           expect(err.dataSync()[0]).toBeLessThan(1e-5);
           for (const f of t.factors) {
-            const d = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(f), f), tf.eye(f.shape[1] as number)))));
+            const d = tf.tidy(() =>
+              tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(f), f), tf.eye(f.shape[1] as number)))),
+            );
             expect(d.dataSync()[0]).toBeLessThan(1e-5);
             d.dispose();
           }
@@ -173,8 +192,14 @@ describeBackends('hosvd', () => {
   it('rejects bad ranks, modes, lengths and NaN/Infinity', () => {
     expectNoLeak(() => {
       const x = tf.ones([3, 4]);
-      const nan = tf.tensor([[1, Number.NaN], [0, 1]]);
-      const inf = tf.tensor([[1, Number.POSITIVE_INFINITY], [0, 1]]);
+      const nan = tf.tensor([
+        [1, Number.NaN],
+        [0, 1],
+      ]);
+      const inf = tf.tensor([
+        [1, Number.POSITIVE_INFINITY],
+        [0, 1],
+      ]);
       expect(() => hosvd(x, [4, 2])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
       expect(() => hosvd(x, [0, 2])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
       expect(() => hosvd(x, [2.5, 2])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));

@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { TnzipError } from './errors.js';
 import { fromTf, type Matrix64, matrixToTf, type Tensor64, toTf } from './float64.js';
 import { multiModeProduct64 } from './mode-product.js';
 import { leftSingular64 } from './svd.js';
 import { resolveTuckerRanks, type Tucker64, type TuckerTensor } from './tucker-tensor.js';
 import { unfold64 } from './unfold.js';
 import { checkFinite, checkMinOrder, checkShape, checkTensor } from './validate.js';
-import { TnzipError } from './errors.js';
 
 /** Options of {@link hosvd} / {@link hosvd64}. */
 export interface HosvdOptions {
@@ -65,7 +65,10 @@ export function checkTuckerInput64(x: Tensor64, ranks: readonly number[], modes?
   checkMinOrder(x.shape, 1, 'x');
   checkShape(x.shape, 'x');
   if (x.data.length !== x.shape.reduce((a, b) => a * b, 1)) {
-    throw new TnzipError('SHAPE_MISMATCH', `x.data has ${x.data.length} elements, shape [${x.shape.join(', ')}] needs more or fewer`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `x.data has ${x.data.length} elements, shape [${x.shape.join(', ')}] needs more or fewer`,
+    );
   }
   const ms = resolveTuckerRanks(x.shape, ranks, modes);
   checkFinite(x.data, 'x');

@@ -48,7 +48,9 @@ describe('khatriRao64', () => {
         const k = khatriRao64(mats);
         expect([k.rows, k.cols]).toEqual([rowsList.reduce((a, b) => a * b, 1), R]);
         const ref = naiveKhatriRao(mats, R);
-        ref.forEach((v, i) => expect(Math.abs((k.data[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-14));
+        ref.forEach((v, i) => {
+          expect(Math.abs((k.data[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-14);
+        });
       }),
       { seed: 31, numRuns: 100 },
     );
@@ -74,7 +76,9 @@ describeBackends('khatriRao', () => {
           expect(k.shape).toEqual([ref.length / R, R]);
           // At most 3 float32 roundings of a product of 4 factors.
           const got = k.dataSync();
-          ref.forEach((v, i) => expect(Math.abs((got[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-6));
+          ref.forEach((v, i) => {
+            expect(Math.abs((got[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-6);
+          });
           return [ts, k];
         });
       }),

@@ -19,7 +19,8 @@ function naiveKron(a: Float64Array, m: number, n: number, b: Float64Array, p: nu
   for (let i = 0; i < m; i++)
     for (let j = 0; j < n; j++)
       for (let k = 0; k < p; k++)
-        for (let l = 0; l < q; l++) out[(i * p + k) * (n * q) + j * q + l] = (a[i * n + j] as number) * (b[k * q + l] as number);
+        for (let l = 0; l < q; l++)
+          out[(i * p + k) * (n * q) + j * q + l] = (a[i * n + j] as number) * (b[k * q + l] as number);
   return out;
 }
 
@@ -54,7 +55,9 @@ describeBackends('kron', () => {
           expect(k.shape).toEqual([m * p, n * q]);
           // One float32 product per entry: exact up to float32 rounding of the product.
           const got = k.dataSync();
-          ref.forEach((v, i) => expect(Math.abs((got[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-6));
+          ref.forEach((v, i) => {
+            expect(Math.abs((got[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-6);
+          });
           return [at, bt, k];
         });
       }),

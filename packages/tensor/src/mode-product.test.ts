@@ -9,17 +9,15 @@ import { modeProduct, modeProduct64, multiModeProduct, multiModeProduct64 } from
 import { Rng } from './random.js';
 
 const MAX_DIM: Record<number, number> = { 1: 6, 2: 6, 3: 5, 4: 4, 5: 3, 6: 3 };
-const caseArb = fc
-  .integer({ min: 1, max: 6 })
-  .chain((order) =>
-    fc.record({
-      shape: fc.array(fc.integer({ min: 1, max: MAX_DIM[order] as number }), { minLength: order, maxLength: order }),
-      mode: fc.integer({ min: 0, max: order - 1 }),
-      j: fc.integer({ min: 1, max: 5 }),
-      transpose: fc.boolean(),
-      seed: fc.integer({ min: 0, max: 10_000 }),
-    }),
-  );
+const caseArb = fc.integer({ min: 1, max: 6 }).chain((order) =>
+  fc.record({
+    shape: fc.array(fc.integer({ min: 1, max: MAX_DIM[order] as number }), { minLength: order, maxLength: order }),
+    mode: fc.integer({ min: 0, max: order - 1 }),
+    j: fc.integer({ min: 1, max: 5 }),
+    transpose: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 10_000 }),
+  }),
+);
 
 function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
@@ -63,7 +61,9 @@ function makeCase(c: { shape: number[]; mode: number; j: number; transpose: bool
   const rng = new Rng(c.seed);
   const I = c.shape[c.mode] as number;
   const x = { shape: c.shape, data: rng.normals(c.shape.reduce((a, b) => a * b, 1)) };
-  const u = c.transpose ? { rows: I, cols: c.j, data: rng.normals(I * c.j) } : { rows: c.j, cols: I, data: rng.normals(I * c.j) };
+  const u = c.transpose
+    ? { rows: I, cols: c.j, data: rng.normals(I * c.j) }
+    : { rows: c.j, cols: I, data: rng.normals(I * c.j) };
   return { x, u };
 }
 
@@ -105,7 +105,9 @@ describe('modeProduct64', () => {
     const u = { rows: 4, cols: 3, data: new Float64Array(12) };
     expect(() => modeProduct64(x, u, 2)).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
     expect(() => modeProduct64(x, u, 0)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => modeProduct64(x, u, 1, { transpose: true })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => modeProduct64(x, u, 1, { transpose: true })).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
     expect(() => multiModeProduct64(x, [u, u], [1, 1])).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
     expect(() => multiModeProduct64(x, [u], [0, 1])).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
   });
@@ -161,7 +163,9 @@ describeBackends('modeProduct', () => {
       const x = tf.tensor(Float32Array.from(x64.data), x64.shape);
       const u = tf.tensor2d(Float32Array.from(u64.data), [5, 3]);
       const w = tf.tensor(Float32Array.from(w64.data), w64.shape);
-      const grads = tf.grads((xx: tf.Tensor, uu: tf.Tensor) => tf.sum(tf.mul(w, modeProduct(xx, uu as tf.Tensor2D, 1))));
+      const grads = tf.grads((xx: tf.Tensor, uu: tf.Tensor) =>
+        tf.sum(tf.mul(w, modeProduct(xx, uu as tf.Tensor2D, 1))),
+      );
       const [gx, gu] = grads([x, u]);
       const gxRef = naiveModeProduct(w64, u64, 1, true);
       expect(maxAbsDiff((gx as tf.Tensor).dataSync(), gxRef.data)).toBeLessThan(1e-4);
@@ -171,7 +175,9 @@ describeBackends('modeProduct', () => {
         for (let i = 0; i < 3; i++)
           for (let a = 0; a < 2; a++)
             for (let b = 0; b < 4; b++)
-              guRef[j * 3 + i] = (guRef[j * 3 + i] as number) + (w64.data[a * 20 + j * 4 + b] as number) * (x64.data[a * 12 + i * 4 + b] as number);
+              guRef[j * 3 + i] =
+                (guRef[j * 3 + i] as number) +
+                (w64.data[a * 20 + j * 4 + b] as number) * (x64.data[a * 12 + i * 4 + b] as number);
       expect(maxAbsDiff((gu as tf.Tensor).dataSync(), guRef)).toBeLessThan(1e-4);
       return [x, u, w, gx, gu];
     });
@@ -183,9 +189,13 @@ describeBackends('modeProduct', () => {
       const u = tf.zeros([4, 3]) as tf.Tensor2D;
       expect(() => modeProduct(x, u, 2)).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
       expect(() => modeProduct(x, u, 0)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-      expect(() => modeProduct(x, u, 1, { transpose: true })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+      expect(() => modeProduct(x, u, 1, { transpose: true })).toThrow(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
       const v = tf.zeros([3]);
-      expect(() => modeProduct(x, v as unknown as tf.Tensor2D, 1)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+      expect(() => modeProduct(x, v as unknown as tf.Tensor2D, 1)).toThrow(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
       expect(() => multiModeProduct(x, [u, u], [1, 1])).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
       expect(() => multiModeProduct(x, [u], [0, 1])).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
       return [x, u, v];

@@ -74,7 +74,9 @@ export function multiModeProduct(
     checkOrder(u.shape, 2, `us[${i}]`);
   });
   const order = shrinkOrder(
-    us.map((u) => (transpose ? [u.shape[0] as number, u.shape[1] as number] : [u.shape[1] as number, u.shape[0] as number])),
+    us.map((u) =>
+      transpose ? [u.shape[0] as number, u.shape[1] as number] : [u.shape[1] as number, u.shape[0] as number],
+    ),
   );
   return tf.tidy(() => {
     let y = x;

@@ -15,15 +15,23 @@ describe('frobeniusNorm64 / relativeError64', () => {
     const x = { shape: [2, 2], data: Float64Array.from([3, 0, 0, 4]) };
     const y = { shape: [2, 2], data: Float64Array.from([3, 0, 0, 3]) };
     expect(relativeError64(x, y)).toBeCloseTo(1 / 5, 15);
-    expect(() => relativeError64(x, { shape: [4], data: y.data })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => relativeError64(x, { shape: [4], data: y.data })).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
   });
 });
 
 describeBackends('frobeniusNorm / relativeError', () => {
   it('agree with the definitions', () => {
     expectNoLeak(() => {
-      const x = tf.tensor([[3, 0], [0, 4]]);
-      const y = tf.tensor([[3, 0], [0, 3]]);
+      const x = tf.tensor([
+        [3, 0],
+        [0, 4],
+      ]);
+      const y = tf.tensor([
+        [3, 0],
+        [0, 3],
+      ]);
       const n = frobeniusNorm(x);
       const e = relativeError(x, y);
       expect(n.rank).toBe(0);

@@ -27,7 +27,9 @@ export function relativeError(x: tf.Tensor, approx: tf.Tensor): tf.Scalar {
       `approx must have the shape of x [${x.shape.join(', ')}], got [${approx.shape.join(', ')}]`,
     );
   }
-  return tf.tidy(() => tf.div(tf.sqrt(tf.sum(tf.square(tf.sub(x, approx)))), tf.sqrt(tf.sum(tf.square(x)))) as tf.Scalar);
+  return tf.tidy(
+    () => tf.div(tf.sqrt(tf.sum(tf.square(tf.sub(x, approx)))), tf.sqrt(tf.sum(tf.square(x)))) as tf.Scalar,
+  );
 }
 
 /**

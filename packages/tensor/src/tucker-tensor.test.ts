@@ -35,14 +35,22 @@ describe('tuckerToTensor64 / tuckerParams', () => {
   });
 
   it('rejects bad ranks, modes and mismatched factors', () => {
-    expect(() => tuckerParams([4, 5], [5, 1])).toThrow(expect.objectContaining({ code: 'INVALID_RANK', message: expect.stringContaining('ranks[0]') }));
+    expect(() => tuckerParams([4, 5], [5, 1])).toThrow(
+      expect.objectContaining({ code: 'INVALID_RANK', message: expect.stringContaining('ranks[0]') }),
+    );
     expect(() => tuckerParams([4, 5], [0, 1])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
     expect(() => tuckerParams([4, 5], [1.5, 1])).toThrow(expect.objectContaining({ code: 'INVALID_RANK' }));
     expect(() => tuckerParams([4, 5], [1], [2])).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
     expect(() => tuckerParams([4, 5], [1, 1], [0])).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => tuckerToTensor64({ core, factors, modes: [0, 1] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => tuckerToTensor64({ core, factors, modes: [0, 0] })).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
-    expect(() => tuckerToTensor64({ core, factors, modes: [0] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => tuckerToTensor64({ core, factors, modes: [0, 1] })).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
+    expect(() => tuckerToTensor64({ core, factors, modes: [0, 0] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_MODE' }),
+    );
+    expect(() => tuckerToTensor64({ core, factors, modes: [0] })).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
   });
 });
 
@@ -82,9 +90,15 @@ describeBackends('tuckerToTensor', () => {
     expectNoLeak(() => {
       const c = tf.zeros([2, 3]);
       const f = tf.zeros([4, 3]) as tf.Tensor2D;
-      expect(() => tuckerToTensor({ core: c, factors: [f], modes: [0] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-      expect(() => tuckerToTensor({ core: c, factors: [f], modes: [2] })).toThrow(expect.objectContaining({ code: 'INVALID_MODE' }));
-      expect(() => tuckerToTensor({ core: c, factors: [f], modes: [] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+      expect(() => tuckerToTensor({ core: c, factors: [f], modes: [0] })).toThrow(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
+      expect(() => tuckerToTensor({ core: c, factors: [f], modes: [2] })).toThrow(
+        expect.objectContaining({ code: 'INVALID_MODE' }),
+      );
+      expect(() => tuckerToTensor({ core: c, factors: [f], modes: [] })).toThrow(
+        expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+      );
       return [c, f];
     });
   });

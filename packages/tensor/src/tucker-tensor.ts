@@ -26,9 +26,16 @@ export interface Tucker64 {
   modes: number[];
 }
 
-function checkTucker(coreShape: readonly number[], factorShapes: readonly (readonly number[])[], modes: readonly number[]): void {
+function checkTucker(
+  coreShape: readonly number[],
+  factorShapes: readonly (readonly number[])[],
+  modes: readonly number[],
+): void {
   if (factorShapes.length !== modes.length) {
-    throw new TnzipError('SHAPE_MISMATCH', `factors and modes must have the same length, got ${factorShapes.length} and ${modes.length}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `factors and modes must have the same length, got ${factorShapes.length} and ${modes.length}`,
+    );
   }
   checkModes(modes, coreShape.length, 'modes');
   factorShapes.forEach((s, i) => {
@@ -50,7 +57,9 @@ function checkTucker(coreShape: readonly number[], factorShapes: readonly (reado
  */
 export function tuckerToTensor(t: TuckerTensor): tf.Tensor {
   checkTensor(t.core, 'core');
-  t.factors.forEach((f, i) => checkTensor(f, `factors[${i}]`));
+  t.factors.forEach((f, i) => {
+    checkTensor(f, `factors[${i}]`);
+  });
   checkTucker(
     t.core.shape,
     t.factors.map((f) => f.shape),
@@ -82,7 +91,11 @@ export function tuckerToTensor64(t: Tucker64): Tensor64 {
  * must be distinct and valid (INVALID_MODE), `ranks.length === modes.length`
  * (SHAPE_MISMATCH), each `ranks[i]` an integer in `[1, shape[modes[i]]]` (INVALID_RANK).
  */
-export function resolveTuckerRanks(shape: readonly number[], ranks: readonly number[], modes?: readonly number[]): number[] {
+export function resolveTuckerRanks(
+  shape: readonly number[],
+  ranks: readonly number[],
+  modes?: readonly number[],
+): number[] {
   const ms = modes === undefined ? shape.map((_, i) => i) : [...modes];
   checkModes(ms, shape.length, 'modes');
   if (!Array.isArray(ranks) || ranks.length !== ms.length) {
@@ -91,7 +104,9 @@ export function resolveTuckerRanks(shape: readonly number[], ranks: readonly num
       `ranks must have one entry per factorized mode (${ms.length}), got ${Array.isArray(ranks) ? ranks.length : String(ranks)}`,
     );
   }
-  ranks.forEach((r, i) => checkRank(r, shape[ms[i] as number] as number, `ranks[${i}]`));
+  ranks.forEach((r, i) => {
+    checkRank(r, shape[ms[i] as number] as number, `ranks[${i}]`);
+  });
   return ms;
 }
 

@@ -61,7 +61,10 @@ export function fold(m: tf.Tensor2D, mode: number, shape: readonly number[]): tf
   checkFoldArgs(m.shape[0] as number, m.shape[1] as number, mode, shape);
   return tf.tidy(() => {
     const perm = modeFirstPerm(shape.length, mode);
-    const moved = tf.reshape(m, perm.map((p) => shape[p] as number));
+    const moved = tf.reshape(
+      m,
+      perm.map((p) => shape[p] as number),
+    );
     return mode === 0 ? moved : tf.transpose(moved, modeFirstInversePerm(shape.length, mode));
   });
 }
