@@ -46,13 +46,13 @@ describeBackends('training', () => {
     const lossOf = (): tf.Scalar => tf.losses.softmaxCrossEntropy(y, net.apply(x, { training: true })) as tf.Scalar;
     const first = tf.tidy(() => lossOf().dataSync()[0] as number);
     // warm-up step: the optimizer creates its slots once
-    tf.dispose(opt.minimize(lossOf, true, vars));
+    tf.dispose(opt.minimize(lossOf, true, vars) ?? []);
     const before = tf.memory().numTensors;
     let last = Number.NaN;
     for (let step = 0; step < 200; step++) {
       const l = opt.minimize(lossOf, true, vars);
       if (step === 199) last = l?.dataSync()[0] as number;
-      tf.dispose(l);
+      tf.dispose(l ?? []);
       expect(tf.memory().numTensors).toBe(before);
     }
     expect(last).toBeLessThan(first * 0.2);
