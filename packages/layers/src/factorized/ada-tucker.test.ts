@@ -1,0 +1,160 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describe, expect, it } from 'vitest';
+import { Conv2d } from '../layers/conv2d.js';
+import { Linear } from '../layers/linear.js';
+import { Sequential } from '../layers/sequential.js';
+import { AdaTuckerLayer } from './ada-tucker.js';
+import { factorize } from './factorize.js';
+import { linkSharedCores } from './shared-core.js';
+import { checkGradients, randomTensor, relError, run } from './test-helpers.js';
+
+describeBackends('AdaTuckerLayer / SharedCore', () => {
+  it('full ranks reproduce a conv and a linear layer (exact and padded reshapes)', () => {
+    const c = new Conv2d('c', { inChannels: 3, outChannels: 4, kernelSize: 3, padding: 'same', seed: 1 });
+    const l = new Linear('l', { inFeatures: 10, outFeatures: 7, seed: 2 });
+    const xc = randomTensor([2, 5, 5, 3], 1);
+    const xl = randomTensor([3, 10], 2);
+    // 108 = 3·4·9; 70 padded to 72 = 2·4·9.
+    for (const [layer, x, dims] of [[c, xc, [3, 4, 9]], [l, xl, [2, 4, 9]]] as const) {
+      const f = AdaTuckerLayer.fromDense(layer, { kind: 'ada-tucker', dims: [...dims], ranks: [...dims] });
+      const a = run(f, x);
+      const b = run(layer, x);
+      expect(relError(a, b)).toBeLessThan(1e-4);
+      const d = f.toDense();
+      const e = run(d, x);
+      expect(relError(a, e)).toBeLessThan(1e-5);
+      tf.dispose([a, b, e]);
+      d.dispose();
+      f.dispose();
+    }
+    tf.dispose([xc, xl]);
+    c.dispose();
+    l.dispose();
+  });
+
+  it('rejects ranks above dims and dims too small', () => {
+    const l = new Linear('l', { inFeatures: 10, outFeatures: 7 });
+    expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 7], ranks: [2, 6, 2] })).toThrow(/plan\.ranks\[1\] must be an integer in \[1, 5\]/);
+    expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 6], ranks: [2, 2, 2] })).toThrow(/must be >= 70/);
+    l.dispose();
+  });
+
+  it('cache: inference reuses the rebuilt weight, assignments and training passes refresh it', () => {
+    const f = new AdaTuckerLayer('a', { target: { type: 'linear', inFeatures: 6, outFeatures: 4 }, dims: [2, 3, 4], ranks: [2, 2, 2], seed: 3 });
+    const x = randomTensor([2, 6], 5);
+    const y0 = run(f, x);
+    const cached = f.weightCache.dataSync().slice();
+    const n = tf.memory().numTensors;
+    const y1 = run(f, x);
+    expect(tf.memory().numTensors).toBe(n + 1);
+    expect(relError(y1, y0)).toBe(0);
+    tf.tidy(() => (f.factors[0] as tf.Variable).assign(tf.mul(f.factors[0] as tf.Variable, 2)));
+    const y2 = run(f, x);
+    expect(relError(y2, tf.mul(y0, 2))).toBeLessThan(1e-6);
+    expect(f.weightCache.dataSync()).not.toEqual(cached);
+    tf.dispose([x, y0, y1, y2]);
+    f.dispose();
+  });
+
+  it('random init has He scale', () => {
+    const f = new AdaTuckerLayer('a', { target: { type: 'linear', inFeatures: 256, outFeatures: 64 }, dims: [16, 16, 64], ranks: [8, 8, 8], seed: 1 });
+    const w = f.weight();
+    const std = Math.sqrt(tf.mean(tf.square(w)).dataSync()[0] as number);
+    expect(std / Math.sqrt(2 / 256)).toBeCloseTo(1, 5);
+    w.dispose();
+    f.dispose();
+  });
+
+  it('gradients match finite differences (ADA and SCADA)', () => {
+    const f = new AdaTuckerLayer('a', { target: { type: 'conv2d', inChannels: 2, outChannels: 3, kernelSize: [3, 3], stride: [1, 1], padding: 'same', dilation: [1, 1] }, dims: [6, 9], ranks: [3, 4], seed: 3 });
+    const x = randomTensor([2, 4, 4, 2], 1);
+    checkGradients(f, x);
+    f.dispose();
+    const model = new Sequential('m', [
+      new Linear('l1', { inFeatures: 6, outFeatures: 4, seed: 1 }),
+      new Linear('l2', { inFeatures: 4, outFeatures: 6, seed: 2 }),
+    ]);
+    factorize(model, { l1: { kind: 'scada-tucker', dims: [4, 6], ranks: [2, 3], group: 'g' }, l2: { kind: 'scada-tucker', dims: [6, 4], ranks: [2, 3], group: 'g' } });
+    const xl = randomTensor([3, 6], 2);
+    checkGradients(model, xl);
+    tf.dispose([x, xl]);
+    model.dispose();
+  });
+
+  it('SCADA: one core variable, owned by the first layer, counted once; single-layer group is exact', () => {
+    const model = new Sequential('m', [
+      new Linear('l1', { inFeatures: 12, outFeatures: 8, seed: 1 }),
+      new Linear('l2', { inFeatures: 8, outFeatures: 12, seed: 2 }),
+      new Linear('l3', { inFeatures: 12, outFeatures: 6, seed: 3 }),
+    ]);
+    const x = randomTensor([2, 12], 4);
+    const ref = run(model, x);
+    factorize(model, {
+      l1: { kind: 'scada-tucker', dims: [8, 12], ranks: [4, 4], group: 'g' },
+      l2: { kind: 'scada-tucker', dims: [12, 8], ranks: [4, 4], group: 'g' },
+      l3: { kind: 'scada-tucker', dims: [6, 12], ranks: [6, 12], group: 'solo' },
+    });
+    const names = model.namedParameters().map(([p]) => p);
+    expect(names.filter((p) => p.endsWith('core'))).toEqual(['l1.sharedCore.core', 'l3.sharedCore.core']);
+    const [l1, l2] = model.children() as AdaTuckerLayer[];
+    expect((l2 as AdaTuckerLayer).core).toBe((l1 as AdaTuckerLayer).core);
+    const params = model.namedParameters().reduce((a, [, v]) => a + v.size, 0);
+    expect(model.cost([12]).params).toBe(params);
+    // l1: 16 + 8·4 + 12·4 + 1 + 8; l2: 12·4 + 8·4 + 1 + 12; l3: 72 + 36 + 144 + 1 + 6
+    expect(params).toBe(16 + 32 + 48 + 1 + 8 + (48 + 32 + 1 + 12) + (72 + 36 + 144 + 1 + 6));
+    // The solo group at full ranks reproduces l3 exactly: feed l3 alone.
+    const l3 = model.children()[2] as AdaTuckerLayer;
+    const h = randomTensor([2, 12], 9);
+    const dense3 = new Linear('l3', { inFeatures: 12, outFeatures: 6, seed: 3 });
+    const a = run(l3, h);
+    const b = run(dense3, h);
+    expect(relError(a, b)).toBeLessThan(1e-4);
+    tf.dispose([x, ref, h, a, b]);
+    dense3.dispose();
+    model.dispose();
+  });
+
+  it('an unbound follower and a group without owner are errors', () => {
+    const f = new AdaTuckerLayer('a', { target: { type: 'linear', inFeatures: 4, outFeatures: 4 }, dims: [4, 4], ranks: [2, 2], group: 'g', ownsCore: false });
+    const x = randomTensor([1, 4], 1);
+    expect(() => run(f, x)).toThrow(/linkSharedCores/);
+    const m = new Sequential('m', [f]);
+    expect(() => linkSharedCores(m)).toThrow(/no owner/);
+    x.dispose();
+    m.dispose();
+  });
+
+  it('no tensor leak over training steps', () => {
+    const f = new AdaTuckerLayer('a', { target: { type: 'conv2d', inChannels: 3, outChannels: 4, kernelSize: [3, 3], stride: [1, 1], padding: 'same', dilation: [1, 1] }, dims: [6, 6, 3], ranks: [3, 3, 2] });
+    const x = randomTensor([2, 5, 5, 3], 2);
+    run(f, x).dispose();
+    expectNoLeak(() => run(f, x));
+    const opt = tf.train.adam(1e-2);
+    const step = (): void => {
+      opt.minimize(() => tf.mean(tf.square(f.apply(x, { training: true }))) as tf.Scalar, false);
+      run(f, x).dispose();
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    x.dispose();
+    f.dispose();
+  });
+});
+
+describe('factorize', () => {
+  it('replaces layers by path and rejects unknown paths and kinds', async () => {
+    await tf.setBackend('cpu');
+    const model = new Sequential('m', [new Conv2d('conv', { inChannels: 3, outChannels: 4, kernelSize: 3 }), new Linear('fc', { inFeatures: 4, outFeatures: 2 })]);
+    expect(() => factorize(model, { nope: { kind: 'cp', rank: 2 } })).toThrow(/no module at path 'nope'/);
+    expect(() => factorize(model, { fc: { kind: 'cp', rank: 2 } })).toThrow(/does not apply/);
+    expect(() => factorize(model, { conv: { kind: 'tucker2', rankS: 2, rankT: 2 }, fc: { kind: 'tt', rowDims: [2], colDims: [4], ranks: [3] } })).toThrow(/INVALID_RANK|internal TT ranks/);
+    expect(model.children()[0]?.kind).toBe('conv2d');
+    factorize(model, { conv: { kind: 'tucker', ranks: [3, 3, 2, 2] }, fc: { kind: 'tt', rowDims: [2, 1], colDims: [2, 2], ranks: [2] } });
+    expect(model.children().map((c) => c.kind)).toEqual(['tucker2-conv2d', 'tt-linear']);
+    model.dispose();
+  });
+});

@@ -1,0 +1,377 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError } from '@tnzip/tensor';
+import { Conv2d } from '../layers/conv2d.js';
+import { Linear } from '../layers/linear.js';
+import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { fastConv2d } from '../ops/fast-conv2d.js';
+import { fastMatMul } from '../ops/fast-matmul.js';
+import type { LayerPlan } from '../plan.js';
+import { registerModule } from '../registry.js';
+import {
+  checkDims,
+  checkFeatureShape,
+  checkImageShape,
+  checkPlanRank,
+  convOutHW,
+  field,
+  isBool,
+  isIntList,
+  isRecord,
+  makeParam,
+  norm64,
+  type PaddingSpec,
+  seededNormal,
+  tf64,
+  tuckerRebuild,
+} from './common.js';
+import { SharedCore, type SharedCoreUser } from './shared-core.js';
+
+/** The dense layer an ADA-Tucker layer stands for (its weight shape and how it runs). */
+export type AdaTarget =
+  | {
+      readonly type: 'conv2d';
+      readonly inChannels: number;
+      readonly outChannels: number;
+      readonly kernelSize: readonly [number, number];
+      readonly stride: readonly [number, number];
+      readonly padding: PaddingSpec;
+      readonly dilation: readonly [number, number];
+    }
+  | { readonly type: 'linear'; readonly inFeatures: number; readonly outFeatures: number };
+
+/** Constructor options of {@link AdaTuckerLayer}. */
+export interface AdaTuckerOptions {
+  readonly target: AdaTarget;
+  readonly bias?: boolean;
+  /** The balanced reshape of the weight; product >= weight size (extra entries are cropped). */
+  readonly dims: readonly number[];
+  /** Core ranks, `ranks[i]` in `[1, dims[i]]`. */
+  readonly ranks: readonly number[];
+  /**
+   * SCADA group. With a group the core lives in a {@link SharedCore}: this layer owns it when
+   * `ownsCore` is true (the first layer of the group), else it is bound by `linkSharedCores`.
+   */
+  readonly group?: string | null;
+  readonly ownsCore?: boolean;
+  /** Seed of the random init (orthonormal factors, He-scaled core). Default 0. */
+  readonly seed?: number;
+}
+
+/** Options of {@link AdaTuckerLayer.fromDense}. */
+export interface AdaFromDenseOptions {
+  /** 'decompose' (default): HOSVD of the pretrained weight; 'random': seeded init from scratch. */
+  readonly init?: 'decompose' | 'random';
+  readonly seed?: number;
+  /** SCADA follower: the group's core (else a 'scada-tucker' layer becomes the group's owner). */
+  readonly sharedCore?: SharedCore;
+}
+
+function weightShape(t: AdaTarget): number[] {
+  return t.type === 'conv2d' ? [t.kernelSize[0], t.kernelSize[1], t.inChannels, t.outChannels] : [t.inFeatures, t.outFeatures];
+}
+
+function fanIn(t: AdaTarget): number {
+  return t.type === 'conv2d' ? t.kernelSize[0] * t.kernelSize[1] * t.inChannels : t.inFeatures;
+}
+
+/** m×r with orthonormal columns (Gram–Schmidt of seeded Gaussians, float64). */
+function orthonormal(m: number, r: number, rng: Rng): Float32Array {
+  const cols: Float64Array[] = [];
+  for (let j = 0; j < r; j++) {
+    for (;;) {
+      const v = rng.normals(m);
+      for (const c of cols) {
+        let d = 0;
+        for (let i = 0; i < m; i++) d += (v[i] as number) * (c[i] as number);
+        for (let i = 0; i < m; i++) v[i] = (v[i] as number) - d * (c[i] as number);
+      }
+      const n = norm64(v);
+      if (n > 1e-8) {
+        for (let i = 0; i < m; i++) v[i] = (v[i] as number) / n;
+        cols.push(v);
+        break;
+      }
+    }
+  }
+  const out = new Float32Array(m * r);
+  for (let i = 0; i < m; i++) for (let j = 0; j < r; j++) out[i * r + j] = (cols[j] as Float64Array)[i] as number;
+  return out;
+}
+
+/**
+ * ADA-Tucker layer (Zhong et al., Neural Networks 2019): the weight of a conv (`[k_h, k_w, S, T]`)
+ * or linear (`[S, T]`) layer, flattened row-major and reshaped to the balanced `dims`
+ * `[m_1, …, m_d]` (zero-padded, then cropped, when `Π m_i` exceeds the weight size), is
+ *
+ * `W̃ = s · C ×_1 M_1 ×_2 M_2 … ×_d M_d`, `C` `[r_1…r_d]`, `M_i` `[m_i, r_i]` (`factor{i}`),
+ *
+ * all learnable. `s` (`scale`, `[1]`) exists only in SCADA layers, where `C` is a
+ * {@link SharedCore}. While training, the forward pass rebuilds `W` with differentiable ops
+ * (mode products as transpose + matMul); at inference `W` is cached in the buffer
+ * `weightCache`, rebuilt whenever a parameter was assigned (variables get a new data id on
+ * every assign, which the cache checks) or a training pass ran. `weightCache` is derived data:
+ * model files do not store it ({@link isDerivedBuffer}). ADA-Tucker compresses storage, not
+ * compute: the layer always runs the dense op on the rebuilt weight (no execution modes).
+ */
+export class AdaTuckerLayer extends Module implements SharedCoreUser {
+  readonly kind = 'ada-tucker';
+  readonly target: AdaTarget;
+  readonly dims: readonly number[];
+  readonly ranks: readonly number[];
+  readonly group: string | null;
+  readonly ownedCore: SharedCore | null;
+  readonly factors: readonly tf.Variable[];
+  readonly bias: tf.Variable | null;
+  readonly scale: tf.Variable | null;
+  readonly weightCache: tf.Variable;
+  private ownCore: tf.Variable | null;
+  private boundCore: SharedCore | null = null;
+  private cacheKey: unknown[] | null = null;
+
+  constructor(name: string, options: AdaTuckerOptions) {
+    super(name);
+    const t = options.target;
+    this.target = t.type === 'conv2d' ? { ...t, kernelSize: [...t.kernelSize], stride: [...t.stride], dilation: [...t.dilation] } : { ...t };
+    const wShape = weightShape(t);
+    if (!wShape.every((d) => Number.isInteger(d) && d >= 1)) throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${name}': target sizes must be integers >= 1`);
+    const n = sizeOf(wShape);
+    this.dims = checkDims(options.dims, n, 'dims', true);
+    const ranks = options.ranks;
+    if (!Array.isArray(ranks) || ranks.length !== this.dims.length) {
+      throw new TnzipError('INVALID_RANK', `plan.ranks must have one rank per entry of plan.dims (${this.dims.length}), got ${JSON.stringify(ranks)}`);
+    }
+    ranks.forEach((r, i) => checkPlanRank(r, this.dims[i] as number, `ranks[${i}]`));
+    this.ranks = [...ranks];
+    this.group = options.group ?? null;
+    const rng = new Rng(options.seed ?? 0);
+    this.factors = this.dims.map((m, i) =>
+      makeParam((v) => this.addParam(`factor${i}`, v), () => tf.tensor2d(orthonormal(m, this.ranks[i] as number, rng), [m, this.ranks[i] as number])),
+    );
+    // With orthonormal factors ‖W̃‖_F = s·‖C‖_F, so ‖C‖_F = sqrt(Π m_i · 2/fan_in) gives Var(W) ≈ 2/fan_in (He).
+    const target = Math.sqrt((sizeOf(this.dims) * 2) / fanIn(t));
+    if (this.group === null) {
+      this.ownedCore = null;
+      this.ownCore = makeParam((v) => this.addParam('core', v), () => tf.tidy(() => {
+        const c = seededNormal(this.ranks, 1, rng);
+        return tf.mul(c, target / Math.sqrt(Math.max(tf.sum(tf.square(c)).dataSync()[0] as number, 1e-30)));
+      }));
+      this.scale = null;
+    } else {
+      this.ownCore = null;
+      this.ownedCore = options.ownsCore === true ? this.addChild(new SharedCore('sharedCore', { group: this.group, ranks: this.ranks, seed: options.seed ?? 0 })) : null;
+      if (this.ownedCore !== null) this.boundCore = this.ownedCore;
+      // The shared core has N(0, 1) entries, ‖C‖ ≈ sqrt(Π r_i); the scale brings each layer to He.
+      const s = target / Math.sqrt(sizeOf(this.ranks));
+      this.scale = makeParam((v) => this.addParam('scale', v), () => tf.tensor1d([s]));
+    }
+    this.bias = options.bias ?? true ? makeParam((v) => this.addParam('bias', v), () => tf.zeros([wShape[wShape.length - 1] as number])) : null;
+    this.weightCache = makeParam((v) => this.addBuffer('weightCache', v), () => tf.zeros(wShape));
+  }
+
+  /** Binds a SCADA follower to its group's core (ranks must match). */
+  bindSharedCore(core: SharedCore): void {
+    if (this.group === null || core.group !== this.group) {
+      throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${this.name}' (group ${String(this.group)}) cannot use the core of group '${core.group}'`);
+    }
+    if (core.ranks.length !== this.ranks.length || core.ranks.some((r, i) => r !== this.ranks[i])) {
+      throw new TnzipError('SHAPE_MISMATCH', `ada-tucker '${this.name}': ranks [${this.ranks.join(', ')}] differ from the shared core's [${core.ranks.join(', ')}]`);
+    }
+    this.boundCore = core;
+    this.cacheKey = null;
+  }
+
+  /** The core variable in use (own or shared). */
+  get core(): tf.Variable {
+    if (this.ownCore !== null) return this.ownCore;
+    if (this.boundCore === null) {
+      throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${this.name}' uses SCADA group '${String(this.group)}' but is not bound to its core: call linkSharedCores(root)`);
+    }
+    return this.boundCore.core;
+  }
+
+  /**
+   * ADA-Tucker (plan 'ada-tucker') or SCADA-Tucker (plan 'scada-tucker') from a pretrained
+   * conv or linear. 'decompose': HOSVD (float64) of the reshaped weight — exact at full ranks
+   * (ranks = dims). A SCADA group owner takes its own HOSVD core as the shared core; a follower
+   * keeps its HOSVD factors and the least-squares scale `⟨C_l, C⟩ / ⟨C, C⟩` for the shared `C`.
+   */
+  static fromDense(layer: Conv2d | Linear, plan: LayerPlan, options: AdaFromDenseOptions = {}): AdaTuckerLayer {
+    if (plan.kind !== 'ada-tucker' && plan.kind !== 'scada-tucker') {
+      throw new TnzipError('INVALID_ARGUMENT', `AdaTuckerLayer.fromDense: plan.kind must be 'ada-tucker' or 'scada-tucker', got '${plan.kind}'`);
+    }
+    let target: AdaTarget;
+    if (layer instanceof Conv2d) {
+      target = { type: 'conv2d', inChannels: layer.inChannels, outChannels: layer.outChannels, kernelSize: layer.kernelSize, stride: layer.stride, padding: layer.padding, dilation: layer.dilation };
+    } else if (layer instanceof Linear) {
+      target = { type: 'linear', inFeatures: layer.inFeatures, outFeatures: layer.outFeatures };
+    } else {
+      throw new TnzipError('INVALID_ARGUMENT', `AdaTuckerLayer.fromDense: layer '${(layer as Module).name}' must be a Conv2d or a Linear`);
+    }
+    const shared = plan.kind === 'scada-tucker' ? options.sharedCore : undefined;
+    if (shared !== undefined && plan.kind === 'scada-tucker' && shared.group !== plan.group) {
+      throw new TnzipError('INVALID_ARGUMENT', `options.sharedCore belongs to group '${shared.group}', plan.group is '${plan.group}'`);
+    }
+    const out = new AdaTuckerLayer(layer.name, {
+      target,
+      bias: layer.bias !== null,
+      dims: plan.dims,
+      ranks: plan.ranks,
+      group: plan.kind === 'scada-tucker' ? plan.group : null,
+      ownsCore: plan.kind === 'scada-tucker' && shared === undefined,
+      seed: options.seed ?? 0,
+    });
+    if (shared !== undefined) out.bindSharedCore(shared);
+    tf.tidy(() => {
+      if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
+    });
+    if ((options.init ?? 'decompose') === 'random') return out;
+    const w = fromTf(layer.weight, `${layer.name}.weight`);
+    const padded = new Float64Array(sizeOf(out.dims));
+    padded.set(w.data);
+    const dec = hosvd64({ shape: out.dims, data: padded }, out.ranks);
+    tf.tidy(() => {
+      dec.factors.forEach((f, i) => (out.factors[i] as tf.Variable).assign(matrixToTf(f)));
+      if (out.scale === null || out.ownedCore !== null) {
+        out.core.assign(tf64(dec.core));
+        if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
+      } else {
+        const c = out.core.dataSync();
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < c.length; i++) {
+          num += (c[i] as number) * (dec.core.data[i] as number);
+          den += (c[i] as number) ** 2;
+        }
+        out.scale.assign(tf.tensor1d([den > 0 ? num / den : 0]));
+      }
+    });
+    return out;
+  }
+
+  /** The weight rebuilt from core and factors, in the target's layout (differentiable). */
+  weight(): tf.Tensor {
+    return tf.tidy(() => {
+      let full = tuckerRebuild(this.core, this.factors, fastMatMul);
+      if (this.scale !== null) full = tf.mul(full, this.scale);
+      const shape = weightShape(this.target);
+      const n = sizeOf(shape);
+      const flat = tf.reshape(full, [full.size]);
+      return tf.reshape(n === full.size ? flat : tf.slice(flat, [0], [n]), shape);
+    });
+  }
+
+  private sources(): unknown[] {
+    const vars = [this.core, ...this.factors, ...(this.scale === null ? [] : [this.scale])];
+    return vars.map((v) => (v as unknown as { dataId: unknown }).dataId);
+  }
+
+  /** The weight for an inference pass: the cache, rebuilt first if any parameter changed. */
+  private cachedWeight(): tf.Tensor {
+    const key = this.sources();
+    if (this.cacheKey === null || key.some((k, i) => k !== (this.cacheKey as unknown[])[i])) {
+      tf.tidy(() => this.weightCache.assign(this.weight()));
+      this.cacheKey = key;
+    }
+    return this.weightCache;
+  }
+
+  /** A dense layer with the rebuilt weight (new variables). */
+  toDense(): Conv2d | Linear {
+    const t = this.target;
+    const dense =
+      t.type === 'conv2d'
+        ? new Conv2d(this.name, {
+            inChannels: t.inChannels,
+            outChannels: t.outChannels,
+            kernelSize: [...t.kernelSize] as [number, number],
+            stride: [...t.stride] as [number, number],
+            padding: t.padding,
+            dilation: [...t.dilation] as [number, number],
+            bias: this.bias !== null,
+          })
+        : new Linear(this.name, { inFeatures: t.inFeatures, outFeatures: t.outFeatures, bias: this.bias !== null });
+    const w = this.weight();
+    dense.weight.assign(w);
+    w.dispose();
+    if (this.bias !== null && dense.bias !== null) dense.bias.assign(this.bias);
+    return dense;
+  }
+
+  forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    let w: tf.Tensor;
+    if (ctx.training) {
+      this.cacheKey = null;
+      w = this.weight();
+    } else {
+      w = this.cachedWeight();
+    }
+    const t = this.target;
+    const y =
+      t.type === 'conv2d'
+        ? fastConv2d(x as tf.Tensor4D, w as tf.Tensor4D, { stride: t.stride, padding: t.padding, dilation: t.dilation })
+        : fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D);
+    return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  /**
+   * papers.md §5: params `Π r_i + Σ_i m_i·r_i (+T)` for ADA-Tucker; a SCADA layer counts its
+   * factors, its scale and its bias, plus `Π r_i` once in the group's owner. MACs: those of the
+   * dense op (the per-batch rebuild is not counted per example).
+   */
+  cost(inputShape: Shape): Cost {
+    const t = this.target;
+    let macs: number;
+    let outputShape: number[];
+    if (t.type === 'conv2d') {
+      const [h, w] = checkImageShape(inputShape, t.inChannels, `${this.kind} '${this.name}'`);
+      const [ho, wo] = convOutHW(h, w, t);
+      macs = ho * wo * t.kernelSize[0] * t.kernelSize[1] * t.inChannels * t.outChannels;
+      outputShape = [ho, wo, t.outChannels];
+    } else {
+      checkFeatureShape(inputShape, t.inFeatures, `${this.kind} '${this.name}'`);
+      macs = t.inFeatures * t.outFeatures;
+      outputShape = [t.outFeatures];
+    }
+    const factorParams = this.dims.reduce((a, m, i) => a + m * (this.ranks[i] as number), 0);
+    const coreParams = this.group === null || this.ownedCore !== null ? sizeOf(this.ranks) : 0;
+    const params = factorParams + coreParams + (this.scale === null ? 0 : 1) + (this.bias === null ? 0 : (outputShape[outputShape.length - 1] as number));
+    return { params, macs, outputShape };
+  }
+
+  config(): ModuleConfig {
+    return {
+      kind: this.kind,
+      name: this.name,
+      target: { ...this.target },
+      bias: this.bias !== null,
+      dims: [...this.dims],
+      ranks: [...this.ranks],
+      group: this.group,
+      ownsCore: this.ownedCore !== null,
+    };
+  }
+}
+
+/** True for buffers that hold derived data (rebuilt on demand) and need not be stored in model files. */
+export function isDerivedBuffer(module: Module, key: string): boolean {
+  return module instanceof AdaTuckerLayer && key === 'weightCache';
+}
+
+const isTarget = (v: unknown): boolean =>
+  isRecord(v) &&
+  ((v.type === 'linear' && Number.isInteger(v.inFeatures) && Number.isInteger(v.outFeatures)) ||
+    (v.type === 'conv2d' && Number.isInteger(v.inChannels) && Number.isInteger(v.outChannels) && Array.isArray(v.kernelSize) && Array.isArray(v.stride) && Array.isArray(v.dilation) && v.padding !== undefined));
+const isGroup = (v: unknown): boolean => v === null || (typeof v === 'string' && v !== '');
+
+registerModule('ada-tucker', (c) => {
+  const r = c as Record<string, unknown>;
+  return new AdaTuckerLayer(c.name, {
+    target: field(r, 'target', isTarget, 'a conv2d or linear target'),
+    bias: field(r, 'bias', isBool, 'a boolean'),
+    dims: field(r, 'dims', isIntList, 'a list of positive integers'),
+    ranks: field(r, 'ranks', isIntList, 'a list of positive integers'),
+    group: field(r, 'group', isGroup, 'a group name or null'),
+    ownsCore: field(r, 'ownsCore', isBool, 'a boolean'),
+  });
+});
+

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { TnzipError } from '@tnzip/tensor';
+import type { Module } from '../module.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, type ModelJson, type SaveMeta, sha256Hex, WEIGHTS_BIN } from './model-json.js';
+import { storedVariables } from './state.js';
+
+/**
+ * Saves `model` as `model.json` + `weights.bin` (see {@link ModelJson}).
+ *
+ * - `target` a string: a directory (Node only; created if needed). Each file is written to a
+ *   temporary name and renamed, so a reader never sees a half-written file.
+ * - `target` a tfjs `IOHandler` (browser downloads, IndexedDB, `tf.io.withSaveHandler`): it
+ *   receives `modelTopology` = the model.json object, `weightSpecs` and `weightData`.
+ *
+ * Weights are float32, bit-exact. Returns the model.json written.
+ */
+export async function save(model: Module, target: string | tf.io.IOHandler, meta: SaveMeta = {}): Promise<ModelJson> {
+  const vars = storedVariables(model);
+  const { data, specs } = await tf.io.encodeWeights(vars.map(([name, tensor]) => ({ name, tensor })));
+  const bytes = data as ArrayBuffer;
+  const json: ModelJson = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    architecture: model.config(),
+    plan: meta.plan ?? null,
+    inputShape: meta.inputShape === undefined || meta.inputShape === null ? null : [...meta.inputShape],
+    meta: meta.meta ?? {},
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: specs }],
+    weightsByteLength: bytes.byteLength,
+    weightsSha256: await sha256Hex(bytes),
+  };
+  if (typeof target === 'string') {
+    await writeDirectory(target, json, bytes);
+  } else {
+    if (typeof target?.save !== 'function') throw new TnzipError('INVALID_ARGUMENT', 'save: target must be a directory path or a tfjs IOHandler with save()');
+    await target.save({
+      modelTopology: json as unknown as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs: specs,
+      weightData: bytes,
+      format: MODEL_FORMAT,
+      generatedBy: '@tnzip/layers',
+    });
+  }
+  return json;
+}
+
+async function writeDirectory(dir: string, json: ModelJson, bytes: ArrayBuffer): Promise<void> {
+  const fsName = 'node:fs/promises';
+  let fs: typeof import('node:fs/promises');
+  try {
+    fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+  } catch (e) {
+    throw new TnzipError('IO_ERROR', 'save: a directory target needs Node (node:fs); in a browser pass a tfjs IOHandler', { cause: e });
+  }
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const suffix = `.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+    const write = async (name: string, content: string | Uint8Array): Promise<void> => {
+      const final = `${dir}/${name}`;
+      const tmp = `${final}${suffix}`;
+      await fs.writeFile(tmp, content);
+      await fs.rename(tmp, final);
+    };
+    // Weights first: model.json, whose hash names the weights, appears only once they are complete.
+    await write(WEIGHTS_BIN, new Uint8Array(bytes));
+    await write(MODEL_JSON, `${JSON.stringify(json, null, 1)}\n`);
+  } catch (e) {
+    throw new TnzipError('IO_ERROR', `save: cannot write model files to '${dir}': ${(e as Error).message}`, { cause: e });
+  }
+}
