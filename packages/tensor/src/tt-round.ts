@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { TnzipError } from './errors.js';
 import type { Matrix64, Tensor64 } from './float64.js';
 import { fromTf, toTf } from './float64.js';
 import { qr64 } from './internal/qr64.js';
@@ -67,7 +68,7 @@ export function ttRound64(tt: TT64, opts: TTRoundOptions): TT64 {
  */
 export function ttRound(tt: TTTensor, opts: TTRoundOptions): TTTensor {
   if (tt === null || typeof tt !== 'object' || !Array.isArray(tt.cores)) {
-    return { cores: ttRound64(tt as unknown as TT64, opts).cores.map((c) => toTf<tf.Rank.R3>(c)) };
+    throw new TnzipError('INVALID_ARGUMENT', 'tt must be a TTTensor { cores }');
   }
   const tt64: TT64 = { cores: tt.cores.map((c, k) => fromTf(c, `tt.cores[${k}]`)) };
   return { cores: ttRound64(tt64, opts).cores.map((c) => toTf<tf.Rank.R3>(c)) };

@@ -56,8 +56,9 @@ export function resolveTTRankRule(opts: TTSvdOptions, dims: readonly number[], n
 
 /**
  * The smallest rank `r ≥ 1` whose truncation error `sqrt(Σ_{i≥r} s_i²)` is ≤ `delta`, for
- * singular values `s` in descending order. Summed from the smallest value up, so that the tail
- * is not lost to cancellation.
+ * (nearly) descending values `s` — the discarded tail always satisfies the bound, even where the
+ * values are not exactly sorted. Summed from the smallest value up, so that the tail is not lost
+ * to cancellation.
  */
 export function truncationRank(s: Float64Array, delta: number): number {
   const d2 = delta * delta;
