@@ -31,16 +31,16 @@ export const FASHION_MNIST_CLASSES = [
  *
  * @returns a {@link Dataset} with `inputShape` `[28, 28, 1]`, uint8 pixels, `numClasses` 10, class names
  *   and `normalization` {@link FASHION_MNIST_NORMALIZATION} (mean 0.2860, std 0.3530).
- * @throws TnzipError `NOT_FOUND` when the default directory is absent (the message names the Debian
- *   package to install) or a given directory/file is missing; `CORRUPT_FILE` naming a bad file.
+ * @throws TnzipError `NOT_FOUND` when the directory is absent (the message names the Debian
+ *   package to install) or a file in it is missing; `CORRUPT_FILE` naming a bad file.
  */
 export function fashionMnist(source?: DatasetSource): Dataset {
   const given = sourceDir(source);
   const dir = given ?? FASHION_MNIST_DEBIAN_DIR;
-  if (given === undefined && !existsSync(dir)) {
+  if (!existsSync(dir)) {
     throw new TnzipError(
       'NOT_FOUND',
-      `Fashion-MNIST not found in ${dir}: install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or pass the directory holding its IDX files`,
+      `Fashion-MNIST not found: directory ${dir} does not exist (install the Debian package dataset-fashion-mnist, which fills ${FASHION_MNIST_DEBIAN_DIR}, or pass the directory holding its IDX files)`,
     );
   }
   const train = readIdxSplit(dir, 'train', 10, 'Fashion-MNIST');
