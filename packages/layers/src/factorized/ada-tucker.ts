@@ -140,7 +140,9 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
     if (!Array.isArray(ranks) || ranks.length !== this.dims.length) {
       throw new TnzipError('INVALID_RANK', `plan.ranks must have one rank per entry of plan.dims (${this.dims.length}), got ${JSON.stringify(ranks)}`);
     }
-    ranks.forEach((r, i) => checkPlanRank(r, this.dims[i] as number, `ranks[${i}]`));
+    ranks.forEach((r, i) => {
+      checkPlanRank(r, this.dims[i] as number, `ranks[${i}]`);
+    });
     this.ranks = [...ranks];
     this.group = options.group ?? null;
     const rng = new Rng(options.seed ?? 0);
@@ -230,7 +232,9 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
     padded.set(w.data);
     const dec = hosvd64({ shape: out.dims, data: padded }, out.ranks);
     tf.tidy(() => {
-      dec.factors.forEach((f, i) => (out.factors[i] as tf.Variable).assign(matrixToTf(f)));
+      dec.factors.forEach((f, i) => {
+        (out.factors[i] as tf.Variable).assign(matrixToTf(f));
+      });
       if (out.scale === null || out.ownedCore !== null) {
         out.core.assign(tf64(dec.core));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));

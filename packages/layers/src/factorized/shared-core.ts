@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { Rng, TnzipError } from '@tnzip/tensor';
 import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
 import { registerModule } from '../registry.js';

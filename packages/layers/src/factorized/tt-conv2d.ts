@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, Rng, sizeOf, TnzipError, ttRankBounds, ttSvd64 } from '@tnzip/tensor';
+import { fromTf, Rng, sizeOf, type Tensor64, TnzipError, ttRankBounds, ttSvd64 } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
@@ -101,7 +101,9 @@ export class TTConv2d extends Module {
         `plan.ranks must list ${bounds.length} internal ranks (colDims.length + rowDims.length) for the chain [s…, k_h·k_w, t…], got ${JSON.stringify(ranks)}`,
       );
     }
-    ranks.forEach((r, k) => checkPlanRank(r, bounds[k] as number, `ranks[${k}]`));
+    ranks.forEach((r, k) => {
+      checkPlanRank(r, bounds[k] as number, `ranks[${k}]`);
+    });
     this.inChannels = s;
     this.outChannels = t;
     this.colDims = cd;
@@ -156,11 +158,15 @@ export class TTConv2d extends Module {
     const tt = ttSvd64(reshape64(k, chainDims(plan.colDims, kh, kw, plan.rowDims)), { ranks: plan.ranks });
     const n = plan.colDims.length;
     tf.tidy(() => {
-      out.inCores.forEach((v, a) => v.assign(tf64(tt.cores[a] as never)));
-      const sp = tt.cores[n] as { shape: number[]; data: Float64Array };
+      out.inCores.forEach((v, a) => {
+        v.assign(tf64(tt.cores[a] as Tensor64));
+      });
+      const sp = tt.cores[n] as Tensor64;
       const [r0, , r1] = sp.shape as [number, number, number];
       out.spatial.assign(tf64(permute64(sp, [1, 0, 2]), [kh, kw, r0, r1]));
-      out.outCores.forEach((v, b) => v.assign(tf64(tt.cores[n + 1 + b] as never)));
+      out.outCores.forEach((v, b) => {
+        v.assign(tf64(tt.cores[n + 1 + b] as Tensor64));
+      });
       if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
     });
     return out;

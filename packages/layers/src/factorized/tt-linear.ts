@@ -50,7 +50,9 @@ export function checkTTMatrixPlan(s: number, t: number, rowDims: unknown, colDim
   if (!Array.isArray(ranks) || ranks.length !== bounds.length) {
     throw new TnzipError('INVALID_RANK', `plan.ranks must list the ${bounds.length} internal TT ranks (d − 1), got ${JSON.stringify(ranks)}`);
   }
-  ranks.forEach((r, k) => checkPlanRank(r, bounds[k] as number, `ranks[${k}]`));
+  ranks.forEach((r, k) => {
+    checkPlanRank(r, bounds[k] as number, `ranks[${k}]`);
+  });
   return [1, ...(ranks as number[]), 1];
 }
 
@@ -118,7 +120,9 @@ export class TTLinear extends Module {
     const m = transpose64({ rows: layer.inFeatures, cols: layer.outFeatures, data: w.data });
     const ttm = ttMatrix64(m, plan.rowDims, plan.colDims, plan.ranks);
     tf.tidy(() => {
-      ttm.cores.forEach((c, k) => (out.cores[k] as tf.Variable).assign(tf64(c)));
+      ttm.cores.forEach((c, k) => {
+        (out.cores[k] as tf.Variable).assign(tf64(c));
+      });
       if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
     });
     return out;
