@@ -1,0 +1,7 @@
+export { BACKEND_CHOICES, backendFromEnv, parseBackendChoice } from './backend-name.js';
+export type { BackendChoice, BackendName } from './backend-name.js';
+export { useBackend } from './use-backend.js';
+export type { BackendInfo, UseBackendOptions } from './use-backend.js';
+export type { WasmOptions } from './wasm.js';
+export { releaseWebgpu, webgpuAvailability } from './webgpu.js';
+export type { WebgpuOptions } from './webgpu.js';
