@@ -7,7 +7,7 @@ import { Sequential } from '../layers/sequential.js';
 import { AdaTuckerLayer } from './ada-tucker.js';
 import { factorize } from './factorize.js';
 import { linkSharedCores } from './shared-core.js';
-import { checkGradients, randomTensor, relError, run } from './test-helpers.js';
+import { checkGradients, randomTensor, relError, run } from './helpers.test-util.js';
 
 describeBackends('AdaTuckerLayer / SharedCore', () => {
   it('full ranks reproduce a conv and a linear layer (exact and padded reshapes)', () => {

@@ -6,7 +6,7 @@ import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import type { Module } from '../module.js';
 import { CPConv2d } from './cp-conv2d.js';
-import { checkGradients, randomTensor, relError, run } from './test-helpers.js';
+import { checkGradients, randomTensor, relError, run } from './helpers.test-util.js';
 import { TTConv2d } from './tt-conv2d.js';
 import { TTLinear } from './tt-linear.js';
 import { Tucker2Conv2d } from './tucker2-conv2d.js';

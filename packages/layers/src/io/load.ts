@@ -5,6 +5,7 @@ import type { Module } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
 import { createModule } from '../registry.js';
 import { MODEL_JSON, type ModelJson, parseModelJson, sha256Hex } from './model-json.js';
+import { inNode, nodeFs } from './node-fs.js';
 import { storedVariables } from './state.js';
 
 /** What {@link load} returns. */
@@ -84,14 +85,12 @@ async function readSource(source: string | tf.io.IOHandler): Promise<{ raw: unkn
     return { raw: art.modelTopology, weights };
   }
   const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith('file://');
-  const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (isUrl || !inNode) return readUrl(source);
+  if (isUrl || !inNode()) return readUrl(source);
   return readDirectory(source);
 }
 
 async function readDirectory(dir: string): Promise<{ raw: unknown; weights: ArrayBuffer }> {
-  const fsName = 'node:fs/promises';
-  const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+  const fs = await nodeFs('load');
   let text: string;
   try {
     text = await fs.readFile(`${dir}/${MODEL_JSON}`, 'utf8');

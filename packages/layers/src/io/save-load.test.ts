@@ -6,7 +6,7 @@ import { TnzipError } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { factorize } from '../factorized/factorize.js';
-import { randomTensor } from '../factorized/test-helpers.js';
+import { randomTensor } from '../factorized/helpers.test-util.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';

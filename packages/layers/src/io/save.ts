@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import type { Module } from '../module.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, type ModelJson, type SaveMeta, sha256Hex, WEIGHTS_BIN } from './model-json.js';
+import { nodeFs } from './node-fs.js';
 import { storedVariables } from './state.js';
 
 /**
@@ -45,13 +46,7 @@ export async function save(model: Module, target: string | tf.io.IOHandler, meta
 }
 
 async function writeDirectory(dir: string, json: ModelJson, bytes: ArrayBuffer): Promise<void> {
-  const fsName = 'node:fs/promises';
-  let fs: typeof import('node:fs/promises');
-  try {
-    fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
-  } catch (e) {
-    throw new TnzipError('IO_ERROR', 'save: a directory target needs Node (node:fs); in a browser pass a tfjs IOHandler', { cause: e });
-  }
+  const fs = await nodeFs('save');
   try {
     await fs.mkdir(dir, { recursive: true });
     const suffix = `.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
