@@ -51,6 +51,8 @@ export async function probeWebgpu(options: WebgpuOptions = {}): Promise<WebgpuPr
       forceFallbackAdapter: options.forceFallbackAdapter ?? false,
     });
   } catch (e) {
+    // Drop a Dawn instance made with flags that found nothing, so a later call can retry.
+    if (isNode()) (await import('./node-webgpu.js')).releaseNodeGpu();
     return { ok: false, reason: `navigator.gpu.requestAdapter() threw: ${String(e)}` };
   }
   if (adapter === null) {
