@@ -50,3 +50,5 @@ export type { ModelJson, SaveMeta } from './io/model-json.js';
 export { save } from './io/save.js';
 export { load } from './io/load.js';
 export type { LoadedModel } from './io/load.js';
+export { planCost } from './cost/plan-cost.js';
+export type { PlanCostOptions } from './cost/plan-cost.js';
