@@ -1,0 +1,13 @@
+export type { CompressibleOptions } from './compressible-layers.js';
+export { compressibleLayers } from './compressible-layers.js';
+export type { CreateModelOptions, ModelName } from './create-model.js';
+export { createModel, isModelName, MODEL_NAMES, modelInputShape } from './create-model.js';
+export type { SeedOptions } from './init.js';
+export type { LeNetOptions } from './lenet.js';
+export { LENET5_INPUT_SHAPE, LENET300_INPUT_SHAPE, lenet5, lenet300 } from './lenet.js';
+export type { CifarResNetDepth, ResNetOptions } from './resnet.js';
+export { CIFAR_INPUT_SHAPE, resnet } from './resnet.js';
+export type { ResNet18Options } from './resnet18.js';
+export { IMAGENET_INPUT_SHAPE, resnet18 } from './resnet18.js';
+export type { Vgg16Options } from './vgg16.js';
+export { vgg16 } from './vgg16.js';
