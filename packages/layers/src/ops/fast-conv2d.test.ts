@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { type Padding, resolvePads } from './conv-geometry.js';
 import { fastConv2d } from './fast-conv2d.js';
-import './register-gradients.js';
+import { withStockGradients } from './register-gradients.js';
 import { referenceConv, relErr } from './reference-conv.test-util.js';
 
 interface Case {
@@ -108,12 +108,12 @@ describeBackends('fastConv2d', (backend) => {
             [pads.left, pads.right],
             [0, 0],
           ];
-          const ref = tf.tidy(() => {
+          const ref = withStockGradients(() => tf.tidy(() => {
             const x = tf.tensor4d(xd, [c.n, c.h, c.w, c.s]);
             const w = tf.tensor4d(wd, [c.kh, c.kw, c.s, c.t]);
             const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, ex, 'NHWC', c.dilation)))([x, w]);
             return { dx: (dx as tf.Tensor).dataSync().slice(), dw: (dw as tf.Tensor).dataSync().slice() };
-          });
+          }));
           expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-4);
           expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-4);
         }),
@@ -146,6 +146,23 @@ describeBackends('fastConv2d', (backend) => {
       m[i] = (m[i] as number) - eps;
       expect((f(xd, p) - f(xd, m)) / (2 * eps)).toBeCloseTo(got.dw[i] as number, 2);
     }
+  });
+
+  it('computes only the gradients the tape needs: no input gradient for data', async () => {
+    const x = tf.randomNormal([2, 6, 6, 3]) as tf.Tensor4D;
+    const w = tf.variable(tf.randomNormal([3, 3, 3, 4]));
+    const g = { stride: [1, 1], padding: 'same', dilation: [1, 1] } as const;
+    const convKernels = async (xs: tf.Tensor4D): Promise<number> => {
+      const info = await tf.profile(() => {
+        const r = tf.variableGrads(() => tf.sum(fastConv2d(fastConv2d(xs, w as unknown as tf.Tensor4D, g), tf.ones([1, 1, 4, 3]) as tf.Tensor4D, g)) as tf.Scalar);
+        tf.dispose([r.value, ...Object.values(r.grads)]);
+      });
+      return info.kernels.filter((k) => k.name === 'Conv2D').length;
+    };
+    // 2 forward convs + dW of the first + dx of the second (the second's filter is a constant);
+    // no dx of the first conv, whose input is data.
+    expect(await convKernels(x)).toBe(4);
+    tf.dispose([x, w]);
   });
 
   it('leaks no tensor in forward and backward', () => {

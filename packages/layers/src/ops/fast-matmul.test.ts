@@ -4,7 +4,7 @@ import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { fastMatMul } from './fast-matmul.js';
-import './register-gradients.js';
+import { withStockGradients } from './register-gradients.js';
 import { relErr } from './reference-conv.test-util.js';
 
 function normal(n: number, rng: Rng): Float32Array {
@@ -56,18 +56,30 @@ describeBackends('fastMatMul', (backend) => {
     );
   });
 
-  if (backend === 'cpu') {
-    it("matches tfjs-cpu's built-in matMul gradients", () => {
-      const rng = new Rng(5);
-      const a = tf.tensor2d(normal(7 * 5, rng), [7, 5]);
-      const b = tf.tensor2d(normal(5 * 3, rng), [5, 3]);
-      const [fa, fb] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D))))([a, b]);
-      const [ra, rb] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, w))))([a, b]);
-      expect(relErr((fa as tf.Tensor).dataSync(), (ra as tf.Tensor).dataSync())).toBeLessThan(1e-5);
-      expect(relErr((fb as tf.Tensor).dataSync(), (rb as tf.Tensor).dataSync())).toBeLessThan(1e-5);
-      tf.dispose([a, b, fa, fb, ra, rb] as tf.Tensor[]);
-    });
-  }
+  it("every transpose combination of tf.matMul matches tfjs's stock gradients (fast ones are registered globally)", () => {
+    const rng = new Rng(5);
+    const a = tf.tensor2d(normal(7 * 5, rng), [7, 5]);
+    const b = tf.tensor2d(normal(5 * 3, rng), [5, 3]);
+    const at = tf.transpose(a);
+    const bt = tf.transpose(b);
+    for (const [ta, tb] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
+      const x = ta ? at : a;
+      const w = tb ? bt : b;
+      const f = (p: tf.Tensor, q: tf.Tensor): tf.Scalar => tf.sum(tf.square(tf.matMul(p, q, ta, tb)));
+      const fast = tf.grads(f)([x, w]);
+      const ref = withStockGradients(() => tf.grads(f)([x, w]));
+      // same maths in float32 with sums of 3-7 terms
+      expect(relErr((fast[0] as tf.Tensor).dataSync(), (ref[0] as tf.Tensor).dataSync())).toBeLessThan(1e-5);
+      expect(relErr((fast[1] as tf.Tensor).dataSync(), (ref[1] as tf.Tensor).dataSync())).toBeLessThan(1e-5);
+      tf.dispose([...fast, ...ref]);
+    }
+    tf.dispose([a, b, at, bt]);
+  });
 
   it('leaks nothing and rejects inner-dimension mismatches', () => {
     const a = tf.ones([3, 4]) as tf.Tensor2D;
