@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -81,7 +82,8 @@ function svdCase(rows: number, cols: number): Case {
         return () => {
           const k = r.s.length;
           const us = new Float64Array(r.u.data);
-          for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) us[i * k + j] = (us[i * k + j] as number) * (r.s[j] as number);
+          for (let i = 0; i < rows; i++)
+            for (let j = 0; j < k; j++) us[i * k + j] = (us[i * k + j] as number) * (r.s[j] as number);
           const rec = matmul64({ rows, cols: k, data: us }, r.v, false, true);
           return relativeError64({ shape: [rows, cols], data: a.data }, { shape: [rows, cols], data: rec.data });
         };
@@ -183,7 +185,12 @@ function timeTnzip(run: () => () => number, runs: number): { ms: number; min: nu
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)] as number, min: times[0] as number, max: times[times.length - 1] as number, err: errOf() };
+  return {
+    ms: times[Math.floor(times.length / 2)] as number,
+    min: times[0] as number,
+    max: times[times.length - 1] as number,
+    err: errOf(),
+  };
 }
 
 function fmtMs(ms: number): string {
@@ -200,7 +207,16 @@ function main(): void {
   for (const c of args.cases) if (!known.has(c)) throw new Error(`unknown case ${c}; known: ${[...known].join(', ')}`);
   const selected = CASES.filter((c) => (args.cases.length > 0 ? args.cases.includes(c.name) : !(args.quick && c.slow)));
   if (!existsSync(refScript)) process.stderr.write(`numpy reference not found at ${refScript}: tnzip times only\n`);
-  process.stderr.write(`node ${process.version}, ${args.runs} timed runs per case (median), HOOI ${args.sweeps} sweeps on both sides\n`);
+  const load = (): string =>
+    os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ');
+  const loadBefore = load();
+  process.stderr.write(`load average ${loadBefore} on ${os.cpus().length} CPUs (a busy machine distorts both sides)\n`);
+  process.stderr.write(
+    `node ${process.version}, ${args.runs} timed runs per case (median), HOOI ${args.sweeps} sweeps on both sides\n`,
+  );
   const rows: string[][] = [];
   const header = ['case', 'tnzip ms', 'numpy ms', 'tnzip/numpy', 'tnzip rel err', 'numpy rel err', 'note'];
   for (const c of selected) {
@@ -213,22 +229,35 @@ function main(): void {
       ref ? `${(mine.ms / ref.value).toFixed(2)}x` : '–',
       fmtErr(mine.err),
       ref ? fmtErr(ref.rel_error) : '–',
-      [c.note?.(args) ?? '', ref?.cpu_per_wall !== undefined && ref.cpu_per_wall > 1.2 ? `numpy cpu/wall ${ref.cpu_per_wall}` : '']
+      [
+        c.note?.(args) ?? '',
+        ref?.cpu_per_wall !== undefined && (ref.cpu_per_wall > 1.2 || ref.cpu_per_wall < 0.8)
+          ? `numpy cpu/wall ${ref.cpu_per_wall}`
+          : '',
+      ]
         .filter(Boolean)
         .join('; '),
     ];
     rows.push(row);
-    process.stderr.write(`${row.slice(0, 6).join('  ')}  (tnzip min ${fmtMs(mine.min)} max ${fmtMs(mine.max)})\n`);
+    process.stderr.write(
+      `${row.slice(0, 6).join('  ')}  (tnzip min ${fmtMs(mine.min)} max ${fmtMs(mine.max)}; numpy cpu/wall ${ref?.cpu_per_wall ?? '–'})\n`,
+    );
   }
+  const loadLine = `load average (1/5/15 min) before ${loadBefore}, after ${load()}, ${os.cpus().length} CPUs`;
   if (args.markdown) {
+    console.log(`${loadLine}\n`);
     console.log(`| ${header.join(' | ')} |`);
     console.log(`|${header.map((_, i) => (i === 0 || i === 6 ? '---' : '---:')).join('|')}|`);
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   } else {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-    const line = (r: string[]): string => r.map((x, i) => (i === 0 || i === 6 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number))).join('  ');
+    const line = (r: string[]): string =>
+      r
+        .map((x, i) => (i === 0 || i === 6 ? x.padEnd(widths[i] as number) : x.padStart(widths[i] as number)))
+        .join('  ');
     console.log(line(header));
     for (const r of rows) console.log(line(r));
+    console.log(loadLine);
   }
 }
 

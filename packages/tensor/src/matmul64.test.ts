@@ -29,17 +29,24 @@ describe('matmul64 / gram64 / transpose64', () => {
 
   it('matches the naive triple loop for every transpose combination (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), dim, fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.boolean(), (m, k, n, ta, tb) => {
-        const rng = new Rng(m * 1000 + k * 10 + n);
-        const a: Matrix64 = { rows: m, cols: k, data: rng.normals(m * k) };
-        const b: Matrix64 = { rows: k, cols: n, data: rng.normals(k * n) };
-        const expected = naive(a, b);
-        const got = matmul64(ta ? transpose64(a) : a, tb ? transpose64(b) : b, ta, tb);
-        expect(got.rows).toBe(m);
-        expect(got.cols).toBe(n);
-        // Different summation order: error ~ k·eps relative to the largest entry.
-        expect(maxRelDiff(expected, got.data)).toBeLessThan(1e-12);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        dim,
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.boolean(),
+        (m, k, n, ta, tb) => {
+          const rng = new Rng(m * 1000 + k * 10 + n);
+          const a: Matrix64 = { rows: m, cols: k, data: rng.normals(m * k) };
+          const b: Matrix64 = { rows: k, cols: n, data: rng.normals(k * n) };
+          const expected = naive(a, b);
+          const got = matmul64(ta ? transpose64(a) : a, tb ? transpose64(b) : b, ta, tb);
+          expect(got.rows).toBe(m);
+          expect(got.cols).toBe(n);
+          // Different summation order: error ~ k·eps relative to the largest entry.
+          expect(maxRelDiff(expected, got.data)).toBeLessThan(1e-12);
+        },
+      ),
       { seed: 45, numRuns: 50 },
     );
   });

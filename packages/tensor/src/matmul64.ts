@@ -40,7 +40,14 @@ export function matmul64(a: Matrix64, b: Matrix64, transposeA = false, transpose
  * `c += a · b` for row-major `a` [m,k], `b` [k,n], `c` [m,n]. The kernel behind
  * {@link matmul64}, exposed for callers that reuse an output buffer.
  */
-export function gemmAccumulate(a: Float64Array, b: Float64Array, c: Float64Array, m: number, k: number, n: number): void {
+export function gemmAccumulate(
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
   for (let j0 = 0; j0 < n; j0 += NC) {
     const j1 = Math.min(n, j0 + NC);
     for (let k0 = 0; k0 < k; k0 += KC) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
-import { isTnzipError, type Matrix64, matmul64, randomizedSvd, randomizedSvd64, Rng, svd64 } from './index.js';
+import { isTnzipError, type Matrix64, matmul64, Rng, randomizedSvd, randomizedSvd64, svd64 } from './index.js';
 
 function lowRank(m: number, n: number, r: number, seed: number): Matrix64 {
   const rng = new Rng(seed);
@@ -11,7 +11,8 @@ function lowRank(m: number, n: number, r: number, seed: number): Matrix64 {
 function relErr(a: Matrix64, u: Matrix64, s: Float64Array, v: Matrix64): number {
   const k = s.length;
   const us = new Float64Array(u.data);
-  for (let i = 0; i < u.rows; i++) for (let j = 0; j < k; j++) us[i * k + j] = (us[i * k + j] as number) * (s[j] as number);
+  for (let i = 0; i < u.rows; i++)
+    for (let j = 0; j < k; j++) us[i * k + j] = (us[i * k + j] as number) * (s[j] as number);
   const rec = matmul64({ rows: u.rows, cols: k, data: us }, v, false, true);
   let e = 0;
   let nn = 0;
@@ -25,7 +26,8 @@ function relErr(a: Matrix64, u: Matrix64, s: Float64Array, v: Matrix64): number 
 function orthDefect(q: Matrix64): number {
   const g = matmul64(q, q, true, false);
   let d = 0;
-  for (let i = 0; i < q.cols; i++) for (let j = 0; j < q.cols; j++) d = Math.max(d, Math.abs((g.data[i * q.cols + j] as number) - (i === j ? 1 : 0)));
+  for (let i = 0; i < q.cols; i++)
+    for (let j = 0; j < q.cols; j++) d = Math.max(d, Math.abs((g.data[i * q.cols + j] as number) - (i === j ? 1 : 0)));
   return d;
 }
 
@@ -41,7 +43,9 @@ describe('randomizedSvd64', () => {
       expect(orthDefect(res.u)).toBeLessThan(1e-12);
       expect(orthDefect(res.v)).toBeLessThan(1e-12);
       const exact = svd64(a, { rank: r });
-      res.s.forEach((x, j) => expect(x / (exact.s[j] as number)).toBeCloseTo(1, 12));
+      res.s.forEach((x, j) => {
+        expect(x / (exact.s[j] as number)).toBeCloseTo(1, 12);
+      });
     }
   });
 
@@ -66,7 +70,9 @@ describe('randomizedSvd64', () => {
     const exact = svd64(a, { rank: k });
     const approx = randomizedSvd64(a, k, { oversample: 5, powerIters: 2, seed: 3 });
     // With 2 power iterations the range error is ~ (σ_{l+1}/σ_k)^5 = 0.7^25 ≈ 1e-4 relative.
-    approx.s.forEach((x, j) => expect(Math.abs(x - (exact.s[j] as number)) / (exact.s[j] as number)).toBeLessThan(1e-3));
+    approx.s.forEach((x, j) => {
+      expect(Math.abs(x - (exact.s[j] as number)) / (exact.s[j] as number)).toBeLessThan(1e-3);
+    });
     const optimal = relErr(a, exact.u, exact.s, exact.v);
     expect(relErr(a, approx.u, approx.s, approx.v)).toBeLessThan(optimal * 1.01);
   });
@@ -98,7 +104,9 @@ describe('randomizedSvd64', () => {
     expect(code(() => randomizedSvd64(a, 2, { oversample: -1 }))).toBe('INVALID_ARGUMENT');
     expect(code(() => randomizedSvd64(a, 2, { powerIters: 0.5 }))).toBe('INVALID_ARGUMENT');
     expect(code(() => randomizedSvd64(a, 2, { seed: -3 }))).toBe('INVALID_ARGUMENT');
-    expect(code(() => randomizedSvd64({ rows: 1, cols: 2, data: Float64Array.of(1, Number.NaN) }, 1))).toBe('NON_FINITE');
+    expect(code(() => randomizedSvd64({ rows: 1, cols: 2, data: Float64Array.of(1, Number.NaN) }, 1))).toBe(
+      'NON_FINITE',
+    );
     expect(code(() => randomizedSvd64({ rows: 0, cols: 2, data: new Float64Array(0) }, 1))).toBe('SHAPE_MISMATCH');
   });
 });

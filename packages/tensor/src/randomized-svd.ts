@@ -35,8 +35,17 @@ export interface RandomizedSvdOptions {
  * @throws TnzipError SHAPE_MISMATCH, NON_FINITE, INVALID_RANK, INVALID_ARGUMENT (options)
  */
 export function randomizedSvd64(a: Matrix64, rank: number, options: RandomizedSvdOptions = {}): Svd64 {
-  if (!Number.isInteger(a.rows) || !Number.isInteger(a.cols) || a.rows < 1 || a.cols < 1 || a.data.length !== a.rows * a.cols) {
-    throw new TnzipError('SHAPE_MISMATCH', `a must be a non-empty matrix with rows*cols elements, got ${a.rows}x${a.cols} (${a.data.length} elements)`);
+  if (
+    !Number.isInteger(a.rows) ||
+    !Number.isInteger(a.cols) ||
+    a.rows < 1 ||
+    a.cols < 1 ||
+    a.data.length !== a.rows * a.cols
+  ) {
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `a must be a non-empty matrix with rows*cols elements, got ${a.rows}x${a.cols} (${a.data.length} elements)`,
+    );
   }
   checkFinite(a.data, 'a');
   const { rows: m, cols: n } = a;

@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isTnzipError, type Matrix64, matmul64, Rng, svd, svd64, leftSingular64, type Svd64 } from './index.js';
+import { isTnzipError, leftSingular64, type Matrix64, matmul64, Rng, type Svd64, svd, svd64 } from './index.js';
 
 /** ‖a − u·diag(s)·vᵀ‖_F / ‖a‖_F (0/0 = 0). */
 function reconError(a: Matrix64, r: Svd64): number {
   const k = r.s.length;
   const us = new Float64Array(r.u.data);
-  for (let i = 0; i < r.u.rows; i++) for (let j = 0; j < k; j++) us[i * k + j] = (us[i * k + j] as number) * (r.s[j] as number);
+  for (let i = 0; i < r.u.rows; i++)
+    for (let j = 0; j < k; j++) us[i * k + j] = (us[i * k + j] as number) * (r.s[j] as number);
   const rec = matmul64({ rows: r.u.rows, cols: k, data: us }, r.v, false, true);
   let e = 0;
   let n = 0;
@@ -23,7 +24,8 @@ function reconError(a: Matrix64, r: Svd64): number {
 function orthDefect(q: Matrix64): number {
   const g = matmul64(q, q, true, false);
   let d = 0;
-  for (let i = 0; i < q.cols; i++) for (let j = 0; j < q.cols; j++) d = Math.max(d, Math.abs((g.data[i * q.cols + j] as number) - (i === j ? 1 : 0)));
+  for (let i = 0; i < q.cols; i++)
+    for (let j = 0; j < q.cols; j++) d = Math.max(d, Math.abs((g.data[i * q.cols + j] as number) - (i === j ? 1 : 0)));
   return d;
 }
 
@@ -52,20 +54,25 @@ function expectCode(fn: () => unknown, code: string): void {
 describe('svd64', () => {
   it('factorises random tall, wide and square matrices to ~1e-13 with orthonormal factors (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 1000 }), (m, n, seed) => {
-        const a = gaussian(m, n, seed);
-        const r = svd64(a);
-        const k = Math.min(m, n);
-        expect(r.u.rows).toBe(m);
-        expect(r.u.cols).toBe(k);
-        expect(r.v.rows).toBe(n);
-        expect(r.v.cols).toBe(k);
-        // Backward-stable bound: a few·k·eps ≈ 1e-14 for k ≤ 40; 1e-12 leaves margin.
-        expect(reconError(a, r)).toBeLessThan(1e-12);
-        expect(orthDefect(r.u)).toBeLessThan(1e-10);
-        expect(orthDefect(r.v)).toBeLessThan(1e-10);
-        expectDescendingNonNegative(r.s);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (m, n, seed) => {
+          const a = gaussian(m, n, seed);
+          const r = svd64(a);
+          const k = Math.min(m, n);
+          expect(r.u.rows).toBe(m);
+          expect(r.u.cols).toBe(k);
+          expect(r.v.rows).toBe(n);
+          expect(r.v.cols).toBe(k);
+          // Backward-stable bound: a few·k·eps ≈ 1e-14 for k ≤ 40; 1e-12 leaves margin.
+          expect(reconError(a, r)).toBeLessThan(1e-12);
+          expect(orthDefect(r.u)).toBeLessThan(1e-10);
+          expect(orthDefect(r.v)).toBeLessThan(1e-10);
+          expectDescendingNonNegative(r.s);
+        },
+      ),
       { seed: 42, numRuns: 60 },
     );
   });
@@ -84,7 +91,8 @@ describe('svd64', () => {
     const rn = svd64(neg);
     for (let j = 0; j < r.u.cols; j++) {
       let best = 0;
-      for (let i = 0; i < r.u.rows; i++) if (Math.abs(r.u.data[i * 9 + j] as number) > Math.abs(r.u.data[best * 9 + j] as number)) best = i;
+      for (let i = 0; i < r.u.rows; i++)
+        if (Math.abs(r.u.data[i * 9 + j] as number) > Math.abs(r.u.data[best * 9 + j] as number)) best = i;
       expect(r.u.data[best * 9 + j]).toBeGreaterThan(0);
       // −a has the same u (sign rule) and negated v.
       for (let i = 0; i < 9; i++) expect(rn.v.data[i * 9 + j]).toBeCloseTo(-(r.v.data[i * 9 + j] as number), 10);
@@ -105,7 +113,8 @@ describe('svd64', () => {
     const x = rng.normals(20);
     const y = rng.normals(30);
     const outer: Matrix64 = { rows: 20, cols: 30, data: new Float64Array(600) };
-    for (let i = 0; i < 20; i++) for (let j = 0; j < 30; j++) outer.data[i * 30 + j] = (x[i] as number) * (y[j] as number);
+    for (let i = 0; i < 20; i++)
+      for (let j = 0; j < 30; j++) outer.data[i * 30 + j] = (x[i] as number) * (y[j] as number);
     const rep = gaussian(25, 10, 8);
     for (let i = 0; i < 25; i++) for (let j = 5; j < 10; j++) rep.data[i * 10 + j] = rep.data[i * 10 + j - 5] as number;
     for (const [a, rank] of [
@@ -139,7 +148,8 @@ describe('svd64', () => {
   it('keeps accuracy on an ill-conditioned (graded) matrix, where a plain Gram method fails', () => {
     // Columns scaled by 10^(-j/2): condition number ~1e15.
     const a = gaussian(30, 30, 9);
-    for (let i = 0; i < 30; i++) for (let j = 0; j < 30; j++) a.data[i * 30 + j] = (a.data[i * 30 + j] as number) * 10 ** (-j / 2);
+    for (let i = 0; i < 30; i++)
+      for (let j = 0; j < 30; j++) a.data[i * 30 + j] = (a.data[i * 30 + j] as number) * 10 ** (-j / 2);
     const r = svd64(a);
     expect(reconError(a, r)).toBeLessThan(1e-13);
     expect(orthDefect(r.u)).toBeLessThan(1e-10);
@@ -151,26 +161,33 @@ describe('svd64', () => {
     const big: Matrix64 = { rows: 6, cols: 4, data: a.data.map((x) => x * 1e300) };
     const r = svd64(a);
     const rb = svd64(big);
-    rb.s.forEach((x, j) => expect(x / 1e300 / (r.s[j] as number)).toBeCloseTo(1, 12));
+    rb.s.forEach((x, j) => {
+      expect(x / 1e300 / (r.s[j] as number)).toBeCloseTo(1, 12);
+    });
   });
 
   it('truncated rank gives the Eckart–Young optimal error sqrt(Σ discarded σ²) (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 2, max: 30 }), fc.integer({ min: 0, max: 1000 }), (m, n, seed) => {
-        const a = gaussian(m, n, seed);
-        const full = svd64(a);
-        const k = 1 + (seed % (Math.min(m, n) - 1 || 1));
-        const r = svd64(a, { rank: k });
-        expect(r.s.length).toBe(k);
-        expect(Array.from(r.s)).toEqual(Array.from(full.s.slice(0, k)));
-        let discarded = 0;
-        let total = 0;
-        full.s.forEach((x, j) => {
-          total += x * x;
-          if (j >= k) discarded += x * x;
-        });
-        expect(reconError(a, r)).toBeCloseTo(Math.sqrt(discarded / total), 10);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 30 }),
+        fc.integer({ min: 2, max: 30 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (m, n, seed) => {
+          const a = gaussian(m, n, seed);
+          const full = svd64(a);
+          const k = 1 + (seed % (Math.min(m, n) - 1 || 1));
+          const r = svd64(a, { rank: k });
+          expect(r.s.length).toBe(k);
+          expect(Array.from(r.s)).toEqual(Array.from(full.s.slice(0, k)));
+          let discarded = 0;
+          let total = 0;
+          full.s.forEach((x, j) => {
+            total += x * x;
+            if (j >= k) discarded += x * x;
+          });
+          expect(reconError(a, r)).toBeCloseTo(Math.sqrt(discarded / total), 10);
+        },
+      ),
       { seed: 43, numRuns: 40 },
     );
   });
@@ -202,45 +219,55 @@ describe('leftSingular64', () => {
       expect(left.u.rows).toBe(m);
       expect(left.u.cols).toBe(k);
       expect(orthDefect(left.u)).toBeLessThan(1e-12);
-      left.s.forEach((x, j) => expect(x).toBeCloseTo(full.s[j] as number, 10));
+      left.s.forEach((x, j) => {
+        expect(x).toBeCloseTo(full.s[j] as number, 10);
+      });
       // Same sign rule, so the vectors agree entrywise (gaps of a Gaussian matrix are ≫ eps).
-      left.u.data.forEach((x, i) => expect(x).toBeCloseTo(full.u.data[i] as number, 8));
+      left.u.data.forEach((x, i) => {
+        expect(x).toBeCloseTo(full.u.data[i] as number, 8);
+      });
     }
   });
 });
 
 function transposeOf(a: Matrix64): Matrix64 {
   const out = new Float64Array(a.rows * a.cols);
-  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) out[j * a.rows + i] = a.data[i * a.cols + j] as number;
+  for (let i = 0; i < a.rows; i++)
+    for (let j = 0; j < a.cols; j++) out[j * a.rows + i] = a.data[i * a.cols + j] as number;
   return { rows: a.cols, cols: a.rows, data: out };
 }
 
 describeBackends('svd (tf tensors)', () => {
   it('reconstructs with float32-orthonormal factors and leaks no tensor (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 0, max: 100 }), (m, n, seed) => {
-        expectNoLeak(() => {
-          const a = tf.tensor2d(Float32Array.from(new Rng(seed).normals(m * n)), [m, n]);
-          const r = svd(a);
-          const k = Math.min(m, n);
-          expect(r.u.shape).toEqual([m, k]);
-          expect(r.s.shape).toEqual([k]);
-          expect(r.v.shape).toEqual([n, k]);
-          const [err, du, dv] = tf.tidy(() => {
-            const rec = tf.matMul(tf.mul(r.u, r.s), tf.transpose(r.v));
-            const e = tf.div(tf.norm(tf.sub(rec, a)), tf.norm(a));
-            const eye = tf.eye(k);
-            const ou = tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(r.u), r.u), eye)));
-            const ov = tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(r.v), r.v), eye)));
-            return [e, ou, ov].map((t) => t.dataSync()[0] as number);
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 0, max: 100 }),
+        (m, n, seed) => {
+          expectNoLeak(() => {
+            const a = tf.tensor2d(Float32Array.from(new Rng(seed).normals(m * n)), [m, n]);
+            const r = svd(a);
+            const k = Math.min(m, n);
+            expect(r.u.shape).toEqual([m, k]);
+            expect(r.s.shape).toEqual([k]);
+            expect(r.v.shape).toEqual([n, k]);
+            const [err, du, dv] = tf.tidy(() => {
+              const rec = tf.matMul(tf.mul(r.u, r.s), tf.transpose(r.v));
+              const e = tf.div(tf.norm(tf.sub(rec, a)), tf.norm(a));
+              const eye = tf.eye(k);
+              const ou = tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(r.u), r.u), eye)));
+              const ov = tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(r.v), r.v), eye)));
+              return [e, ou, ov].map((t) => t.dataSync()[0] as number);
+            });
+            // float32 rounding of the factors and of the float32 matMul: ~k·2^-24.
+            expect(err).toBeLessThan(1e-5);
+            expect(du).toBeLessThan(1e-5);
+            expect(dv).toBeLessThan(1e-5);
+            return [a, r];
           });
-          // float32 rounding of the factors and of the float32 matMul: ~k·2^-24.
-          expect(err).toBeLessThan(1e-5);
-          expect(du).toBeLessThan(1e-5);
-          expect(dv).toBeLessThan(1e-5);
-          return [a, r];
-        });
-      }),
+        },
+      ),
       { seed: 44, numRuns: 15 },
     );
   });

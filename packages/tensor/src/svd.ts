@@ -65,7 +65,10 @@ function validate(a: Matrix64, name: string): void {
     throw new TnzipError('SHAPE_MISMATCH', `${name} must be a non-empty matrix, got ${a.rows}x${a.cols}`);
   }
   if (a.data.length !== a.rows * a.cols) {
-    throw new TnzipError('SHAPE_MISMATCH', `${name}.data has ${a.data.length} elements but a ${a.rows}x${a.cols} matrix needs ${a.rows * a.cols}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `${name}.data has ${a.data.length} elements but a ${a.rows}x${a.cols} matrix needs ${a.rows * a.cols}`,
+    );
   }
   checkFinite(a.data, name);
 }
@@ -88,7 +91,14 @@ function rowNorm(b: Float64Array, r: number, len: number): number {
 }
 
 /** One-sided Jacobi on the rows of b (p x L), rotating the rows of sh (p x p) alongside. */
-function jacobiRefine(b: Float64Array, sh: Float64Array, sig: Float64Array, p: number, L: number, zeroTol: number): void {
+function jacobiRefine(
+  b: Float64Array,
+  sh: Float64Array,
+  sig: Float64Array,
+  p: number,
+  L: number,
+  zeroTol: number,
+): void {
   const s1 = sig[0] as number;
   const ill: boolean[] = [];
   let anyIll = false;
