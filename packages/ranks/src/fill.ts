@@ -1,0 +1,57 @@
+import { metricOf, type RankProblem, type RankTable } from './problem.js';
+
+/** What {@link fillToBudget} returns. */
+export interface FillResult {
+  readonly ranks: number[][];
+  /** Single-rank increments made. */
+  readonly steps: number;
+  /** Cost of the result by the problem's metric. */
+  readonly cost: number;
+}
+
+/**
+ * Spends what a plan leaves of the budget one rank at a time: while some rank below its bound
+ * can be raised by one without exceeding `problem.limit`, raise the one of highest `priority`
+ * (ties: first layer, then first mode). The result is maximal — raising any single rank by one
+ * would exceed the budget, or the rank is at its bound — which is what "within one rank step of
+ * the budget" means for every selector of this package. Costs only grow with ranks, so a mode
+ * that does not fit once is never tried again.
+ *
+ * @param priority higher first; called with the layer index, the mode index and the current rank
+ */
+export function fillToBudget(problem: RankProblem, start: RankTable, priority: (layer: number, mode: number, rank: number) => number): FillResult {
+  const { spaces, metric, limit } = problem;
+  const ranks = start.map((r) => [...r]);
+  const layerCost = spaces.map((s, l) => metricOf(s.cost(ranks[l] as number[]), metric));
+  let total = layerCost.reduce((a, b) => a + b, 0);
+  const closed = spaces.map((s, l) => s.bounds.map((b, i) => ((ranks[l] as number[])[i] as number) >= b));
+  let steps = 0;
+  for (;;) {
+    let pick: { l: number; i: number; p: number; cost: number } | null = null;
+    spaces.forEach((s, l) => {
+      const r = ranks[l] as number[];
+      const shut = closed[l] as boolean[];
+      s.bounds.forEach((_, i) => {
+        if (shut[i] === true) return;
+        const trial = [...r];
+        trial[i] = (trial[i] as number) + 1;
+        const c = metricOf(s.cost(trial), metric);
+        if (total - (layerCost[l] as number) + c > limit) {
+          shut[i] = true;
+          return;
+        }
+        const p = priority(l, i, r[i] as number);
+        if (pick === null || p > pick.p) pick = { l, i, p, cost: c };
+      });
+    });
+    if (pick === null) break;
+    const { l, i, cost } = pick as { l: number; i: number; cost: number };
+    const r = ranks[l] as number[];
+    r[i] = (r[i] as number) + 1;
+    total += cost - (layerCost[l] as number);
+    layerCost[l] = cost;
+    if ((r[i] as number) >= ((spaces[l] as (typeof spaces)[number]).bounds[i] as number)) (closed[l] as boolean[])[i] = true;
+    steps++;
+  }
+  return { ranks, steps, cost: total };
+}
