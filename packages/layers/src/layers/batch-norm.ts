@@ -62,16 +62,12 @@ export class BatchNorm extends Module {
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     this.check(x.shape.slice(1));
-    if (!ctx.training) {
-      const scale = tf.mul(this.weight, tf.rsqrt(tf.add(this.runningVar, this.eps)));
-      return tf.add(tf.mul(tf.sub(x, this.runningMean), scale), this.bias);
-    }
+    // tf.batchNorm is one FusedBatchNorm kernel (one pass) where sub/mul/add are three.
+    if (!ctx.training) return tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const count = x.size / this.numFeatures;
-    const mean = tf.mean(x, axes);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), axes);
-    const y = tf.add(tf.mul(centered, tf.mul(this.weight, tf.rsqrt(tf.add(variance, this.eps)))), this.bias);
+    const { mean, variance } = tf.moments(x, axes);
+    const y = tf.batchNorm(x, mean, variance, this.bias, this.weight, this.eps);
     const m = this.momentum;
     const unbiased = count > 1 ? count / (count - 1) : 1;
     // Running statistics are state: nothing downstream of the loss reads them, so no gradient reaches them.

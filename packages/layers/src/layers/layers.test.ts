@@ -154,6 +154,16 @@ describeBackends('dense layers', () => {
       ]);
     });
     expect(maxAbsDiff(s, expected)).toBe(0);
+    // gradient: the upstream gradient of the kept channels lands on the kept pixels, zeros elsewhere
+    const r = randn([2, 2, 2, 4], 6);
+    const [dx] = tf.grads((v: tf.Tensor) => tf.sum(tf.mul(sc.apply(v), r)))([x]);
+    const expectedDx = tf.tidy(() => {
+      const kept = tf.slice(r, [0, 0, 0, 1], [2, 2, 2, 2]);
+      const up = tf.reshape(tf.pad(tf.reshape(kept, [2, 2, 1, 2, 1, 2]), [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]), [2, 4, 4, 2]);
+      return up;
+    });
+    expect(maxAbsDiff(dx as tf.Tensor, expectedDx)).toBe(0);
+    tf.dispose([r, dx as tf.Tensor, expectedDx]);
     const odd = randn([1, 5, 3, 2], 2);
     expect(sc.apply(odd).shape).toEqual([1, 3, 2, 4]);
     expect(sc.cost([5, 3, 2]).outputShape).toEqual([3, 2, 4]);
