@@ -40,7 +40,10 @@ export function bisectBudget<T>(options: BisectOptions<T>): BisectResult<T> {
   let lo = options.lo;
   let hi = options.hi;
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
-    throw new TnzipError('INVALID_ARGUMENT', `bisectBudget: the bracket must be finite with lo <= hi, got [${lo}, ${hi}]`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `bisectBudget: the bracket must be finite with lo <= hi, got [${lo}, ${hi}]`,
+    );
   }
   let evaluations = 0;
   const at = (x: number): { value: T; cost: number } => {
@@ -52,7 +55,10 @@ export function bisectBudget<T>(options: BisectOptions<T>): BisectResult<T> {
   if (top.cost <= limit) return { x: hi, value: top.value, cost: top.cost, evaluations };
   let best = at(lo);
   if (best.cost > limit) {
-    throw new TnzipError('INVALID_BUDGET', `bisectBudget: even the smallest candidate (x = ${lo}) costs ${best.cost}, above the limit ${limit}`);
+    throw new TnzipError(
+      'INVALID_BUDGET',
+      `bisectBudget: even the smallest candidate (x = ${lo}) costs ${best.cost}, above the limit ${limit}`,
+    );
   }
   const maxIterations = options.maxIterations ?? 200;
   for (let it = 0; it < maxIterations; it++) {

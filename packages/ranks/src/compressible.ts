@@ -1,4 +1,4 @@
-import { Conv2d, type Cost, layerCosts, Linear, type Module, type Shape } from '@tnzip/layers';
+import { Conv2d, type Cost, Linear, layerCosts, type Module, type Shape } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 
 /** A layer a selector may factorize, with what the cost model saw of it. */
@@ -29,7 +29,10 @@ export function compressibleLayers(model: Module, inputShape: Shape, layers?: re
     chosen = all;
   } else {
     if (!Array.isArray(layers) || layers.length === 0) {
-      throw new TnzipError('INVALID_ARGUMENT', `context.layers must be a non-empty list of layer paths, got ${JSON.stringify(layers)}`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `context.layers must be a non-empty list of layer paths, got ${JSON.stringify(layers)}`,
+      );
     }
     const byPath = new Map(model.namedModules());
     const wanted = new Set<string>();
@@ -37,20 +40,30 @@ export function compressibleLayers(model: Module, inputShape: Shape, layers?: re
       if (wanted.has(p)) throw new TnzipError('INVALID_ARGUMENT', `context.layers names '${p}' twice`);
       const m = byPath.get(p);
       if (m === undefined) {
-        throw new TnzipError('NOT_FOUND', `context.layers: no module at path '${p}' (conv/linear layers: ${all.map(([q]) => q).join(', ')})`);
+        throw new TnzipError(
+          'NOT_FOUND',
+          `context.layers: no module at path '${p}' (conv/linear layers: ${all.map(([q]) => q).join(', ')})`,
+        );
       }
       if (!(m instanceof Conv2d || m instanceof Linear)) {
-        throw new TnzipError('INVALID_ARGUMENT', `context.layers: '${p}' is a ${m.kind}, only Conv2d and Linear layers can be factorized`);
+        throw new TnzipError(
+          'INVALID_ARGUMENT',
+          `context.layers: '${p}' is a ${m.kind}, only Conv2d and Linear layers can be factorized`,
+        );
       }
       wanted.add(p);
     }
     chosen = all.filter(([p]) => wanted.has(p));
   }
-  if (chosen.length === 0) throw new TnzipError('INVALID_ARGUMENT', `model '${model.name}' has no Conv2d or Linear layer to compress`);
+  if (chosen.length === 0)
+    throw new TnzipError('INVALID_ARGUMENT', `model '${model.name}' has no Conv2d or Linear layer to compress`);
   return chosen.map(([path, m]) => {
     const rec = costs.get(path);
     if (rec === undefined) {
-      throw new TnzipError('INVALID_ARGUMENT', `layer '${path}' is never reached by the model's forward pass, so it has no input shape`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `layer '${path}' is never reached by the model's forward pass, so it has no input shape`,
+      );
     }
     return { path, layer: m as Conv2d | Linear, inputShape: rec.inputShape, dense: rec.cost };
   });

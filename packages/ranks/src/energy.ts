@@ -53,15 +53,26 @@ export function energySelector(options: BaselineOptions = {}): RankSelector {
         }),
       );
       const ranksAt = (tau: number): number[][] =>
-        cums.map((modes, l) => modes.map((c, i) => Math.min(c.length, energyRank(c, tau, (problem.minRanks[l] as number[])[i] as number))));
-      const found = bisectBudget({ lo: 0, hi: 1, evaluate: ranksAt, cost: (r) => totalCost(problem, r), limit: problem.limit });
+        cums.map((modes, l) =>
+          modes.map((c, i) => Math.min(c.length, energyRank(c, tau, (problem.minRanks[l] as number[])[i] as number))),
+        );
+      const found = bisectBudget({
+        lo: 0,
+        hi: 1,
+        evaluate: ranksAt,
+        cost: (r) => totalCost(problem, r),
+        limit: problem.limit,
+      });
       const filled = fillToBudget(problem, found.value, (l, i, r) => {
         const c = (cums[l] as Float64Array[])[i] as Float64Array;
         const total = c[c.length - 1] as number;
         const s = ((spectra[l] as Float64Array[])[i] as Float64Array)[r] as number;
         return total > 0 ? (s * s) / total : 0;
       });
-      return finishSelection(model, problem, filled.ranks, context, 'energy', started, { tau: found.x, fillSteps: filled.steps });
+      return finishSelection(model, problem, filled.ranks, context, 'energy', started, {
+        tau: found.x,
+        fillSteps: filled.steps,
+      });
     },
   };
 }

@@ -45,7 +45,13 @@ function freeEnergy(sigma2: number, l: number, m: number, s2: Float64Array, resi
  * `minimize_scalar(method='Bounded')` that the reference code calls — on `[a, b]` with absolute
  * tolerance `xatol`.
  */
-export function minimizeBounded(f: (x: number) => number, lower: number, upper: number, xatol: number, maxIter = 500): number {
+export function minimizeBounded(
+  f: (x: number) => number,
+  lower: number,
+  upper: number,
+  xatol: number,
+  maxIter = 500,
+): number {
   const sqrtEps = Math.sqrt(2.2e-16);
   const golden = 0.5 * (3 - Math.sqrt(5));
   let a = lower;
@@ -123,7 +129,10 @@ export function minimizeBounded(f: (x: number) => number, lower: number, upper: 
  */
 export function evbmfFromSingularValues(s: Float64Array, l: number, m: number): EvbmfResult {
   if (!(Number.isInteger(l) && Number.isInteger(m) && l >= 1 && l <= m && s.length === l)) {
-    throw new TnzipError('INVALID_ARGUMENT', `evbmf: need L <= M and L singular values, got L = ${l}, M = ${m}, ${s.length} values`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `evbmf: need L <= M and L singular values, got L = ${l}, M = ${m}, ${s.length} values`,
+    );
   }
   const h = l;
   const alpha = l / m;
@@ -141,7 +150,10 @@ export function evbmfFromSingularValues(s: Float64Array, l: number, m: number): 
   const lower = Math.min(Math.max((tail[0] as number) / (m * xBar), tailMean / m), upper);
   // The reference minimizes with scipy's absolute xatol = 1e-5, far too coarse for small weights
   // (σ² ≈ 1e-4); a tolerance relative to the bracket gives the same minimizer at any scale.
-  const sigma2 = lower >= upper ? upper : minimizeBounded((v) => freeEnergy(v, l, m, s2, residual, xBar), lower, upper, 1e-10 * upper);
+  const sigma2 =
+    lower >= upper
+      ? upper
+      : minimizeBounded((v) => freeEnergy(v, l, m, s2, residual, xBar), lower, upper, 1e-10 * upper);
   const threshold = Math.sqrt(m * sigma2 * (1 + tauBar) * (1 + alpha / tauBar));
   let rank = 0;
   for (let i = 0; i < l; i++) if ((s[i] as number) > threshold) rank++;

@@ -19,7 +19,11 @@ export interface FillResult {
  *
  * @param priority higher first; called with the layer index, the mode index and the current rank
  */
-export function fillToBudget(problem: RankProblem, start: RankTable, priority: (layer: number, mode: number, rank: number) => number): FillResult {
+export function fillToBudget(
+  problem: RankProblem,
+  start: RankTable,
+  priority: (layer: number, mode: number, rank: number) => number,
+): FillResult {
   const { spaces, metric, limit } = problem;
   const ranks = start.map((r) => [...r]);
   const layerCost = spaces.map((s, l) => metricOf(s.cost(ranks[l] as number[]), metric));
@@ -50,7 +54,8 @@ export function fillToBudget(problem: RankProblem, start: RankTable, priority: (
     r[i] = (r[i] as number) + 1;
     total += cost - (layerCost[l] as number);
     layerCost[l] = cost;
-    if ((r[i] as number) >= ((spaces[l] as (typeof spaces)[number]).bounds[i] as number)) (closed[l] as boolean[])[i] = true;
+    if ((r[i] as number) >= ((spaces[l] as (typeof spaces)[number]).bounds[i] as number))
+      (closed[l] as boolean[])[i] = true;
     steps++;
   }
   return { ranks, steps, cost: total };

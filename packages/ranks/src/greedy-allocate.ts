@@ -52,10 +52,15 @@ export function greedyAllocate(problem: RankProblem, options: GreedyAllocateOpti
   const layerCost = spaces.map((s, l) => metricOf(s.cost(ranks[l] as number[]), metric));
   let total = layerCost.reduce((a, b) => a + b, 0);
   if (total > limit) {
-    throw new TnzipError('INVALID_BUDGET', `greedyAllocate: the starting ranks cost ${total}, above the limit ${limit}`);
+    throw new TnzipError(
+      'INVALID_BUDGET',
+      `greedyAllocate: the starting ranks cost ${total}, above the limit ${limit}`,
+    );
   }
   const stamps = spaces.map(() => 0);
-  const heap = new Heap<Entry>((a, b) => (a.score !== b.score ? a.score > b.score : a.l !== b.l ? a.l < b.l : a.i < b.i));
+  const heap = new Heap<Entry>((a, b) =>
+    a.score !== b.score ? a.score > b.score : a.l !== b.l ? a.l < b.l : a.i < b.i,
+  );
   const next = (l: number, i: number): { score: number; cost: number } | null => {
     const s = spaces[l] as (typeof spaces)[number];
     const r = ranks[l] as number[];

@@ -29,7 +29,10 @@ export interface GreedyOptions extends BaselineOptions {
 export function greedySelector(options: GreedyOptions = {}): RankSelector {
   const normalize = options.normalize ?? 'frobenius';
   if (normalize !== 'frobenius' && normalize !== 'max' && normalize !== 'none') {
-    throw new TnzipError('INVALID_ARGUMENT', `options.normalize must be 'frobenius', 'max' or 'none', got ${JSON.stringify(normalize)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `options.normalize must be 'frobenius', 'max' or 'none', got ${JSON.stringify(normalize)}`,
+    );
   }
   return {
     name: 'greedy',
@@ -46,13 +49,20 @@ export function greedySelector(options: GreedyOptions = {}): RankSelector {
         }),
       );
       const result = greedyAllocate(problem, {
-        value: (l, i, k) => (((spectra[l] as Float64Array[])[i] as Float64Array)[k] as number) * ((scale[l] as number[])[i] as number),
+        value: (l, i, k) =>
+          (((spectra[l] as Float64Array[])[i] as Float64Array)[k] as number) * ((scale[l] as number[])[i] as number),
       });
       const thresholds: Record<string, number[]> = {};
       problem.spaces.forEach((s, l) => {
-        thresholds[s.path] = (result.ranks[l] as number[]).map((r, i) => ((spectra[l] as Float64Array[])[i] as Float64Array)[r - 1] as number);
+        thresholds[s.path] = (result.ranks[l] as number[]).map(
+          (r, i) => ((spectra[l] as Float64Array[])[i] as Float64Array)[r - 1] as number,
+        );
       });
-      return finishSelection(model, problem, result.ranks, context, 'greedy', started, { thresholds, accepted: result.accepted, normalize });
+      return finishSelection(model, problem, result.ranks, context, 'greedy', started, {
+        thresholds,
+        accepted: result.accepted,
+        normalize,
+      });
     },
   };
 }

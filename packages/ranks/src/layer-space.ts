@@ -1,5 +1,14 @@
 import { Conv2d, type Cost, type LayerPlan, planCost } from '@tnzip/layers';
-import { balancedDims, fromTf, type Matrix64, TnzipError, transpose64, ttMatrixRankBounds, ttRankBounds, unfold64 } from '@tnzip/tensor';
+import {
+  balancedDims,
+  fromTf,
+  type Matrix64,
+  TnzipError,
+  transpose64,
+  ttMatrixRankBounds,
+  ttRankBounds,
+  unfold64,
+} from '@tnzip/tensor';
 import type { CompressibleLayer } from './compressible.js';
 import { permuteData } from './internal/permute.js';
 
@@ -141,7 +150,11 @@ export function layerSpace(c: CompressibleLayer, options: LayerSpaceOptions = {}
         ],
         ...withCost((r) => ({ kind: 'tucker2', rankS: r[0] as number, rankT: r[1] as number }), 2),
         ranksOf: (p) => {
-          if (p.kind !== 'tucker2' || p.rankS === null || p.rankT === null) throw new TnzipError('INVALID_ARGUMENT', `layer '${path}': expected a Tucker-2 plan with both ranks, got ${JSON.stringify(p)}`);
+          if (p.kind !== 'tucker2' || p.rankS === null || p.rankT === null)
+            throw new TnzipError(
+              'INVALID_ARGUMENT',
+              `layer '${path}': expected a Tucker-2 plan with both ranks, got ${JSON.stringify(p)}`,
+            );
           return [p.rankS, p.rankT];
         },
         // Kernel [k_h, k_w, S, T]: S is mode 2, T mode 3.
@@ -163,7 +176,8 @@ export function layerSpace(c: CompressibleLayer, options: LayerSpaceOptions = {}
       unfoldingShapes: prefixProducts(chain).map((p) => [p, (s * t * kh * kw) / p] as const),
       ...withCost((r) => ({ kind: 'tt', rowDims, colDims, ranks: [...r] }), bounds.length),
       ranksOf: (p) => {
-        if (p.kind !== 'tt') throw new TnzipError('INVALID_ARGUMENT', `layer '${path}': expected a TT plan, got ${JSON.stringify(p)}`);
+        if (p.kind !== 'tt')
+          throw new TnzipError('INVALID_ARGUMENT', `layer '${path}': expected a TT plan, got ${JSON.stringify(p)}`);
         return [...p.ranks];
       },
       unfolding: (mode) => {
@@ -196,7 +210,11 @@ export function layerSpace(c: CompressibleLayer, options: LayerSpaceOptions = {}
       unfoldingShapes: [[s, t]],
       ...withCost((r) => ({ kind: 'tt', rowDims, colDims, ranks: [r[0] as number] }), 1),
       ranksOf: (p) => {
-        if (p.kind !== 'tt' || p.ranks.length !== 1) throw new TnzipError('INVALID_ARGUMENT', `layer '${path}': expected a rank-R matrix plan, got ${JSON.stringify(p)}`);
+        if (p.kind !== 'tt' || p.ranks.length !== 1)
+          throw new TnzipError(
+            'INVALID_ARGUMENT',
+            `layer '${path}': expected a rank-R matrix plan, got ${JSON.stringify(p)}`,
+          );
         return [p.ranks[0] as number];
       },
       unfolding: () => {
@@ -213,9 +231,16 @@ export function layerSpace(c: CompressibleLayer, options: LayerSpaceOptions = {}
   const rowDims = [...dims.rowDims];
   const colDims = [...dims.colDims];
   if (rowDims.length !== colDims.length) {
-    throw new TnzipError('INVALID_ARGUMENT', `ttDims for Linear '${path}': rowDims and colDims must have the same length, got ${rowDims.length} and ${colDims.length}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `ttDims for Linear '${path}': rowDims and colDims must have the same length, got ${rowDims.length} and ${colDims.length}`,
+    );
   }
-  if (rowDims.length < 2) throw new TnzipError('INVALID_ARGUMENT', `ttDims for Linear '${path}': need at least 2 pairs (d − 1 ≥ 1 ranks), got ${rowDims.length}`);
+  if (rowDims.length < 2)
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `ttDims for Linear '${path}': need at least 2 pairs (d − 1 ≥ 1 ranks), got ${rowDims.length}`,
+    );
   const bounds = ttMatrixRankBounds(rowDims, colDims);
   planCost(layer, { kind: 'tt', rowDims, colDims, ranks: bounds }, c.inputShape);
   return {
@@ -223,10 +248,13 @@ export function layerSpace(c: CompressibleLayer, options: LayerSpaceOptions = {}
     key: `tt:${rowDims.join('x')}/${colDims.join('x')}`,
     modes: bounds.map((_, k) => `bond ${k}`),
     bounds,
-    unfoldingShapes: prefixProducts(rowDims.map((mk, k) => mk * (colDims[k] as number))).map((p) => [p, (s * t) / p] as const),
+    unfoldingShapes: prefixProducts(rowDims.map((mk, k) => mk * (colDims[k] as number))).map(
+      (p) => [p, (s * t) / p] as const,
+    ),
     ...withCost((r) => ({ kind: 'tt', rowDims, colDims, ranks: [...r] }), bounds.length),
     ranksOf: (p) => {
-      if (p.kind !== 'tt') throw new TnzipError('INVALID_ARGUMENT', `layer '${path}': expected a TT plan, got ${JSON.stringify(p)}`);
+      if (p.kind !== 'tt')
+        throw new TnzipError('INVALID_ARGUMENT', `layer '${path}': expected a TT plan, got ${JSON.stringify(p)}`);
       return [...p.ranks];
     },
     unfolding: (mode) => pairUnfolding(rowDims, colDims, mode),

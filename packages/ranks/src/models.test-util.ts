@@ -54,8 +54,17 @@ export function resnetSmall(): Sequential {
   let inC = 8;
   [8, 16, 32].forEach((c, si) => {
     const stride = si > 0 ? 2 : 1;
-    const body = [conv('conv1', inC, c, stride), new BatchNorm('bn1', { numFeatures: c }), new ReLU('relu1'), conv('conv2', c, c, 1), new BatchNorm('bn2', { numFeatures: c })];
-    const shortcut = stride !== 1 || inC !== c ? new ChannelPadShortcut('shortcut', { inChannels: inC, outChannels: c, stride }) : null;
+    const body = [
+      conv('conv1', inC, c, stride),
+      new BatchNorm('bn1', { numFeatures: c }),
+      new ReLU('relu1'),
+      conv('conv2', c, c, 1),
+      new BatchNorm('bn2', { numFeatures: c }),
+    ];
+    const shortcut =
+      stride !== 1 || inC !== c
+        ? new ChannelPadShortcut('shortcut', { inChannels: inC, outChannels: c, stride })
+        : null;
     stages.push(new Sequential(`layer${si + 1}`, [new Residual('0', body, shortcut, { activation: 'relu' })]));
     inC = c;
   });

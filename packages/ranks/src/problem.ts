@@ -39,13 +39,22 @@ export function metricOf(cost: Cost, metric: BudgetMetric): number {
  * Sets up the rank problem of `model` for `budget`: validates the budget (INVALID_BUDGET), finds
  * the compressible layers of `context` and builds their {@link LayerSpace}s.
  */
-export function rankProblem(model: Module, budget: Budget, context: SelectionContext, options: RankProblemOptions = {}): RankProblem {
+export function rankProblem(
+  model: Module,
+  budget: Budget,
+  context: SelectionContext,
+  options: RankProblemOptions = {},
+): RankProblem {
   checkBudget(budget);
   if (context === null || typeof context !== 'object' || !Array.isArray(context.inputShape)) {
-    throw new TnzipError('INVALID_ARGUMENT', 'context.inputShape must be the input shape of one example (no batch axis), e.g. [28, 28, 1]');
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      'context.inputShape must be the input shape of one example (no batch axis), e.g. [28, 28, 1]',
+    );
   }
   const minRank = options.minRank ?? 1;
-  if (!Number.isInteger(minRank) || minRank < 1) throw new TnzipError('INVALID_ARGUMENT', `options.minRank must be an integer >= 1, got ${String(minRank)}`);
+  if (!Number.isInteger(minRank) || minRank < 1)
+    throw new TnzipError('INVALID_ARGUMENT', `options.minRank must be an integer >= 1, got ${String(minRank)}`);
   const spaces = compressibleLayers(model, context.inputShape, context.layers).map((c) => layerSpace(c, options));
   const metric = budget.metric;
   const denseTotal = spaces.reduce((a, s) => a + metricOf(s.dense, metric), 0);

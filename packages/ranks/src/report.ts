@@ -33,7 +33,11 @@ export function selectionReport(model: Module, plan: FactorizationPlan, options:
   const layers = options.layers ?? compressibleLayers(model, options.context.inputShape, options.context.layers);
   const known = new Set(layers.map((c) => c.path));
   for (const p of Object.keys(plan)) {
-    if (!known.has(p)) throw new TnzipError('INVALID_ARGUMENT', `selectionReport: the plan names '${p}', which is not one of the compressible layers (${[...known].join(', ')})`);
+    if (!known.has(p))
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `selectionReport: the plan names '${p}', which is not one of the compressible layers (${[...known].join(', ')})`,
+      );
   }
   const groups = new Set<string>();
   const rows: LayerReport[] = layers.map((c) => {
@@ -44,9 +48,19 @@ export function selectionReport(model: Module, plan: FactorizationPlan, options:
       groups.add(lp.group);
     }
     const cost = lp.kind === 'dense' ? c.dense : planCost(c.layer, lp, c.inputShape, { ownsSharedCore: owns });
-    return { layer: c.path, plan: lp, denseParams: c.dense.params, denseMacs: c.dense.macs, params: cost.params, macs: cost.macs };
+    return {
+      layer: c.path,
+      plan: lp,
+      denseParams: c.dense.params,
+      denseMacs: c.dense.macs,
+      params: cost.params,
+      macs: cost.macs,
+    };
   });
-  const dense = { params: rows.reduce((a, r) => a + r.denseParams, 0), macs: rows.reduce((a, r) => a + r.denseMacs, 0) };
+  const dense = {
+    params: rows.reduce((a, r) => a + r.denseParams, 0),
+    macs: rows.reduce((a, r) => a + r.denseMacs, 0),
+  };
   const planned = { params: rows.reduce((a, r) => a + r.params, 0), macs: rows.reduce((a, r) => a + r.macs, 0) };
   const metric = options.budget.metric;
   const report: SelectionReport = {

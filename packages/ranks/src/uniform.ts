@@ -24,10 +24,27 @@ export function uniformSelector(options: BaselineOptions = {}): RankSelector {
       const problem = rankProblem(model, budget, context, options);
       checkFeasible(problem, 'uniform');
       const ranksAt = (rho: number): number[][] =>
-        problem.spaces.map((s, l) => s.bounds.map((b, i) => Math.min(b, Math.max((problem.minRanks[l] as number[])[i] as number, Math.ceil(rho * b)))));
-      const found = bisectBudget({ lo: 0, hi: 1, evaluate: ranksAt, cost: (r) => totalCost(problem, r), limit: problem.limit });
-      const filled = fillToBudget(problem, found.value, (l, i, r) => -r / ((problem.spaces[l] as (typeof problem.spaces)[number]).bounds[i] as number));
-      return finishSelection(model, problem, filled.ranks, context, 'uniform', started, { ratio: found.x, fillSteps: filled.steps });
+        problem.spaces.map((s, l) =>
+          s.bounds.map((b, i) =>
+            Math.min(b, Math.max((problem.minRanks[l] as number[])[i] as number, Math.ceil(rho * b))),
+          ),
+        );
+      const found = bisectBudget({
+        lo: 0,
+        hi: 1,
+        evaluate: ranksAt,
+        cost: (r) => totalCost(problem, r),
+        limit: problem.limit,
+      });
+      const filled = fillToBudget(
+        problem,
+        found.value,
+        (l, i, r) => -r / ((problem.spaces[l] as (typeof problem.spaces)[number]).bounds[i] as number),
+      );
+      return finishSelection(model, problem, filled.ranks, context, 'uniform', started, {
+        ratio: found.x,
+        fillSteps: filled.steps,
+      });
     },
   };
 }

@@ -40,9 +40,23 @@ export function vbmfSelector(options: BaselineOptions = {}): RankSelector {
       });
       const ranksAt = (c: number): number[][] =>
         problem.spaces.map((s, l) =>
-          s.bounds.map((b, i) => Math.min(b, Math.max((problem.minRanks[l] as number[])[i] as number, Math.ceil(c * ((vb[l] as number[])[i] as number))))),
+          s.bounds.map((b, i) =>
+            Math.min(
+              b,
+              Math.max(
+                (problem.minRanks[l] as number[])[i] as number,
+                Math.ceil(c * ((vb[l] as number[])[i] as number)),
+              ),
+            ),
+          ),
         );
-      const found = bisectBudget({ lo: 0, hi, evaluate: ranksAt, cost: (r) => totalCost(problem, r), limit: problem.limit });
+      const found = bisectBudget({
+        lo: 0,
+        hi,
+        evaluate: ranksAt,
+        cost: (r) => totalCost(problem, r),
+        limit: problem.limit,
+      });
       const filled = fillToBudget(problem, found.value, (l, i, r) => -r / ((vb[l] as number[])[i] as number));
       return finishSelection(model, problem, filled.ranks, context, 'vbmf', started, {
         scale: found.x,

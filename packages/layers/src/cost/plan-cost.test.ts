@@ -9,7 +9,12 @@ import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { planCost } from './plan-cost.js';
 
 /** Conv geometries that exercise stride, 'same'/'valid'/explicit padding, dilation and 1×1 kernels. */
-const convCases: Array<{ name: string; opts: ConstructorParameters<typeof Conv2d>[1]; input: number[]; plans: LayerPlan[] }> = [
+const convCases: Array<{
+  name: string;
+  opts: ConstructorParameters<typeof Conv2d>[1];
+  input: number[];
+  plans: LayerPlan[];
+}> = [
   {
     name: '3x3 stride 2 same, 6→8',
     opts: { inChannels: 6, outChannels: 8, kernelSize: 3, stride: 2, padding: 'same' },
@@ -40,7 +45,15 @@ const convCases: Array<{ name: string; opts: ConstructorParameters<typeof Conv2d
   },
   {
     name: '1x1 explicit padding 5→6',
-    opts: { inChannels: 5, outChannels: 6, kernelSize: 1, padding: [[1, 0], [0, 2]] },
+    opts: {
+      inChannels: 5,
+      outChannels: 6,
+      kernelSize: 1,
+      padding: [
+        [1, 0],
+        [0, 2],
+      ],
+    },
     input: [4, 4, 5],
     plans: [
       { kind: 'tucker2', rankS: 2, rankT: 3 },
@@ -81,7 +94,9 @@ describeBackends('planCost', () => {
         for (const plan of c.plans) {
           for (const mode of modes) {
             const built = factorizeLayer(layer, plan, { mode });
-            expect(planCost(layer, plan, c.input, { mode }), `${JSON.stringify(plan)} ${mode}`).toEqual(built.cost(c.input));
+            expect(planCost(layer, plan, c.input, { mode }), `${JSON.stringify(plan)} ${mode}`).toEqual(
+              built.cost(c.input),
+            );
             if (built !== layer) built.dispose();
           }
         }
@@ -94,7 +109,9 @@ describeBackends('planCost', () => {
         for (const plan of c.plans) {
           for (const mode of modes) {
             const built = factorizeLayer(layer, plan, { mode });
-            expect(planCost(layer, plan, [c.opts.inFeatures], { mode }), `${JSON.stringify(plan)} ${mode}`).toEqual(built.cost([c.opts.inFeatures]));
+            expect(planCost(layer, plan, [c.opts.inFeatures], { mode }), `${JSON.stringify(plan)} ${mode}`).toEqual(
+              built.cost([c.opts.inFeatures]),
+            );
             if (built !== layer) built.dispose();
           }
         }
@@ -102,7 +119,10 @@ describeBackends('planCost', () => {
       });
     }
     it('SCADA: the owner counts the shared core, a follower does not', () => {
-      const model = new Sequential('m', [new Linear('a', { inFeatures: 12, outFeatures: 6, seed: 1 }), new Linear('b', { inFeatures: 6, outFeatures: 12, seed: 2 })]);
+      const model = new Sequential('m', [
+        new Linear('a', { inFeatures: 12, outFeatures: 6, seed: 1 }),
+        new Linear('b', { inFeatures: 6, outFeatures: 12, seed: 2 }),
+      ]);
       const pa: LayerPlan = { kind: 'scada-tucker', dims: [8, 9], ranks: [3, 3], group: 'g' };
       const pb: LayerPlan = { kind: 'scada-tucker', dims: [9, 8], ranks: [3, 3], group: 'g' };
       const [a, b] = model.children() as [Linear, Linear];
@@ -119,7 +139,11 @@ describeBackends('planCost', () => {
   it('matches the hand count of papers.md §5 for Tucker-2', () => {
     const layer = new Conv2d('c', { inChannels: 16, outChannels: 32, kernelSize: 3, stride: 2, padding: 'same' });
     // 8x8 → 4x4: 16·4 + 4·8·9 + 8·32 + 32 params; 64·16·4 + 16·4·8·9 + 16·8·32 MACs
-    expect(planCost(layer, { kind: 'tucker2', rankS: 4, rankT: 8 }, [8, 8, 16])).toEqual({ params: 640, macs: 4096 + 4608 + 4096, outputShape: [4, 4, 32] });
+    expect(planCost(layer, { kind: 'tucker2', rankS: 4, rankT: 8 }, [8, 8, 16])).toEqual({
+      params: 640,
+      macs: 4096 + 4608 + 4096,
+      outputShape: [4, 4, 32],
+    });
     layer.dispose();
   });
 
@@ -142,27 +166,47 @@ describeBackends('planCost', () => {
     expect(code(() => planCost(conv, { kind: 'tucker2', rankS: null, rankT: null }, img))).toBe('INVALID_RANK');
     expect(code(() => planCost(conv, { kind: 'tucker', ranks: [2, 3, 2, 2] }, img))).toBe('INVALID_ARGUMENT');
     expect(code(() => planCost(conv, { kind: 'cp', rank: 0 }, img))).toBe('INVALID_RANK');
-    expect(code(() => planCost(conv, { kind: 'tt', rowDims: [4, 2], colDims: [3, 2], ranks: [2, 2] }, img))).toBe('INVALID_RANK');
-    expect(code(() => planCost(conv, { kind: 'tt', rowDims: [4, 3], colDims: [3, 2], ranks: [2, 2, 2, 2] }, img))).toBe('SHAPE_MISMATCH');
-    expect(code(() => planCost(conv, { kind: 'ada-tucker', dims: [6, 6, 6], ranks: [2, 2, 2] }, img))).toBe('SHAPE_MISMATCH');
-    expect(code(() => planCost(conv, { kind: 'ada-tucker', dims: [6, 6, 12], ranks: [2, 7, 2] }, img))).toBe('INVALID_RANK');
-    expect(code(() => planCost(conv, { kind: 'scada-tucker', dims: [6, 6, 12], ranks: [2, 2, 2], group: '' }, img))).toBe('INVALID_ARGUMENT');
+    expect(code(() => planCost(conv, { kind: 'tt', rowDims: [4, 2], colDims: [3, 2], ranks: [2, 2] }, img))).toBe(
+      'INVALID_RANK',
+    );
+    expect(code(() => planCost(conv, { kind: 'tt', rowDims: [4, 3], colDims: [3, 2], ranks: [2, 2, 2, 2] }, img))).toBe(
+      'SHAPE_MISMATCH',
+    );
+    expect(code(() => planCost(conv, { kind: 'ada-tucker', dims: [6, 6, 6], ranks: [2, 2, 2] }, img))).toBe(
+      'SHAPE_MISMATCH',
+    );
+    expect(code(() => planCost(conv, { kind: 'ada-tucker', dims: [6, 6, 12], ranks: [2, 7, 2] }, img))).toBe(
+      'INVALID_RANK',
+    );
+    expect(
+      code(() => planCost(conv, { kind: 'scada-tucker', dims: [6, 6, 12], ranks: [2, 2, 2], group: '' }, img)),
+    ).toBe('INVALID_ARGUMENT');
     expect(code(() => planCost(conv, { kind: 'bogus' } as unknown as LayerPlan, img))).toBe('INVALID_ARGUMENT');
     expect(code(() => planCost(conv, null as unknown as LayerPlan, img))).toBe('INVALID_ARGUMENT');
     expect(code(() => planCost(conv, { kind: 'tucker2', rankS: 2, rankT: 2 }, [5, 5, 7]))).toBe('SHAPE_MISMATCH');
-    expect(code(() => planCost(conv, { kind: 'tucker2', rankS: 2, rankT: 2 }, img, { mode: 'fast' as ExecutionMode }))).toBe('INVALID_ARGUMENT');
+    expect(
+      code(() => planCost(conv, { kind: 'tucker2', rankS: 2, rankT: 2 }, img, { mode: 'fast' as ExecutionMode })),
+    ).toBe('INVALID_ARGUMENT');
     expect(code(() => planCost(lin, { kind: 'tucker2', rankS: 2, rankT: 2 }, [12]))).toBe('INVALID_ARGUMENT');
     expect(code(() => planCost(lin, { kind: 'cp', rank: 2 }, [12]))).toBe('INVALID_ARGUMENT');
-    expect(code(() => planCost(lin, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [13] }, [12]))).toBe('INVALID_RANK');
-    expect(code(() => planCost(lin, { kind: 'tt', rowDims: [2, 3], colDims: [12], ranks: [] }, [12]))).toBe('SHAPE_MISMATCH');
-    expect(code(() => planCost(lin, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [3] }, [11]))).toBe('SHAPE_MISMATCH');
+    expect(code(() => planCost(lin, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [13] }, [12]))).toBe(
+      'INVALID_RANK',
+    );
+    expect(code(() => planCost(lin, { kind: 'tt', rowDims: [2, 3], colDims: [12], ranks: [] }, [12]))).toBe(
+      'SHAPE_MISMATCH',
+    );
+    expect(code(() => planCost(lin, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [3] }, [11]))).toBe(
+      'SHAPE_MISMATCH',
+    );
     conv.dispose();
     lin.dispose();
   });
 
   it('creates no tensors', () => {
     const conv = new Conv2d('c', { inChannels: 6, outChannels: 8, kernelSize: 3 });
-    expectNoLeak(() => planCost(conv, { kind: 'tt', rowDims: [4, 2], colDims: [3, 2], ranks: [2, 4, 3, 2] }, [5, 5, 6]));
+    expectNoLeak(() =>
+      planCost(conv, { kind: 'tt', rowDims: [4, 2], colDims: [3, 2], ranks: [2, 4, 3, 2] }, [5, 5, 6]),
+    );
     conv.dispose();
   });
 });

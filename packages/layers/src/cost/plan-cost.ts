@@ -1,5 +1,13 @@
 import { sizeOf, TnzipError, ttRankBounds } from '@tnzip/tensor';
-import { checkDims, checkFeatureShape, checkImageShape, checkPlanRank, convOutHW, resolveMode, ttContractMacs } from '../factorized/common.js';
+import {
+  checkDims,
+  checkFeatureShape,
+  checkImageShape,
+  checkPlanRank,
+  convOutHW,
+  resolveMode,
+  ttContractMacs,
+} from '../factorized/common.js';
 import { checkTTMatrixPlan } from '../factorized/tt-linear.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
@@ -28,11 +36,20 @@ function where(layer: Conv2d | Linear): string {
 }
 
 /** Tucker-2 / Tucker-1 of a conv (papers.md §5): the first 1×1 runs at input resolution. */
-function tucker2Cost(layer: Conv2d, rankS: number | null, rankT: number | null, inputShape: Shape, mode: ExecutionMode): Cost {
+function tucker2Cost(
+  layer: Conv2d,
+  rankS: number | null,
+  rankT: number | null,
+  inputShape: Shape,
+  mode: ExecutionMode,
+): Cost {
   const s = layer.inChannels;
   const t = layer.outChannels;
   if (rankS === null && rankT === null) {
-    throw new TnzipError('INVALID_RANK', `${where(layer)}: plan.rankS and plan.rankT cannot both be null (nothing would be factorized)`);
+    throw new TnzipError(
+      'INVALID_RANK',
+      `${where(layer)}: plan.rankS and plan.rankT cannot both be null (nothing would be factorized)`,
+    );
   }
   const rs = rankS === null ? null : checkPlanRank(rankS, s, 'rankS');
   const rt = rankT === null ? null : checkPlanRank(rankT, t, 'rankT');
@@ -41,10 +58,16 @@ function tucker2Cost(layer: Conv2d, rankS: number | null, rankT: number | null, 
   const [kh, kw] = layer.kernelSize;
   const a = rs ?? s;
   const b = rt ?? t;
-  const factorized = (rs === null ? 0 : h * w * s * a) + ho * wo * kh * kw * a * b + (rt === null ? 0 : ho * wo * b * t);
+  const factorized =
+    (rs === null ? 0 : h * w * s * a) + ho * wo * kh * kw * a * b + (rt === null ? 0 : ho * wo * b * t);
   const dense = ho * wo * kh * kw * s * t;
-  const params = (rs === null ? 0 : s * a) + kh * kw * a * b + (rt === null ? 0 : b * t) + (layer.bias === null ? 0 : t);
-  return { params, macs: resolveMode(mode, factorized, dense) === 'factorized' ? factorized : dense, outputShape: [ho, wo, t] };
+  const params =
+    (rs === null ? 0 : s * a) + kh * kw * a * b + (rt === null ? 0 : b * t) + (layer.bias === null ? 0 : t);
+  return {
+    params,
+    macs: resolveMode(mode, factorized, dense) === 'factorized' ? factorized : dense,
+    outputShape: [ho, wo, t],
+  };
 }
 
 /** CP conv: 1×1 (S→R), k_h×1 and 1×k_w depthwise, 1×1 (R→T). */
@@ -59,11 +82,20 @@ function cpCost(layer: Conv2d, rank: number, inputShape: Shape, mode: ExecutionM
   const factorized = h * w * s * r + ho * w * r * kh + ho * wo * r * kw + ho * wo * r * t;
   const dense = ho * wo * kh * kw * s * t;
   const params = r * (s + kh + kw + t) + (layer.bias === null ? 0 : t);
-  return { params, macs: resolveMode(mode, factorized, dense) === 'factorized' ? factorized : dense, outputShape: [ho, wo, t] };
+  return {
+    params,
+    macs: resolveMode(mode, factorized, dense) === 'factorized' ? factorized : dense,
+    outputShape: [ho, wo, t],
+  };
 }
 
 /** TT conv, "M" layout: chain `[s_1…s_n, k_h·k_w, t_1…t_m]` (see TTConv2d). */
-function ttConvCost(layer: Conv2d, plan: Extract<LayerPlan, { kind: 'tt' }>, inputShape: Shape, mode: ExecutionMode): Cost {
+function ttConvCost(
+  layer: Conv2d,
+  plan: Extract<LayerPlan, { kind: 'tt' }>,
+  inputShape: Shape,
+  mode: ExecutionMode,
+): Cost {
   const s = layer.inChannels;
   const t = layer.outChannels;
   const [kh, kw] = layer.kernelSize;
@@ -88,15 +120,28 @@ function ttConvCost(layer: Conv2d, plan: Extract<LayerPlan, { kind: 'tt' }>, inp
   const rn1 = full[n + 1] as number;
   const [h, w] = checkImageShape(inputShape, s, where(layer));
   const [ho, wo] = convOutHW(h, w, layer as Geometry);
-  const factorized = h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes);
+  const factorized =
+    h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes);
   const dense = ho * wo * kh * kw * s * t;
   const params =
-    inShapes.reduce((acc, sh) => acc + sizeOf(sh), 0) + kh * kw * rn * rn1 + outShapes.reduce((acc, sh) => acc + sizeOf(sh), 0) + (layer.bias === null ? 0 : t);
-  return { params, macs: resolveMode(mode, factorized, dense) === 'factorized' ? factorized : dense, outputShape: [ho, wo, t] };
+    inShapes.reduce((acc, sh) => acc + sizeOf(sh), 0) +
+    kh * kw * rn * rn1 +
+    outShapes.reduce((acc, sh) => acc + sizeOf(sh), 0) +
+    (layer.bias === null ? 0 : t);
+  return {
+    params,
+    macs: resolveMode(mode, factorized, dense) === 'factorized' ? factorized : dense,
+    outputShape: [ho, wo, t],
+  };
 }
 
 /** TT linear (TT-matrix of Wᵀ, `rowDims` factor T, `colDims` factor S). */
-function ttLinearCost(layer: Linear, plan: Extract<LayerPlan, { kind: 'tt' }>, inputShape: Shape, mode: ExecutionMode): Cost {
+function ttLinearCost(
+  layer: Linear,
+  plan: Extract<LayerPlan, { kind: 'tt' }>,
+  inputShape: Shape,
+  mode: ExecutionMode,
+): Cost {
   const s = layer.inFeatures;
   const t = layer.outFeatures;
   const full = checkTTMatrixPlan(s, t, plan.rowDims, plan.colDims, plan.ranks);
@@ -108,20 +153,34 @@ function ttLinearCost(layer: Linear, plan: Extract<LayerPlan, { kind: 'tt' }>, i
 }
 
 /** ADA / SCADA-Tucker: storage compression only, the dense op runs on the rebuilt weight. */
-function adaCost(layer: Conv2d | Linear, plan: Extract<LayerPlan, { kind: 'ada-tucker' | 'scada-tucker' }>, inputShape: Shape, ownsSharedCore: boolean): Cost {
+function adaCost(
+  layer: Conv2d | Linear,
+  plan: Extract<LayerPlan, { kind: 'ada-tucker' | 'scada-tucker' }>,
+  inputShape: Shape,
+  ownsSharedCore: boolean,
+): Cost {
   const dense = layer.cost(inputShape);
-  const wSize = layer instanceof Conv2d ? layer.kernelSize[0] * layer.kernelSize[1] * layer.inChannels * layer.outChannels : layer.inFeatures * layer.outFeatures;
+  const wSize =
+    layer instanceof Conv2d
+      ? layer.kernelSize[0] * layer.kernelSize[1] * layer.inChannels * layer.outChannels
+      : layer.inFeatures * layer.outFeatures;
   const dims = checkDims(plan.dims, wSize, 'dims', true);
   const ranks = plan.ranks;
   if (!Array.isArray(ranks) || ranks.length !== dims.length) {
-    throw new TnzipError('INVALID_RANK', `${where(layer)}: plan.ranks must have one rank per entry of plan.dims (${dims.length}), got ${JSON.stringify(ranks)}`);
+    throw new TnzipError(
+      'INVALID_RANK',
+      `${where(layer)}: plan.ranks must have one rank per entry of plan.dims (${dims.length}), got ${JSON.stringify(ranks)}`,
+    );
   }
   ranks.forEach((r, i) => {
     checkPlanRank(r, dims[i] as number, `ranks[${i}]`);
   });
   const scada = plan.kind === 'scada-tucker';
   if (scada && (typeof plan.group !== 'string' || plan.group === '')) {
-    throw new TnzipError('INVALID_ARGUMENT', `${where(layer)}: plan.group must be a non-empty string, got ${JSON.stringify(plan.group)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `${where(layer)}: plan.group must be a non-empty string, got ${JSON.stringify(plan.group)}`,
+    );
   }
   const out = layer instanceof Conv2d ? layer.outChannels : layer.outFeatures;
   const factorParams = dims.reduce((acc, m, i) => acc + m * (ranks[i] as number), 0);
@@ -155,16 +214,30 @@ function adaCost(layer: Conv2d | Linear, plan: Extract<LayerPlan, { kind: 'ada-t
  *   INVALID_RANK (a rank outside `[1, bound]`, a wrong number of ranks), SHAPE_MISMATCH (dims whose
  *   product does not fit the layer, a wrong input shape)
  */
-export function planCost(layer: Conv2d | Linear, plan: LayerPlan, inputShape: Shape, options: PlanCostOptions = {}): Cost {
+export function planCost(
+  layer: Conv2d | Linear,
+  plan: LayerPlan,
+  inputShape: Shape,
+  options: PlanCostOptions = {},
+): Cost {
   if (!(layer instanceof Conv2d) && !(layer instanceof Linear)) {
-    throw new TnzipError('INVALID_ARGUMENT', `planCost: layer must be a Conv2d or a Linear, got ${String((layer as { kind?: unknown } | null)?.kind)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `planCost: layer must be a Conv2d or a Linear, got ${String((layer as { kind?: unknown } | null)?.kind)}`,
+    );
   }
   if (plan === null || typeof plan !== 'object') {
-    throw new TnzipError('INVALID_ARGUMENT', `${where(layer)}: plan must be an object with a 'kind', got ${JSON.stringify(plan)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `${where(layer)}: plan must be an object with a 'kind', got ${JSON.stringify(plan)}`,
+    );
   }
   const mode = options.mode ?? 'factorized';
   if (mode !== 'factorized' && mode !== 'reconstructed' && mode !== 'auto') {
-    throw new TnzipError('INVALID_ARGUMENT', `planCost: options.mode must be 'factorized', 'reconstructed' or 'auto', got ${String(mode)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `planCost: options.mode must be 'factorized', 'reconstructed' or 'auto', got ${String(mode)}`,
+    );
   }
   switch (plan.kind) {
     case 'dense':
@@ -176,9 +249,16 @@ export function planCost(layer: Conv2d | Linear, plan: LayerPlan, inputShape: Sh
       if (layer instanceof Conv2d) {
         const [kh, kw] = layer.kernelSize;
         const r = plan.ranks;
-        if (!Array.isArray(r) || r.length !== 4) throw new TnzipError('INVALID_RANK', `${where(layer)}: plan.ranks must have 4 entries [k_h, k_w, R_S, R_T], got ${JSON.stringify(r)}`);
+        if (!Array.isArray(r) || r.length !== 4)
+          throw new TnzipError(
+            'INVALID_RANK',
+            `${where(layer)}: plan.ranks must have 4 entries [k_h, k_w, R_S, R_T], got ${JSON.stringify(r)}`,
+          );
         if (r[0] !== kh || r[1] !== kw) {
-          throw new TnzipError('INVALID_ARGUMENT', `${where(layer)}: plan.ranks[0..1] must equal the kernel size ${kh}, ${kw} (spatial modes are not factorized), got ${r[0]}, ${r[1]}`);
+          throw new TnzipError(
+            'INVALID_ARGUMENT',
+            `${where(layer)}: plan.ranks[0..1] must equal the kernel size ${kh}, ${kw} (spatial modes are not factorized), got ${r[0]}, ${r[1]}`,
+          );
         }
         return tucker2Cost(layer, r[2] as number, r[3] as number, inputShape, mode);
       }
@@ -187,12 +267,20 @@ export function planCost(layer: Conv2d | Linear, plan: LayerPlan, inputShape: Sh
       if (layer instanceof Conv2d) return cpCost(layer, plan.rank, inputShape, mode);
       break;
     case 'tt':
-      return layer instanceof Conv2d ? ttConvCost(layer, plan, inputShape, mode) : ttLinearCost(layer, plan, inputShape, mode);
+      return layer instanceof Conv2d
+        ? ttConvCost(layer, plan, inputShape, mode)
+        : ttLinearCost(layer, plan, inputShape, mode);
     case 'ada-tucker':
     case 'scada-tucker':
       return adaCost(layer, plan, inputShape, options.ownsSharedCore ?? true);
     default:
-      throw new TnzipError('INVALID_ARGUMENT', `${where(layer)}: unknown plan kind '${String((plan as { kind: unknown }).kind)}'`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `${where(layer)}: unknown plan kind '${String((plan as { kind: unknown }).kind)}'`,
+      );
   }
-  throw new TnzipError('INVALID_ARGUMENT', `${where(layer)}: plan kind '${plan.kind}' does not apply to a ${layer.kind} layer`);
+  throw new TnzipError(
+    'INVALID_ARGUMENT',
+    `${where(layer)}: plan kind '${plan.kind}' does not apply to a ${layer.kind} layer`,
+  );
 }
