@@ -47,10 +47,16 @@ export function parseBudget(text: string, metric: BudgetMetric = 'params', name 
   } else if (/^[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?$/i.test(s)) {
     target = Number(s);
   } else {
-    throw new TnzipError('INVALID_BUDGET', `${name} '${s}' is neither a fraction in (0, 1] (e.g. 0.25) nor a factor (e.g. 4x)`);
+    throw new TnzipError(
+      'INVALID_BUDGET',
+      `${name} '${s}' is neither a fraction in (0, 1] (e.g. 0.25) nor a factor (e.g. 4x)`,
+    );
   }
   if (!(target > 0 && target <= 1)) {
-    throw new TnzipError('INVALID_BUDGET', `${name} '${s}' must be a fraction in (0, 1] or a factor >= 1x, got ${target}`);
+    throw new TnzipError(
+      'INVALID_BUDGET',
+      `${name} '${s}' must be a fraction in (0, 1] or a factor >= 1x, got ${target}`,
+    );
   }
   return checkBudget({ metric, target }, name);
 }

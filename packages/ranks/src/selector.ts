@@ -52,5 +52,11 @@ export interface SelectionReport {
 /** A rank-selection method: a plan that meets the budget, and a report. */
 export interface RankSelector {
   readonly name: string;
-  select(model: Module, budget: Budget, context: SelectionContext): { plan: FactorizationPlan; report: SelectionReport } | Promise<{ plan: FactorizationPlan; report: SelectionReport }>;
+  select(
+    model: Module,
+    budget: Budget,
+    context: SelectionContext,
+  ):
+    | { plan: FactorizationPlan; report: SelectionReport }
+    | Promise<{ plan: FactorizationPlan; report: SelectionReport }>;
 }
