@@ -70,8 +70,14 @@ abstract class SlotOptimizer implements Optimizer {
   }
 
   protected addSlots(names: readonly string[]): void {
-    for (const [path, v] of this.params)
-      for (const s of names) this.slotVars.set(`${path}#${s}`, tf.variable(tf.zerosLike(v), false));
+    for (const [path, v] of this.params) {
+      for (const s of names) {
+        // The variable takes its own reference to the zeros' data, so the initial tensor can go.
+        const z = tf.zeros(v.shape, v.dtype);
+        this.slotVars.set(`${path}#${s}`, tf.variable(z, false));
+        z.dispose();
+      }
+    }
   }
 
   protected slot(path: string, name: string): tf.Variable {

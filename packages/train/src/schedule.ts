@@ -33,7 +33,9 @@ export function checkLrPlan(p: LrPlan): void {
     const st = p.schedule as { milestones: readonly number[]; gamma?: number };
     if (!Array.isArray(st.milestones))
       throw new TnzipError('INVALID_ARGUMENT', 'schedule.milestones must be an array of epochs');
-    st.milestones.forEach((m, i) => checkInt(m, `schedule.milestones[${i}]`, 1));
+    st.milestones.forEach((m, i) => {
+      checkInt(m, `schedule.milestones[${i}]`, 1);
+    });
     checkNumber(st.gamma ?? 0.1, 'schedule.gamma', 0, 1);
   } else if (s.kind !== 'constant') {
     throw new TnzipError(
