@@ -5,3 +5,4 @@ export type { BackendInfo, UseBackendOptions } from './use-backend.js';
 export type { WasmOptions } from './wasm.js';
 export { releaseWebgpu, webgpuAvailability } from './webgpu.js';
 export type { WebgpuOptions } from './webgpu.js';
+export { installWasmConvFilterGrad } from './wasm-conv-grad.js';

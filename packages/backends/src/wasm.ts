@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { isNode } from './environment.js';
+import { installWasmConvFilterGrad } from './wasm-conv-grad.js';
 
 /** Options for the wasm backend. */
 export interface WasmOptions {
@@ -35,6 +36,7 @@ export interface WasmInit {
  * @throws Error when `tf.setBackend('wasm')` fails (the caller wraps it in a TnzipError).
  */
 export async function initWasm(options: WasmOptions = {}): Promise<WasmInit> {
+  installWasmConvFilterGrad();
   const already = tf.engine().registry.wasm !== undefined;
   if (!isNode() && options.wasmPaths !== undefined && !already) {
     setWasmPaths(options.wasmPaths);

@@ -69,7 +69,7 @@ describe('webgpu (Dawn in Node)', () => {
     await useBackend('webgpu');
     const t = tf.tensor1d([1, 2, 3]);
     const y = tf.mul(t, t);
-    const z = tf.add(t, t);
+    const z = tf.tidy(() => tf.matMul(tf.reshape(t, [3, 1]), tf.reshape(t, [1, 3])));
     expect(Array.from(await y.data())).toEqual([1, 4, 9]);
     // Once read asynchronously the values are cached on the CPU side; an unread GPU result is not.
     expect(Array.from(y.dataSync())).toEqual([1, 4, 9]);

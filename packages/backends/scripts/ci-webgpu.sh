@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# WebGPU test group for CI: runs the tnzip suites on tfjs' webgpu backend in Node, through Dawn
+# (the `webgpu` npm package). On machines without a GPU, Dawn runs on SwiftShader, the software
+# Vulkan driver that Debian ships inside its `chromium` package (with the Vulkan loader from
+# `libvulkan1`). Installs what is missing (needs root and apt; non-interactive), then runs:
+#   - @tnzip/backends' own webgpu group (src/**/*.webgpu.test.ts),
+#   - @tnzip/tensor and @tnzip/layers with TNZIP_BACKENDS=webgpu (every describeBackends spec).
+# Usage: packages/backends/scripts/ci-webgpu.sh   (from anywhere; after `pnpm install`)
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+icd=/usr/lib/chromium/vk_swiftshader_icd.json
+need=()
+[ -f "$icd" ] || need+=(chromium)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || need+=(libvulkan1)
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ci-webgpu: need ${need[*]} (apt) but not root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# A real GPU's driver is used when VK_ICD_FILENAMES is already set; otherwise SwiftShader.
+export VK_ICD_FILENAMES="${VK_ICD_FILENAMES:-$icd}"
+# Dawn (via the Vulkan loader) wants a runtime dir; CI containers often have none.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d)"
+  export XDG_RUNTIME_DIR
+fi
+chmod 700 "$XDG_RUNTIME_DIR"
+
+status=0
+TNZIP_WEBGPU=1 pnpm --filter @tnzip/backends test || status=1
+for pkg in @tnzip/tensor @tnzip/layers; do
+  TNZIP_BACKENDS=webgpu pnpm --filter "$pkg" test || status=1
+done
+exit "$status"
