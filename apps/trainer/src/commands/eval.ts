@@ -1,0 +1,70 @@
+import * as path from 'node:path';
+import { COMMON_FLAGS, choice, type FlagSpec, formatHelp, int, str } from '../args.js';
+import { DATASET_NAMES, loadDataset } from '../datasets.js';
+import { UsageError } from '../exit-codes.js';
+import { loadModelDir, resolveModelDir } from '../model-files.js';
+import { layerRows } from '../results.js';
+import { dirBytes } from '../run-dir.js';
+import { backendChoice, startBackend } from '../runtime.js';
+import { evaluate } from '@tnzip/train';
+import type { CommandContext } from './context.js';
+
+/** Flags of `tnzip eval`. */
+export const EVAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  dataset: { type: 'string', value: 'NAME', help: `${DATASET_NAMES.join(', ')} (default: the one in model.json)` },
+  'data-dir': { type: 'string', value: 'DIR', help: 'dataset directory' },
+  'limit-test': { type: 'string', value: 'N', help: 'evaluate only the first N test images' },
+  'batch-size': { type: 'string', value: 'B', help: 'examples per forward pass (default 500)' },
+  ...COMMON_FLAGS,
+};
+
+/** `tnzip eval --help`. */
+export const EVAL_HELP = formatHelp(
+  'tnzip eval RUN_DIR|MODEL_DIR [--dataset NAME] [--data-dir DIR]',
+  'Evaluates a saved model on the test split: top-1 and top-5 accuracy, loss, params, MACs, bytes on disk.\nWrites nothing.',
+  EVAL_FLAGS,
+);
+
+/** `tnzip eval`. */
+export async function evalCommand(ctx: CommandContext): Promise<number> {
+  const v = ctx.values;
+  const target = ctx.positionals[0];
+  if (target === undefined) throw new UsageError("eval needs a run or model directory (see 'tnzip eval --help')");
+  const requested = choice(v, 'dataset', DATASET_NAMES, 'dataset');
+  const limitTest = int(v, 'limit-test', 1) ?? null;
+  const batchSize = int(v, 'batch-size', 1, 65_536) ?? 500;
+  const choiceB = backendChoice(v);
+  const dir = await resolveModelDir(target);
+  await startBackend(choiceB);
+  const { model, meta, inputShape } = await loadModelDir(dir);
+  try {
+    const name = requested ?? (DATASET_NAMES as readonly string[]).find((d) => d === meta.dataset);
+    if (name === undefined) throw new UsageError(`--dataset is required: '${dir}/model.json' does not name its dataset`);
+    const ds = loadDataset({ dataset: name as (typeof DATASET_NAMES)[number], dataDir: str(v, 'data-dir') ?? null, limitTrain: 1, limitTest });
+    if (inputShape !== null && inputShape.join('x') !== ds.inputShape.join('x')) {
+      throw new UsageError(`the model expects inputs [${inputShape.join(', ')}] but ${ds.name} has [${ds.inputShape.join(', ')}]`);
+    }
+    const ev = evaluate(model, ds.test, { batchSize, normalize: ds.normalization });
+    const rows = layerRows(model, ds.inputShape);
+    const result = {
+      modelDir: dir,
+      dataset: ds.name,
+      testCount: ev.count,
+      testAcc: ev.top1,
+      testTop5: ev.top5,
+      testLoss: ev.loss,
+      params: rows.params,
+      macs: rows.macs,
+      bytes: await dirBytes(dir),
+    };
+    if (ctx.json) ctx.out(JSON.stringify(result));
+    else
+      ctx.out(
+        `${path.resolve(dir)} on ${ds.name} (${ev.count} test images): top-1 ${(100 * ev.top1).toFixed(2)}%, top-5 ${(100 * ev.top5).toFixed(2)}%, ` +
+          `loss ${ev.loss.toFixed(4)}; ${rows.params.toLocaleString('en-US')} params, ${rows.macs.toLocaleString('en-US')} MACs, ${result.bytes.toLocaleString('en-US')} bytes`,
+      );
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BackendChoice, type BackendInfo, backendFromEnv, parseBackendChoice, useBackend } from '@tnzip/backends';
+import { type FlagValues, str } from './args.js';
+import { UsageError } from './exit-codes.js';
+
+/** The backend a command asked for: `--backend`, else `$TNZIP_BACKEND`, else wasm. */
+export function backendChoice(values: FlagValues): BackendChoice {
+  const flag = str(values, 'backend');
+  try {
+    return flag === undefined ? backendFromEnv('wasm') : parseBackendChoice(flag, '--backend');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The backend in use, as recorded in `config.json`. */
+export interface BackendRecord {
+  readonly requested: BackendChoice;
+  readonly used: string;
+  readonly threads: number | null;
+  readonly reason: string;
+}
+
+/** Starts the backend (BACKEND_UNAVAILABLE when an explicit one cannot start: exit code 1). */
+export async function startBackend(choice: BackendChoice): Promise<BackendRecord> {
+  const info: BackendInfo = await useBackend(choice);
+  return { requested: choice, used: info.backend, threads: info.threads ?? null, reason: info.reason };
+}
+
+const PACKAGES = [
+  '@tnzip/tensor',
+  '@tnzip/layers',
+  '@tnzip/data',
+  '@tnzip/zoo',
+  '@tnzip/train',
+  '@tnzip/ranks',
+  '@tnzip/backends',
+  '@tensorflow/tfjs-core',
+];
+
+/** Versions of Node, tfjs and every tnzip package, plus the machine, for `config.json`. */
+export function versions(): Record<string, string> {
+  const req = createRequire(import.meta.url);
+  const out: Record<string, string> = {
+    node: process.versions.node,
+    '@tnzip/trainer': (req('../package.json') as { version: string }).version,
+  };
+  for (const p of PACKAGES) {
+    try {
+      out[p] = (req(`${p}/package.json`) as { version: string }).version;
+    } catch {
+      out[p] = 'unknown';
+    }
+  }
+  out.tfjsBackend = tf.getBackend() ?? 'none';
+  out.platform = `${process.platform}-${process.arch}, ${os.availableParallelism()} cores`;
+  return out;
+}

@@ -1,0 +1,55 @@
+import type { Dataset } from '@tnzip/data';
+import type { Module } from '@tnzip/layers';
+import { type TrainResult, train } from '@tnzip/train';
+import { createModel, modelInputShape } from '@tnzip/zoo';
+import { UsageError } from './exit-codes.js';
+import type { Progress } from './progress.js';
+import type { TrainConfig } from './train-config.js';
+
+/**
+ * A fresh zoo model for `cfg` on `ds`, seeded by `cfg.seed`.
+ * @throws UsageError when the model's input shape does not match the dataset's.
+ */
+export function buildModel(cfg: Pick<TrainConfig, 'model' | 'seed'>, ds: Dataset): Module {
+  const opts = cfg.model === 'resnet18' ? { inputShape: ds.inputShape } : {};
+  const want = modelInputShape(cfg.model, opts);
+  if (want.join('x') !== ds.inputShape.join('x')) {
+    throw new UsageError(
+      `model ${cfg.model} expects inputs [${want.join(', ')}] but dataset ${ds.name} has [${ds.inputShape.join(', ')}] (choose a matching --dataset)`,
+    );
+  }
+  return createModel(cfg.model, { seed: cfg.seed, numClasses: ds.numClasses, ...opts });
+}
+
+/** Runs @tnzip/train's `train` for `cfg`, logging to `outDir` (metrics.jsonl, checkpoints/). */
+export function trainModel(
+  model: Module,
+  ds: Dataset,
+  cfg: TrainConfig,
+  outDir: string,
+  resume: boolean,
+  progress: Progress,
+  label: string,
+): Promise<TrainResult> {
+  return train(
+    model,
+    { train: ds.train, test: ds.test },
+    {
+      epochs: cfg.epochs,
+      batchSize: cfg.batchSize,
+      lr: cfg.lr,
+      optimizer: cfg.optimizer,
+      schedule: cfg.schedule,
+      warmupSteps: cfg.warmupSteps,
+      seed: cfg.seed,
+      labelSmoothing: cfg.labelSmoothing,
+      normalize: ds.normalization,
+      ...(cfg.augment === null ? {} : { augment: cfg.augment }),
+      outDir,
+      checkpointEvery: cfg.checkpointEvery,
+      logEvery: cfg.logEvery,
+      resume,
+      onProgress: progress.train(label),
+    },
+  );
+}
