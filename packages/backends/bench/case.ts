@@ -14,7 +14,10 @@ const budgetMs = 1000 * Number(secondsArg);
 const info = await useBackend(backend as BackendChoice, { threads: Number(threadsArg) });
 const rng = new Rng(3);
 const rand = (shape: number[]) =>
-  tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+  tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 
 let step: () => Promise<void>;
 let cleanup: () => void;
@@ -33,7 +36,13 @@ if (task === 'resnet20') {
 } else {
   const net = lenet5();
   const x = rand([batch, 28, 28, 1]) as tf.Tensor4D;
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10) as tf.Tensor2D;
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  ) as tf.Tensor2D;
   step = async () => {
     await net.trainStep(x, labels);
   };
@@ -55,6 +64,14 @@ times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
 cleanup();
 console.log(
-  JSON.stringify({ backend: info.backend, threads: info.threads, task, batch, reps: times.length, ms: median, imgPerSec: (1000 * batch) / median }),
+  JSON.stringify({
+    backend: info.backend,
+    threads: info.threads,
+    task,
+    batch,
+    reps: times.length,
+    ms: median,
+    imgPerSec: (1000 * batch) / median,
+  }),
 );
 await releaseWebgpu();

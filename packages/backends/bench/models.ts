@@ -9,7 +9,10 @@ import { Rng } from '@tnzip/tensor';
 function he(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const s = Math.sqrt(2 / fanIn);
-  return tf.tensor(Float32Array.from({ length: n }, () => s * rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => s * rng.normal()),
+    shape,
+  );
 }
 
 interface ConvBn {
@@ -65,7 +68,12 @@ export function resnet20(seed = 1): ResNet20 {
             const [n, hh, ww] = h.shape;
             const sub = tf.stridedSlice(h, [0, 0, 0, 0], [n, hh, ww, b.cin], [1, 2, 2, 1]) as tf.Tensor4D;
             const p = (b.cout - b.cin) / 2;
-            short = tf.pad(sub, [[0, 0], [0, 0], [0, 0], [p, p]]);
+            short = tf.pad(sub, [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+              [p, p],
+            ]);
           }
           h = tf.relu(tf.add(y, short)) as tf.Tensor4D;
         }

@@ -25,7 +25,19 @@ function runCase(backend: string, threads: number, task: string, batch: number):
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', hook, '--import', 'tsx', '--conditions=@tnzip/source', caseFile, backend, String(threads), task, String(batch), seconds],
+      [
+        '--import',
+        hook,
+        '--import',
+        'tsx',
+        '--conditions=@tnzip/source',
+        caseFile,
+        backend,
+        String(threads),
+        task,
+        String(batch),
+        seconds,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const timer = setTimeout(() => child.kill('SIGKILL'), caseTimeoutMs);
@@ -46,16 +58,17 @@ function runCase(backend: string, threads: number, task: string, batch: number):
       }
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (code === 0 && line !== undefined) resolve(JSON.parse(line) as Result);
-      else reject(new Error(`${backend}/${threads}/${task}/${batch} exited ${code}: ${err.split('\n').slice(-4).join(' ')}`));
+      else
+        reject(
+          new Error(`${backend}/${threads}/${task}/${batch} exited ${code}: ${err.split('\n').slice(-4).join(' ')}`),
+        );
     });
   });
 }
 
 /** Data parallel: `workers` processes each run batch/workers at once; throughput adds up. */
 async function runDataParallel(workers: number, task: string, batch: number): Promise<Result> {
-  const parts = await Promise.all(
-    Array.from({ length: workers }, () => runCase('wasm', 1, task, batch / workers)),
-  );
+  const parts = await Promise.all(Array.from({ length: workers }, () => runCase('wasm', 1, task, batch / workers)));
   const imgPerSec = parts.reduce((s, p) => s + p.imgPerSec, 0);
   return { imgPerSec, ms: (1000 * batch) / imgPerSec, reps: Math.min(...parts.map((p) => p.reps)) };
 }
@@ -113,4 +126,6 @@ if (one !== undefined && two !== undefined) {
 if (one !== undefined && dp !== undefined) {
   console.log(`ResNet-20 batch 64, wasm 2 data-parallel processes / 1 thread: ${(dp / one).toFixed(2)}x`);
 }
-console.log(`load average (1 min) before: ${load0.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)} on ${process.env.HOSTNAME ?? 'this machine'}`);
+console.log(
+  `load average (1 min) before: ${load0.toFixed(2)}, after: ${(loadavg()[0] ?? 0).toFixed(2)} on ${process.env.HOSTNAME ?? 'this machine'}`,
+);

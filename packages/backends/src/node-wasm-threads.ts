@@ -31,13 +31,10 @@ export async function withNodeWasmThreads<T>(threads: number, init: () => Promis
   const pkgDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const dir = mkdtempSync(join(tmpdir(), 'tnzip-wasm-'));
   const factoryPath = join(dir, 'tfjs-backend-wasm-threaded-simd.cjs');
-  writeFileSync(
-    factoryPath,
-    readFileSync(join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'), 'utf8'),
-  );
-  const { wasmWorkerContents } = require(
-    join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js'),
-  ) as { wasmWorkerContents: string };
+  writeFileSync(factoryPath, readFileSync(join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'), 'utf8'));
+  const { wasmWorkerContents } = require(join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   const workerPath = join(dir, 'tfjs-backend-wasm-threaded-simd.worker.cjs');
   // The worker turns the factory Blob into an object URL and `importScripts` it with
   // fs.readFileSync: point that at the file. The `\n` escaping is what tfjs does to the same
@@ -55,9 +52,7 @@ export async function withNodeWasmThreads<T>(threads: number, init: () => Promis
   };
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpu);
   URL.createObjectURL = (obj: Blob | MediaSource): string =>
-    obj instanceof Blob && obj.type === 'application/javascript'
-      ? workerPath
-      : realCreateObjectURL(obj as Blob);
+    obj instanceof Blob && obj.type === 'application/javascript' ? workerPath : realCreateObjectURL(obj as Blob);
   // Emscripten posts a 'load' message to every pool worker it creates: that is where we see them.
   const workers = new Set<Worker>();
   const realPost = Worker.prototype.postMessage;

@@ -60,9 +60,7 @@ describe('useBackend("auto") order: webgpu, then wasm, then cpu', () => {
     const info = await useBackend('auto');
     expect(info.backend).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
-    expect(info.reason).toBe(
-      'auto: no webgpu: navigator.gpu is missing; no wasm: wasm binary not found; using cpu',
-    );
+    expect(info.reason).toBe('auto: no webgpu: navigator.gpu is missing; no wasm: wasm binary not found; using cpu');
   });
 
   it('an explicit wasm request that fails is BACKEND_UNAVAILABLE, not a silent fallback', async () => {

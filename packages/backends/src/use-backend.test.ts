@@ -6,10 +6,22 @@ import { type BackendChoice, useBackend } from './index.js';
 /** A seeded matrix product and a small conv layer, computed on the active backend. */
 async function compute(): Promise<{ mm: Float32Array; conv: Float32Array }> {
   const rng = new Rng(7);
-  const a = tf.tensor2d(Float32Array.from({ length: 48 * 40 }, () => rng.normal()), [48, 40]);
-  const b = tf.tensor2d(Float32Array.from({ length: 40 * 24 }, () => rng.normal()), [40, 24]);
-  const x = tf.tensor4d(Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rng.normal()), [4, 8, 8, 3]);
-  const w = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 8 }, () => rng.normal()), [3, 3, 3, 8]);
+  const a = tf.tensor2d(
+    Float32Array.from({ length: 48 * 40 }, () => rng.normal()),
+    [48, 40],
+  );
+  const b = tf.tensor2d(
+    Float32Array.from({ length: 40 * 24 }, () => rng.normal()),
+    [40, 24],
+  );
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 4 * 8 * 8 * 3 }, () => rng.normal()),
+    [4, 8, 8, 3],
+  );
+  const w = tf.tensor4d(
+    Float32Array.from({ length: 3 * 3 * 3 * 8 }, () => rng.normal()),
+    [3, 3, 3, 8],
+  );
   const mm = tf.matMul(a, b);
   const conv = tf.relu(tf.conv2d(x, w, 1, 'same'));
   const out = { mm: (await mm.data()) as Float32Array, conv: (await conv.data()) as Float32Array };
@@ -37,7 +49,16 @@ describe('useBackend', () => {
     expect(tf.getBackend()).toBe('cpu');
     reference = await compute();
     // 2x2 check against hand-computed values, so the reference itself is anchored.
-    const m = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]]));
+    const m = tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([
+        [5, 6],
+        [7, 8],
+      ]),
+    );
     expect(Array.from(await m.data())).toEqual([19, 22, 43, 50]);
     m.dispose();
   });

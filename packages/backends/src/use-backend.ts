@@ -63,10 +63,7 @@ async function startWasm(options: UseBackendOptions): Promise<{ threads: number;
  * const { backend, reason } = await useBackend('auto');
  * console.log(`running on ${backend}: ${reason}`);
  */
-export async function useBackend(
-  name: BackendChoice,
-  options: UseBackendOptions = {},
-): Promise<BackendInfo> {
+export async function useBackend(name: BackendChoice, options: UseBackendOptions = {}): Promise<BackendInfo> {
   const choice = parseBackendChoice(String(name), 'useBackend name');
   checkThreads(options.threads);
   switch (choice) {

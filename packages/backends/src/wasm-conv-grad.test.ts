@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { useBackend } from './index.js';
 
 type Pad = 'same' | 'valid' | number;
-const CASES: { name: string; x: [number, number, number, number]; f: [number, number, number, number]; stride: number; pad: Pad }[] = [
+const CASES: {
+  name: string;
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  stride: number;
+  pad: Pad;
+}[] = [
   { name: '5x5 valid stride 1 (LeNet conv2)', x: [3, 12, 12, 4], f: [5, 5, 4, 6], stride: 1, pad: 'valid' },
   { name: '3x3 same stride 1', x: [2, 9, 9, 3], f: [3, 3, 3, 5], stride: 1, pad: 'same' },
   { name: '3x3 same stride 2 (ResNet downsample)', x: [2, 8, 8, 4], f: [3, 3, 4, 8], stride: 2, pad: 'same' },
@@ -16,16 +22,24 @@ const CASES: { name: string; x: [number, number, number, number]; f: [number, nu
 async function grads(c: (typeof CASES)[number]): Promise<{ dx: Float32Array; dw: Float32Array }> {
   const rng = new Rng(5);
   const r = (shape: number[]) =>
-    tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+      shape,
+    );
   const x = r(c.x) as tf.Tensor4D;
   const w = r(c.f) as tf.Tensor4D;
-  const outShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.stride, c.pad).shape);
+  const outShape = tf.tidy(
+    () => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.f) as tf.Tensor4D, c.stride, c.pad).shape,
+  );
   const probe = r(outShape);
   // L = Σ probe ∘ conv2d(x, w): dL/dx and dL/dw exercise both backprop kernels.
   const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(probe, tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))),
   )([x, w]);
-  const out = { dx: (await (dx as tf.Tensor).data()) as Float32Array, dw: (await (dw as tf.Tensor).data()) as Float32Array };
+  const out = {
+    dx: (await (dx as tf.Tensor).data()) as Float32Array,
+    dw: (await (dw as tf.Tensor).data()) as Float32Array,
+  };
   tf.dispose([x, w, probe, dx as tf.Tensor, dw as tf.Tensor]);
   return out;
 }

@@ -42,21 +42,17 @@ const conv2dGrad: tf.GradConfig = {
     };
     return {
       x: () =>
-        tf
-          .engine()
-          .runKernel('Conv2DBackpropInput', { dy: dy4, filter }, {
-            ...kernelAttrs,
-            inputShape: x.shape,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor4D,
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: dy4, filter }, {
+          ...kernelAttrs,
+          inputShape: x.shape,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor4D,
       filter: () =>
         tf.getBackend() === 'wasm' && a.dataFormat !== 'NCHW'
           ? filterGrad(x, dy4, filter.shape, a.strides, a.pad, a.dimRoundingMode)
-          : (tf
-              .engine()
-              .runKernel('Conv2DBackpropFilter', { x, dy: dy4 }, {
-                ...kernelAttrs,
-                filterShape: filter.shape,
-              } as unknown as tf.NamedAttrMap) as tf.Tensor4D),
+          : (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy4 }, {
+              ...kernelAttrs,
+              filterShape: filter.shape,
+            } as unknown as tf.NamedAttrMap) as tf.Tensor4D),
     };
   },
 };

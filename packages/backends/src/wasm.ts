@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { isNode } from './environment.js';
 import { installWasmConvFilterGrad } from './wasm-conv-grad.js';
 

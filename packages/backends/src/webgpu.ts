@@ -15,9 +15,7 @@ export interface WebgpuOptions {
 }
 
 /** The adapter found by {@link probeWebgpu}, or why there is none. */
-export type WebgpuProbe =
-  | { ok: true; adapter: GPUAdapter; description: string }
-  | { ok: false; reason: string };
+export type WebgpuProbe = { ok: true; adapter: GPUAdapter; description: string } | { ok: false; reason: string };
 
 function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;

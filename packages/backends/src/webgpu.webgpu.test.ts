@@ -9,7 +9,10 @@ import { releaseWebgpu, useBackend, webgpuAvailability } from './index.js';
 async function convNet(): Promise<Float32Array> {
   const rng = new Rng(11);
   const r = (shape: number[]) =>
-    tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+      shape,
+    );
   const x = r([8, 16, 16, 3]);
   const w1 = r([3, 3, 3, 16]);
   const w2 = r([3, 3, 16, 16]);
@@ -54,10 +57,28 @@ describe('webgpu (Dawn in Node)', () => {
   it('matMul and a small residual conv net match cpu', async () => {
     await useBackend('cpu');
     const ref = await convNet();
-    const m0 = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]]));
+    const m0 = tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([
+        [5, 6],
+        [7, 8],
+      ]),
+    );
     await useBackend('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
-    const m = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]]));
+    const m = tf.matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([
+        [5, 6],
+        [7, 8],
+      ]),
+    );
     expect(Array.from(await m.data())).toEqual([19, 22, 43, 50]);
     // Float32 throughout, but GPU kernels sum in a different order (and may use fused
     // multiply-add): agreement to ~1e-5 of the output scale, as tfjs' own webgpu tests allow.
