@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@tnzip/tensor';
+import { installWasmConvFilterGrad } from '../src/index.js';
+
+// Raw-op training on wasm needs a Conv2D filter gradient tfjs-backend-wasm lacks.
+installWasmConvFilterGrad();
 
 // The benchmark networks from raw tfjs ops, with the shapes of the reference models (the
 // @tnzip/layers / @tnzip/zoo versions were not ready when this bench was written). Batch norm

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@tnzip/tensor';
 import { describe, expect, it } from 'vitest';
-import { useBackend } from './index.js';
+import { installWasmConvFilterGrad, useBackend } from './index.js';
 
 type Pad = 'same' | 'valid' | number;
 const CASES: {
@@ -56,7 +56,13 @@ function relDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('conv2d filter gradient on wasm (tfjs-backend-wasm has no Conv2DBackpropFilter)', () => {
+  it('without it, tfjs fails on wasm for want of the kernel', async () => {
+    await useBackend('wasm', { threads: 1 });
+    await expect(grads(CASES[0] as (typeof CASES)[number])).rejects.toThrow(/Conv2DBackpropFilter/);
+  });
+
   it.each(CASES)('$name: matches cpu', async (c) => {
+    installWasmConvFilterGrad();
     await useBackend('cpu');
     const ref = await grads(c);
     await useBackend('wasm', { threads: 1 });

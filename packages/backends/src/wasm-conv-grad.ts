@@ -12,10 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * "filter" dyᵀ = dy transposed to [oh, ow, n, co] at dilation s, giving [ci, kh', kw', co]; rows
  * past the filter size (when (H − kh) is not a multiple of s) are sliced off.
  *
- * Idempotent; `useBackend('wasm')` calls it. Importing
- * `@tensorflow/tfjs-core/dist/register_all_gradients` afterwards puts tfjs' own Conv2D gradient
- * back: call this again after such an import. Dilated convolutions keep tfjs' restriction (no
- * gradient for dilation > 1).
+ * Opt-in, for code that trains convolutions with raw tfjs ops: @tnzip/layers registers its own
+ * (faster, dilation-capable) Conv2D gradient when imported, and calling this afterwards would
+ * replace it. Idempotent. Importing `@tensorflow/tfjs-core/dist/register_all_gradients` after
+ * this call puts tfjs' stock gradient back.
  */
 export function installWasmConvFilterGrad(): void {
   if (tf.getGradient('Conv2D') !== conv2dGrad) tf.registerGradient(conv2dGrad);

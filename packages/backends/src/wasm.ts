@@ -1,7 +1,6 @@
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { isNode } from './environment.js';
-import { installWasmConvFilterGrad } from './wasm-conv-grad.js';
 
 /** Options for the wasm backend. */
 export interface WasmOptions {
@@ -36,7 +35,6 @@ export interface WasmInit {
  * @throws Error when `tf.setBackend('wasm')` fails (the caller wraps it in a TnzipError).
  */
 export async function initWasm(options: WasmOptions = {}): Promise<WasmInit> {
-  installWasmConvFilterGrad();
   const already = tf.engine().registry.wasm !== undefined;
   if (!isNode() && options.wasmPaths !== undefined && !already) {
     setWasmPaths(options.wasmPaths);
