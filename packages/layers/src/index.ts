@@ -52,3 +52,4 @@ export { load } from './io/load.js';
 export type { LoadedModel } from './io/load.js';
 export { planCost } from './cost/plan-cost.js';
 export type { PlanCostOptions } from './cost/plan-cost.js';
+export { withStockGradients } from './ops/register-gradients.js';

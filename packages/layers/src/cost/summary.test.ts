@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Conv2d } from '../layers/conv2d.js';
+import { factorize } from '../factorized/factorize.js';
+import type { FactorizationPlan } from '../plan.js';
 import { cifarResNet, lenet300100, lenet5 } from '../testing-models.js';
 import { countParams, formatSummary, summary } from './summary.js';
 
@@ -45,6 +47,23 @@ describe('cost model', () => {
     expect(c.macs / ct.macs).toBeCloseTo(2.67, 2);
     m.dispose();
     t.dispose();
+  });
+
+  it('ResNet-20 factorized with Tucker2Conv2d at half ranks has the Tucker-2 half cost (2.67x fewer MACs)', () => {
+    const dense = cifarResNet(20);
+    const plan: Record<string, FactorizationPlan[string]> = {};
+    for (const [path, m] of dense.namedModules()) {
+      if (m instanceof Conv2d && path.startsWith('layer')) plan[path] = { kind: 'tucker2', rankS: Math.floor(m.inChannels / 2), rankT: Math.floor(m.outChannels / 2) };
+    }
+    expect(Object.keys(plan)).toHaveLength(18);
+    const f = factorize(dense, plan);
+    const c = f.cost([32, 32, 3]);
+    expect(c.params).toBe(99_610);
+    expect(c.macs).toBe(15_188_608);
+    expect(countParams(f)).toBe(99_610);
+    expect(40_551_040 / c.macs).toBeCloseTo(2.67, 2);
+    f.dispose();
+    if (f !== dense) dense.dispose();
   });
 
   it('CIFAR ResNet-56: 853,018 params, 125,485,696 MACs', () => {
