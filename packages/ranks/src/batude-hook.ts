@@ -1,0 +1,310 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
+import { checkInt, checkNumber, type Tensor64, TnzipError } from '@tnzip/tensor';
+import type { JsonValue, TrainContext, TrainHook } from '@tnzip/train';
+import { type BatudeSpectra, batudeProject, batudeSpectra } from './batude-truncate.js';
+import type { Budget } from './budget.js';
+import { now, ranksByLayer } from './finish.js';
+import { greedyAllocate } from './greedy-allocate.js';
+import { checkFeasible, planOf, type RankProblem, rankProblem, totalCost } from './problem.js';
+import { selectionReport } from './report.js';
+import type { SelectionContext, SelectionReport } from './selector.js';
+
+/** Options of {@link batudeHook}. Every default is [P] (papers.md §1.3): BATUDE's values are unknown. */
+export interface BatudeOptions {
+  /** Initial penalty ρ > 0 (default 1e-3, the CVPR'21 ADMM code's `--rho`). */
+  readonly rho?: number;
+  /** ρ ← min(ρ·γ, rhoMax) after every Z/U update (default γ = 1.25, ≥ 1). */
+  readonly rhoGrowth?: number;
+  /** Cap of ρ (default 1). */
+  readonly rhoMax?: number;
+  /** Nuclear-norm weight λ ≥ 0: kept singular values are soft-shrunk by λ/ρ (default 0: hard truncation). */
+  readonly lambda?: number;
+  /** Also update Z/U after every `updateEvery` training steps (default 0: at epoch starts only). */
+  readonly updateEvery?: number;
+  /** Update Z/U at the start of every epoch (default true). */
+  readonly updateAtEpochStart?: boolean;
+  /** Lowest rank of any mode (default 1; clamped to each bound). */
+  readonly minRank?: number;
+}
+
+/** A saved {@link BatudeHook} state: everything a resumed run needs, as JSON. */
+interface BatudeState {
+  rho: number;
+  updates: number;
+  ranks: number[][] | null;
+  /** Per layer, float32 values as numbers (exact round trip). */
+  z: number[][] | null;
+  u: number[][] | null;
+}
+
+/** BATUDE as a training hook; see {@link batudeHook}. */
+export interface BatudeHook extends TrainHook {
+  /** The rank problem (compressible layers, budget, limit) the hook allocates in. */
+  readonly problem: RankProblem;
+  /** Current penalty ρ. */
+  rho(): number;
+  /** Z/U updates done. */
+  updates(): number;
+  /** The plan of the current ranks (`{ [path]: LayerPlan }`), or null before the first update. */
+  ranks(): FactorizationPlan | null;
+  /** `{ rho, updates, ranks, z, u }` (z, u: float32 values per layer) — exact through JSON. */
+  state(): JsonValue;
+  /** Restores {@link BatudeHook.state}. @throws TnzipError CORRUPT_FILE for a state of another shape */
+  loadState(state: JsonValue): void;
+  /** Runs one Z/U update now (what the hook does at epoch starts / every K steps). */
+  update(): void;
+  /** The primal residual `Σ‖W − Z‖² / Σ‖W‖²` (0 before the first update): how far W is from the low-rank set. */
+  residual(): number;
+  /**
+   * Reads out the ranks of the last update and returns their plan and report; with
+   * `factorize: true` (default) also replaces the layers of `model` by their Tucker-2 /
+   * rank-R versions, initialized by HOSVD / truncated SVD of the trained weights
+   * (`factorize`). Disposes the hook's tensors; the hook cannot be used afterwards.
+   */
+  finalize(model: Module, options?: { factorize?: boolean }): { plan: FactorizationPlan; report: SelectionReport };
+  /** Frees the hook's tensors (Z − U per layer). */
+  dispose(): void;
+}
+
+function weightOf(problem: RankProblem, l: number): tf.Variable {
+  return (problem.spaces[l] as RankProblem['spaces'][number]).layer.weight;
+}
+
+/**
+ * BATUDE (Yin et al., AAAI 2022) as a {@link TrainHook}: budget-constrained alternating-direction
+ * training. Reconstruction [P] of papers.md §1.2 (BC-ADL, GreedyBudget, TwoModeSVT option (c)):
+ *
+ * - `extraLoss` adds `(ρ/2) Σ_l ‖W_l − Z_l + U_l‖_F²` (scaled dual U) to the training loss;
+ * - a Z/U update (at each epoch start and/or every `updateEvery` steps): for every layer
+ *   `A_l = W_l + U_l`; the singular values of its mode-S and mode-T unfoldings (a Linear: of the
+ *   matrix) go to GreedyBudget — {@link greedyAllocate}, value `σ_i/‖A_l‖_F` per unit of exact
+ *   marginal cost (budget metric), prefix per unfolding, maximal within the budget — which
+ *   gives the ranks `(R_S, R_T)`; `Z_l` = Tucker-2 HOSVD truncation of `A_l` to them (optional
+ *   soft shrinkage λ/ρ); `U_l ← U_l + W_l − Z_l`; then ρ ← min(γρ, ρ_max) with the scaled dual
+ *   rescaled `U ← U·ρ_old/ρ_new` (so the unscaled dual ρU is unchanged — standard ADMM with a
+ *   varying penalty);
+ * - `finalize` reads out the ranks of the last update and factorizes.
+ *
+ * Z/U are computed in float64 from the float32 weights and stored as float32 on the CPU (their
+ * difference `Z − U` as one tensor per layer for the loss), so `state()`/`loadState()` round-trip
+ * them exactly and a resumed run continues bit-exactly.
+ *
+ * @param context input shape and the layers to compress (default every Conv2d / Linear)
+ * @throws TnzipError INVALID_BUDGET (also when even the minimum ranks exceed it), INVALID_ARGUMENT
+ */
+export function batudeHook(
+  model: Module,
+  budget: Budget,
+  context: Pick<SelectionContext, 'inputShape' | 'layers'>,
+  options: BatudeOptions = {},
+): BatudeHook {
+  const rho0 = options.rho ?? 1e-3;
+  const growth = options.rhoGrowth ?? 1.25;
+  const rhoMax = options.rhoMax ?? 1;
+  const lambda = options.lambda ?? 0;
+  const updateEvery = options.updateEvery ?? 0;
+  const atEpochStart = options.updateAtEpochStart ?? true;
+  checkNumber(rho0, 'options.rho', Number.MIN_VALUE, Number.MAX_VALUE);
+  checkNumber(growth, 'options.rhoGrowth', 1, Number.MAX_VALUE);
+  checkNumber(rhoMax, 'options.rhoMax', rho0, Number.MAX_VALUE);
+  checkNumber(lambda, 'options.lambda', 0, Number.MAX_VALUE);
+  checkInt(updateEvery, 'options.updateEvery', 0);
+  if (!atEpochStart && updateEvery === 0)
+    throw new TnzipError('INVALID_ARGUMENT', 'batudeHook: with updateAtEpochStart false, options.updateEvery must be >= 1');
+  const problem = rankProblem(model, budget, { inputShape: context.inputShape, ...(context.layers === undefined ? {} : { layers: context.layers }) }, {
+    format: 'tucker2',
+    minRank: options.minRank ?? 1,
+  });
+  checkFeasible(problem, 'batude');
+  const L = problem.spaces.length;
+
+  let rho = rho0;
+  let updates = 0;
+  let ranks: number[][] | null = null;
+  let z: Float32Array[] | null = null;
+  let u: Float32Array[] | null = null;
+  let target: tf.Tensor[] | null = null; // Z − U per layer
+  let searchMs = 0;
+  let disposed = false;
+  let lastThresholds: Record<string, number[]> = {};
+
+  const alive = (): void => {
+    if (disposed) throw new TnzipError('INVALID_ARGUMENT', 'batudeHook: the hook was finalized or disposed');
+  };
+  const setTargets = (): void => {
+    if (target !== null) tf.dispose(target);
+    if (z === null || u === null) {
+      target = null;
+      return;
+    }
+    const zz = z;
+    const uu = u;
+    target = zz.map((zl, l) => {
+      const ul = uu[l] as Float32Array;
+      const d = new Float32Array(zl.length);
+      for (let i = 0; i < d.length; i++) d[i] = (zl[i] as number) - (ul[i] as number);
+      return tf.tensor(d, weightOf(problem, l).shape);
+    });
+  };
+
+  const update = (): void => {
+    alive();
+    const started = now();
+    const ws = problem.spaces.map((_, l) => weightOf(problem, l).dataSync() as Float32Array);
+    const as: Tensor64[] = ws.map((w, l) => {
+      const a = new Float64Array(w.length);
+      const ul = u?.[l];
+      for (let i = 0; i < a.length; i++) a[i] = (w[i] as number) + (ul === undefined ? 0 : (ul[i] as number));
+      return { shape: weightOf(problem, l).shape, data: a };
+    });
+    const spectra: BatudeSpectra[] = as.map(batudeSpectra);
+    const result = greedyAllocate(problem, {
+      value: (l, i, k) => {
+        const sp = spectra[l] as BatudeSpectra;
+        return sp.norm > 0 ? (((sp.sigma[i] as Float64Array)[k] as number) / sp.norm) : 0;
+      },
+    });
+    const tau = lambda / rho;
+    const newZ: Float32Array[] = [];
+    const newU: Float32Array[] = [];
+    const thresholds: Record<string, number[]> = {};
+    for (let l = 0; l < L; l++) {
+      const r = result.ranks[l] as number[];
+      const zl = batudeProject(as[l] as Tensor64, spectra[l] as BatudeSpectra, r, tau);
+      const w = ws[l] as Float32Array;
+      const ul = u?.[l];
+      const zf = Float32Array.from(zl.data);
+      const uf = new Float32Array(w.length);
+      for (let i = 0; i < uf.length; i++)
+        uf[i] = (ul === undefined ? 0 : (ul[i] as number)) + (w[i] as number) - (zf[i] as number);
+      newZ.push(zf);
+      newU.push(uf);
+      thresholds[(problem.spaces[l] as RankProblem['spaces'][number]).path] = r.map(
+        (k, i) => ((spectra[l] as BatudeSpectra).sigma[i] as Float64Array)[k - 1] as number,
+      );
+    }
+    const next = Math.min(rho * growth, rhoMax);
+    if (next !== rho) {
+      // Scaled dual: U = y/ρ, so a new ρ rescales U and keeps the multiplier y.
+      const f = rho / next;
+      for (const ul of newU) for (let i = 0; i < ul.length; i++) ul[i] = (ul[i] as number) * f;
+    }
+    rho = next;
+    z = newZ;
+    u = newU;
+    ranks = result.ranks;
+    lastThresholds = thresholds;
+    updates++;
+    setTargets();
+    searchMs += now() - started;
+  };
+
+  const dispose = (): void => {
+    if (target !== null) tf.dispose(target);
+    target = null;
+    disposed = true;
+  };
+  const toJson = (xs: Float32Array[] | null): number[][] | null => (xs === null ? null : xs.map((x) => Array.from(x)));
+  const fromJson = (xs: unknown, what: string): Float32Array[] | null => {
+    if (xs === null) return null;
+    if (!Array.isArray(xs) || xs.length !== L)
+      throw new TnzipError('CORRUPT_FILE', `batudeHook.loadState: '${what}' must hold ${L} layers`);
+    return xs.map((x, l) => {
+      const n = weightOf(problem, l).size;
+      if (!Array.isArray(x) || x.length !== n)
+        throw new TnzipError('CORRUPT_FILE', `batudeHook.loadState: '${what}[${l}]' must hold ${n} numbers`);
+      return Float32Array.from(x as number[]);
+    });
+  };
+
+  return {
+    name: 'batude',
+    problem,
+    rho: () => rho,
+    updates: () => updates,
+    ranks: () => (ranks === null ? null : planOf(problem, ranks)),
+    update,
+    residual: () => {
+      if (z === null) return 0;
+      let num = 0;
+      let den = 0;
+      z.forEach((zl, l) => {
+        const w = weightOf(problem, l).dataSync();
+        for (let i = 0; i < zl.length; i++) {
+          num += ((w[i] as number) - (zl[i] as number)) ** 2;
+          den += (w[i] as number) ** 2;
+        }
+      });
+      return den > 0 ? num / den : 0;
+    },
+    onEpochStart(_ctx: TrainContext) {
+      if (atEpochStart) update();
+    },
+    afterStep(ctx: TrainContext) {
+      if (updateEvery > 0 && ctx.globalStep % updateEvery === 0) update();
+    },
+    extraLoss(_ctx: TrainContext): tf.Scalar {
+      alive();
+      const t = target;
+      if (t === null) return tf.scalar(0);
+      let s: tf.Tensor = tf.scalar(0);
+      t.forEach((d, l) => {
+        s = tf.add(s, tf.sum(tf.square(tf.sub(weightOf(problem, l), d))));
+      });
+      return tf.mul(s, rho / 2) as tf.Scalar;
+    },
+    state(): JsonValue {
+      const st: BatudeState = { rho, updates, ranks, z: toJson(z), u: toJson(u) };
+      return st as unknown as JsonValue;
+    },
+    loadState(state: JsonValue) {
+      alive();
+      const s = state as unknown as BatudeState;
+      if (s === null || typeof s !== 'object' || typeof s.rho !== 'number' || typeof s.updates !== 'number')
+        throw new TnzipError('CORRUPT_FILE', 'batudeHook.loadState: not a BATUDE state { rho, updates, ranks, z, u }');
+      const zs = fromJson(s.z, 'z');
+      const us = fromJson(s.u, 'u');
+      if ((zs === null) !== (us === null) || (zs === null) !== (s.ranks === null))
+        throw new TnzipError('CORRUPT_FILE', 'batudeHook.loadState: z, u and ranks must be all set or all null');
+      if (s.ranks !== null) {
+        if (!Array.isArray(s.ranks) || s.ranks.length !== L)
+          throw new TnzipError('CORRUPT_FILE', `batudeHook.loadState: 'ranks' must hold ${L} layers`);
+        s.ranks.forEach((r, l) => {
+          (problem.spaces[l] as RankProblem['spaces'][number]).plan(r); // validates the count
+        });
+      }
+      rho = s.rho;
+      updates = s.updates;
+      ranks = s.ranks === null ? null : s.ranks.map((r) => [...r]);
+      z = zs;
+      u = us;
+      setTargets();
+    },
+    finalize(m: Module, opts: { factorize?: boolean } = {}) {
+      alive();
+      if (ranks === null) update();
+      const table = ranks as number[][];
+      const plan = planOf(problem, table);
+      const report = selectionReport(m, plan, {
+        method: 'batude',
+        budget: problem.budget,
+        context,
+        layers: problem.spaces,
+        searchMs,
+        details: {
+          format: 'tucker2',
+          rho,
+          updates,
+          ranks: ranksByLayer(problem, table),
+          thresholds: lastThresholds,
+          cost: totalCost(problem, table),
+        },
+      });
+      dispose();
+      if (opts.factorize ?? true) factorize(m, plan);
+      return { plan, report };
+    },
+    dispose,
+  };
+}

@@ -1,0 +1,225 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Conv2d, Linear, type Module } from '@tnzip/layers';
+import { checkInt, checkNumber, Rng, TnzipError } from '@tnzip/tensor';
+import { now } from './finish.js';
+import type { Calibration } from './selector.js';
+
+/** Options of {@link lwiqScores}. */
+export interface LwiqScoreOptions {
+  /** Fraction of the calibration examples held out to measure the proxy accuracy (default 0.5, [P]). */
+  readonly holdout?: number;
+  /** Seed of the imprint / held-out split (default 0). */
+  readonly seed?: number;
+  /** Examples per forward pass (default 256). */
+  readonly batchSize?: number;
+  /** ε added to every gain so no layer gets a zero share (default 1e-3, [P]). */
+  readonly epsilon?: number;
+  /** 'gain' (default, [P]): `max(acc_l − acc_{l−1}, 0) + ε`; 'absolute': `acc_l + ε` (the ablation of papers.md §2.2 step 4). */
+  readonly significance?: 'gain' | 'absolute';
+}
+
+/** The imprinting proxy's verdict on one Conv2d / Linear layer. */
+export interface LwiqLayerScore {
+  readonly path: string;
+  /** Cosine proxy accuracy of the imprinted classifier on this layer's pooled features, in [0, 1]. */
+  readonly accuracy: number;
+  /** `accuracy − accuracy of the previous Conv2d/Linear layer` (the first layer: − chance). */
+  readonly gain: number;
+  /** The unnormalized significance s_l (see {@link LwiqScoreOptions.significance}). */
+  readonly significance: number;
+}
+
+/** What {@link lwiqScores} returns. */
+export interface LwiqScores {
+  /** Every Conv2d / Linear layer of the model, in module (forward) order. */
+  readonly layers: readonly LwiqLayerScore[];
+  /** 1 / numClasses: acc_0. */
+  readonly chance: number;
+  /** Wall time of the computation that produced these scores (forward passes + imprinting), ms. */
+  readonly ms: number;
+  /** Examples imprinted / held out. */
+  readonly imprinted: number;
+  readonly heldOut: number;
+}
+
+interface CacheEntry {
+  readonly ids: readonly object[];
+  readonly key: string;
+  readonly scores: LwiqScores;
+}
+
+/*
+ * Scores are cached per model and calibration tensor, and checked against the identity of every
+ * parameter and buffer value (tfjs gives a variable a new dataId on each assign), so a retrained
+ * model is re-scored while a budget sweep over the same model pays for the forward passes once.
+ */
+const cache = new WeakMap<Module, WeakMap<tf.Tensor, CacheEntry>>();
+let computations = 0;
+
+/** How many times {@link lwiqScores} has run the forward passes (not served from its cache). */
+export function lwiqScoreComputations(): number {
+  return computations;
+}
+
+function weightIds(model: Module): object[] {
+  return [...model.namedParameters(), ...model.namedBuffers()].map(([, v]) => v.dataId as object);
+}
+
+/** Rows of `data` (`n × c`) scaled to unit L2 norm, in place. */
+function normalizeRows(data: Float32Array, n: number, c: number): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < c; j++) s += (data[i * c + j] as number) ** 2;
+    const f = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < c; j++) data[i * c + j] = (data[i * c + j] as number) * f;
+  }
+}
+
+/**
+ * Proxy accuracy of weight imprinting (Qi, Brown, Lowe, CVPR 2018) on features `f` (`n × c`,
+ * rows already unit-norm): class weights `w_k = normalize(mean of the imprint rows of class k)`,
+ * prediction `argmax_k ⟨f_i, w_k⟩` (cosine), accuracy over the held-out rows. Ties go to the
+ * lower class; a class absent from the imprint rows has a zero weight.
+ */
+export function imprintAccuracy(
+  f: Float32Array,
+  c: number,
+  labels: ArrayLike<number>,
+  imprint: readonly number[],
+  heldOut: readonly number[],
+  numClasses: number,
+): number {
+  const w = new Float64Array(numClasses * c);
+  for (const i of imprint) {
+    const k = labels[i] as number;
+    for (let j = 0; j < c; j++) w[k * c + j] = (w[k * c + j] as number) + (f[i * c + j] as number);
+  }
+  for (let k = 0; k < numClasses; k++) {
+    let s = 0;
+    for (let j = 0; j < c; j++) s += (w[k * c + j] as number) ** 2;
+    const g = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < c; j++) w[k * c + j] = (w[k * c + j] as number) * g;
+  }
+  let correct = 0;
+  for (const i of heldOut) {
+    let best = -1;
+    let bestV = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < numClasses; k++) {
+      let v = 0;
+      for (let j = 0; j < c; j++) v += (f[i * c + j] as number) * (w[k * c + j] as number);
+      if (v > bestV) {
+        bestV = v;
+        best = k;
+      }
+    }
+    if (best === (labels[i] as number)) correct++;
+  }
+  return heldOut.length === 0 ? 0 : correct / heldOut.length;
+}
+
+/**
+ * LWIQ's layer significance ([P] reconstruction, papers.md §2.2 steps 1–4): run the model once
+ * over the calibration inputs, capturing every Conv2d / Linear output; global-average-pool a conv
+ * output `[N, H, W, C]` to `[N, C]` (a Linear output is used as is), L2-normalize each row;
+ * imprint class-mean weights on a seeded part of the examples and measure the cosine proxy
+ * accuracy `acc_l` on the rest; the significance of layer l is its gain over the previous layer
+ * `max(acc_l − acc_{l−1}, 0) + ε` with `acc_0 = 1/numClasses` (or `acc_l + ε`).
+ *
+ * Computed once per (model weights, calibration tensor, options) and cached: calling again with
+ * the same model and calibration returns the same object without a forward pass.
+ *
+ * @throws TnzipError INVALID_ARGUMENT (no calibration, labels that do not match, bad options)
+ */
+export function lwiqScores(model: Module, calibration: Calibration | undefined, options: LwiqScoreOptions = {}): LwiqScores {
+  if (calibration === undefined || calibration === null || !(calibration.x instanceof tf.Tensor) || !(calibration.y instanceof tf.Tensor))
+    throw new TnzipError('INVALID_ARGUMENT', 'lwiq: context.calibration { x, y, numClasses } is required');
+  const holdout = options.holdout ?? 0.5;
+  const seed = options.seed ?? 0;
+  const batchSize = options.batchSize ?? 256;
+  const epsilon = options.epsilon ?? 1e-3;
+  const mode = options.significance ?? 'gain';
+  checkNumber(holdout, 'options.holdout', Number.MIN_VALUE, 1 - 1e-9);
+  checkInt(seed, 'options.seed', 0, 0xffffffff);
+  checkInt(batchSize, 'options.batchSize', 1);
+  checkNumber(epsilon, 'options.epsilon', 0, 1);
+  if (mode !== 'gain' && mode !== 'absolute')
+    throw new TnzipError('INVALID_ARGUMENT', `options.significance must be 'gain' or 'absolute', got ${JSON.stringify(mode)}`);
+  const { x, y, numClasses } = calibration;
+  checkInt(numClasses, 'calibration.numClasses', 2);
+  const n = x.shape[0] as number;
+  if (y.shape.length !== 1 || y.shape[0] !== n)
+    throw new TnzipError('INVALID_ARGUMENT', `calibration.y must be [${n}] labels, got [${y.shape.join(', ')}]`);
+  const key = JSON.stringify([holdout, seed, epsilon, mode, numClasses]);
+  const ids = weightIds(model);
+  let byCal = cache.get(model);
+  const hit = byCal?.get(x);
+  if (hit !== undefined && hit.key === key && hit.ids.length === ids.length && hit.ids.every((d, i) => d === ids[i]))
+    return hit.scores;
+
+  const started = now();
+  computations++;
+  const labels = y.dataSync();
+  for (let i = 0; i < n; i++) {
+    const k = labels[i] as number;
+    if (!Number.isInteger(k) || k < 0 || k >= numClasses)
+      throw new TnzipError('INVALID_ARGUMENT', `calibration.y[${i}] = ${k} is not a class in [0, ${numClasses})`);
+  }
+  const nHeld = Math.round(holdout * n);
+  if (nHeld < 1 || nHeld >= n)
+    throw new TnzipError('INVALID_ARGUMENT', `lwiq: holdout ${holdout} of ${n} calibration examples leaves no imprint or no held-out example`);
+  const paths = model
+    .namedModules()
+    .filter(([, m]) => m instanceof Conv2d || m instanceof Linear)
+    .map(([p]) => p);
+  const feats = new Map<string, { data: Float32Array; c: number }>();
+  for (let b = 0; b < n; b += batchSize) {
+    const m = Math.min(batchSize, n - b);
+    const pooled = tf.tidy(() => {
+      const xb = tf.slice(x, b, m);
+      const { output, captured } = model.apply(xb, { capture: paths });
+      output.dispose();
+      return paths.map((p) => {
+        const t = captured.get(p) as tf.Tensor;
+        const v = t.rank === 4 ? tf.mean(t, [1, 2]) : tf.reshape(t, [m, -1]);
+        return v as tf.Tensor2D;
+      });
+    });
+    paths.forEach((p, i) => {
+      const t = pooled[i] as tf.Tensor2D;
+      const c = t.shape[1];
+      let f = feats.get(p);
+      if (f === undefined) {
+        f = { data: new Float32Array(n * c), c };
+        feats.set(p, f);
+      }
+      f.data.set(t.dataSync() as Float32Array, b * c);
+    });
+    tf.dispose(pooled);
+  }
+  const rng = new Rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const heldOut = order.slice(0, nHeld);
+  const imprint = order.slice(nHeld);
+  const chance = 1 / numClasses;
+  let prev = chance;
+  const layers: LwiqLayerScore[] = paths.map((path) => {
+    const f = feats.get(path) as { data: Float32Array; c: number };
+    normalizeRows(f.data, n, f.c);
+    const accuracy = imprintAccuracy(f.data, f.c, labels, imprint, heldOut, numClasses);
+    const gain = accuracy - prev;
+    prev = accuracy;
+    const significance = mode === 'gain' ? Math.max(gain, 0) + epsilon : accuracy + epsilon;
+    return { path, accuracy, gain, significance };
+  });
+  const scores: LwiqScores = { layers, chance, ms: now() - started, imprinted: imprint.length, heldOut: heldOut.length };
+  if (byCal === undefined) {
+    byCal = new WeakMap();
+    cache.set(model, byCal);
+  }
+  byCal.set(x, { ids, key, scores });
+  return scores;
+}
