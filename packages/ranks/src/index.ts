@@ -24,3 +24,18 @@ export { layerSpectra, singularValues } from './spectra.js';
 export type { BaselineOptions } from './uniform.js';
 export { uniformSelector } from './uniform.js';
 export { vbmfSelector } from './vbmf.js';
+export type { BatudeSpectra } from './batude-truncate.js';
+export { batudeProject, batudeSpectra } from './batude-truncate.js';
+export type { BatudeHook, BatudeOptions } from './batude-hook.js';
+export { batudeHook } from './batude-hook.js';
+export type {
+  BatudeCompressOptions,
+  BatudeCompressResult,
+  BatudeSelectorOptions,
+  BatudeTrainOptions,
+} from './batude.js';
+export { batude, batudeSelector } from './batude.js';
+export type { LwiqLayerScore, LwiqScoreOptions, LwiqScores } from './lwiq-scores.js';
+export { imprintAccuracy, lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
+export type { LwiqCompressOptions, LwiqCompressResult, LwiqOptions } from './lwiq.js';
+export { lwiq, lwiqRanks, lwiqSelector } from './lwiq.js';
