@@ -24,6 +24,20 @@ export { layerSpectra, singularValues } from './spectra.js';
 export type { BaselineOptions } from './uniform.js';
 export { uniformSelector } from './uniform.js';
 export { vbmfSelector } from './vbmf.js';
+export type { AdjustDimsOptions } from './ada-dims.js';
+export { ADA_DEFAULT_MAX_DIM, ADA_DEFAULT_MAX_ORDER, ADA_MAX_ORDER, adjustDims, autoOrder } from './ada-dims.js';
+export type { AdaSelectOptions, BiasCounting, ScadaSelectOptions } from './ada-select.js';
+export { adaSelector, scadaSelector } from './ada-select.js';
+export type { ParamRatio, StorageRatios } from './ada-ratios.js';
+export { storageRatios } from './ada-ratios.js';
+export type {
+  AdaCompressExtra,
+  AdaCompressOptions,
+  AdaCompressResult,
+  AdaInit,
+  ScadaCompressOptions,
+} from './ada-compress.js';
+export { ADA_TRAIN_DEFAULTS, ada, adaCompress, scada, scadaCompress } from './ada-compress.js';
 export type { BatudeSpectra } from './batude-truncate.js';
 export { batudeProject, batudeSpectra } from './batude-truncate.js';
 export type { BatudeHook, BatudeOptions } from './batude-hook.js';
