@@ -6,7 +6,13 @@ import { isTnzipError } from '@tnzip/tensor';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeFileAtomic } from './atomic-write.js';
-import { type CheckpointState, decodeCheckpoint, encodeCheckpoint, latestCheckpoint, writeCheckpoint } from './checkpoint.js';
+import {
+  type CheckpointState,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  latestCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.js';
 
 const STATE: CheckpointState = {
   epoch: 1,
@@ -42,20 +48,28 @@ describeBackends('checkpoint files', () => {
   it('encode/decode round-trips state and float32 tensors bit-exactly (NaN payloads, -0 included)', async () => {
     const a = tf.tensor(new Float32Array([1.5, -0, Number.NaN, 3e-38, -7]), [5]);
     const b = tf.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
-    const bytes = await encodeCheckpoint(STATE, new Map([['model/a', a], ['optimizer/b#m', b]]));
+    const bytes = await encodeCheckpoint(
+      STATE,
+      new Map([
+        ['model/a', a],
+        ['optimizer/b#m', b],
+      ]),
+    );
     expectNoLeak(() => {
       const { state, tensors } = decodeCheckpoint(bytes);
       expect(state).toEqual(STATE);
       expect(tensors.get('optimizer/b#m')?.shape).toEqual([2, 3]);
-      const bitsA = new Uint32Array((tensors.get('model/a')?.dataSync() as Float32Array).slice().buffer);
+      const bitsA = new Uint32Array(((tensors.get('model/a') as tf.Tensor).dataSync() as Float32Array).slice().buffer);
       expect(Array.from(bitsA)).toEqual(Array.from(new Uint32Array((a.dataSync() as Float32Array).slice().buffer)));
       return [...tensors.values()];
     });
     // damaged files are refused with CORRUPT_FILE / UNSUPPORTED_VERSION
     expect(codeOf(() => decodeCheckpoint(bytes.slice(0, bytes.length - 4)))).toBe('CORRUPT_FILE');
-    expect(codeOf(() => decodeCheckpoint(new Uint8Array([...new TextEncoder().encode('XXXX'), ...bytes.slice(4)])))).toBe('CORRUPT_FILE');
+    expect(
+      codeOf(() => decodeCheckpoint(new Uint8Array([...new TextEncoder().encode('XXXX'), ...bytes.slice(4)]))),
+    ).toBe('CORRUPT_FILE');
     const flipped = bytes.slice();
-    flipped[flipped.length - 1] ^= 1;
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
     expect(codeOf(() => decodeCheckpoint(flipped))).toBe('CORRUPT_FILE');
     const v2 = bytes.slice();
     new DataView(v2.buffer).setUint32(4, 2, true);

@@ -45,7 +45,8 @@ describeBackends('losses', () => {
       const t = tf.tensor2d(tZ);
       const T = 2;
       const expected =
-        (T * T *
+        (T *
+          T *
           Z.map((z, n) => {
             const ls = logSoftmax(z.map((v) => v / T));
             const lt = logSoftmax((tZ[n] as number[]).map((v) => v / T));

@@ -28,7 +28,9 @@ function run(config: OptimizerConfig): number[][] {
 
 /** float32 arithmetic: agree to ~1e-6 relative. */
 function close(a: number[], b: number[]): void {
-  a.forEach((v, i) => expect(Math.abs(v - (b[i] as number))).toBeLessThan(1e-6 * Math.max(1, Math.abs(b[i] as number))));
+  a.forEach((v, i) => {
+    expect(Math.abs(v - (b[i] as number))).toBeLessThan(1e-6 * Math.max(1, Math.abs(b[i] as number)));
+  });
 }
 
 describeBackends('optimizers', () => {
@@ -44,7 +46,11 @@ describeBackends('optimizers', () => {
   });
 
   it('steps allocate no tensor (every optimizer)', () => {
-    for (const config of [{ kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.1 }, { kind: 'adam', weightDecay: 0.1 }, { kind: 'adamw' }] as OptimizerConfig[]) {
+    for (const config of [
+      { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.1 },
+      { kind: 'adam', weightDecay: 0.1 },
+      { kind: 'adamw' },
+    ] as OptimizerConfig[]) {
       const w = tf.tidy(() => tf.variable(tf.tensor1d(W0)));
       const opt = createOptimizer([['w', w]], config);
       const g = tf.tensor1d(G[0] as number[]);
@@ -102,7 +108,9 @@ describeBackends('optimizers', () => {
     oa.step(new Map([['w', g2]]), LR);
     ob.step(new Map([['w', g2]]), LR);
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
-    expect(() => createOptimizer([['w', a]], { kind: 'rmsprop' } as unknown as OptimizerConfig)).toThrow(/'sgd', 'adam' or 'adamw'/);
+    expect(() => createOptimizer([['w', a]], { kind: 'rmsprop' } as unknown as OptimizerConfig)).toThrow(
+      /'sgd', 'adam' or 'adamw'/,
+    );
     expect(() => createOptimizer([['w', a]], { kind: 'sgd', momentum: 1.5 })).toThrow(/momentum/);
     expect(() => createOptimizer([['w', a]], { kind: 'sgd', nesterov: true })).toThrow(/nesterov/);
     tf.dispose([a, b, g1, g2]);

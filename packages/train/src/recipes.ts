@@ -24,7 +24,7 @@ export const recipes: { readonly lenet300: Recipe; readonly lenet5: Recipe } = {
     model: 'lenet300',
     dataset: 'mnist',
     options: {
-      epochs: 8,
+      epochs: 4,
       batchSize: 64,
       lr: 0.1,
       optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-4 },
@@ -32,20 +32,20 @@ export const recipes: { readonly lenet300: Recipe; readonly lenet5: Recipe } = {
       warmupSteps: 200,
       seed: 0,
     },
-    measured: { testAcc: Number.NaN, epochs: 8, seconds: Number.NaN, backend: 'wasm' },
+    measured: { testAcc: Number.NaN, epochs: 4, seconds: Number.NaN, backend: 'wasm' },
   },
   lenet5: {
     model: 'lenet5',
     dataset: 'mnist',
     options: {
-      epochs: 5,
+      epochs: 3,
       batchSize: 64,
-      lr: 0.05,
+      lr: 0.01,
       optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
       schedule: { kind: 'cosine' },
       warmupSteps: 200,
       seed: 0,
     },
-    measured: { testAcc: Number.NaN, epochs: 5, seconds: Number.NaN, backend: 'wasm' },
+    measured: { testAcc: Number.NaN, epochs: 3, seconds: Number.NaN, backend: 'wasm' },
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLrPlan, learningRate, type LrPlan } from './schedule.js';
+import { checkLrPlan, type LrPlan, learningRate } from './schedule.js';
 
 const base = { lr: 0.1, warmupSteps: 0, totalSteps: 100, stepsPerEpoch: 10 };
 
@@ -28,7 +28,9 @@ describe('learning-rate schedules', () => {
   });
 
   it('rejects unknown kinds and bad fields', () => {
-    expect(() => checkLrPlan({ ...base, schedule: { kind: 'linear' } as never })).toThrow(/'constant', 'cosine' or 'step'/);
+    expect(() => checkLrPlan({ ...base, schedule: { kind: 'linear' } as never })).toThrow(
+      /'constant', 'cosine' or 'step'/,
+    );
     expect(() => checkLrPlan({ ...base, schedule: { kind: 'step', milestones: [0] } })).toThrow(/milestones\[0\]/);
     expect(() => checkLrPlan({ ...base, schedule: { kind: 'cosine', minLr: 1 } })).toThrow(/minLr/);
     expect(() => checkLrPlan({ ...base, schedule: { kind: 'constant' }, warmupSteps: -1 })).toThrow(/warmupSteps/);

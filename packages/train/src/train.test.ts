@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { mnist, selectExamples, type Split } from '@tnzip/data';
+import { mnist, type Split, selectExamples } from '@tnzip/data';
 import { Flatten, Linear, ReLU, Sequential } from '@tnzip/layers';
 import { isTnzipError, type TnzipError } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
@@ -14,10 +14,17 @@ import type { MetricsRecord } from './metrics.js';
 import { train } from './train.js';
 
 const ds = mnist();
-const first = (s: Split, n: number): Split => selectExamples(s, Array.from({ length: n }, (_, i) => i));
+const first = (s: Split, n: number): Split =>
+  selectExamples(
+    s,
+    Array.from({ length: n }, (_, i) => i),
+  );
 const TRAIN = first(ds.train, 256);
 const TEST = first(ds.test, 128);
-const VAL = selectExamples(ds.train, Array.from({ length: 64 }, (_, i) => 1000 + i));
+const VAL = selectExamples(
+  ds.train,
+  Array.from({ length: 64 }, (_, i) => 1000 + i),
+);
 
 function mlp(seed = 1): Sequential {
   return new Sequential('mlp', [
@@ -60,7 +67,11 @@ describeBackends('train', () => {
   it('learns: test accuracy rises well above chance in 3 epochs on 256 MNIST images', async () => {
     const m = mlp();
     const before = evaluate(m, TEST, { normalize: ds.normalization });
-    const r = await train(m, { train: TRAIN, test: TEST }, { epochs: 3, batchSize: 32, lr: 0.05, normalize: ds.normalization, seed: 3 });
+    const r = await train(
+      m,
+      { train: TRAIN, test: TEST },
+      { epochs: 3, batchSize: 32, lr: 0.05, normalize: ds.normalization, seed: 3 },
+    );
     expect(before.top1).toBeLessThan(0.3);
     expect(r.final.testAcc).toBeGreaterThan(0.6);
     expect(r.history).toHaveLength(3);
@@ -72,9 +83,24 @@ describeBackends('train', () => {
     const m = mlp();
     const counts: number[] = [];
     // warm-up: backends allocate a few tensors once, on the first use of some kernels
-    await train(m, { train: first(TRAIN, 16), val: first(VAL, 16) }, { epochs: 1, batchSize: 16, lr: 0.01, optimizer: { kind: 'adam' } });
+    await train(
+      m,
+      { train: first(TRAIN, 16), val: first(VAL, 16) },
+      { epochs: 1, batchSize: 16, lr: 0.01, optimizer: { kind: 'adam' } },
+    );
     const before = tf.memory().numTensors;
-    await train(m, { train: TRAIN, val: VAL }, { epochs: 1, batchSize: 16, lr: 0.01, optimizer: { kind: 'adam' }, normalize: ds.normalization, onProgress: () => counts.push(tf.memory().numTensors) });
+    await train(
+      m,
+      { train: TRAIN, val: VAL },
+      {
+        epochs: 1,
+        batchSize: 16,
+        lr: 0.01,
+        optimizer: { kind: 'adam' },
+        normalize: ds.normalization,
+        onProgress: () => counts.push(tf.memory().numTensors),
+      },
+    );
     expect(counts.length).toBe(17);
     expect(new Set(counts.slice(1, 16)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
@@ -100,12 +126,28 @@ describeBackends('train', () => {
       },
     };
     await train(mlp(), { train: first(TRAIN, 64) }, { epochs: 2, batchSize: 32, lr: 0.01, hooks: [recorder] });
-    expect(calls).toEqual(['start 0', 'extra 0.0', 'after 0.0 g1', 'extra 0.1', 'after 0.1 g2', 'end 0 epoch', 'start 1', 'extra 1.0', 'after 1.0 g3', 'extra 1.1', 'after 1.1 g4', 'end 1 epoch']);
+    expect(calls).toEqual([
+      'start 0',
+      'extra 0.0',
+      'after 0.0 g1',
+      'extra 0.1',
+      'after 0.1 g2',
+      'end 0 epoch',
+      'start 1',
+      'extra 1.0',
+      'after 1.0 g3',
+      'extra 1.1',
+      'after 1.1 g4',
+      'end 1 epoch',
+    ]);
 
     // One plain SGD step on one batch; a hook adding c·Σ W_fc2 shifts exactly fc2.weight by −lr·c.
     const c = 0.5;
     const lr = 0.1;
-    const linear: TrainHook = { name: 'linear', extraLoss: (ctx: TrainContext) => tf.mul(tf.sum(param(ctx.model as Sequential, 'fc2.weight')), c) as tf.Scalar };
+    const linear: TrainHook = {
+      name: 'linear',
+      extraLoss: (ctx: TrainContext) => tf.mul(tf.sum(param(ctx.model as Sequential, 'fc2.weight')), c) as tf.Scalar,
+    };
     const a = mlp();
     const b = mlp();
     const opts = { epochs: 1, batchSize: 64, lr, optimizer: { kind: 'sgd' as const } };
@@ -115,7 +157,8 @@ describeBackends('train', () => {
       const da = va.dataSync();
       const db = param(b, p).dataSync();
       const shift = p === 'fc2.weight' ? -lr * c : 0;
-      for (let i = 0; i < da.length; i++) expect(Math.abs((db[i] as number) - (da[i] as number) - shift)).toBeLessThan(1e-6);
+      for (let i = 0; i < da.length; i++)
+        expect(Math.abs((db[i] as number) - (da[i] as number) - shift)).toBeLessThan(1e-6);
     }
     a.dispose();
     b.dispose();
@@ -125,15 +168,27 @@ describeBackends('train', () => {
     const student = mlp(5);
     const teacher = mlp(5);
     const w0 = Array.from(param(student, 'fc1.weight').dataSync());
-    const r = await train(student, { train: first(TRAIN, 32) }, { epochs: 1, batchSize: 32, lr: 0.1, optimizer: { kind: 'sgd' }, distill: { teacher, temperature: 3, alpha: 1 } });
+    const r = await train(
+      student,
+      { train: first(TRAIN, 32) },
+      { epochs: 1, batchSize: 32, lr: 0.1, optimizer: { kind: 'sgd' }, distill: { teacher, temperature: 3, alpha: 1 } },
+    );
     expect(Math.abs(r.final.trainLoss)).toBeLessThan(1e-5);
     // the KL gradient at identical logits is p_s − p_t·Σp_t: zero up to float32 rounding
     const w1 = param(student, 'fc1.weight').dataSync();
     expect(Math.max(...w0.map((v, i) => Math.abs((w1[i] as number) - v)))).toBeLessThan(1e-7);
     // with alpha 0.5 the loss is half the cross-entropy (KL still 0 at the first step)
     const s2 = mlp(5);
-    const ce = await train(mlp(5), { train: first(TRAIN, 32) }, { epochs: 1, batchSize: 32, lr: 0.1, labelSmoothing: 0.1 });
-    const half = await train(s2, { train: first(TRAIN, 32) }, { epochs: 1, batchSize: 32, lr: 0.1, labelSmoothing: 0.1, distill: { teacher, alpha: 0.5 } });
+    const ce = await train(
+      mlp(5),
+      { train: first(TRAIN, 32) },
+      { epochs: 1, batchSize: 32, lr: 0.1, labelSmoothing: 0.1 },
+    );
+    const half = await train(
+      s2,
+      { train: first(TRAIN, 32) },
+      { epochs: 1, batchSize: 32, lr: 0.1, labelSmoothing: 0.1, distill: { teacher, alpha: 0.5 } },
+    );
     expect(half.final.trainLoss).toBeCloseTo(ce.final.trainLoss / 2, 5);
     for (const m of [student, teacher, s2]) m.dispose();
   });
@@ -160,19 +215,42 @@ describeBackends('train', () => {
         onCheckpoint: (info) => {
           seen.push(path.basename(info.file));
           // every checkpoint on disk decodes at every moment a new one lands
-          parsed.push(listCheckpoints(path.join(dir, 'checkpoints')).then((fs_) => Promise.all(fs_.map(async (f) => (await readCheckpoint(f)).tensors.forEach((t) => t.dispose())))));
+          parsed.push(
+            listCheckpoints(path.join(dir, 'checkpoints')).then((fs_) =>
+              Promise.all(fs_.map(async (f) => tf.dispose([...(await readCheckpoint(f)).tensors.values()]))),
+            ),
+          );
         },
       },
     );
     await Promise.all(parsed);
     expect(seen).toEqual(['ckpt-000000003.tnzc', 'ckpt-000000004.tnzc', 'ckpt-000000006.tnzc', 'ckpt-000000008.tnzc']);
-    expect((await fs.readdir(path.join(dir, 'checkpoints'))).sort()).toEqual(['ckpt-000000006.tnzc', 'ckpt-000000008.tnzc']);
+    expect((await fs.readdir(path.join(dir, 'checkpoints'))).sort()).toEqual([
+      'ckpt-000000006.tnzc',
+      'ckpt-000000008.tnzc',
+    ]);
     expect((await fs.readdir(dir)).sort()).toEqual(['checkpoints', 'metrics.jsonl']);
     const lines = await readLines(dir);
-    expect(lines.map((l) => `${l.type}:${l.globalStep}`)).toEqual(['step:2', 'step:4', 'epoch:4', 'step:6', 'step:8', 'epoch:8']);
+    expect(lines.map((l) => `${l.type}:${l.globalStep}`)).toEqual([
+      'step:2',
+      'step:4',
+      'epoch:4',
+      'step:6',
+      'step:8',
+      'epoch:8',
+    ]);
     for (const l of lines) {
       if (l.type === 'step') {
-        expect(Object.keys(l).sort()).toEqual(['accuracy', 'epoch', 'globalStep', 'imgPerSec', 'loss', 'lr', 'step', 'type']);
+        expect(Object.keys(l).sort()).toEqual([
+          'accuracy',
+          'epoch',
+          'globalStep',
+          'imgPerSec',
+          'loss',
+          'lr',
+          'step',
+          'type',
+        ]);
         expect(l.loss).toBeGreaterThan(0);
         expect(l.imgPerSec).toBeGreaterThan(0);
       } else if (l.type === 'epoch') {
@@ -188,11 +266,21 @@ describeBackends('train', () => {
     const { state, tensors } = await readCheckpoint(r.checkpoint as string);
     expect([state.epoch, state.stepInEpoch, state.globalStep]).toEqual([2, 0, 8]);
     expect(state.metrics).toEqual(lines);
-    tensors.forEach((t) => t.dispose());
+    tf.dispose([...tensors.values()]);
     // resuming a finished run trains nothing and returns the same history; other options are refused
-    const again = await train(mlp(), { train: first(TRAIN, 128), val: VAL, test: TEST }, { epochs: 2, batchSize: 32, lr: 0.05, normalize: ds.normalization, outDir: dir, resume: true });
+    const again = await train(
+      mlp(),
+      { train: first(TRAIN, 128), val: VAL, test: TEST },
+      { epochs: 2, batchSize: 32, lr: 0.05, normalize: ds.normalization, outDir: dir, resume: true },
+    );
     expect(again.history).toEqual(r.history);
-    const e = await rejection(train(mlp(), { train: first(TRAIN, 128) }, { epochs: 2, batchSize: 16, lr: 0.05, normalize: ds.normalization, outDir: dir, resume: true }));
+    const e = await rejection(
+      train(
+        mlp(),
+        { train: first(TRAIN, 128) },
+        { epochs: 2, batchSize: 16, lr: 0.05, normalize: ds.normalization, outDir: dir, resume: true },
+      ),
+    );
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toMatch(/batchSize \(32, now 16\)/);
   });
@@ -201,7 +289,13 @@ describeBackends('train', () => {
     const dir = path.join(root, `nan-${tf.getBackend()}`);
     const m = mlp();
     const poison: TrainHook = { name: 'poison', extraLoss: (c) => tf.scalar(c.globalStep === 5 ? Number.NaN : 0) };
-    const e = await rejection(train(m, { train: first(TRAIN, 128) }, { epochs: 2, batchSize: 32, lr: 0.01, outDir: dir, checkpointEvery: 2, hooks: [poison] }));
+    const e = await rejection(
+      train(
+        m,
+        { train: first(TRAIN, 128) },
+        { epochs: 2, batchSize: 32, lr: 0.01, outDir: dir, checkpointEvery: 2, hooks: [poison] },
+      ),
+    );
     expect(e.code).toBe('NON_FINITE');
     expect(e.message).toMatch(/epoch 1, step 1 \(global step 5\)/);
     expect(e.message).toMatch(/ckpt-000000004\.tnzc/);
@@ -216,7 +310,9 @@ describeBackends('train', () => {
       t.dispose();
     }
     // a huge learning rate diverges too
-    const big = await rejection(train(mlp(), { train: first(TRAIN, 128) }, { epochs: 3, batchSize: 32, lr: 1e30, optimizer: { kind: 'sgd' } }));
+    const big = await rejection(
+      train(mlp(), { train: first(TRAIN, 128) }, { epochs: 3, batchSize: 32, lr: 1e30, optimizer: { kind: 'sgd' } }),
+    );
     expect(big.code).toBe('NON_FINITE');
     expect(big.message).toMatch(/at epoch \d+, step \d+/);
     m.dispose();
@@ -226,7 +322,9 @@ describeBackends('train', () => {
     const m = mlp();
     const r = evaluate(m, TEST, { normalize: ds.normalization, batchSize: 50 });
     expect(r.count).toBe(128);
-    const x = tf.tidy(() => tf.div(tf.sub(tf.div(tf.tensor4d(Float32Array.from(TEST.images), [128, 28, 28, 1]), 255), 0.1307), 0.3081));
+    const x = tf.tidy(() =>
+      tf.div(tf.sub(tf.div(tf.tensor4d(Float32Array.from(TEST.images), [128, 28, 28, 1]), 255), 0.1307), 0.3081),
+    );
     const pred = tf.tidy(() => tf.argMax(m.apply(x), 1));
     const p = pred.dataSync();
     let correct = 0;
@@ -243,7 +341,9 @@ describeBackends('train', () => {
     // an output directory that cannot be created (a regular file stands in its path); root ignores permissions
     const file = path.join(root, `a-file-${tf.getBackend()}`);
     await fs.writeFile(file, 'x');
-    const io = await rejection(train(m, { train: TRAIN }, { epochs: 1, batchSize: 8, lr: 0.1, outDir: path.join(file, 'run') }));
+    const io = await rejection(
+      train(m, { train: TRAIN }, { epochs: 1, batchSize: 8, lr: 0.1, outDir: path.join(file, 'run') }),
+    );
     expect(io.code).toBe('IO_ERROR');
     m.dispose();
   });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { countParams, load, type Module, save } from '@tnzip/layers';
 import { isTnzipError, Rng, type TnzipError } from '@tnzip/tensor';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { compressibleLayers } from './compressible-layers.js';
 import { createModel, MODEL_NAMES, modelInputShape } from './create-model.js';
 import { lenet5, lenet300 } from './lenet.js';
