@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '../src/ops/register-gradients.js';
 import type { Module } from '../src/module.js';
-import { cifarResNet, lenet300100, lenet5 } from '../src/testing-models.js';
+import { cifarResNet, lenet5, lenet300100 } from '../src/testing-models.js';
 import { loadMnistTrain } from './mnist.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,12 +32,16 @@ function torchReference(sub: 'lenet' | 'resnet', quick: boolean): Map<string, { 
     return new Map();
   }
   try {
-    const out = execFileSync('/usr/bin/python3', [torchScript, sub, '--threads', '1', ...(quick ? ['--runs', '3'] : [])], {
-      cwd: pkgDir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 16 << 20,
-    });
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [torchScript, sub, '--threads', '1', ...(quick ? ['--runs', '3'] : [])],
+      {
+        cwd: pkgDir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 16 << 20,
+      },
+    );
     return new Map(
       out
         .trim()
@@ -55,11 +59,20 @@ function torchReference(sub: 'lenet' | 'resnet', quick: boolean): Map<string, { 
 }
 
 /** Training throughput (img/s) over one pass of the prepared batches, median of `runs` passes. */
-function trainThroughput(model: Module, batches: Array<{ x: tf.Tensor; y: tf.Tensor }>, runs: number, warmSteps: number): number {
+function trainThroughput(
+  model: Module,
+  batches: Array<{ x: tf.Tensor; y: tf.Tensor }>,
+  runs: number,
+  warmSteps: number,
+): number {
   const vars = model.namedParameters().map(([, v]) => v);
   const opt = tf.train.momentum(0.01, 0.9);
   const step = (b: { x: tf.Tensor; y: tf.Tensor }): void => {
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(b.y, model.apply(b.x, { training: true })) as tf.Scalar, true, vars);
+    const loss = opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(b.y, model.apply(b.x, { training: true })) as tf.Scalar,
+      true,
+      vars,
+    );
     loss?.dataSync();
     loss?.dispose();
   };
@@ -166,13 +179,20 @@ export async function main(args: string[]): Promise<void> {
   console.log('|---|---|---:|---:|---:|');
   for (const r of rows) {
     const ratio = r.torch === null ? null : r.unit === 'img/s' ? r.tnzip / r.torch : r.torch / r.tnzip;
-    console.log(`| ${r.case} | ${r.unit} | ${fmt(r.tnzip, r.unit)} | ${r.torch === null ? 'n/a' : fmt(r.torch, r.unit)} | ${ratio === null ? 'n/a' : ratio.toFixed(2)} |`);
+    console.log(
+      `| ${r.case} | ${r.unit} | ${fmt(r.tnzip, r.unit)} | ${r.torch === null ? 'n/a' : fmt(r.torch, r.unit)} | ${ratio === null ? 'n/a' : ratio.toFixed(2)} |`,
+    );
   }
   const get = (c: string): Row | undefined => rows.find((r) => r.case === c);
   const speedups: Array<[string, string, string, number]> = [
     ['LeNet-5 training, conv2 Tucker-2 (10/20)', 'lenet5_train_b64', 'lenet5_tucker2_train_b64', 2_293_000 / 1_105_800],
     ['ResNet-20 inference b1, Tucker-2 half', 'resnet20_dense_b1', 'resnet20_tucker2_half_b1', 40_551_040 / 15_188_608],
-    ['ResNet-20 inference b64, Tucker-2 half', 'resnet20_dense_b64', 'resnet20_tucker2_half_b64', 40_551_040 / 15_188_608],
+    [
+      'ResNet-20 inference b64, Tucker-2 half',
+      'resnet20_dense_b64',
+      'resnet20_tucker2_half_b64',
+      40_551_040 / 15_188_608,
+    ],
   ];
   console.log('');
   console.log('| Tucker-2 speed-up | MACs reduction | tnzip realized | tnzip realized / MACs | PyTorch realized |');
@@ -184,6 +204,8 @@ export async function main(args: string[]): Promise<void> {
     const real = (a: number, b: number): number => (d.unit === 'ms' ? a / b : b / a);
     const t = real(d.tnzip, f.tnzip);
     const p = d.torch !== null && f.torch !== null ? real(d.torch, f.torch) : null;
-    console.log(`| ${label} | ${macs.toFixed(2)}x | ${t.toFixed(2)}x | ${(t / macs).toFixed(2)} | ${p === null ? 'n/a' : `${p.toFixed(2)}x`} |`);
+    console.log(
+      `| ${label} | ${macs.toFixed(2)}x | ${t.toFixed(2)}x | ${(t / macs).toFixed(2)} | ${p === null ? 'n/a' : `${p.toFixed(2)}x`} |`,
+    );
   }
 }

@@ -13,7 +13,8 @@ export function loadMnistTrain(count: number): { images: Float32Array; labels: I
   };
   const img = read('train-images-idx3-ubyte');
   const lab = read('train-labels-idx1-ubyte');
-  if (img.readUInt32BE(0) !== 2051 || lab.readUInt32BE(0) !== 2049) throw new Error(`MNIST files in ${dir} have unexpected magic numbers`);
+  if (img.readUInt32BE(0) !== 2051 || lab.readUInt32BE(0) !== 2049)
+    throw new Error(`MNIST files in ${dir} have unexpected magic numbers`);
   const n = Math.min(count, img.readUInt32BE(4));
   const images = new Float32Array(n * 784);
   for (let i = 0; i < n * 784; i++) images[i] = ((img[16 + i] as number) / 255 - 0.1307) / 0.3081;

@@ -4,6 +4,7 @@
  */
 import { register } from 'node:module';
 import type { Scalar } from '@tensorflow/tfjs-core';
+
 register('./esm-resolve-hook.mjs', import.meta.url);
 const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-wasm');
@@ -13,16 +14,41 @@ await tf.setBackend('wasm');
 const which = process.argv[2] ?? 'lenet';
 const m = which === 'lenet' ? lenet5() : cifarResNet(20);
 const x = which === 'lenet' ? tf.randomNormal([64, 28, 28, 1]) : tf.randomNormal([64, 32, 32, 3]);
-const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+const y = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: 64 }, (_, i) => i % 10),
+    'int32',
+  ),
+  10,
+);
 const vars = m.namedParameters().map(([, v]) => v);
 const opt = tf.train.momentum(0.01, 0.9);
-const step = () => { const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: which === 'lenet' })) as Scalar, true, vars); l?.dataSync(); l?.dispose(); };
-const infer = () => { const o = m.apply(x); o.dataSync(); o.dispose(); };
+const step = () => {
+  const l = opt.minimize(
+    () => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: which === 'lenet' })) as Scalar,
+    true,
+    vars,
+  );
+  l?.dataSync();
+  l?.dispose();
+};
+const infer = () => {
+  const o = m.apply(x);
+  o.dataSync();
+  o.dispose();
+};
 const f = which === 'lenet' ? step : infer;
 for (let i = 0; i < 3; i++) f();
-const info = await tf.profile(() => { f(); });
+const info = await tf.profile(() => {
+  f();
+});
 const agg = new Map<string, number>();
 let total = 0;
-for (const k of info.kernels) { const key = `${k.name} ${JSON.stringify(k.inputShapes)}`; const t = (k.kernelTimeMs as number) ?? 0; agg.set(key, (agg.get(key) ?? 0) + t); total += t; }
+for (const k of info.kernels) {
+  const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+  const t = (k.kernelTimeMs as number) ?? 0;
+  agg.set(key, (agg.get(key) ?? 0) + t);
+  total += t;
+}
 console.log('total kernel ms', total.toFixed(1));
 for (const [k, v] of [...agg].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(v.toFixed(2), k);

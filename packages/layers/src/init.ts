@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, checkInt } from '@tnzip/tensor';
+import { checkInt, Rng } from '@tnzip/tensor';
 
 /**
  * A deterministic default seed for a layer without an explicit one: FNV-1a of its name, so two
@@ -15,7 +15,7 @@ export function seedFromName(name: string): number {
 }
 
 function checkShapeInts(shape: readonly number[], name: string): void {
-  shape.forEach((d, i) => checkInt(d, `${name}[${i}]`, 1));
+  for (const [i, d] of shape.entries()) checkInt(d, `${name}[${i}]`, 1);
 }
 
 /**

@@ -3,9 +3,10 @@
  * lives in @tnzip/zoo). Architectures follow ../shared/bench/README.md so that the cost model and
  * timings compare one-to-one with the PyTorch reference.
  */
+
+import { BatchNorm } from './layers/batch-norm.js';
 import { ChannelPadShortcut } from './layers/channel-pad-shortcut.js';
 import { Conv2d } from './layers/conv2d.js';
-import { BatchNorm } from './layers/batch-norm.js';
 import { Flatten } from './layers/flatten.js';
 import { GlobalAvgPool } from './layers/global-avg-pool.js';
 import { Linear } from './layers/linear.js';
@@ -19,7 +20,17 @@ import type { Module } from './module.js';
  * A k×k conv as Tucker-2: 1×1 (S→rS, no bias) → k×k (rS→rT, stride, padding, no bias) → 1×1
  * (rT→T, `bias`), as a Sequential of three plain Conv2d (the factorized layer class lives elsewhere).
  */
-export function tucker2Chain(name: string, s: number, t: number, k: number, rS: number, rT: number, stride: number, padding: number, bias: boolean): Sequential {
+export function tucker2Chain(
+  name: string,
+  s: number,
+  t: number,
+  k: number,
+  rS: number,
+  rT: number,
+  stride: number,
+  padding: number,
+  bias: boolean,
+): Sequential {
   return new Sequential(name, [
     new Conv2d('first', { inChannels: s, outChannels: rS, kernelSize: 1, bias: false }),
     new Conv2d('core', { inChannels: rS, outChannels: rT, kernelSize: k, stride, padding, bias: false }),
@@ -33,7 +44,10 @@ export function tucker2Chain(name: string, s: number, t: number, k: number, rS: 
  * 431,080 params, 2,293,000 MACs. With `tucker2`, conv2 is 1×1 20→10, 5×5 10→20, 1×1 20→50.
  */
 export function lenet5(options: { tucker2?: boolean } = {}): Sequential {
-  const conv2 = options.tucker2 === true ? tucker2Chain('conv2', 20, 50, 5, 10, 20, 1, 0, true) : new Conv2d('conv2', { inChannels: 20, outChannels: 50, kernelSize: 5 });
+  const conv2 =
+    options.tucker2 === true
+      ? tucker2Chain('conv2', 20, 50, 5, 10, 20, 1, 0, true)
+      : new Conv2d('conv2', { inChannels: 20, outChannels: 50, kernelSize: 5 });
   return new Sequential('lenet5', [
     new Conv2d('conv1', { inChannels: 1, outChannels: 20, kernelSize: 5 }),
     new MaxPool('pool1', { kernelSize: 2 }),
@@ -83,7 +97,10 @@ export function cifarResNet(depth: number, options: { tucker2Half?: boolean } = 
         conv('conv2', c, c, 1),
         new BatchNorm('bn2', { numFeatures: c }),
       ];
-      const shortcut = stride !== 1 || inC !== c ? new ChannelPadShortcut('shortcut', { inChannels: inC, outChannels: c, stride }) : null;
+      const shortcut =
+        stride !== 1 || inC !== c
+          ? new ChannelPadShortcut('shortcut', { inChannels: inC, outChannels: c, stride })
+          : null;
       blocks.push(new Residual(String(b), body, shortcut, { activation: 'relu' }));
       inC = c;
     }

@@ -37,7 +37,8 @@ describeBackends('training', () => {
       const cls = i % 3;
       labels.push(cls);
       // class = which third of the image holds the bright bar
-      for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) xs[(i * 8 + r) * 8 + c] = 0.1 * rng.normal() + (Math.floor(c / 3) === cls ? 1 : 0);
+      for (let r = 0; r < 8; r++)
+        for (let c = 0; c < 8; c++) xs[(i * 8 + r) * 8 + c] = 0.1 * rng.normal() + (Math.floor(c / 3) === cls ? 1 : 0);
     }
     const x = tf.tensor4d(xs, [n, 8, 8, 1]);
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 3);

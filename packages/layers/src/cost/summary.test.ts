@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Conv2d } from '../layers/conv2d.js';
 import { factorize } from '../factorized/factorize.js';
+import { Conv2d } from '../layers/conv2d.js';
 import type { FactorizationPlan } from '../plan.js';
-import { cifarResNet, lenet300100, lenet5 } from '../testing-models.js';
+import { cifarResNet, lenet5, lenet300100 } from '../testing-models.js';
 import { countParams, formatSummary, summary } from './summary.js';
 
 describe('cost model', () => {
@@ -53,7 +53,8 @@ describe('cost model', () => {
     const dense = cifarResNet(20);
     const plan: Record<string, FactorizationPlan[string]> = {};
     for (const [path, m] of dense.namedModules()) {
-      if (m instanceof Conv2d && path.startsWith('layer')) plan[path] = { kind: 'tucker2', rankS: Math.floor(m.inChannels / 2), rankT: Math.floor(m.outChannels / 2) };
+      if (m instanceof Conv2d && path.startsWith('layer'))
+        plan[path] = { kind: 'tucker2', rankS: Math.floor(m.inChannels / 2), rankT: Math.floor(m.outChannels / 2) };
     }
     expect(Object.keys(plan)).toHaveLength(18);
     const f = factorize(dense, plan);
@@ -76,8 +77,19 @@ describe('cost model', () => {
     const m = cifarResNet(20);
     const s = summary(m, [32, 32, 3]);
     const byName = new Map(s.rows.map((r) => [r.name, r]));
-    expect(byName.get('layer2.0.conv1')).toMatchObject({ kind: 'conv2d', inputShape: [32, 32, 16], outputShape: [16, 16, 32], params: 4608, macs: 16 * 16 * 32 * 16 * 9 });
-    expect(byName.get('layer2.0.shortcut')).toMatchObject({ kind: 'channel-pad-shortcut', outputShape: [16, 16, 32], params: 0, macs: 0 });
+    expect(byName.get('layer2.0.conv1')).toMatchObject({
+      kind: 'conv2d',
+      inputShape: [32, 32, 16],
+      outputShape: [16, 16, 32],
+      params: 4608,
+      macs: 16 * 16 * 32 * 16 * 9,
+    });
+    expect(byName.get('layer2.0.shortcut')).toMatchObject({
+      kind: 'channel-pad-shortcut',
+      outputShape: [16, 16, 32],
+      params: 0,
+      macs: 0,
+    });
     expect(byName.get('fc')).toMatchObject({ kind: 'linear', outputShape: [10], params: 650, macs: 640 });
     expect(s.rows.reduce((a, r) => a + r.params, 0)).toBe(s.total.params);
     expect(s.rows.reduce((a, r) => a + r.macs, 0)).toBe(s.total.macs);
@@ -88,9 +100,26 @@ describe('cost model', () => {
   });
 
   it('conv cost follows stride, padding and dilation', () => {
-    const c = new Conv2d('c', { inChannels: 3, outChannels: 8, kernelSize: [3, 5], stride: 2, padding: 'same', dilation: 1 });
+    const c = new Conv2d('c', {
+      inChannels: 3,
+      outChannels: 8,
+      kernelSize: [3, 5],
+      stride: 2,
+      padding: 'same',
+      dilation: 1,
+    });
     expect(c.cost([15, 16, 3])).toEqual({ params: 3 * 8 * 15 + 8, macs: 8 * 8 * 8 * 3 * 15, outputShape: [8, 8, 8] });
-    const d = new Conv2d('d', { inChannels: 2, outChannels: 4, kernelSize: 3, dilation: 2, padding: [[1, 0], [0, 2]], bias: false });
+    const d = new Conv2d('d', {
+      inChannels: 2,
+      outChannels: 4,
+      kernelSize: 3,
+      dilation: 2,
+      padding: [
+        [1, 0],
+        [0, 2],
+      ],
+      bias: false,
+    });
     // effective kernel 5: H' = 10 + 1 − 5 + 1 = 7, W' = 9 + 2 − 5 + 1 = 7
     expect(d.cost([10, 9, 2])).toEqual({ params: 72, macs: 7 * 7 * 72, outputShape: [7, 7, 4] });
     expect(() => d.cost([10, 9, 3])).toThrow(/layer 'd' expects input of shape \[\?, \?, 2\]/);

@@ -1,6 +1,6 @@
-import { type Cost, Module, type Shape } from '../module.js';
 import { Residual } from '../layers/residual.js';
 import { Sequential } from '../layers/sequential.js';
+import type { Cost, Module, Shape } from '../module.js';
 
 /** One row of {@link summary}: a layer (a module that is not a plain container). */
 export interface SummaryRow {
@@ -32,7 +32,10 @@ function isContainer(m: Module): boolean {
  * full path, in the order the cost model visits them. Shapes are propagated by the modules' own
  * `cost` methods, so any container (including factorized layers with children) is followed.
  */
-export function layerCosts(model: Module, inputShape: Shape): { total: Cost; layers: Map<string, { module: Module; inputShape: Shape; cost: Cost }> } {
+export function layerCosts(
+  model: Module,
+  inputShape: Shape,
+): { total: Cost; layers: Map<string, { module: Module; inputShape: Shape; cost: Cost }> } {
   const layers = new Map<string, { module: Module; inputShape: Shape; cost: Cost }>();
   const patched: Module[] = [];
   const mods = model.namedModules();
@@ -62,7 +65,8 @@ function ranksOf(m: Module): string {
   const c = m.config();
   if (Array.isArray(c.ranks)) return (c.ranks as unknown[]).join('×');
   if (typeof c.rank === 'number') return String(c.rank);
-  if ('rankS' in c || 'rankT' in c) return `${c.rankS === null || c.rankS === undefined ? '-' : String(c.rankS)}/${c.rankT === null || c.rankT === undefined ? '-' : String(c.rankT)}`;
+  if ('rankS' in c || 'rankT' in c)
+    return `${c.rankS === null || c.rankS === undefined ? '-' : String(c.rankS)}/${c.rankT === null || c.rankT === undefined ? '-' : String(c.rankT)}`;
   return '';
 }
 
@@ -78,7 +82,15 @@ export function summary(model: Module, inputShape: Shape): Summary {
     if (!isContainer(m)) {
       const rec = layers.get(path);
       if (rec === undefined) return; // never reached by the cost pass (e.g. an unused child)
-      rows.push({ name: path, kind: m.kind, inputShape: rec.inputShape, outputShape: rec.cost.outputShape, ranks: ranksOf(m), params: rec.cost.params, macs: rec.cost.macs });
+      rows.push({
+        name: path,
+        kind: m.kind,
+        inputShape: rec.inputShape,
+        outputShape: rec.cost.outputShape,
+        ranks: ranksOf(m),
+        params: rec.cost.params,
+        macs: rec.cost.macs,
+      });
       return;
     }
     for (const c of m.children()) visit(c, path === '' ? c.name : `${path}.${c.name}`);
@@ -90,10 +102,25 @@ export function summary(model: Module, inputShape: Shape): Summary {
 /** {@link summary} as a fixed-width text table, totals last. */
 export function formatSummary(s: Summary): string {
   const head = ['layer', 'kind', 'output', 'ranks', 'params', 'MACs'];
-  const body = s.rows.map((r) => [r.name, r.kind, `[${r.outputShape.join(',')}]`, r.ranks, r.params.toLocaleString('en-US'), r.macs.toLocaleString('en-US')]);
-  body.push(['total', '', `[${s.total.outputShape.join(',')}]`, '', s.total.params.toLocaleString('en-US'), s.total.macs.toLocaleString('en-US')]);
+  const body = s.rows.map((r) => [
+    r.name,
+    r.kind,
+    `[${r.outputShape.join(',')}]`,
+    r.ranks,
+    r.params.toLocaleString('en-US'),
+    r.macs.toLocaleString('en-US'),
+  ]);
+  body.push([
+    'total',
+    '',
+    `[${s.total.outputShape.join(',')}]`,
+    '',
+    s.total.params.toLocaleString('en-US'),
+    s.total.macs.toLocaleString('en-US'),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
-  const line = (r: string[]): string => r.map((c, i) => (i >= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i >= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pads } from '../ops/conv-geometry.js';
 import { registerModule } from '../registry.js';
-import { Pool2d, explicitPads, poolOptions } from './pool2d.js';
+import { explicitPads, Pool2d, poolOptions } from './pool2d.js';
 
 /**
  * 2-D average pooling, NHWC: `[N, H, W, C]` → `[N, H', W', C]`. Padded cells are not counted

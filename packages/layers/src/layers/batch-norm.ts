@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TnzipError, checkInt, checkNumber } from '@tnzip/tensor';
+import { checkInt, checkNumber, TnzipError } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
@@ -56,7 +56,10 @@ export class BatchNorm extends Module {
 
   private check(shape: Shape): void {
     if (shape.length < 1 || shape[shape.length - 1] !== this.numFeatures) {
-      throw new TnzipError('SHAPE_MISMATCH', `layer '${this.name}' expects input of shape [..., ${this.numFeatures}] (batch axis excluded), got [${shape.join(', ')}]`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `layer '${this.name}' expects input of shape [..., ${this.numFeatures}] (batch axis excluded), got [${shape.join(', ')}]`,
+      );
     }
   }
 

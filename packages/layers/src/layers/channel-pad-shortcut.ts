@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TnzipError, checkInt } from '@tnzip/tensor';
+import { checkInt } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
@@ -53,11 +53,21 @@ export class ChannelPadShortcut extends Module {
   cost(inputShape: Shape): Cost {
     expectShape(this.name, inputShape, [null, null, this.inChannels]);
     const [h, w] = inputShape as [number, number, number];
-    return { params: 0, macs: 0, outputShape: [Math.ceil(h / this.stride), Math.ceil(w / this.stride), this.outChannels] };
+    return {
+      params: 0,
+      macs: 0,
+      outputShape: [Math.ceil(h / this.stride), Math.ceil(w / this.stride), this.outChannels],
+    };
   }
 
   config(): ModuleConfig {
-    return { kind: this.kind, name: this.name, inChannels: this.inChannels, outChannels: this.outChannels, stride: this.stride };
+    return {
+      kind: this.kind,
+      name: this.name,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      stride: this.stride,
+    };
   }
 }
 

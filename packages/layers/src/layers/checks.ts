@@ -13,7 +13,10 @@ function fmt(expected: readonly (number | null)[]): string {
  */
 export function expectShape(layer: string, shape: Shape, expected: readonly (number | null)[]): void {
   if (shape.length !== expected.length || expected.some((d, i) => d !== null && shape[i] !== d)) {
-    throw new TnzipError('SHAPE_MISMATCH', `layer '${layer}' expects input of shape ${fmt(expected)} (batch axis excluded), got [${shape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `layer '${layer}' expects input of shape ${fmt(expected)} (batch axis excluded), got [${shape.join(', ')}]`,
+    );
   }
 }
 
@@ -25,7 +28,11 @@ export function expectBatch(layer: string, x: tf.Tensor, expected: readonly (num
 /** Reads a required field of a config; CORRUPT_FILE when absent or of the wrong type. */
 export function field<T>(config: ModuleConfig, key: string, check: (v: unknown) => boolean, what: string): T {
   const v = config[key];
-  if (!check(v)) throw new TnzipError('CORRUPT_FILE', `config of '${String(config.name)}' (${config.kind}): field '${key}' must be ${what}, got ${JSON.stringify(v)}`);
+  if (!check(v))
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `config of '${String(config.name)}' (${config.kind}): field '${key}' must be ${what}, got ${JSON.stringify(v)}`,
+    );
   return v as T;
 }
 

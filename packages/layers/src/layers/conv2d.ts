@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TnzipError, checkInt } from '@tnzip/tensor';
+import { checkInt, TnzipError } from '@tnzip/tensor';
 import { heNormal, seedFromName } from '../init.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
-import { type Padding, checkPadding, convOutputShape, pair } from '../ops/conv-geometry.js';
+import { checkPadding, convOutputShape, type Padding, pair } from '../ops/conv-geometry.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
@@ -66,19 +66,33 @@ export class Conv2d extends Module {
     this.seed = options.seed;
     const [kh, kw] = this.kernelSize;
     const seed = options.seed ?? seedFromName(name);
-    this.weight = this.addParam('weight', tf.tidy(() => heNormal([kh, kw, this.inChannels, this.outChannels], kh * kw * this.inChannels, seed)));
+    this.weight = this.addParam(
+      'weight',
+      tf.tidy(() => heNormal([kh, kw, this.inChannels, this.outChannels], kh * kw * this.inChannels, seed)),
+    );
     this.bias = options.bias === false ? null : this.addParam('bias', tf.zeros([this.outChannels]));
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     expectBatch(this.name, x, [null, null, this.inChannels]);
-    const y = fastConv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    const y = fastConv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    });
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
   cost(inputShape: Shape): Cost {
     expectShape(this.name, inputShape, [null, null, this.inChannels]);
-    const outputShape = convOutputShape(inputShape, this.kernelSize, this.stride, this.padding, this.dilation, this.outChannels);
+    const outputShape = convOutputShape(
+      inputShape,
+      this.kernelSize,
+      this.stride,
+      this.padding,
+      this.dilation,
+      this.outChannels,
+    );
     const [kh, kw] = this.kernelSize;
     const perPixel = this.inChannels * this.outChannels * kh * kw;
     return {

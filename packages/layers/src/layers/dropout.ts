@@ -50,4 +50,11 @@ export class Dropout extends Module {
   }
 }
 
-registerModule('dropout', (c) => new Dropout(c.name, { rate: field<number>(c, 'rate', isNum, 'a number'), seed: field<number>(c, 'seed', isNum, 'a number') }));
+registerModule(
+  'dropout',
+  (c) =>
+    new Dropout(c.name, {
+      rate: field<number>(c, 'rate', isNum, 'a number'),
+      seed: field<number>(c, 'seed', isNum, 'a number'),
+    }),
+);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, TnzipError, isTnzipError } from '@tnzip/tensor';
+import { isTnzipError, Rng, TnzipError } from '@tnzip/tensor';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import type { Module } from '../module.js';
@@ -45,7 +45,9 @@ describeBackends('dense layers', () => {
     conv.bias?.assign(tf.tensor1d([1, -2, 3]));
     const x = randn([2, 5, 5, 2], 3);
     const y = conv.apply(x);
-    const ref = tf.tidy(() => tf.add(tf.conv2d(x as tf.Tensor4D, conv.weight as tf.Tensor4D, 1, 'same'), conv.bias as tf.Tensor));
+    const ref = tf.tidy(() =>
+      tf.add(tf.conv2d(x as tf.Tensor4D, conv.weight as tf.Tensor4D, 1, 'same'), conv.bias as tf.Tensor),
+    );
     expect(y.shape).toEqual([2, 5, 5, 3]);
     expect(maxAbsDiff(y, ref)).toBeLessThan(1e-5);
     const lin = new Linear('l', { inFeatures: 4, outFeatures: 2, bias: false, seed: 2 });
@@ -61,7 +63,9 @@ describeBackends('dense layers', () => {
 
   it('validates options and input shapes with TnzipError naming the layer', () => {
     expect(code(() => new Conv2d('c', { inChannels: 0, outChannels: 3, kernelSize: 3 }))).toBe('INVALID_ARGUMENT');
-    expect(code(() => new Conv2d('c', { inChannels: 1, outChannels: 3, kernelSize: 3, padding: 'full' as 'same' }))).toBe('INVALID_ARGUMENT');
+    expect(
+      code(() => new Conv2d('c', { inChannels: 1, outChannels: 3, kernelSize: 3, padding: 'full' as 'same' })),
+    ).toBe('INVALID_ARGUMENT');
     expect(code(() => new Conv2d('c', { inChannels: 1, outChannels: 3, kernelSize: [3, 0] }))).toBe('INVALID_ARGUMENT');
     expect(code(() => new Linear('l', { inFeatures: 2.5, outFeatures: 3 }))).toBe('INVALID_ARGUMENT');
     expect(code(() => new BatchNorm('b', { numFeatures: 4, momentum: 2 }))).toBe('INVALID_ARGUMENT');
@@ -159,7 +163,17 @@ describeBackends('dense layers', () => {
     const [dx] = tf.grads((v: tf.Tensor) => tf.sum(tf.mul(sc.apply(v), r)))([x]);
     const expectedDx = tf.tidy(() => {
       const kept = tf.slice(r, [0, 0, 0, 1], [2, 2, 2, 2]);
-      const up = tf.reshape(tf.pad(tf.reshape(kept, [2, 2, 1, 2, 1, 2]), [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]), [2, 4, 4, 2]);
+      const up = tf.reshape(
+        tf.pad(tf.reshape(kept, [2, 2, 1, 2, 1, 2]), [
+          [0, 0],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+        ]),
+        [2, 4, 4, 2],
+      );
       return up;
     });
     expect(maxAbsDiff(dx as tf.Tensor, expectedDx)).toBe(0);
@@ -204,7 +218,9 @@ describeBackends('dense layers', () => {
     // one training pass so that the BN running statistics are not at their init values
     tf.dispose(a.apply(x, { training: true }));
     const b = createModule(JSON.parse(JSON.stringify(a.config())));
-    expect(b.namedParameters().map(([k, v]) => [k, v.shape])).toEqual(a.namedParameters().map(([k, v]) => [k, v.shape]));
+    expect(b.namedParameters().map(([k, v]) => [k, v.shape])).toEqual(
+      a.namedParameters().map(([k, v]) => [k, v.shape]),
+    );
     expect(b.namedBuffers().map(([k]) => k)).toEqual(a.namedBuffers().map(([k]) => k));
     expect(b.namedParameters().map(([k]) => k)).toContain('layer2.0.conv1.weight');
     const state = a.stateDict();
@@ -228,7 +244,19 @@ describeBackends('dense layers', () => {
 describe('module configs', () => {
   it('every layer kind round-trips through config() and createModule', () => {
     const mods: Module[] = [
-      new Conv2d('c', { inChannels: 2, outChannels: 3, kernelSize: [3, 1], stride: 2, padding: [[1, 0], [0, 0]], dilation: 1, bias: false, seed: 4 }),
+      new Conv2d('c', {
+        inChannels: 2,
+        outChannels: 3,
+        kernelSize: [3, 1],
+        stride: 2,
+        padding: [
+          [1, 0],
+          [0, 0],
+        ],
+        dilation: 1,
+        bias: false,
+        seed: 4,
+      }),
       new Linear('l', { inFeatures: 3, outFeatures: 2 }),
       new BatchNorm('b', { numFeatures: 3, momentum: 0.2, eps: 1e-3 }),
       new ReLU('r'),

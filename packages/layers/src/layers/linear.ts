@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TnzipError, checkInt } from '@tnzip/tensor';
+import { checkInt, TnzipError } from '@tnzip/tensor';
 import { glorotUniform, seedFromName } from '../init.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
@@ -47,7 +47,10 @@ export class Linear extends Module {
     this.outFeatures = options.outFeatures;
     this.seed = options.seed;
     const seed = options.seed ?? seedFromName(name);
-    this.weight = this.addParam('weight', tf.tidy(() => glorotUniform([this.inFeatures, this.outFeatures], this.inFeatures, this.outFeatures, seed)));
+    this.weight = this.addParam(
+      'weight',
+      tf.tidy(() => glorotUniform([this.inFeatures, this.outFeatures], this.inFeatures, this.outFeatures, seed)),
+    );
     this.bias = options.bias === false ? null : this.addParam('bias', tf.zeros([this.outFeatures]));
   }
 

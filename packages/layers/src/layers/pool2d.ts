@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
-import { type Padding, type Pads, checkPadding, pair, resolvePads, windowOutputSize } from '../ops/conv-geometry.js';
+import { checkPadding, type Padding, type Pads, pair, resolvePads, windowOutputSize } from '../ops/conv-geometry.js';
 import '../ops/register-gradients.js';
 import { expectBatch, expectShape, field, isAny } from './checks.js';
 
@@ -45,12 +45,26 @@ export abstract class Pool2d extends Module {
   cost(inputShape: Shape): Cost {
     expectShape(this.name, inputShape, [null, null, null]);
     const [h, w, c] = inputShape as [number, number, number];
-    const [oh, ow] = windowOutputSize(h, w, this.kernelSize, this.stride, this.pads(h, w), [1, 1], `layer '${this.name}'`);
+    const [oh, ow] = windowOutputSize(
+      h,
+      w,
+      this.kernelSize,
+      this.stride,
+      this.pads(h, w),
+      [1, 1],
+      `layer '${this.name}'`,
+    );
     return { params: 0, macs: 0, outputShape: [oh, ow, c] };
   }
 
   config(): ModuleConfig {
-    return { kind: this.kind, name: this.name, kernelSize: this.kernelSize, stride: this.stride, padding: this.padding };
+    return {
+      kind: this.kind,
+      name: this.name,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+    };
   }
 }
 

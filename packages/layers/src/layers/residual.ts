@@ -35,7 +35,10 @@ export class Residual extends Module {
     if (this.shortcut !== null) this.addChild(this.shortcut);
     this.activation = options.activation ?? 'none';
     if (this.activation !== 'none' && this.activation !== 'relu') {
-      throw new TnzipError('INVALID_ARGUMENT', `Residual '${name}': activation must be 'none' or 'relu', got ${String(this.activation)}`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `Residual '${name}': activation must be 'none' or 'relu', got ${String(this.activation)}`,
+      );
     }
   }
 
@@ -52,7 +55,10 @@ export class Residual extends Module {
     for (const m of body) y = this.call(m, y, ctx);
     const s = shortcut === null ? x : this.call(shortcut, x, ctx);
     if (y.shape.length !== s.shape.length || y.shape.some((d, i) => d !== s.shape[i])) {
-      throw new TnzipError('SHAPE_MISMATCH', `layer '${this.name}': body output [${y.shape.join(', ')}] and shortcut output [${s.shape.join(', ')}] differ`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `layer '${this.name}': body output [${y.shape.join(', ')}] and shortcut output [${s.shape.join(', ')}] differ`,
+      );
     }
     const sum = tf.add(y, s);
     return this.activation === 'relu' ? tf.relu(sum) : sum;
@@ -63,7 +69,10 @@ export class Residual extends Module {
     const b = chainCost(body, inputShape);
     const s = shortcut === null ? { params: 0, macs: 0, outputShape: inputShape } : shortcut.cost(inputShape);
     if (b.outputShape.length !== s.outputShape.length || b.outputShape.some((d, i) => d !== s.outputShape[i])) {
-      throw new TnzipError('SHAPE_MISMATCH', `layer '${this.name}': body output [${b.outputShape.join(', ')}] and shortcut output [${s.outputShape.join(', ')}] differ`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `layer '${this.name}': body output [${b.outputShape.join(', ')}] and shortcut output [${s.outputShape.join(', ')}] differ`,
+      );
     }
     return { params: b.params + s.params, macs: b.macs + s.macs, outputShape: b.outputShape };
   }

@@ -12,7 +12,8 @@ export class Sequential extends Module {
 
   constructor(name: string, modules: readonly Module[]) {
     super(name);
-    if (!Array.isArray(modules)) throw new TnzipError('INVALID_ARGUMENT', `Sequential '${name}': modules must be an array`);
+    if (!Array.isArray(modules))
+      throw new TnzipError('INVALID_ARGUMENT', `Sequential '${name}': modules must be an array`);
     for (const m of modules) this.addChild(m);
   }
 
@@ -47,7 +48,11 @@ export function chainCost(modules: readonly Module[], inputShape: Shape): Cost {
 
 /** Rebuilds a list of child configs; CORRUPT_FILE when `value` is not an array of configs. */
 export function childConfigs(owner: ModuleConfig, key: string, value: unknown): Module[] {
-  if (!Array.isArray(value)) throw new TnzipError('CORRUPT_FILE', `config of '${String(owner.name)}' (${owner.kind}): '${key}' must be an array of module configs`);
+  if (!Array.isArray(value))
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `config of '${String(owner.name)}' (${owner.kind}): '${key}' must be an array of module configs`,
+    );
   return value.map((c) => createModule(c as ModuleConfig));
 }
 

@@ -22,7 +22,10 @@ export interface Pads {
 export function pair(v: number | readonly [number, number], name: string, min = 1): [number, number] {
   const p: readonly number[] = typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new TnzipError('INVALID_ARGUMENT', `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`,
+    );
   }
   return [p[0] as number, p[1] as number];
 }
@@ -35,7 +38,9 @@ export function checkPadding(padding: Padding, name = 'padding'): void {
   } else if (
     Array.isArray(padding) &&
     padding.length === 2 &&
-    padding.every((side) => Array.isArray(side) && side.length === 2 && side.every((x) => Number.isInteger(x) && x >= 0))
+    padding.every(
+      (side) => Array.isArray(side) && side.length === 2 && side.every((x) => Number.isInteger(x) && x >= 0),
+    )
   ) {
     return;
   }
@@ -114,7 +119,10 @@ export function convOutputShape(
   outChannels: number,
 ): [number, number, number] {
   if (inputShape.length !== 3) {
-    throw new TnzipError('SHAPE_MISMATCH', `convOutputShape: inputShape must be [H, W, C], got [${inputShape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `convOutputShape: inputShape must be [H, W, C], got [${inputShape.join(', ')}]`,
+    );
   }
   const [h, w] = inputShape as [number, number, number];
   const pads = resolvePads(h, w, kernel, stride, padding, dilation);

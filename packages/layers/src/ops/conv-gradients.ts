@@ -61,7 +61,10 @@ export function inputGrad(
   ];
   const out = tf.conv2d(z, flipped, [1, 1], pad, 'NHWC', [dilation[0], dilation[1]]);
   if (out.shape[1] !== h || out.shape[2] !== w || out.shape[3] !== s) {
-    throw new TnzipError('SHAPE_MISMATCH', `fastConv2d: internal input-gradient shape [${out.shape.join(', ')}] != [${xShape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `fastConv2d: internal input-gradient shape [${out.shape.join(', ')}] != [${xShape.join(', ')}]`,
+    );
   }
   return out;
 }

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { type Padding, resolvePads } from './conv-geometry.js';
 import { fastConv2d } from './fast-conv2d.js';
-import { withStockGradients } from './register-gradients.js';
 import { referenceConv, relErr } from './reference-conv.test-util.js';
+import { withStockGradients } from './register-gradients.js';
 
 interface Case {
   n: number;
@@ -45,7 +45,10 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 function fits(c: Case): boolean {
   const pads = resolvePads(c.h, c.w, [c.kh, c.kw], c.stride, c.padding, c.dilation);
-  return c.h + pads.top + pads.bottom >= (c.kh - 1) * c.dilation[0] + 1 && c.w + pads.left + pads.right >= (c.kw - 1) * c.dilation[1] + 1;
+  return (
+    c.h + pads.top + pads.bottom >= (c.kh - 1) * c.dilation[0] + 1 &&
+    c.w + pads.left + pads.right >= (c.kw - 1) * c.dilation[1] + 1
+  );
 }
 
 function data(n: number, rng: Rng): Float32Array {
@@ -61,9 +64,16 @@ function fastGrads(c: Case, xd: Float32Array, wd: Float32Array, rd: Float32Array
     const w = tf.tensor4d(wd, [c.kh, c.kw, c.s, c.t]);
     const y = fastConv2d(x, w, c);
     const r = rd === null ? tf.onesLike(y) : tf.tensor(rd, y.shape);
-    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fastConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c), r)));
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(fastConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c), r)),
+    );
     const [dx, dw] = g([x, w]);
-    return { y: y.dataSync().slice(), yShape: y.shape, dx: (dx as tf.Tensor).dataSync().slice(), dw: (dw as tf.Tensor).dataSync().slice() };
+    return {
+      y: y.dataSync().slice(),
+      yShape: y.shape,
+      dx: (dx as tf.Tensor).dataSync().slice(),
+      dw: (dw as tf.Tensor).dataSync().slice(),
+    };
   });
 }
 
@@ -76,7 +86,16 @@ describeBackends('fastConv2d', (backend) => {
         const xd = data(c.n * c.h * c.w * c.s, rng);
         const wd = data(c.kh * c.kw * c.s * c.t, rng);
         const pads = resolvePads(c.h, c.w, [c.kh, c.kw], c.stride, c.padding, c.dilation);
-        const probe = referenceConv(xd, [c.n, c.h, c.w, c.s], wd, [c.kh, c.kw, c.s, c.t], null, c.stride, pads, c.dilation);
+        const probe = referenceConv(
+          xd,
+          [c.n, c.h, c.w, c.s],
+          wd,
+          [c.kh, c.kw, c.s, c.t],
+          null,
+          c.stride,
+          pads,
+          c.dilation,
+        );
         const rd = data(probe.y.length, rng);
         const ref = referenceConv(xd, [c.n, c.h, c.w, c.s], wd, [c.kh, c.kw, c.s, c.t], rd, c.stride, pads, c.dilation);
         const got = fastGrads(c, xd, wd, rd);
@@ -108,12 +127,16 @@ describeBackends('fastConv2d', (backend) => {
             [pads.left, pads.right],
             [0, 0],
           ];
-          const ref = withStockGradients(() => tf.tidy(() => {
-            const x = tf.tensor4d(xd, [c.n, c.h, c.w, c.s]);
-            const w = tf.tensor4d(wd, [c.kh, c.kw, c.s, c.t]);
-            const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, ex, 'NHWC', c.dilation)))([x, w]);
-            return { dx: (dx as tf.Tensor).dataSync().slice(), dw: (dw as tf.Tensor).dataSync().slice() };
-          }));
+          const ref = withStockGradients(() =>
+            tf.tidy(() => {
+              const x = tf.tensor4d(xd, [c.n, c.h, c.w, c.s]);
+              const w = tf.tensor4d(wd, [c.kh, c.kw, c.s, c.t]);
+              const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+                tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, ex, 'NHWC', c.dilation)),
+              )([x, w]);
+              return { dx: (dx as tf.Tensor).dataSync().slice(), dw: (dw as tf.Tensor).dataSync().slice() };
+            }),
+          );
           expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-4);
           expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-4);
         }),
@@ -123,14 +146,32 @@ describeBackends('fastConv2d', (backend) => {
   }
 
   it('matches central finite differences on a small strided, padded case', () => {
-    const c: Case = { n: 2, h: 5, w: 4, s: 2, t: 2, kh: 3, kw: 2, stride: [2, 1], dilation: [1, 1], padding: [[1, 0], [0, 1]], seed: 3 };
+    const c: Case = {
+      n: 2,
+      h: 5,
+      w: 4,
+      s: 2,
+      t: 2,
+      kh: 3,
+      kw: 2,
+      stride: [2, 1],
+      dilation: [1, 1],
+      padding: [
+        [1, 0],
+        [0, 1],
+      ],
+      seed: 3,
+    };
     const rng = new Rng(11);
     const xd = data(2 * 5 * 4 * 2, rng);
     const wd = data(3 * 2 * 2 * 2, rng);
     const got = fastGrads(c, xd, wd, null);
     // f is linear in each argument, so the central difference is exact up to float32 rounding of f (~1e-6·|f| / eps).
     const f = (xa: Float32Array, wa: Float32Array): number =>
-      tf.tidy(() => tf.sum(fastConv2d(tf.tensor4d(xa, [2, 5, 4, 2]), tf.tensor4d(wa, [3, 2, 2, 2]), c)).dataSync()[0] as number);
+      tf.tidy(
+        () =>
+          tf.sum(fastConv2d(tf.tensor4d(xa, [2, 5, 4, 2]), tf.tensor4d(wa, [3, 2, 2, 2]), c)).dataSync()[0] as number,
+      );
     const eps = 1e-2;
     for (const i of [0, 7, 19, 33]) {
       const p = xd.slice();
@@ -154,7 +195,12 @@ describeBackends('fastConv2d', (backend) => {
     const g = { stride: [1, 1], padding: 'same', dilation: [1, 1] } as const;
     const convKernels = async (xs: tf.Tensor4D): Promise<number> => {
       const info = await tf.profile(() => {
-        const r = tf.variableGrads(() => tf.sum(fastConv2d(fastConv2d(xs, w as unknown as tf.Tensor4D, g), tf.ones([1, 1, 4, 3]) as tf.Tensor4D, g)) as tf.Scalar);
+        const r = tf.variableGrads(
+          () =>
+            tf.sum(
+              fastConv2d(fastConv2d(xs, w as unknown as tf.Tensor4D, g), tf.ones([1, 1, 4, 3]) as tf.Tensor4D, g),
+            ) as tf.Scalar,
+        );
         tf.dispose([r.value, ...Object.values(r.grads)]);
       });
       return info.kernels.filter((k) => k.name === 'Conv2D').length;
@@ -168,8 +214,16 @@ describeBackends('fastConv2d', (backend) => {
   it('leaks no tensor in forward and backward', () => {
     const x = tf.randomNormal([2, 6, 6, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
-    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(fastConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { stride: [2, 2], padding: 'same', dilation: [1, 1] })))([x, w]));
-    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(fastConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { stride: [2, 2], padding: 1, dilation: [2, 2] })))([x, w]));
+    expectNoLeak(() =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(fastConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { stride: [2, 2], padding: 'same', dilation: [1, 1] })),
+      )([x, w]),
+    );
+    expectNoLeak(() =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(fastConv2d(a as tf.Tensor4D, b as tf.Tensor4D, { stride: [2, 2], padding: 1, dilation: [2, 2] })),
+      )([x, w]),
+    );
     tf.dispose([x, w]);
   });
 

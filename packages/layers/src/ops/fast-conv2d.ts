@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
-import { type Padding, type Pads, checkPadding, pair, resolvePads, windowOutputSize } from './conv-geometry.js';
+import { checkPadding, type Padding, type Pads, pair, resolvePads, windowOutputSize } from './conv-geometry.js';
 import './register-gradients.js';
 
 /** Geometry of {@link fastConv2d}. */
@@ -46,19 +46,30 @@ function explicit(p: Pads): Explicit {
 export function fastConv2d(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
-  opts: { readonly stride: readonly [number, number]; readonly padding: Padding; readonly dilation: readonly [number, number] },
+  opts: {
+    readonly stride: readonly [number, number];
+    readonly padding: Padding;
+    readonly dilation: readonly [number, number];
+  },
 ): tf.Tensor4D {
   const stride = pair(opts.stride, 'fastConv2d: stride');
   const dilation = pair(opts.dilation, 'fastConv2d: dilation');
   checkPadding(opts.padding, 'fastConv2d: padding');
-  if (x.rank !== 4) throw new TnzipError('SHAPE_MISMATCH', `fastConv2d: x must be [N, H, W, S], got [${x.shape.join(', ')}]`);
+  if (x.rank !== 4)
+    throw new TnzipError('SHAPE_MISMATCH', `fastConv2d: x must be [N, H, W, S], got [${x.shape.join(', ')}]`);
   if (filter.rank !== 4) {
-    throw new TnzipError('SHAPE_MISMATCH', `fastConv2d: filter must be [kh, kw, S, T], got [${filter.shape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `fastConv2d: filter must be [kh, kw, S, T], got [${filter.shape.join(', ')}]`,
+    );
   }
   const [, h, w, s] = x.shape;
   const [kh, kw, fs] = filter.shape;
   if (fs !== s) {
-    throw new TnzipError('SHAPE_MISMATCH', `fastConv2d: filter has ${fs} input channels, x has ${s} (x [${x.shape.join(', ')}], filter [${filter.shape.join(', ')}])`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `fastConv2d: filter has ${fs} input channels, x has ${s} (x [${x.shape.join(', ')}], filter [${filter.shape.join(', ')}])`,
+    );
   }
   const pads = resolvePads(h, w, [kh, kw], stride, opts.padding, dilation);
   windowOutputSize(h, w, [kh, kw], stride, pads, dilation, 'fastConv2d');
@@ -86,7 +97,13 @@ function dilateFilter(f: tf.Tensor4D, d: readonly [number, number]): tf.Tensor4D
   return tf.slice(full, [0, 0, 0, 0], [(kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, s, t]) as tf.Tensor4D;
 }
 
-function convCore(x: tf.Tensor4D, filter: tf.Tensor4D, stride: [number, number], pads: Pads, dilation: [number, number]): tf.Tensor4D {
+function convCore(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  stride: [number, number],
+  pads: Pads,
+  dilation: [number, number],
+): tf.Tensor4D {
   // The gradient of tfjs's Conv2D kernel is replaced by register-gradients.ts (fast, lazy).
   return tf.conv2d(x, filter, stride, explicit(pads), 'NHWC', dilation);
 }

@@ -4,8 +4,8 @@ import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { fastMatMul } from './fast-matmul.js';
-import { withStockGradients } from './register-gradients.js';
 import { relErr } from './reference-conv.test-util.js';
+import { withStockGradients } from './register-gradients.js';
 
 function normal(n: number, rng: Rng): Float32Array {
   const a = new Float32Array(n);
@@ -31,27 +31,39 @@ function reference(a: Float32Array, b: Float32Array, r: Float32Array, m: number,
   return { y, da, db };
 }
 
-describeBackends('fastMatMul', (backend) => {
+describeBackends('fastMatMul', (_backend) => {
   it('matches the float64 product and its gradients (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.nat(1000), (m, k, n, seed) => {
-        const rng = new Rng(seed);
-        const a = normal(m * k, rng);
-        const b = normal(k * n, rng);
-        const r = normal(m * n, rng);
-        const got = tf.tidy(() => {
-          const ta = tf.tensor2d(a, [m, k]);
-          const tb = tf.tensor2d(b, [k, n]);
-          const tr = tf.tensor2d(r, [m, n]);
-          const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), tr)))([ta, tb]);
-          return { y: fastMatMul(ta, tb).dataSync().slice(), da: (da as tf.Tensor).dataSync().slice(), db: (db as tf.Tensor).dataSync().slice() };
-        });
-        const ref = reference(a, b, r, m, k, n);
-        // float32 dot products of <= 12 N(0,1) terms: ~1e-6 relative; 1e-4 leaves a wide margin.
-        expect(relErr(got.y, ref.y)).toBeLessThan(1e-4);
-        expect(relErr(got.da, ref.da)).toBeLessThan(1e-4);
-        expect(relErr(got.db, ref.db)).toBeLessThan(1e-4);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.nat(1000),
+        (m, k, n, seed) => {
+          const rng = new Rng(seed);
+          const a = normal(m * k, rng);
+          const b = normal(k * n, rng);
+          const r = normal(m * n, rng);
+          const got = tf.tidy(() => {
+            const ta = tf.tensor2d(a, [m, k]);
+            const tb = tf.tensor2d(b, [k, n]);
+            const tr = tf.tensor2d(r, [m, n]);
+            const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+              tf.sum(tf.mul(fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), tr)),
+            )([ta, tb]);
+            return {
+              y: fastMatMul(ta, tb).dataSync().slice(),
+              da: (da as tf.Tensor).dataSync().slice(),
+              db: (db as tf.Tensor).dataSync().slice(),
+            };
+          });
+          const ref = reference(a, b, r, m, k, n);
+          // float32 dot products of <= 12 N(0,1) terms: ~1e-6 relative; 1e-4 leaves a wide margin.
+          expect(relErr(got.y, ref.y)).toBeLessThan(1e-4);
+          expect(relErr(got.da, ref.da)).toBeLessThan(1e-4);
+          expect(relErr(got.db, ref.db)).toBeLessThan(1e-4);
+        },
+      ),
       { seed: 42, numRuns: 60 },
     );
   });
@@ -84,7 +96,9 @@ describeBackends('fastMatMul', (backend) => {
   it('leaks nothing and rejects inner-dimension mismatches', () => {
     const a = tf.ones([3, 4]) as tf.Tensor2D;
     const b = tf.ones([4, 2]) as tf.Tensor2D;
-    expectNoLeak(() => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D)))([a, b]));
+    expectNoLeak(() =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D)))([a, b]),
+    );
     expect(() => fastMatMul(a, a)).toThrow(TnzipError);
     expect(() => fastMatMul(a, a)).toThrow(/a \[3, 4\] and b \[3, 4\]/);
     tf.dispose([a, b]);

@@ -13,7 +13,10 @@ import './register-gradients.js';
  */
 export function fastMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
-    throw new TnzipError('SHAPE_MISMATCH', `fastMatMul: expected a [m, k] and b [k, n], got a [${a.shape.join(', ')}] and b [${b.shape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `fastMatMul: expected a [m, k] and b [k, n], got a [${a.shape.join(', ')}] and b [${b.shape.join(', ')}]`,
+    );
   }
   return tf.matMul(a, b);
 }

@@ -58,8 +58,22 @@ const conv2dGrad: tf.GradConfig = {
       // tnzip never builds NCHW convs; keep tfjs's own gradient for them.
       return (stock.get('Conv2D') as tf.GradConfig).gradFunc(dy, saved, attrs);
     }
-    const info = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, strides, dilations ?? 1, pad, dimRoundingMode, false, 'channelsLast');
-    const pads = { top: info.padInfo.top, bottom: info.padInfo.bottom, left: info.padInfo.left, right: info.padInfo.right };
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape,
+      filter.shape,
+      strides,
+      dilations ?? 1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    const pads = {
+      top: info.padInfo.top,
+      bottom: info.padInfo.bottom,
+      left: info.padInfo.left,
+      right: info.padInfo.right,
+    };
     const s: [number, number] = [info.strideHeight, info.strideWidth];
     const dl: [number, number] = [info.dilationHeight, info.dilationWidth];
     const d = dy as tf.Tensor4D;
