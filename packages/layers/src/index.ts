@@ -12,7 +12,7 @@ export type { FastConv2dOptions } from './ops/fast-conv2d.js';
 export { fastMatMul } from './ops/fast-matmul.js';
 export { convOutputShape, resolvePads } from './ops/conv-geometry.js';
 export type { Padding, Pads } from './ops/conv-geometry.js';
-export { glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
+export { defaultSeed, glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
 export { BatchNorm } from './layers/batch-norm.js';
 export type { BatchNormOptions } from './layers/batch-norm.js';
 export { ReLU } from './layers/relu.js';

@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkInt, Rng } from '@tnzip/tensor';
 
 /**
- * A deterministic default seed for a layer without an explicit one: FNV-1a of its name, so two
- * layers of one network differ and the same network built twice is identical.
+ * FNV-1a hash of a string, as an unsigned 32-bit seed.
  */
 export function seedFromName(name: string): number {
   let h = 0x811c9dc5;
@@ -12,6 +11,19 @@ export function seedFromName(name: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
+}
+
+let constructed = 0;
+
+/**
+ * The init seed of a layer built without an explicit one: the hash of its name mixed with a
+ * per-process construction counter, so that the many layers sharing a local name (every ResNet
+ * block has a `conv1`) start from different weights, and a program that builds its network in
+ * the same order gets the same weights on every run. Pass `seed` for order-independent init.
+ */
+export function defaultSeed(name: string): number {
+  constructed += 1;
+  return (seedFromName(name) ^ Math.imul(constructed, 0x9e3779b1)) >>> 0;
 }
 
 function checkShapeInts(shape: readonly number[], name: string): void {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInt, TnzipError } from '@tnzip/tensor';
-import { heNormal, seedFromName } from '../init.js';
+import { defaultSeed, heNormal } from '../init.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { checkPadding, convOutputShape, type Padding, pair } from '../ops/conv-geometry.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
@@ -24,7 +24,7 @@ export interface Conv2dOptions {
   readonly dilation?: number | readonly [number, number];
   /** Default true. */
   readonly bias?: boolean;
-  /** Init seed; default derived from the layer name. */
+  /** Init seed; default: {@link defaultSeed} (name hash and construction order). */
   readonly seed?: number;
 }
 
@@ -65,7 +65,7 @@ export class Conv2d extends Module {
     if (options.seed !== undefined) checkInt(options.seed, `Conv2d '${name}': seed`, 0, 0xffffffff);
     this.seed = options.seed;
     const [kh, kw] = this.kernelSize;
-    const seed = options.seed ?? seedFromName(name);
+    const seed = options.seed ?? defaultSeed(name);
     this.weight = this.addParam(
       'weight',
       tf.tidy(() => heNormal([kh, kw, this.inChannels, this.outChannels], kh * kw * this.inChannels, seed)),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInt, checkNumber } from '@tnzip/tensor';
-import { seedFromName } from '../init.js';
+import { defaultSeed } from '../init.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
@@ -30,7 +30,7 @@ export class Dropout extends Module {
     checkNumber(options.rate, `Dropout '${name}': rate`, 0, 0.999999);
     if (options.seed !== undefined) checkInt(options.seed, `Dropout '${name}': seed`, 0, 0xffffffff);
     this.rate = options.rate;
-    this.seed = options.seed ?? seedFromName(name);
+    this.seed = options.seed ?? defaultSeed(name);
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {

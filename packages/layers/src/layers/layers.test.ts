@@ -61,6 +61,16 @@ describeBackends('dense layers', () => {
     lin.dispose();
   });
 
+  it('layers sharing a local name start from different weights unless seeded alike', () => {
+    const a = new Conv2d('conv1', { inChannels: 2, outChannels: 2, kernelSize: 3 });
+    const b = new Conv2d('conv1', { inChannels: 2, outChannels: 2, kernelSize: 3 });
+    const c = new Conv2d('conv1', { inChannels: 2, outChannels: 2, kernelSize: 3, seed: 5 });
+    const d = new Conv2d('other', { inChannels: 2, outChannels: 2, kernelSize: 3, seed: 5 });
+    expect(maxAbsDiff(a.weight, b.weight)).toBeGreaterThan(0);
+    expect(maxAbsDiff(c.weight, d.weight)).toBe(0);
+    for (const m of [a, b, c, d]) m.dispose();
+  });
+
   it('validates options and input shapes with TnzipError naming the layer', () => {
     expect(code(() => new Conv2d('c', { inChannels: 0, outChannels: 3, kernelSize: 3 }))).toBe('INVALID_ARGUMENT');
     expect(

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkInt, TnzipError } from '@tnzip/tensor';
-import { glorotUniform, seedFromName } from '../init.js';
+import { defaultSeed, glorotUniform } from '../init.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import '../ops/register-gradients.js';
@@ -15,7 +15,7 @@ export interface LinearOptions {
   readonly outFeatures: number;
   /** Default true. */
   readonly bias?: boolean;
-  /** Init seed; default derived from the layer name. */
+  /** Init seed; default: {@link defaultSeed} (name hash and construction order). */
   readonly seed?: number;
 }
 
@@ -46,7 +46,7 @@ export class Linear extends Module {
     this.inFeatures = options.inFeatures;
     this.outFeatures = options.outFeatures;
     this.seed = options.seed;
-    const seed = options.seed ?? seedFromName(name);
+    const seed = options.seed ?? defaultSeed(name);
     this.weight = this.addParam(
       'weight',
       tf.tidy(() => glorotUniform([this.inFeatures, this.outFeatures], this.inFeatures, this.outFeatures, seed)),
