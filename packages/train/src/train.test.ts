@@ -288,7 +288,15 @@ describeBackends('train', () => {
   it('NaN guard: a hook injecting NaN stops with NON_FINITE naming epoch and step; weights and the last checkpoint stay good', async () => {
     const dir = path.join(root, `nan-${tf.getBackend()}`);
     const m = mlp();
-    const poison: TrainHook = { name: 'poison', extraLoss: (c) => tf.scalar(c.globalStep === 5 ? Number.NaN : 0) };
+    let calls = 0;
+    const poison: TrainHook = {
+      name: 'poison',
+      extraLoss: (c) => {
+        calls += 1;
+        return tf.scalar(c.globalStep === 5 ? Number.NaN : 0);
+      },
+      state: () => ({ steps: calls }),
+    };
     const e = await rejection(
       train(
         m,
@@ -309,6 +317,29 @@ describeBackends('train', () => {
       expect(Array.from(t.dataSync()).every(Number.isFinite)).toBe(true);
       t.dispose();
     }
+    // resuming restarts from that checkpoint, handing each hook the state it saved there
+    let steps = 0;
+    const loaded: unknown[] = [];
+    const counter: TrainHook = {
+      name: 'poison',
+      afterStep: () => {
+        steps += 1;
+      },
+      state: () => ({ steps }),
+      loadState: (st) => {
+        loaded.push(st);
+        steps = (st as { steps: number }).steps;
+      },
+    };
+    const resumed = await train(
+      m,
+      { train: first(TRAIN, 128) },
+      { epochs: 2, batchSize: 32, lr: 0.01, outDir: dir, checkpointEvery: 2, hooks: [counter], resume: true },
+    );
+    expect(path.basename(resumed.resumedFrom as string)).toBe('ckpt-000000004.tnzc');
+    expect(loaded).toEqual([{ steps: 4 }]);
+    expect(steps).toBe(8);
+    expect(resumed.globalStep).toBe(8);
     // a huge learning rate diverges too
     const big = await rejection(
       train(mlp(), { train: first(TRAIN, 128) }, { epochs: 3, batchSize: 32, lr: 1e30, optimizer: { kind: 'sgd' } }),
