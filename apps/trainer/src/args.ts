@@ -41,9 +41,21 @@ export function parseFlags(
   for (const [name, f] of Object.entries(flags)) {
     options[name] = f.short === undefined ? { type: f.type } : { type: f.type, short: f.short };
   }
+  // parseArgs refuses `--epochs -1` as ambiguous; join a negative number to its flag so that the
+  // range check can say what is wrong with the value.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : null;
+    if (name !== null && flags[name]?.type === 'string' && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (e) {
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new UsageError(`${command}: ${msg.charAt(0).toLowerCase()}${msg.slice(1)} (see 'tnzip ${command} --help')`);

@@ -1,4 +1,4 @@
-import { COMMON_FLAGS, type FlagSpec, parseFlags } from './args.js';
+import { type FlagSpec, parseFlags } from './args.js';
 import { type CommandContext } from './commands/context.js';
 import { COMPRESS_FLAGS, COMPRESS_HELP, compressCommand } from './commands/compress.js';
 import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './commands/eval.js';
@@ -25,6 +25,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   summary: { flags: SUMMARY_FLAGS, help: SUMMARY_HELP, positionals: 1, run: summaryCommand },
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
 };
+
+function stepDelay(env: Record<string, string | undefined>): number {
+  const n = Number(env.TNZIP_STEP_DELAY_MS ?? 0);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 10_000) : 0;
+}
 
 /** `tnzip --help`. */
 export const MAIN_HELP = `usage: tnzip [COMMAND] [options]
@@ -86,7 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       positionals,
       argv,
       out: (text) => io.stdout.write(`${text}\n`),
-      progress: createProgress(io.stderr),
+      progress: createProgress(io.stderr, { stepDelayMs: stepDelay(io.env ?? process.env) }),
       json,
     };
     if (mainJob) {
@@ -101,4 +106,3 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-export { COMMON_FLAGS };

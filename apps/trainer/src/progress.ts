@@ -53,7 +53,14 @@ function epochLine(label: string, e: ProgressEvent): string {
  * redrawn at most 10 times a second; otherwise (CI logs, pipes) a plain line every
  * `plainEverySeconds` and one per epoch. `quiet` prints nothing.
  */
-export function createProgress(stream: ProgressStream, options: { quiet?: boolean; plainEverySeconds?: number } = {}): Progress {
+export function createProgress(
+  stream: ProgressStream,
+  options: { quiet?: boolean; plainEverySeconds?: number; stepDelayMs?: number } = {},
+): Progress {
+  const delay = options.stepDelayMs ?? 0;
+  // A synchronous sleep after each step (TNZIP_STEP_DELAY_MS): lets tests interrupt a run at a
+  // known point. It changes timing only, never the numbers.
+  const pause = delay > 0 ? new Int32Array(new SharedArrayBuffer(4)) : null;
   const tty = stream.isTTY === true;
   const every = (options.plainEverySeconds ?? 10) * 1000;
   let live = false;
@@ -64,11 +71,20 @@ export function createProgress(stream: ProgressStream, options: { quiet?: boolea
       live = false;
     }
   };
-  if (options.quiet === true) return { train: () => () => undefined, note: () => undefined, done: () => undefined };
+  if (options.quiet === true) {
+    return {
+      train: () => (e) => {
+        if (pause !== null && e.phase === 'train') Atomics.wait(pause, 0, 0, delay);
+      },
+      note: () => undefined,
+      done: () => undefined,
+    };
+  }
   return {
     train(label) {
       last = 0;
       return (e) => {
+        if (pause !== null && e.phase === 'train') Atomics.wait(pause, 0, 0, delay);
         const now = performance.now();
         if (e.phase === 'epoch') {
           clear();

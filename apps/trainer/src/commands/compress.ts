@@ -198,8 +198,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     let runDir: string;
     if (resumeDir !== undefined) runDir = resumeDir;
     else {
-      const name = 'train' in config.source ? config.source.train.model : path.basename(path.resolve(fromDir ?? '.', '..'));
-      runDir = await createRunDir(str(v, 'out') ?? 'runs', 'compress', name);
+      runDir = await createRunDir(str(v, 'out') ?? 'runs', 'compress', denseCfg.model);
       await writeJson(path.join(runDir, 'config.json'), config);
     }
     const say = ctx.progress.note;
