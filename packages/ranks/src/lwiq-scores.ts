@@ -178,11 +178,14 @@ export function lwiqScores(model: Module, calibration: Calibration | undefined, 
       const xb = tf.slice(x, b, m);
       const { output, captured } = model.apply(xb, { capture: paths });
       output.dispose();
-      return paths.map((p) => {
+      const out = paths.map((p) => {
         const t = captured.get(p) as tf.Tensor;
         const v = t.rank === 4 ? tf.mean(t, [1, 2]) : tf.reshape(t, [m, -1]);
         return v as tf.Tensor2D;
       });
+      // Captured outputs are kept tensors: the enclosing tidy does not free them.
+      tf.dispose([...captured.values()]);
+      return out;
     });
     paths.forEach((p, i) => {
       const t = pooled[i] as tf.Tensor2D;
