@@ -35,32 +35,38 @@ const factor = 2.5;
 const target = (whole / factor - (whole - comp)) / comp;
 console.log(JSON.stringify({ dense: s.dense, wholeMacs: whole, compressibleMacs: comp, target }));
 const t0 = Date.now();
-const r = await batude.compress(model, s.data, { metric: 'macs', target }, {
-  context: { inputShape, layers: compress },
-  hook: { rho: 0.01, rhoGrowth: 1.3, rhoMax: 1, updateEvery: 50 },
-  train: {
-    epochs: phase1Epochs,
-    batchSize: 64,
-    lr: 0.01,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'cosine' },
-    normalize,
-    logEvery: 0,
-    seed: 1,
+const r = await batude.compress(
+  model,
+  s.data,
+  { metric: 'macs', target },
+  {
+    context: { inputShape, layers: compress },
+    hook: { rho: 0.01, rhoGrowth: 1.3, rhoMax: 1, updateEvery: 50 },
+    train: {
+      epochs: phase1Epochs,
+      batchSize: 64,
+      lr: 0.01,
+      optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+      schedule: { kind: 'cosine' },
+      normalize,
+      logEvery: 0,
+      seed: 1,
+    },
+    finetune: {
+      epochs: ftEpochs,
+      batchSize: 64,
+      lr: 0.005,
+      optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+      schedule: { kind: 'cosine' },
+      normalize,
+      logEvery: 0,
+      seed: 2,
+    },
   },
-  finetune: {
-    epochs: ftEpochs,
-    batchSize: 64,
-    lr: 0.005,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'cosine' },
-    normalize,
-    logEvery: 0,
-    seed: 2,
-  },
-});
+);
 let after = 0;
-for (const [p, c] of layerCosts(model, inputShape).layers) if (['conv1', 'conv2', 'fc1', 'fc2'].includes(p)) after += c.cost.macs;
+for (const [p, c] of layerCosts(model, inputShape).layers)
+  if (['conv1', 'conv2', 'fc1', 'fc2'].includes(p)) after += c.cost.macs;
 const acc = s.acc(model);
 const result = {
   command: process.argv.slice(1).join(' '),

@@ -27,11 +27,20 @@ const ftExamples = Number(flag('ft-examples', String(s.data.train.count)));
 const out = flag('out', 'experiments/out/lwiq-lenet5.json');
 const inputShape = [28, 28, 1];
 const layers = ['conv2', 'fc1'];
-const calSplit = selectExamples(s.data.train, Array.from({ length: nCal }, (_, i) => i));
+const calSplit = selectExamples(
+  s.data.train,
+  Array.from({ length: nCal }, (_, i) => i),
+);
 const b = batches(calSplit, { batchSize: nCal, shuffle: false, normalize }).next();
 if (b.done === true) throw new Error('no calibration');
 const calibration = { x: b.value.x, y: b.value.y, numClasses: 10 };
-const ftSplit = ftExamples >= s.data.train.count ? s.data.train : selectExamples(s.data.train, Array.from({ length: ftExamples }, (_, i) => i));
+const ftSplit =
+  ftExamples >= s.data.train.count
+    ? s.data.train
+    : selectExamples(
+        s.data.train,
+        Array.from({ length: ftExamples }, (_, i) => i),
+      );
 const budget = { metric: 'params' as const, target };
 const rows: Record<string, unknown>[] = [];
 const methods: Array<[string, RankSelector]> = [
@@ -44,20 +53,26 @@ for (const [name, sel] of methods) {
   const { plan, report } = await sel.select(model, budget, { inputShape, layers, calibration });
   // LWIQ again on the same model: the scores are cached, this is the pure rank-search time.
   let reuse: number | null = null;
-  if (name === 'lwiq') reuse = (await sel.select(model, { metric: 'params', target: target * 2 }, { inputShape, layers, calibration })).report.searchMs;
+  if (name === 'lwiq')
+    reuse = (await sel.select(model, { metric: 'params', target: target * 2 }, { inputShape, layers, calibration }))
+      .report.searchMs;
   factorize(model, plan);
   const before = s.acc(model);
   const t0 = Date.now();
-  const ft = await train(model, { train: ftSplit, val: s.data.val }, {
-    epochs: 1,
-    batchSize: 64,
-    lr: 0.01,
-    optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'cosine' },
-    normalize,
-    logEvery: 0,
-    seed: 3,
-  });
+  const ft = await train(
+    model,
+    { train: ftSplit, val: s.data.val },
+    {
+      epochs: 1,
+      batchSize: 64,
+      lr: 0.01,
+      optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+      schedule: { kind: 'cosine' },
+      normalize,
+      logEvery: 0,
+      seed: 3,
+    },
+  );
   const ftSeconds = (Date.now() - t0) / 1000;
   const fullEpochSeconds = (ftSeconds * s.data.train.count) / ftSplit.count;
   const acc = s.acc(model);

@@ -111,11 +111,19 @@ export function batudeHook(
   checkNumber(lambda, 'options.lambda', 0, Number.MAX_VALUE);
   checkInt(updateEvery, 'options.updateEvery', 0);
   if (!atEpochStart && updateEvery === 0)
-    throw new TnzipError('INVALID_ARGUMENT', 'batudeHook: with updateAtEpochStart false, options.updateEvery must be >= 1');
-  const problem = rankProblem(model, budget, { inputShape: context.inputShape, ...(context.layers === undefined ? {} : { layers: context.layers }) }, {
-    format: 'tucker2',
-    minRank: options.minRank ?? 1,
-  });
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      'batudeHook: with updateAtEpochStart false, options.updateEvery must be >= 1',
+    );
+  const problem = rankProblem(
+    model,
+    budget,
+    { inputShape: context.inputShape, ...(context.layers === undefined ? {} : { layers: context.layers }) },
+    {
+      format: 'tucker2',
+      minRank: options.minRank ?? 1,
+    },
+  );
   checkFeasible(problem, 'batude');
   const L = problem.spaces.length;
 
@@ -162,7 +170,7 @@ export function batudeHook(
     const result = greedyAllocate(problem, {
       value: (l, i, k) => {
         const sp = spectra[l] as BatudeSpectra;
-        return sp.norm > 0 ? (((sp.sigma[i] as Float64Array)[k] as number) / sp.norm) : 0;
+        return sp.norm > 0 ? ((sp.sigma[i] as Float64Array)[k] as number) / sp.norm : 0;
       },
     });
     const tau = lambda / rho;

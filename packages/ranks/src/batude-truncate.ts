@@ -1,4 +1,12 @@
-import { leftSingular64, type Matrix64, modeProduct64, type Tensor64, TnzipError, transpose64, unfold64 } from '@tnzip/tensor';
+import {
+  leftSingular64,
+  type Matrix64,
+  modeProduct64,
+  type Tensor64,
+  TnzipError,
+  transpose64,
+  unfold64,
+} from '@tnzip/tensor';
 
 /**
  * The spectral data BATUDE's Z-step needs of one split variable `A = W + U`: for each rank of the
@@ -61,7 +69,8 @@ export function batudeSpectra(a: Tensor64): BatudeSpectra {
 /** `u[:, :r] · diag(d)` as a new `[rows, r]` matrix. */
 function scaledColumns(u: Matrix64, r: number, d: Float64Array): Matrix64 {
   const out = new Float64Array(u.rows * r);
-  for (let i = 0; i < u.rows; i++) for (let j = 0; j < r; j++) out[i * r + j] = (u.data[i * u.cols + j] as number) * (d[j] as number);
+  for (let i = 0; i < u.rows; i++)
+    for (let j = 0; j < r; j++) out[i * r + j] = (u.data[i * u.cols + j] as number) * (d[j] as number);
   return { rows: u.rows, cols: r, data: out };
 }
 
@@ -116,7 +125,9 @@ export function batudeProject(a: Tensor64, spectra: BatudeSpectra, ranks: readon
   const r = ranks[0] as number;
   const u = spectra.vectors[0] as Matrix64;
   const d = shrinkFactors(spectra.sigma[0] as Float64Array, r, tau);
-  const m: Tensor64 = spectra.transposed ? { shape: [t, s], data: transpose64({ rows: s, cols: t, data: a.data }).data } : a;
+  const m: Tensor64 = spectra.transposed
+    ? { shape: [t, s], data: transpose64({ rows: s, cols: t, data: a.data }).data }
+    : a;
   const g = modeProduct64(m, firstColumns(u, r), 0, { transpose: true });
   const z = modeProduct64(g, scaledColumns(u, r, d), 0);
   return spectra.transposed ? { shape: [s, t], data: transpose64({ rows: t, cols: s, data: z.data }).data } : z;

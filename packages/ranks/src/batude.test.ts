@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mnist, type Split, selectExamples } from '@tnzip/data';
-import { Linear, type Module, Tucker2Conv2d, TTLinear } from '@tnzip/layers';
+import { Linear, type Module, TTLinear, Tucker2Conv2d } from '@tnzip/layers';
 import { frobeniusNorm64, modeProduct64, Rng, type Tensor64, unfold64 } from '@tnzip/tensor';
-import { type JsonValue, train } from '@tnzip/train';
 import { describeBackends } from '@tnzip/testing';
+import { type JsonValue, train } from '@tnzip/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batude, batudeSelector } from './batude.js';
 import { batudeHook } from './batude-hook.js';
@@ -24,7 +24,12 @@ const budget: Budget = { metric: 'macs', target: 0.3 };
 let data: { train: Split };
 beforeAll(() => {
   const m = mnist();
-  data = { train: selectExamples(m.train, Array.from({ length: 96 }, (_, i) => i)) };
+  data = {
+    train: selectExamples(
+      m.train,
+      Array.from({ length: 96 }, (_, i) => i),
+    ),
+  };
 });
 
 function randn(shape: number[], rng: Rng): Tensor64 {
@@ -194,7 +199,13 @@ describeBackends('batudeHook', () => {
 
       const c = lenetSmall();
       const hc = batudeHook(c, budget, context, hookOpts);
-      const rc = await train(c, data, { ...opts, hooks: [hc], outDir: path.join(dir, 'b'), checkpointEvery: 4, resume: true });
+      const rc = await train(c, data, {
+        ...opts,
+        hooks: [hc],
+        outDir: path.join(dir, 'b'),
+        checkpointEvery: 4,
+        resume: true,
+      });
       expect(rc.resumedFrom).not.toBeNull();
       expect(weights(c)).toEqual(wa);
       expect(hc.state()).toEqual(ha.state());
@@ -225,14 +236,25 @@ describeBackends('batudeHook', () => {
     expect(await errorCode(() => hook.loadState({ rho: 1, updates: 1, ranks: [[1]], z: [[0]], u: [[0]] }))).toBe(
       'CORRUPT_FILE',
     );
-    expect(await errorCode(() => batudeProject({ shape: [4, 4], data: new Float64Array(16) }, batudeSpectra({ shape: [4, 4], data: new Float64Array(16) }), [5]))).toBe(
-      'INVALID_RANK',
-    );
+    expect(
+      await errorCode(() =>
+        batudeProject(
+          { shape: [4, 4], data: new Float64Array(16) },
+          batudeSpectra({ shape: [4, 4], data: new Float64Array(16) }),
+          [5],
+        ),
+      ),
+    ).toBe('INVALID_RANK');
     hook.dispose();
     expect(await errorCode(() => hook.update())).toBe('INVALID_ARGUMENT');
-    expect(await errorCode(() => batudeSelector({ data: undefined as unknown as { train: Split }, train: { epochs: 1, batchSize: 8, lr: 0.01 } }))).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect(
+      await errorCode(() =>
+        batudeSelector({
+          data: undefined as unknown as { train: Split },
+          train: { epochs: 1, batchSize: 8, lr: 0.01 },
+        }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
   });
 });
 

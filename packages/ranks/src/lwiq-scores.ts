@@ -130,8 +130,17 @@ export function imprintAccuracy(
  *
  * @throws TnzipError INVALID_ARGUMENT (no calibration, labels that do not match, bad options)
  */
-export function lwiqScores(model: Module, calibration: Calibration | undefined, options: LwiqScoreOptions = {}): LwiqScores {
-  if (calibration === undefined || calibration === null || !(calibration.x instanceof tf.Tensor) || !(calibration.y instanceof tf.Tensor))
+export function lwiqScores(
+  model: Module,
+  calibration: Calibration | undefined,
+  options: LwiqScoreOptions = {},
+): LwiqScores {
+  if (
+    calibration === undefined ||
+    calibration === null ||
+    !(calibration.x instanceof tf.Tensor) ||
+    !(calibration.y instanceof tf.Tensor)
+  )
     throw new TnzipError('INVALID_ARGUMENT', 'lwiq: context.calibration { x, y, numClasses } is required');
   const holdout = options.holdout ?? 0.5;
   const seed = options.seed ?? 0;
@@ -143,7 +152,10 @@ export function lwiqScores(model: Module, calibration: Calibration | undefined, 
   checkInt(batchSize, 'options.batchSize', 1);
   checkNumber(epsilon, 'options.epsilon', 0, 1);
   if (mode !== 'gain' && mode !== 'absolute')
-    throw new TnzipError('INVALID_ARGUMENT', `options.significance must be 'gain' or 'absolute', got ${JSON.stringify(mode)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `options.significance must be 'gain' or 'absolute', got ${JSON.stringify(mode)}`,
+    );
   const { x, y, numClasses } = calibration;
   checkInt(numClasses, 'calibration.numClasses', 2);
   const n = x.shape[0] as number;
@@ -166,7 +178,10 @@ export function lwiqScores(model: Module, calibration: Calibration | undefined, 
   }
   const nHeld = Math.round(holdout * n);
   if (nHeld < 1 || nHeld >= n)
-    throw new TnzipError('INVALID_ARGUMENT', `lwiq: holdout ${holdout} of ${n} calibration examples leaves no imprint or no held-out example`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `lwiq: holdout ${holdout} of ${n} calibration examples leaves no imprint or no held-out example`,
+    );
   const paths = model
     .namedModules()
     .filter(([, m]) => m instanceof Conv2d || m instanceof Linear)
@@ -218,7 +233,13 @@ export function lwiqScores(model: Module, calibration: Calibration | undefined, 
     const significance = mode === 'gain' ? Math.max(gain, 0) + epsilon : accuracy + epsilon;
     return { path, accuracy, gain, significance };
   });
-  const scores: LwiqScores = { layers, chance, ms: now() - started, imprinted: imprint.length, heldOut: heldOut.length };
+  const scores: LwiqScores = {
+    layers,
+    chance,
+    ms: now() - started,
+    imprinted: imprint.length,
+    heldOut: heldOut.length,
+  };
   if (byCal === undefined) {
     byCal = new WeakMap();
     cache.set(model, byCal);

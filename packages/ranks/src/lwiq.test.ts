@@ -13,7 +13,10 @@ import type { Calibration, SelectionReport } from './selector.js';
 const inputShape = [28, 28, 1];
 let split: Split;
 beforeAll(() => {
-  split = selectExamples(mnist().train, Array.from({ length: 200 }, (_, i) => i));
+  split = selectExamples(
+    mnist().train,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
 });
 
 function calibrationOf(s: Split): Calibration {
@@ -127,9 +130,15 @@ describeBackends('lwiqSelector', () => {
   it('compress: TT layers within the budget and fine-tuning; fine-tune time reported apart', async () => {
     const m = lenetSmall();
     const budget: Budget = { metric: 'params', target: 0.2 };
-    const r = await lwiq.compress(m, { train: split }, budget, { inputShape, calibration: cal, layers: ['conv2', 'fc1'] }, {
-      finetune: { epochs: 1, batchSize: 50, lr: 0.01, logEvery: 0 },
-    });
+    const r = await lwiq.compress(
+      m,
+      { train: split },
+      budget,
+      { inputShape, calibration: cal, layers: ['conv2', 'fc1'] },
+      {
+        finetune: { epochs: 1, batchSize: 50, lr: 0.01, logEvery: 0 },
+      },
+    );
     const mods = new Map(m.namedModules());
     expect(mods.get('conv2')).toBeInstanceOf(TTConv2d);
     expect(mods.get('fc1')).toBeInstanceOf(TTLinear);
@@ -150,16 +159,18 @@ describeBackends('lwiqSelector', () => {
     expect(await errorCode(() => lwiqSelector().select(model, { metric: 'params', target: 1e-5 }, ctx))).toBe(
       'INVALID_BUDGET',
     );
-    expect(await errorCode(() => lwiqSelector({ holdout: 1 }).select(model, { metric: 'params', target: 0.2 }, ctx))).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect(
+      await errorCode(() => lwiqSelector({ holdout: 1 }).select(model, { metric: 'params', target: 0.2 }, ctx)),
+    ).toBe('INVALID_ARGUMENT');
     expect(
       await errorCode(() =>
         lwiqSelector({ significance: 'other' as 'gain' }).select(model, { metric: 'params', target: 0.2 }, ctx),
       ),
     ).toBe('INVALID_ARGUMENT');
-    expect(await errorCode(() => lwiqSelector({ format: 'cp' as 'tt' }).select(model, { metric: 'params', target: 0.2 }, ctx))).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect(
+      await errorCode(() =>
+        lwiqSelector({ format: 'cp' as 'tt' }).select(model, { metric: 'params', target: 0.2 }, ctx),
+      ),
+    ).toBe('INVALID_ARGUMENT');
   });
 });
