@@ -6,7 +6,7 @@
  *
  * Flags: --dense-epochs N, --dense-lr X (defaults: the @tnzip/train recipe), --epochs N (fine-tune epochs, default 5),
  * --ratios 233,100,50, --methods ada,scada, --inits decompose,random, --biases exclude|count,
- * --out file.json.
+ * --skip method@ratio@init,… (combinations already measured), --out file.json.
  */
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -36,6 +36,7 @@ export async function main(name: 'lenet300' | 'lenet5'): Promise<void> {
   const inits = flag('inits', 'decompose').split(',') as ('decompose' | 'random')[];
   const biases = flag('biases', 'exclude') as 'exclude' | 'count';
   const out = flag('out', `experiments/results-${name}.json`);
+  const skip = new Set(flag('skip', '').split(','));
   const ds = mnist();
   const { train: tr, val } = validationSplit(ds.train, 5000 / 60000, 0);
   const data = { train: tr, val };
@@ -57,6 +58,7 @@ export async function main(name: 'lenet300' | 'lenet5'): Promise<void> {
   for (const ratio of ratios)
     for (const method of methods)
       for (const init of inits) {
+        if (skip.has(`${method}@${ratio}@${init}`)) continue;
         t0 = Date.now();
         const m = make({ seed: 0 });
         m.loadStateDict(weights);
