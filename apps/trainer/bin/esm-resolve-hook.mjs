@@ -6,7 +6,7 @@
 const TFJS_DIST = '/@tensorflow/tfjs-core/dist/';
 
 export async function resolve(specifier, context, next) {
-  const fromTfjs = context.parentURL !== undefined && context.parentURL.includes(TFJS_DIST);
+  const fromTfjs = context.parentURL?.includes(TFJS_DIST) === true;
   const wantsTfjsDist = specifier.startsWith('@tensorflow/tfjs-core/dist/');
   if (!fromTfjs && !wantsTfjsDist) return next(specifier, context);
   if (fromTfjs && !specifier.startsWith('.')) return next(specifier, context);

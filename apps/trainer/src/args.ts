@@ -19,7 +19,11 @@ export const COMMON_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'auto|wasm|webgpu|cpu',
     help: 'tfjs backend (default: $TNZIP_BACKEND, else wasm)',
   },
-  seed: { type: 'string', value: 'N', help: 'seed of model init, shuffling and augmentation, in [0, 2^32) (default 0)' },
+  seed: {
+    type: 'string',
+    value: 'N',
+    help: 'seed of model init, shuffling and augmentation, in [0, 2^32) (default 0)',
+  },
 };
 
 /** Parsed flags: strings and booleans by flag name, only those given on the command line. */
@@ -127,16 +131,14 @@ export function choice<T extends string>(
 }
 
 /** Help text of a command: usage line, description, then every flag with its help. */
-export function formatHelp(
-  usage: string,
-  description: string,
-  flags: Readonly<Record<string, FlagSpec>>,
-): string {
+export function formatHelp(usage: string, description: string, flags: Readonly<Record<string, FlagSpec>>): string {
   const rows = Object.entries(flags).map(([name, f]) => {
     const left = `${f.short === undefined ? '    ' : `-${f.short}, `}--${name}${f.value === undefined ? '' : ` ${f.value}`}`;
     return [left, f.help] as const;
   });
   const width = Math.min(34, Math.max(...rows.map(([l]) => l.length)));
-  const lines = rows.map(([l, h]) => (l.length > width ? `  ${l}\n  ${' '.repeat(width)}  ${h}` : `  ${l.padEnd(width)}  ${h}`));
+  const lines = rows.map(([l, h]) =>
+    l.length > width ? `  ${l}\n  ${' '.repeat(width)}  ${h}` : `  ${l.padEnd(width)}  ${h}`,
+  );
   return `usage: ${usage}\n\n${description}\n\noptions:\n${lines.join('\n')}\n`;
 }

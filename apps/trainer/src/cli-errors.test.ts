@@ -42,24 +42,58 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-const train = (...extra: string[]): string[] => ['train', '--model', 'lenet300', '--epochs', '1', '--out', out, ...extra];
+const train = (...extra: string[]): string[] => [
+  'train',
+  '--model',
+  'lenet300',
+  '--epochs',
+  '1',
+  '--out',
+  out,
+  ...extra,
+];
 const compress = (...extra: string[]): string[] => ['compress', '--model', 'lenet300', '--out', out, ...extra];
 
 /** [name, argv, exit code, a fragment the message must contain]. */
 const CASES: ReadonlyArray<readonly [string, () => string[], number, RegExp]> = [
-  ['missing dataset directory', () => train('--data-dir', path.join(root, 'nope')), 3, /dataset directory not found: .*nope/],
-  ['wrong IDX magic number', () => train('--data-dir', dirs.badMagic as string), 3, /train-images-idx3-ubyte.*magic|magic.*train-images/i],
-  ['truncated IDX file', () => train('--data-dir', dirs.truncated as string), 3, /train-images-idx3-ubyte.*truncated|truncated.*train-images/i],
+  [
+    'missing dataset directory',
+    () => train('--data-dir', path.join(root, 'nope')),
+    3,
+    /dataset directory not found: .*nope/,
+  ],
+  [
+    'wrong IDX magic number',
+    () => train('--data-dir', dirs.badMagic as string),
+    3,
+    /train-images-idx3-ubyte.*magic|magic.*train-images/i,
+  ],
+  [
+    'truncated IDX file',
+    () => train('--data-dir', dirs.truncated as string),
+    3,
+    /train-images-idx3-ubyte.*truncated|truncated.*train-images/i,
+  ],
   ['unknown model', () => ['train', '--model', 'lenet7', '--out', out], 2, /unknown model 'lenet7'.*lenet5/],
   ['unknown method', () => compress('--method', 'magic'), 2, /unknown method 'magic'.*greedy/],
   ['budget 0', () => compress('--budget', '0'), 2, /--budget '0'/],
   ['budget 1.5', () => compress('--budget', '1.5'), 2, /--budget '1.5'/],
   ['budget abc', () => compress('--budget', 'abc'), 2, /--budget 'abc'/],
   ['epochs -1', () => train('--epochs', '-1'), 2, /--epochs must be an integer >= 1, got '-1'/],
-  ['unwritable output directory', () => ['train', '--model', 'lenet300', '--limit-train', '50', '--out', path.join(dirs.file as string, 'runs')], 3, /output directory .*a-file.*not writable/],
+  [
+    'unwritable output directory',
+    () => ['train', '--model', 'lenet300', '--limit-train', '50', '--out', path.join(dirs.file as string, 'runs')],
+    3,
+    /output directory .*a-file.*not writable/,
+  ],
   ['unknown command', () => ['trian'], 2, /unknown command 'trian'/],
   ['unknown flag', () => ['train', '--modle', 'lenet5'], 2, /unknown option '--modle'/],
-  ['resume of a missing run', () => ['train', '--resume', path.join(root, 'no-run')], 3, /no-run.*config\.json|config\.json.*no-run/],
+  [
+    'resume of a missing run',
+    () => ['train', '--resume', path.join(root, 'no-run')],
+    3,
+    /no-run.*config\.json|config\.json.*no-run/,
+  ],
 ];
 
 function checkOneLine(r: CliResult, code: number, pattern: RegExp): void {
@@ -81,9 +115,19 @@ describe('bad input: one line on stderr, the documented exit code, nothing lost'
   }
 
   it('the same errors from the spawned binary (process exit code and stderr)', async () => {
-    const picked = CASES.filter(([n]) => ['missing dataset directory', 'unknown model', 'budget abc', 'unwritable output directory', 'wrong IDX magic number'].includes(n));
+    const picked = CASES.filter(([n]) =>
+      [
+        'missing dataset directory',
+        'unknown model',
+        'budget abc',
+        'unwritable output directory',
+        'wrong IDX magic number',
+      ].includes(n),
+    );
     const results = await Promise.all(picked.map(([, argv]) => spawnCli(argv(), { cwd: root }).done));
-    picked.forEach(([, , code, pattern], i) => checkOneLine(results[i] as CliResult, code, pattern));
+    picked.forEach(([, , code, pattern], i) => {
+      checkOneLine(results[i] as CliResult, code, pattern);
+    });
     expect(await snapshot(out)).toEqual(before);
     expect(await fs.readdir(out)).toEqual([path.basename(existing)]);
   });

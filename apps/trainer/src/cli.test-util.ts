@@ -18,7 +18,13 @@ export interface CliResult {
 
 /** The command line a test spawns: Node + tsx + the source condition + src/main.ts (what bin/tnzip.mjs runs). */
 export function cliCommand(args: readonly string[]): string[] {
-  return ['--conditions=@tnzip/source', '--import', import.meta.resolve('tsx'), path.join(APP, 'src', 'main.ts'), ...args];
+  return [
+    '--conditions=@tnzip/source',
+    '--import',
+    import.meta.resolve('tsx'),
+    path.join(APP, 'src', 'main.ts'),
+    ...args,
+  ];
 }
 
 /** Spawns `tnzip args` in `cwd`; `onStderr` sees stderr as it arrives. */

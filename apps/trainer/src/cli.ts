@@ -1,6 +1,6 @@
 import { type FlagSpec, parseFlags } from './args.js';
-import { type CommandContext } from './commands/context.js';
 import { COMPRESS_FLAGS, COMPRESS_HELP, compressCommand } from './commands/compress.js';
+import type { CommandContext } from './commands/context.js';
 import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './commands/eval.js';
 import { REPORT_FLAGS, REPORT_HELP, reportCommand } from './commands/report.js';
 import { SUMMARY_FLAGS, SUMMARY_HELP, summaryCommand } from './commands/summary.js';
@@ -77,7 +77,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const name = mainJob ? 'compress' : first;
     const cmd = COMMANDS[name];
     if (cmd === undefined) {
-      throw new UsageError(`unknown command '${name}' (valid: ${Object.keys(COMMANDS).join(', ')}; see 'tnzip --help')`);
+      throw new UsageError(
+        `unknown command '${name}' (valid: ${Object.keys(COMMANDS).join(', ')}; see 'tnzip --help')`,
+      );
     }
     const rest = mainJob ? argv : argv.slice(1);
     const { values, positionals } = parseFlags(mainJob ? 'tnzip' : name, rest, cmd.flags, cmd.positionals);
@@ -101,8 +103,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (e) {
     const code = exitCodeOf(e);
     io.stderr.write(`\ntnzip: error: ${oneLine(e)}\n`.replace(/^\n/, io.stderr.isTTY === true ? '\n' : ''));
-    if (!isExpected(e) && (io.env ?? process.env).TNZIP_DEBUG === '1' && e instanceof Error) io.stderr.write(`${e.stack}\n`);
+    if (!isExpected(e) && (io.env ?? process.env).TNZIP_DEBUG === '1' && e instanceof Error)
+      io.stderr.write(`${e.stack}\n`);
     return code;
   }
 }
-

@@ -1,4 +1,4 @@
-import { cifar10, type Dataset, fashionMnist, mnist, selectExamples, type Split } from '@tnzip/data';
+import { cifar10, type Dataset, fashionMnist, mnist, type Split, selectExamples } from '@tnzip/data';
 import { UsageError } from './exit-codes.js';
 
 /** Datasets the CLI can load, by `--dataset` name. */

@@ -49,7 +49,22 @@ describe('tiny end to end: train, compress, eval, summary, report (real MNIST, 3
   it('train (spawned binary, --json) writes a complete run directory', async () => {
     const out = path.join(root, 'runs');
     const r = await spawnCli(
-      ['train', '--model', 'lenet5', '--epochs', '1', '--limit-train', '300', '--limit-test', '200', '--log-every', '2', '--out', out, '--json'],
+      [
+        'train',
+        '--model',
+        'lenet5',
+        '--epochs',
+        '1',
+        '--limit-train',
+        '300',
+        '--limit-test',
+        '200',
+        '--log-every',
+        '2',
+        '--out',
+        out,
+        '--json',
+      ],
       { cwd: root },
     ).done;
     expect(r.code, r.stderr).toBe(0);
@@ -57,14 +72,30 @@ describe('tiny end to end: train, compress, eval, summary, report (real MNIST, 3
     trainRun = res.runDir;
     expect(res.command).toBe('train');
     expect(path.basename(trainRun)).toMatch(/^\d{8}-\d{6}-train-lenet5$/);
-    for (const f of ['config.json', 'metrics.jsonl', 'results.json', 'report.md', 'report.json', 'model/model.json', 'model/weights.bin'])
+    for (const f of [
+      'config.json',
+      'metrics.jsonl',
+      'results.json',
+      'report.md',
+      'report.json',
+      'model/model.json',
+      'model/weights.bin',
+    ])
       await fs.access(path.join(trainRun, f));
     expect((await fs.readdir(path.join(trainRun, 'checkpoints'))).length).toBeGreaterThan(0);
     const config = JSON.parse(await fs.readFile(path.join(trainRun, 'config.json'), 'utf8'));
-    expect(config.train).toMatchObject({ model: 'lenet5', dataset: 'mnist', epochs: 1, seed: 0, recipe: 'recipes.lenet5' });
+    expect(config.train).toMatchObject({
+      model: 'lenet5',
+      dataset: 'mnist',
+      epochs: 1,
+      seed: 0,
+      recipe: 'recipes.lenet5',
+    });
     expect(config.backend.used).toBeTypeOf('string');
     expect(config.versions['@tnzip/train']).toBeTypeOf('string');
-    const epochs = (await jsonl(path.join(trainRun, 'metrics.jsonl'))).filter((m): m is EpochRecord => m.type === 'epoch');
+    const epochs = (await jsonl(path.join(trainRun, 'metrics.jsonl'))).filter(
+      (m): m is EpochRecord => m.type === 'epoch',
+    );
     expect(epochs).toHaveLength(1);
     expect(res.results.dense.testAcc).toBe(epochs[0]?.testAcc);
     expect(res.results.dense.params).toBe(431_080);
@@ -77,8 +108,22 @@ describe('tiny end to end: train, compress, eval, summary, report (real MNIST, 3
   it('compress --from the run: ranks within budget, factorized model saved and reloadable', async () => {
     const out = path.join(root, 'runs');
     const r = await runInProcess([
-      'compress', '--from', trainRun, '--method', 'energy', '--budget', '4x', '--limit-train', '300', '--limit-test', '200',
-      '--finetune-epochs', '1', '--out', out, '--json',
+      'compress',
+      '--from',
+      trainRun,
+      '--method',
+      'energy',
+      '--budget',
+      '4x',
+      '--limit-train',
+      '300',
+      '--limit-test',
+      '200',
+      '--finetune-epochs',
+      '1',
+      '--out',
+      out,
+      '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as Report & { runDir: string };
@@ -110,7 +155,10 @@ describe('tiny end to end: train, compress, eval, summary, report (real MNIST, 3
   it('summary of a model directory and of a zoo model', async () => {
     const r = await runInProcess(['summary', compressRun, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const s = JSON.parse(r.stdout) as { layers: { name: string; kind: string; ranks: string; params: number }[]; params: number };
+    const s = JSON.parse(r.stdout) as {
+      layers: { name: string; kind: string; ranks: string; params: number }[];
+      params: number;
+    };
     expect(s.layers.find((l) => l.name === 'conv2')?.kind).toMatch(/tucker/);
     expect(s.layers.find((l) => l.name === 'conv2')?.ranks).not.toBe('');
     expect(s.layers.reduce((a, l) => a + l.params, 0)).toBe(s.params);
@@ -138,9 +186,29 @@ describe('CIFAR-10 (generated files in the official binary layout)', () => {
     const dir = path.join(root, 'cifar');
     writeCifar10Fixture(dir, { trainPerBatch: 16, test: 16, seed: 3 });
     const r = await runInProcess([
-      'train', '--model', 'resnet20', '--dataset', 'cifar10', '--data-dir', dir, '--epochs', '3', '--batch-size', '16',
-      '--lr', '0.01', '--warmup-steps', '0', '--schedule', 'constant', '--augment', 'none', '--no-latency',
-      '--out', path.join(root, 'runs-cifar'), '--json',
+      'train',
+      '--model',
+      'resnet20',
+      '--dataset',
+      'cifar10',
+      '--data-dir',
+      dir,
+      '--epochs',
+      '3',
+      '--batch-size',
+      '16',
+      '--lr',
+      '0.01',
+      '--warmup-steps',
+      '0',
+      '--schedule',
+      'constant',
+      '--augment',
+      'none',
+      '--no-latency',
+      '--out',
+      path.join(root, 'runs-cifar'),
+      '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as Report;

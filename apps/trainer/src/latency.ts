@@ -18,7 +18,12 @@ function median(xs: number[]): number {
  * passes, then the median of `runs` passes, each ending with a read of the logits (so the time
  * covers the backend's work, not just its scheduling). Leaves no tensor behind.
  */
-export function measureLatency(model: Module, inputShape: readonly number[], runs = { b1: 30, b64: 10 }, warmup = 3): Latency {
+export function measureLatency(
+  model: Module,
+  inputShape: readonly number[],
+  runs = { b1: 30, b64: 10 },
+  warmup = 3,
+): Latency {
   const time = (batch: number, n: number): number => {
     const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', 1);
     try {

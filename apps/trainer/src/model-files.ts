@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { batches, type Dataset } from '@tnzip/data';
-import { type LoadedModel, load, type Module, save, type SaveMeta } from '@tnzip/layers';
+import { type LoadedModel, load, type Module, type SaveMeta, save } from '@tnzip/layers';
 import { evaluate } from '@tnzip/train';
 import { FileError } from './exit-codes.js';
 import { type Latency, measureLatency } from './latency.js';

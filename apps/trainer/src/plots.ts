@@ -30,7 +30,10 @@ async function render(spec: vega.Spec): Promise<string> {
 const title = (text: string): vega.Title => ({ text, anchor: 'start', fontSize: 14 });
 
 /** A line chart with one coloured line (and point marks) per series, as an SVG document. */
-export function lineChart(points: readonly LinePoint[], o: { title: string; x: string; y: string; yZero?: boolean }): Promise<string> {
+export function lineChart(
+  points: readonly LinePoint[],
+  o: { title: string; x: string; y: string; yZero?: boolean },
+): Promise<string> {
   return render({
     width: WIDTH,
     height: HEIGHT,
@@ -39,7 +42,14 @@ export function lineChart(points: readonly LinePoint[], o: { title: string; x: s
     data: [{ name: 'points', values: points.map((p) => ({ ...p })) }],
     scales: [
       { name: 'x', type: 'linear', domain: { data: 'points', field: 'x' }, range: 'width', zero: false, nice: true },
-      { name: 'y', type: 'linear', domain: { data: 'points', field: 'y' }, range: 'height', zero: o.yZero ?? false, nice: true },
+      {
+        name: 'y',
+        type: 'linear',
+        domain: { data: 'points', field: 'y' },
+        range: 'height',
+        zero: o.yZero ?? false,
+        nice: true,
+      },
       { name: 'color', type: 'ordinal', domain: { data: 'points', field: 'series' }, range: 'category' },
     ],
     axes: [
@@ -83,7 +93,10 @@ export function lineChart(points: readonly LinePoint[], o: { title: string; x: s
 }
 
 /** A grouped bar chart (one group per category, one bar per series), as an SVG document. */
-export function groupedBarChart(bars: readonly BarDatum[], o: { title: string; x: string; y: string }): Promise<string> {
+export function groupedBarChart(
+  bars: readonly BarDatum[],
+  o: { title: string; x: string; y: string },
+): Promise<string> {
   return render({
     width: WIDTH,
     height: HEIGHT,

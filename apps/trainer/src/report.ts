@@ -114,13 +114,22 @@ function curvePoints(
   const out: LinePoint[] = [];
   if (spe > 0) {
     for (const r of records.filter((x): x is StepRecord => x.type === 'step')) {
-      out.push({ x: offset + r.globalStep / spe, y: metric === 'loss' ? r.loss : 100 * r.accuracy, series: `${label} train (batch)` });
+      out.push({
+        x: offset + r.globalStep / spe,
+        y: metric === 'loss' ? r.loss : 100 * r.accuracy,
+        series: `${label} train (batch)`,
+      });
     }
   }
   for (const r of ep) {
-    out.push({ x: offset + r.epoch + 1, y: metric === 'loss' ? r.trainLoss : 100 * r.trainAcc, series: `${label} train (epoch)` });
+    out.push({
+      x: offset + r.epoch + 1,
+      y: metric === 'loss' ? r.trainLoss : 100 * r.trainAcc,
+      series: `${label} train (epoch)`,
+    });
     const t = metric === 'loss' ? r.testLoss : r.testAcc;
-    if (t !== undefined) out.push({ x: offset + r.epoch + 1, y: metric === 'loss' ? t : 100 * t, series: `${label} test` });
+    if (t !== undefined)
+      out.push({ x: offset + r.epoch + 1, y: metric === 'loss' ? t : 100 * t, series: `${label} test` });
   }
   return out;
 }
@@ -192,7 +201,8 @@ export async function renderReport(runDir: string): Promise<Report> {
       ['dense', results.dense],
       ['compressed', results.compressed],
     ] as const) {
-      for (const r of m?.layers ?? []) if (r.params > 0 || r.macs > 0) bars.push({ group: r.name, series: label, value: r[metric] });
+      for (const r of m?.layers ?? [])
+        if (r.params > 0 || r.macs > 0) bars.push({ group: r.name, series: label, value: r[metric] });
     }
     await write(
       metric === 'params' ? PLOT_FILES.params : PLOT_FILES.macs,
@@ -204,7 +214,8 @@ export async function renderReport(runDir: string): Promise<Report> {
     );
   }
   const rb = ranksBars(results);
-  if (rb.length > 0) await write(PLOT_FILES.ranks, groupedBarChart(rb, { title: 'Per-layer ranks', x: 'layer', y: 'rank' }));
+  if (rb.length > 0)
+    await write(PLOT_FILES.ranks, groupedBarChart(rb, { title: 'Per-layer ranks', x: 'layer', y: 'rank' }));
 
   const table = comparisonRows(results);
   const report: Report = {
@@ -227,7 +238,8 @@ function markdown(r: Report): string {
   const res = r.results;
   const lines = [`# tnzip ${r.command}: ${r.model} on ${r.dataset}`, '', `Run \`${r.run}\`.`, ''];
   const cfg = r.config as { train?: { recipe?: string; epochs?: number }; finetune?: { epochs?: number } };
-  if (res.epochs.dense > 0) lines.push(`Dense training: ${res.epochs.dense} epoch(s), recipe \`${cfg.train?.recipe ?? '?'}\`.`);
+  if (res.epochs.dense > 0)
+    lines.push(`Dense training: ${res.epochs.dense} epoch(s), recipe \`${cfg.train?.recipe ?? '?'}\`.`);
   if (res.selection !== undefined) {
     const s = res.selection;
     lines.push(
@@ -236,11 +248,18 @@ function markdown(r: Report): string {
         `fine-tuning ${res.epochs.finetune} epoch(s).`,
     );
     if (res.beforeFinetune !== undefined)
-      lines.push(`Test accuracy right after factorization, before fine-tuning: ${(100 * res.beforeFinetune.testAcc).toFixed(2)}%.`);
+      lines.push(
+        `Test accuracy right after factorization, before fine-tuning: ${(100 * res.beforeFinetune.testAcc).toFixed(2)}%.`,
+      );
   }
   lines.push(`Wall time: ${res.wallSeconds.toFixed(1)} s.`, '', '## Results', '', formatTable(r.table, true), '');
   if (res.selection !== undefined) {
-    lines.push('## Ranks', '', '| layer | plan | dense params | params | dense MACs | MACs |', '|---|---|---:|---:|---:|---:|');
+    lines.push(
+      '## Ranks',
+      '',
+      '| layer | plan | dense params | params | dense MACs | MACs |',
+      '|---|---|---:|---:|---:|---:|',
+    );
     for (const l of res.selection.layers) {
       lines.push(
         `| ${l.layer} | \`${JSON.stringify(l.plan)}\` | ${fmtInt(l.denseParams)} | ${fmtInt(l.params)} | ${fmtInt(l.denseMacs)} | ${fmtInt(l.macs)} |`,
@@ -250,7 +269,12 @@ function markdown(r: Report): string {
   }
   const epochTable = (title: string, recs: readonly EpochRecord[]): void => {
     if (recs.length === 0) return;
-    lines.push(`## ${title}`, '', '| epoch | train loss | train acc | test loss | test acc | seconds |', '|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      `## ${title}`,
+      '',
+      '| epoch | train loss | train acc | test loss | test acc | seconds |',
+      '|---:|---:|---:|---:|---:|---:|',
+    );
     for (const e of recs) {
       const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
       lines.push(

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type MetricsRecord, readCheckpoint, listCheckpoints, withoutTiming } from '@tnzip/train';
 import { useBackend } from '@tnzip/backends';
+import { listCheckpoints, type MetricsRecord, readCheckpoint, withoutTiming } from '@tnzip/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from './cli.test-util.js';
 import type { Report } from './report.js';
@@ -35,8 +35,25 @@ describe('tnzip train --resume after SIGKILL', () => {
   it('ends with the metrics and weights of an uninterrupted run (timing fields aside)', async () => {
     // LeNet-300-100, 320 images in batches of 32: 10 steps per epoch, 3 epochs, a checkpoint every 4 steps.
     const args = (out: string): string[] => [
-      'train', '--model', 'lenet300', '--limit-train', '320', '--limit-test', '100', '--epochs', '3',
-      '--batch-size', '32', '--checkpoint-every', '4', '--log-every', '3', '--no-latency', '--out', out, '--json',
+      'train',
+      '--model',
+      'lenet300',
+      '--limit-train',
+      '320',
+      '--limit-test',
+      '100',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '32',
+      '--checkpoint-every',
+      '4',
+      '--log-every',
+      '3',
+      '--no-latency',
+      '--out',
+      out,
+      '--json',
     ];
     const full = spawnCli(args(path.join(root, 'a')), { cwd: root });
     // 150 ms per step keeps the killed run alive well past its first checkpoint.

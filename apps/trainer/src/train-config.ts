@@ -50,7 +50,11 @@ export const TRAIN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   schedule: { type: 'string', value: 'constant|cosine', help: 'learning-rate schedule (default: the recipe)' },
   'warmup-steps': { type: 'string', value: 'N', help: 'linear warm-up steps (default: the recipe)' },
   'label-smoothing': { type: 'string', value: 'E', help: 'label smoothing in [0, 1) (default 0)' },
-  augment: { type: 'string', value: 'none|crop-flip', help: 'augmentation (default: crop-flip on CIFAR-10, none otherwise)' },
+  augment: {
+    type: 'string',
+    value: 'none|crop-flip',
+    help: 'augmentation (default: crop-flip on CIFAR-10, none otherwise)',
+  },
   'limit-train': { type: 'string', value: 'N', help: 'use only the first N training images (for quick runs)' },
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'also checkpoint every N steps (default 200)' },
@@ -109,10 +113,12 @@ export function resolveTrainConfig(
   } else {
     optimizer = { kind, weightDecay: wd };
   }
-  if (momentum !== undefined && optimizer.kind !== 'sgd') throw new UsageError('--momentum applies to --optimizer sgd only');
+  if (momentum !== undefined && optimizer.kind !== 'sgd')
+    throw new UsageError('--momentum applies to --optimizer sgd only');
   const schedKind = choice(values, 'schedule', ['constant', 'cosine'] as const, 'schedule');
   const schedule: ScheduleConfig = schedKind === undefined ? (o.schedule ?? { kind: 'constant' }) : { kind: schedKind };
-  const aug = choice(values, 'augment', ['none', 'crop-flip'] as const, 'augmentation') ??
+  const aug =
+    choice(values, 'augment', ['none', 'crop-flip'] as const, 'augmentation') ??
     (dataset === 'cifar10' ? 'crop-flip' : 'none');
   // Adam's customary step is far below SGD's; switching optimizer without --lr must not reuse SGD's.
   const lrDefault = kind !== undefined && kind !== baseOpt.kind && kind !== 'sgd' ? 1e-3 : (o.lr ?? 0.01);

@@ -4,27 +4,50 @@ import { type Budget, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { type OptimizerConfig, recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, num, str } from '../args.js';
-import { type DatasetName, DATASET_NAMES, loadDataset } from '../datasets.js';
+import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHODS, methodNames } from '../methods.js';
-import { calibrationBatch, loadModelDir, measureModel, resolveModelDir, saveModelDir, testEval } from '../model-files.js';
+import {
+  calibrationBatch,
+  loadModelDir,
+  measureModel,
+  resolveModelDir,
+  saveModelDir,
+  testEval,
+} from '../model-files.js';
 import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
-import { backendChoice, type BackendRecord, startBackend, versions } from '../runtime.js';
+import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip compress`. */
 export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  from: { type: 'string', value: 'DIR', help: 'compress a trained model (a model directory or a run directory) instead of training --model' },
+  from: {
+    type: 'string',
+    value: 'DIR',
+    help: 'compress a trained model (a model directory or a run directory) instead of training --model',
+  },
   method: { type: 'string', value: 'NAME', help: `rank selection: ${methodNames().join(', ')} (default greedy)` },
-  format: { type: 'string', value: 'tucker2|tt', help: 'factorized format (default tucker2: Tucker-2 convs, low-rank linears)' },
-  budget: { type: 'string', value: 'F|Nx', help: 'fraction (0.25) or reduction factor (4x) of the compressed layers kept (default 4x)' },
+  format: {
+    type: 'string',
+    value: 'tucker2|tt',
+    help: 'factorized format (default tucker2: Tucker-2 convs, low-rank linears)',
+  },
+  budget: {
+    type: 'string',
+    value: 'F|Nx',
+    help: 'fraction (0.25) or reduction factor (4x) of the compressed layers kept (default 4x)',
+  },
   metric: { type: 'string', value: 'params|macs', help: 'what the budget limits (default params)' },
   layers: { type: 'string', value: 'A,B', help: "layer paths to compress (default: the zoo's compressibleLayers)" },
-  'finetune-epochs': { type: 'string', value: 'N', help: 'fine-tuning epochs after factorization (default 1; 0: none)' },
+  'finetune-epochs': {
+    type: 'string',
+    value: 'N',
+    help: 'fine-tuning epochs after factorization (default 1; 0: none)',
+  },
   'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
@@ -78,27 +101,43 @@ export interface CompressDefaults {
   readonly mainJob?: boolean;
 }
 
-const FROM_FORBIDDEN = ['model', 'epochs', 'lr', 'optimizer', 'momentum', 'weight-decay', 'schedule', 'warmup-steps', 'label-smoothing'];
+const FROM_FORBIDDEN = [
+  'model',
+  'epochs',
+  'lr',
+  'optimizer',
+  'momentum',
+  'weight-decay',
+  'schedule',
+  'warmup-steps',
+  'label-smoothing',
+];
 
-function resolveCompress(
-  v: FlagValues,
-  dense: TrainConfig,
-  denseLrKnown: boolean,
-): CompressConfig {
+function resolveCompress(v: FlagValues, dense: TrainConfig, denseLrKnown: boolean): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'greedy';
   const format = choice(v, 'format', ['tucker2', 'tt'] as const, 'format') ?? 'tucker2';
   const entry = METHODS[method];
   if (entry !== undefined && !entry.formats.includes(format)) {
-    throw new UsageError(`--method ${method} does not support --format ${format} (supported: ${entry.formats.join(', ')})`);
+    throw new UsageError(
+      `--method ${method} does not support --format ${format} (supported: ${entry.formats.join(', ')})`,
+    );
   }
   const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
   const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget');
   const layersText = str(v, 'layers');
-  const layers = layersText === undefined ? null : layersText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const layers =
+    layersText === undefined
+      ? null
+      : layersText
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
   if (layers !== null && layers.length === 0) throw new UsageError('--layers must name at least one layer path');
   const epochs = int(v, 'finetune-epochs', 0, 100_000) ?? 1;
   const lr = num(v, 'finetune-lr', 0, 10, true) ?? (denseLrKnown ? dense.lr / 10 : 0.005);
-  const optimizer: OptimizerConfig = denseLrKnown ? dense.optimizer : { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
+  const optimizer: OptimizerConfig = denseLrKnown
+    ? dense.optimizer
+    : { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
   return {
     method,
     format,
@@ -119,7 +158,11 @@ function resolveCompress(
 }
 
 /** Resolves the whole run config from flags (usage errors only; nothing is read or written). */
-async function resolveRun(ctx: CommandContext, defaults: CompressDefaults, backend: BackendRecord): Promise<{ config: CompressRunConfig; fromDir: string | null }> {
+async function resolveRun(
+  ctx: CommandContext,
+  defaults: CompressDefaults,
+  backend: BackendRecord,
+): Promise<{ config: CompressRunConfig; fromDir: string | null }> {
   const v = ctx.values;
   const from = str(v, 'from');
   let source: CompressRunConfig['source'];
@@ -133,18 +176,28 @@ async function resolveRun(ctx: CommandContext, defaults: CompressDefaults, backe
       );
     }
     fromDir = await resolveModelDir(from);
-    const loadedMeta = await readJson<{ meta?: { model?: string; dataset?: string } }>(path.join(fromDir, 'model.json'), 'model file');
+    const loadedMeta = await readJson<{ meta?: { model?: string; dataset?: string } }>(
+      path.join(fromDir, 'model.json'),
+      'model file',
+    );
     const metaModel = loadedMeta.meta?.model;
     const metaDataset = loadedMeta.meta?.dataset;
     const dataset =
       choice(v, 'dataset', DATASET_NAMES, 'dataset') ??
       ((DATASET_NAMES as readonly string[]).includes(metaDataset ?? '') ? (metaDataset as DatasetName) : undefined);
-    if (dataset === undefined) throw new UsageError(`--dataset is required: '${fromDir}/model.json' does not say which dataset it was trained on`);
+    if (dataset === undefined)
+      throw new UsageError(
+        `--dataset is required: '${fromDir}/model.json' does not say which dataset it was trained on`,
+      );
     const base = resolveTrainConfig({ ...v, model: metaModel ?? 'lenet5', dataset }, null);
     dense = { ...base, recipe: `loaded from ${fromDir}` };
     source = { from: fromDir };
   } else {
-    dense = resolveTrainConfig(v, defaults.model ?? null, defaults.epochs === undefined ? {} : { epochs: defaults.epochs });
+    dense = resolveTrainConfig(
+      v,
+      defaults.model ?? null,
+      defaults.epochs === undefined ? {} : { epochs: defaults.epochs },
+    );
     source = { train: dense };
   }
   const compress = resolveCompress(v, dense, from === undefined);
@@ -172,13 +225,27 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
   let config: CompressRunConfig;
   let backend: BackendRecord;
   if (resumeDir !== undefined) {
-    const given = [...givenTrainFlags(v), ...Object.keys(COMPRESS_FLAGS).filter((k) => k in TRAIN_FLAGS === false && !(k in COMMON_FLAGS) && k !== 'resume' && k !== 'no-latency' && v[k] !== undefined)];
+    const given = [
+      ...givenTrainFlags(v),
+      ...Object.keys(COMPRESS_FLAGS).filter(
+        (k) =>
+          k in TRAIN_FLAGS === false &&
+          !(k in COMMON_FLAGS) &&
+          k !== 'resume' &&
+          k !== 'no-latency' &&
+          v[k] !== undefined,
+      ),
+    ];
     if (given.length > 0 || v.seed !== undefined) {
-      throw new UsageError(`--resume continues a run with its own config.json; drop ${given.map((g) => `--${g}`).join(', ') || '--seed'}`);
+      throw new UsageError(
+        `--resume continues a run with its own config.json; drop ${given.map((g) => `--${g}`).join(', ') || '--seed'}`,
+      );
     }
     config = await readJson<CompressRunConfig>(path.join(resumeDir, 'config.json'), 'run config');
     if (config.command !== 'compress') {
-      throw new UsageError(`'${resumeDir}' is a ${String(config.command)} run; resume it with 'tnzip ${String(config.command)} --resume'`);
+      throw new UsageError(
+        `'${resumeDir}' is a ${String(config.command)} run; resume it with 'tnzip ${String(config.command)} --resume'`,
+      );
     }
     backend = await startBackend(v.backend === undefined ? config.backend.requested : backendChoice(v));
   } else {
@@ -221,16 +288,31 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         model = (await loadModelDir(denseDir)).model;
       } else {
         model = buildModel(denseCfg, ds);
-        const r = await trainModel(model, ds, denseCfg, path.join(runDir, 'dense'), resumeDir !== undefined, ctx.progress, 'dense');
+        const r = await trainModel(
+          model,
+          ds,
+          denseCfg,
+          path.join(runDir, 'dense'),
+          resumeDir !== undefined,
+          ctx.progress,
+          'dense',
+        );
         ctx.progress.done();
         await saveModelDir(model, denseDir, {
           inputShape: ds.inputShape,
-          meta: { model: denseCfg.model, dataset: denseCfg.dataset, numClasses: ds.numClasses, testAcc: r.final.testAcc ?? null },
+          meta: {
+            model: denseCfg.model,
+            dataset: denseCfg.dataset,
+            numClasses: ds.numClasses,
+            testAcc: r.final.testAcc ?? null,
+          },
         });
       }
     }
     const dense: ModelResult = await measureModel(model, denseDir, runDir, ds, c.latency);
-    say(`dense: test acc ${(100 * dense.testAcc).toFixed(2)}%, ${dense.params.toLocaleString('en-US')} params, ${dense.macs.toLocaleString('en-US')} MACs`);
+    say(
+      `dense: test acc ${(100 * dense.testAcc).toFixed(2)}%, ${dense.params.toLocaleString('en-US')} params, ${dense.macs.toLocaleString('en-US')} MACs`,
+    );
 
     // 2. Ranks under the budget, then factorization from the dense weights.
     const entry = METHODS[c.method];
@@ -266,7 +348,13 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     await saveModelDir(model, modelDir, {
       plan: selection.plan,
       inputShape: ds.inputShape,
-      meta: { model: denseCfg.model, dataset: denseCfg.dataset, numClasses: ds.numClasses, method: c.method, budget: c.budget },
+      meta: {
+        model: denseCfg.model,
+        dataset: denseCfg.dataset,
+        numClasses: ds.numClasses,
+        method: c.method,
+        budget: c.budget,
+      },
     });
     const compressed = await measureModel(model, modelDir, runDir, ds, c.latency);
     const results: Results = {

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { evaluate } from '@tnzip/train';
 import { COMMON_FLAGS, choice, type FlagSpec, formatHelp, int, str } from '../args.js';
 import { DATASET_NAMES, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
@@ -6,7 +7,6 @@ import { loadModelDir, resolveModelDir } from '../model-files.js';
 import { layerRows } from '../results.js';
 import { dirBytes } from '../run-dir.js';
 import { backendChoice, startBackend } from '../runtime.js';
-import { evaluate } from '@tnzip/train';
 import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip eval`. */
@@ -39,10 +39,18 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
   const { model, meta, inputShape } = await loadModelDir(dir);
   try {
     const name = requested ?? (DATASET_NAMES as readonly string[]).find((d) => d === meta.dataset);
-    if (name === undefined) throw new UsageError(`--dataset is required: '${dir}/model.json' does not name its dataset`);
-    const ds = loadDataset({ dataset: name as (typeof DATASET_NAMES)[number], dataDir: str(v, 'data-dir') ?? null, limitTrain: 1, limitTest });
+    if (name === undefined)
+      throw new UsageError(`--dataset is required: '${dir}/model.json' does not name its dataset`);
+    const ds = loadDataset({
+      dataset: name as (typeof DATASET_NAMES)[number],
+      dataDir: str(v, 'data-dir') ?? null,
+      limitTrain: 1,
+      limitTest,
+    });
     if (inputShape !== null && inputShape.join('x') !== ds.inputShape.join('x')) {
-      throw new UsageError(`the model expects inputs [${inputShape.join(', ')}] but ${ds.name} has [${ds.inputShape.join(', ')}]`);
+      throw new UsageError(
+        `the model expects inputs [${inputShape.join(', ')}] but ${ds.name} has [${ds.inputShape.join(', ')}]`,
+      );
     }
     const ev = evaluate(model, ds.test, { batchSize, normalize: ds.normalization });
     const rows = layerRows(model, ds.inputShape);

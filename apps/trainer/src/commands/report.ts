@@ -20,6 +20,9 @@ export async function reportCommand(ctx: CommandContext): Promise<number> {
   if (dir === undefined) throw new UsageError("report needs a run directory (see 'tnzip report --help')");
   const report = await renderReport(dir);
   if (ctx.json) ctx.out(JSON.stringify(report));
-  else ctx.out(`${formatTable(report.table)}\n\nwrote ${['report.md', 'report.json', ...report.plots].map((f) => path.join(dir, f)).join(', ')}`);
+  else
+    ctx.out(
+      `${formatTable(report.table)}\n\nwrote ${['report.md', 'report.json', ...report.plots].map((f) => path.join(dir, f)).join(', ')}`,
+    );
   return 0;
 }

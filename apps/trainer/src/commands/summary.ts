@@ -1,10 +1,10 @@
+import type { Module } from '@tnzip/layers';
+import { createModel, MODEL_NAMES, modelInputShape } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, formatHelp } from '../args.js';
 import { UsageError } from '../exit-codes.js';
 import { loadModelDir, resolveModelDir } from '../model-files.js';
 import { type LayerRow, layerRows } from '../results.js';
 import { backendChoice, startBackend } from '../runtime.js';
-import { createModel, MODEL_NAMES, modelInputShape } from '@tnzip/zoo';
-import type { Module } from '@tnzip/layers';
 import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip summary`. */
@@ -23,10 +23,21 @@ export const SUMMARY_HELP = formatHelp(
 /** The per-layer table as fixed-width text, totals last. */
 export function formatLayerTable(rows: readonly LayerRow[], total: { params: number; macs: number }): string {
   const head = ['layer', 'kind', 'shape', 'ranks', 'params', 'MACs'];
-  const body = rows.map((r) => [r.name, r.kind, `[${r.shape.join(',')}]`, r.ranks, r.params.toLocaleString('en-US'), r.macs.toLocaleString('en-US')]);
+  const body = rows.map((r) => [
+    r.name,
+    r.kind,
+    `[${r.shape.join(',')}]`,
+    r.ranks,
+    r.params.toLocaleString('en-US'),
+    r.macs.toLocaleString('en-US'),
+  ]);
   body.push(['total', '', '', '', total.params.toLocaleString('en-US'), total.macs.toLocaleString('en-US')]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
-  const line = (r: string[]): string => r.map((c, i) => (i >= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i >= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 

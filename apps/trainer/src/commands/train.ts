@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import { type FlagSpec, formatHelp, str, COMMON_FLAGS } from '../args.js';
+import { COMMON_FLAGS, type FlagSpec, formatHelp, str } from '../args.js';
 import { loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { measureModel, saveModelDir } from '../model-files.js';
 import { formatTable, renderReport } from '../report.js';
 import type { Results } from '../results.js';
 import { createRunDir, readJson, writeJson } from '../run-dir.js';
-import { backendChoice, type BackendRecord, startBackend, versions } from '../runtime.js';
+import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
@@ -15,7 +15,11 @@ import type { CommandContext } from './context.js';
 export const TRAIN_COMMAND_FLAGS: Readonly<Record<string, FlagSpec>> = {
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
-  resume: { type: 'string', value: 'RUN_DIR', help: "continue an interrupted run from its newest checkpoint, with its config.json" },
+  resume: {
+    type: 'string',
+    value: 'RUN_DIR',
+    help: 'continue an interrupted run from its newest checkpoint, with its config.json',
+  },
   'no-latency': { type: 'boolean', help: 'skip the latency measurement' },
   ...COMMON_FLAGS,
 };
@@ -56,7 +60,9 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
     }
     saved = await readJson<TrainRunConfig>(path.join(resumeDir, 'config.json'), 'run config');
     if (saved.command !== 'train' || typeof saved.train !== 'object')
-      throw new UsageError(`'${resumeDir}' is a ${String(saved.command)} run; resume it with 'tnzip ${String(saved.command)} --resume'`);
+      throw new UsageError(
+        `'${resumeDir}' is a ${String(saved.command)} run; resume it with 'tnzip ${String(saved.command)} --resume'`,
+      );
     cfg = saved.train;
   } else {
     cfg = resolveTrainConfig(v, null);
@@ -94,7 +100,12 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
     const modelDir = path.join(runDir, 'model');
     await saveModelDir(model, modelDir, {
       inputShape: ds.inputShape,
-      meta: { model: cfg.model, dataset: cfg.dataset, numClasses: ds.numClasses, testAcc: result.final.testAcc ?? null },
+      meta: {
+        model: cfg.model,
+        dataset: cfg.dataset,
+        numClasses: ds.numClasses,
+        testAcc: result.final.testAcc ?? null,
+      },
     });
     const dense = await measureModel(model, modelDir, runDir, ds, v['no-latency'] !== true);
     const results: Results = {
