@@ -11,7 +11,9 @@ const tsx = import.meta.resolve('tsx');
 const child = spawn(
   process.execPath,
   ['--conditions=@tnzip/source', '--import', tsx, join(here, '..', 'src', 'main.ts'), ...process.argv.slice(2)],
-  { stdio: 'inherit' },
+  // Under `pnpm start` / `pnpm --filter … tnzip` the script runs in apps/trainer; INIT_CWD is where the
+  // user typed the command, so runs/ and relative paths land there.
+  { stdio: 'inherit', cwd: process.env.npm_lifecycle_event !== undefined ? (process.env.INIT_CWD ?? process.cwd()) : process.cwd() },
 );
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
