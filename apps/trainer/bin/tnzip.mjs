@@ -13,7 +13,10 @@ const child = spawn(
   ['--conditions=@tnzip/source', '--import', tsx, join(here, '..', 'src', 'main.ts'), ...process.argv.slice(2)],
   // Under `pnpm start` / `pnpm --filter … tnzip` the script runs in apps/trainer; INIT_CWD is where the
   // user typed the command, so runs/ and relative paths land there.
-  { stdio: 'inherit', cwd: process.env.npm_lifecycle_event !== undefined ? (process.env.INIT_CWD ?? process.cwd()) : process.cwd() },
+  {
+    stdio: 'inherit',
+    cwd: process.env.npm_lifecycle_event !== undefined ? (process.env.INIT_CWD ?? process.cwd()) : process.cwd(),
+  },
 );
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {

@@ -37,7 +37,7 @@ export const MAIN_HELP = `usage: tnzip [COMMAND] [options]
 Compress neural networks with tensor decompositions under a parameter or MAC budget.
 
 With no command, runs the main job: trains LeNet-5 on MNIST (${MAIN_JOB_EPOCHS} epochs of the lenet5 recipe),
-compresses conv2 + fc1 with greedy Tucker-2 / low-rank ranks at 4x fewer parameters, fine-tunes one
+compresses conv2 + fc1 with energy-threshold Tucker-2 / low-rank ranks at 4x fewer parameters, fine-tunes one
 epoch, and prints dense vs compressed: test accuracy, params, MACs, bytes on disk, latency.
 Every 'tnzip compress' flag also applies to the main job (e.g. 'tnzip --budget 8x').
 

@@ -30,7 +30,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'DIR',
     help: 'compress a trained model (a model directory or a run directory) instead of training --model',
   },
-  method: { type: 'string', value: 'NAME', help: `rank selection: ${methodNames().join(', ')} (default greedy)` },
+  method: { type: 'string', value: 'NAME', help: `rank selection: ${methodNames().join(', ')} (default energy)` },
   format: {
     type: 'string',
     value: 'tucker2|tt',
@@ -114,7 +114,7 @@ const FROM_FORBIDDEN = [
 ];
 
 function resolveCompress(v: FlagValues, dense: TrainConfig, denseLrKnown: boolean): CompressConfig {
-  const method = choice(v, 'method', methodNames(), 'method') ?? 'greedy';
+  const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
   const format = choice(v, 'format', ['tucker2', 'tt'] as const, 'format') ?? 'tucker2';
   const entry = METHODS[method];
   if (entry !== undefined && !entry.formats.includes(format)) {

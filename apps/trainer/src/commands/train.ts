@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { recipes } from '@tnzip/train';
 import { COMMON_FLAGS, type FlagSpec, formatHelp, str } from '../args.js';
 import { loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
@@ -29,7 +30,7 @@ export const TRAIN_HELP = formatHelp(
   'tnzip train --model NAME [--dataset NAME] [options]\n       tnzip train --resume RUN_DIR',
   'Trains a zoo model from scratch and writes a run directory <out>/<timestamp>-train-<model>/ with\n' +
     'config.json, metrics.jsonl, checkpoints/, model/, results.json, report.md, report.json and SVG plots.\n' +
-    'Defaults come from the recipes of @tnzip/train for the LeNets on MNIST (lenet5: 5 epochs, lenet300: 8).',
+    `Defaults come from the recipes of @tnzip/train for the LeNets on MNIST (lenet5: ${recipes.lenet5.options.epochs} epochs, lenet300: ${recipes.lenet300.options.epochs}).`,
   TRAIN_COMMAND_FLAGS,
 );
 
