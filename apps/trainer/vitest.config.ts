@@ -5,7 +5,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tnzip/source'] } },
   test: {
     include: ['src/**/*.test.ts'],
-    testTimeout: 60_000,
+    // The tests spawn the CLI and train real (tiny) models; a shared 2-core machine needs headroom.
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
     pool: 'forks',
   },
 });
