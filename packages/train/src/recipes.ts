@@ -9,7 +9,10 @@ export interface Recipe {
     TrainOptions,
     'epochs' | 'batchSize' | 'lr' | 'optimizer' | 'schedule' | 'warmupSteps' | 'labelSmoothing' | 'seed'
   >;
-  /** Measured once with `examples/lenet-mnist.ts` (wasm backend, 2-core machine, shared). */
+  /**
+   * Measured with `examples/lenet-mnist.ts` on full MNIST (wasm backend, one 2-core machine shared with
+   * other jobs, so `seconds` is pessimistic). Accuracy is deterministic for a given seed and backend.
+   */
   readonly measured: {
     readonly testAcc: number;
     readonly epochs: number;
@@ -32,13 +35,13 @@ export const recipes: { readonly lenet300: Recipe; readonly lenet5: Recipe } = {
       warmupSteps: 200,
       seed: 0,
     },
-    measured: { testAcc: Number.NaN, epochs: 4, seconds: Number.NaN, backend: 'wasm' },
+    measured: { testAcc: 0.9804, epochs: 4, seconds: 203, backend: 'wasm' },
   },
   lenet5: {
     model: 'lenet5',
     dataset: 'mnist',
     options: {
-      epochs: 3,
+      epochs: 4,
       batchSize: 64,
       lr: 0.01,
       optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
@@ -46,6 +49,6 @@ export const recipes: { readonly lenet300: Recipe; readonly lenet5: Recipe } = {
       warmupSteps: 200,
       seed: 0,
     },
-    measured: { testAcc: Number.NaN, epochs: 3, seconds: Number.NaN, backend: 'wasm' },
+    measured: { testAcc: 0.9909, epochs: 4, seconds: 430, backend: 'wasm' },
   },
 };
