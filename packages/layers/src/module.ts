@@ -68,7 +68,10 @@ export abstract class Module {
 
   constructor(name: string) {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new TnzipError('INVALID_ARGUMENT', `module name must be a non-empty string without '.', got '${String(name)}'`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `module name must be a non-empty string without '.', got '${String(name)}'`,
+      );
     }
     this.name = name;
   }
@@ -186,7 +189,11 @@ export abstract class Module {
     }
     const known = new Set(this.namedModules().map(([p]) => p));
     for (const p of capture) {
-      if (!known.has(p)) throw new TnzipError('NOT_FOUND', `capture: no module at path '${p}' (known: ${[...known].filter((k) => k !== '').join(', ')})`);
+      if (!known.has(p))
+        throw new TnzipError(
+          'NOT_FOUND',
+          `capture: no module at path '${p}' (known: ${[...known].filter((k) => k !== '').join(', ')})`,
+        );
     }
     const wanted = new Set(capture);
     const kept: tf.Tensor[] = [];
@@ -228,7 +235,10 @@ export abstract class Module {
       const t = state.get(k);
       if (t === undefined) throw new TnzipError('NOT_FOUND', `state dict is missing '${k}'`);
       if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-        throw new TnzipError('SHAPE_MISMATCH', `state dict entry '${k}' has shape [${t.shape.join(', ')}], expected [${v.shape.join(', ')}]`);
+        throw new TnzipError(
+          'SHAPE_MISMATCH',
+          `state dict entry '${k}' has shape [${t.shape.join(', ')}], expected [${v.shape.join(', ')}]`,
+        );
       }
     }
     for (const [k, v] of vars) v.assign(state.get(k) as tf.Tensor);

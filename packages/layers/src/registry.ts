@@ -21,7 +21,10 @@ export function createModule(config: ModuleConfig): Module {
   }
   const f = factories.get(config.kind);
   if (f === undefined) {
-    throw new TnzipError('NOT_FOUND', `unknown module kind '${config.kind}' (registered: ${[...factories.keys()].sort().join(', ')})`);
+    throw new TnzipError(
+      'NOT_FOUND',
+      `unknown module kind '${config.kind}' (registered: ${[...factories.keys()].sort().join(', ')})`,
+    );
   }
   return f(config);
 }

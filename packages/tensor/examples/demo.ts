@@ -80,10 +80,20 @@ async function main(): Promise<void> {
   const [t2, t2ms] = time(() => hosvd(w, [16, 16], { modes: [2, 3] }));
   measure('Tucker-2 HOSVD (R_S=R_T=16)', tuckerParams(w.shape, [16, 16], [2, 3]), () => tuckerToTensor(t2), t2ms);
   const [h2, h2ms] = time(() => hooi(w, [16, 16], { modes: [2, 3] }));
-  measure(`Tucker-2 HOOI (${h2.iterations} sweeps)`, tuckerParams(w.shape, [16, 16], [2, 3]), () => tuckerToTensor(h2), h2ms);
+  measure(
+    `Tucker-2 HOOI (${h2.iterations} sweeps)`,
+    tuckerParams(w.shape, [16, 16], [2, 3]),
+    () => tuckerToTensor(h2),
+    h2ms,
+  );
   const [tt, ttms] = time(() => ttSvd(w, { eps: 0.2 }));
   const ranks = ttRanks(tt);
-  measure(`TT-SVD eps=0.2 (ranks ${ranks.join('-')})`, ttParams(w.shape, ranks.slice(1, -1)), () => ttToTensor(tt), ttms);
+  measure(
+    `TT-SVD eps=0.2 (ranks ${ranks.join('-')})`,
+    ttParams(w.shape, ranks.slice(1, -1)),
+    () => ttToTensor(tt),
+    ttms,
+  );
   const [cp, cpms] = time(() => cpAls(w, 24, { seed: 0, maxIter: 200 }));
   measure(`CP-ALS rank 24 (${cp.iterations} sweeps)`, cpParams(w.shape, 24), () => cpToTensor(cp), cpms);
 

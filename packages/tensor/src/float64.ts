@@ -30,7 +30,10 @@ export function sizeOf(shape: readonly number[]): number {
 export function tensor64(data: Float64Array, shape: readonly number[]): Tensor64 {
   checkShape(shape, 'shape');
   if (data.length !== sizeOf(shape)) {
-    throw new TnzipError('SHAPE_MISMATCH', `data has ${data.length} elements but shape [${shape.join(', ')}] needs ${sizeOf(shape)}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `data has ${data.length} elements but shape [${shape.join(', ')}] needs ${sizeOf(shape)}`,
+    );
   }
   return { shape: [...shape], data };
 }
@@ -38,7 +41,10 @@ export function tensor64(data: Float64Array, shape: readonly number[]): Tensor64
 /** Builds a {@link Matrix64}, checking that `data.length === rows * cols`. */
 export function matrix64(data: Float64Array, rows: number, cols: number): Matrix64 {
   if (data.length !== rows * cols) {
-    throw new TnzipError('SHAPE_MISMATCH', `data has ${data.length} elements but a ${rows}x${cols} matrix needs ${rows * cols}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `data has ${data.length} elements but a ${rows}x${cols} matrix needs ${rows * cols}`,
+    );
   }
   return { rows, cols, data };
 }

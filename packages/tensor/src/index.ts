@@ -1,39 +1,54 @@
-export { TnzipError, isTnzipError } from './errors.js';
-export type { TnzipErrorCode } from './errors.js';
-export { asMatrix, fromTf, matrix64, matrixToTf, sizeOf, tensor64, toTf } from './float64.js';
-export type { Matrix64, Tensor64 } from './float64.js';
-export { Rng } from './random.js';
-export { svd, svd64 } from './svd.js';
-export type { Svd64, SvdOptions } from './svd.js';
-export { checkFinite, checkInt, checkMode, checkModes, checkNumber, checkOrder, checkRank, checkShape, checkTensor } from './validate.js';
-export { leftSingular64 } from './svd.js';
-export { matmul64, transpose64 } from './matmul64.js';
-export { fold, fold64, unfold, unfold64 } from './unfold.js';
-export { modeProduct, modeProduct64, multiModeProduct, multiModeProduct64 } from './mode-product.js';
-export type { ModeProductOptions } from './mode-product.js';
-export { kron, kron64 } from './kron.js';
-export { khatriRao, khatriRao64 } from './khatri-rao.js';
-export { frobeniusNorm, frobeniusNorm64, relativeError, relativeError64 } from './norms.js';
-export { tuckerParams, tuckerToTensor, tuckerToTensor64 } from './tucker-tensor.js';
-export type { Tucker64, TuckerTensor } from './tucker-tensor.js';
-export { hosvd, hosvd64 } from './hosvd.js';
-export type { HosvdOptions } from './hosvd.js';
-export { hooi, hooi64 } from './hooi.js';
-export type { HooiOptions, IterationInfo } from './hooi.js';
-export { cpParams, cpToTensor, cpToTensor64 } from './cp-tensor.js';
-export type { CP64, CPTensor } from './cp-tensor.js';
-export { cpAls, cpAls64 } from './cp-als.js';
-export type { CpAlsOptions } from './cp-als.js';
-export { ttParams, ttRankBounds, ttRanks, ttToTensor, ttToTensor64 } from './tt-tensor.js';
-export type { TT64, TTTensor } from './tt-tensor.js';
-export { ttSvd, ttSvd64 } from './tt-svd.js';
-export type { TTSvdOptions } from './tt-svd.js';
-export { ttRound, ttRound64 } from './tt-round.js';
-export type { TTRoundOptions } from './tt-round.js';
-export { ttMatrix, ttMatrix64, ttMatrixParams, ttMatrixRankBounds, ttMatrixToMatrix, ttMatrixToMatrix64 } from './tt-matrix.js';
-export type { TTMatrix, TTMatrix64, TTMatrixRanks } from './tt-matrix.js';
-export { balancedDims } from './balanced-dims.js';
 export type { BalancedDimsOptions } from './balanced-dims.js';
-export { gram64 } from './matmul64.js';
-export { randomizedSvd, randomizedSvd64 } from './randomized-svd.js';
+export { balancedDims } from './balanced-dims.js';
+export type { CpAlsOptions } from './cp-als.js';
+export { cpAls, cpAls64 } from './cp-als.js';
+export type { CP64, CPTensor } from './cp-tensor.js';
+export { cpParams, cpToTensor, cpToTensor64 } from './cp-tensor.js';
+export type { TnzipErrorCode } from './errors.js';
+export { isTnzipError, TnzipError } from './errors.js';
+export type { Matrix64, Tensor64 } from './float64.js';
+export { asMatrix, fromTf, matrix64, matrixToTf, sizeOf, tensor64, toTf } from './float64.js';
+export type { HooiOptions, IterationInfo } from './hooi.js';
+export { hooi, hooi64 } from './hooi.js';
+export type { HosvdOptions } from './hosvd.js';
+export { hosvd, hosvd64 } from './hosvd.js';
+export { khatriRao, khatriRao64 } from './khatri-rao.js';
+export { kron, kron64 } from './kron.js';
+export { gram64, matmul64, transpose64 } from './matmul64.js';
+export type { ModeProductOptions } from './mode-product.js';
+export { modeProduct, modeProduct64, multiModeProduct, multiModeProduct64 } from './mode-product.js';
+export { frobeniusNorm, frobeniusNorm64, relativeError, relativeError64 } from './norms.js';
+export { Rng } from './random.js';
 export type { RandomizedSvdOptions } from './randomized-svd.js';
+export { randomizedSvd, randomizedSvd64 } from './randomized-svd.js';
+export type { Svd64, SvdOptions } from './svd.js';
+export { leftSingular64, svd, svd64 } from './svd.js';
+export type { TTMatrix, TTMatrix64, TTMatrixRanks } from './tt-matrix.js';
+export {
+  ttMatrix,
+  ttMatrix64,
+  ttMatrixParams,
+  ttMatrixRankBounds,
+  ttMatrixToMatrix,
+  ttMatrixToMatrix64,
+} from './tt-matrix.js';
+export type { TTRoundOptions } from './tt-round.js';
+export { ttRound, ttRound64 } from './tt-round.js';
+export type { TTSvdOptions } from './tt-svd.js';
+export { ttSvd, ttSvd64 } from './tt-svd.js';
+export type { TT64, TTTensor } from './tt-tensor.js';
+export { ttParams, ttRankBounds, ttRanks, ttToTensor, ttToTensor64 } from './tt-tensor.js';
+export type { Tucker64, TuckerTensor } from './tucker-tensor.js';
+export { tuckerParams, tuckerToTensor, tuckerToTensor64 } from './tucker-tensor.js';
+export { fold, fold64, unfold, unfold64 } from './unfold.js';
+export {
+  checkFinite,
+  checkInt,
+  checkMode,
+  checkModes,
+  checkNumber,
+  checkOrder,
+  checkRank,
+  checkShape,
+  checkTensor,
+} from './validate.js';

@@ -17,14 +17,20 @@ export function checkInt(value: number, name: string, min: number, max = Number.
 /** Throws INVALID_ARGUMENT unless `value` is a finite number in `[min, max]`. */
 export function checkNumber(value: number, name: string, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TnzipError('INVALID_ARGUMENT', `${name} must be a finite number in [${min}, ${max}], got ${String(value)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `${name} must be a finite number in [${min}, ${max}], got ${String(value)}`,
+    );
   }
 }
 
 /** Throws INVALID_MODE unless `mode` is an integer in `[0, order)`. */
 export function checkMode(mode: number, order: number, name = 'mode'): void {
   if (!Number.isInteger(mode) || mode < 0 || mode >= order) {
-    throw new TnzipError('INVALID_MODE', `${name} must be an integer in [0, ${order - 1}] for a tensor of order ${order}, got ${String(mode)}`);
+    throw new TnzipError(
+      'INVALID_MODE',
+      `${name} must be an integer in [0, ${order - 1}] for a tensor of order ${order}, got ${String(mode)}`,
+    );
   }
 }
 
@@ -49,7 +55,10 @@ export function checkRank(rank: number, max: number, name = 'rank'): void {
 export function checkOrder(shape: readonly number[], order: number | readonly number[], name: string): void {
   const allowed = typeof order === 'number' ? [order] : order;
   if (!allowed.includes(shape.length)) {
-    throw new TnzipError('SHAPE_MISMATCH', `${name} must have order ${allowed.join(' or ')}, got shape [${shape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `${name} must have order ${allowed.join(' or ')}, got shape [${shape.join(', ')}]`,
+    );
   }
 }
 
@@ -64,7 +73,10 @@ export function checkMinOrder(shape: readonly number[], min: number, name: strin
 export function checkShape(shape: readonly number[], name: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 1) {
-      throw new TnzipError('SHAPE_MISMATCH', `${name} must have positive integer dimensions, got [${shape.join(', ')}]`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `${name} must have positive integer dimensions, got [${shape.join(', ')}]`,
+      );
     }
   }
 }

@@ -1,3 +1,3 @@
-export { describeBackends, selectedBackends } from './backends.js';
 export type { TestBackend } from './backends.js';
+export { describeBackends, selectedBackends } from './backends.js';
 export { disposeDeep, expectNoLeak } from './leaks.js';

@@ -6,8 +6,8 @@ import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
 import { AdaTuckerLayer } from './ada-tucker.js';
 import { factorize } from './factorize.js';
-import { linkSharedCores } from './shared-core.js';
 import { checkGradients, randomTensor, relError, run } from './helpers.test-util.js';
+import { linkSharedCores } from './shared-core.js';
 
 describeBackends('AdaTuckerLayer / SharedCore', () => {
   it('full ranks reproduce a conv and a linear layer (exact and padded reshapes)', () => {
@@ -16,7 +16,10 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     const xc = randomTensor([2, 5, 5, 3], 1);
     const xl = randomTensor([3, 10], 2);
     // 108 = 3·4·9; 70 padded to 72 = 2·4·9.
-    for (const [layer, x, dims] of [[c, xc, [3, 4, 9]], [l, xl, [2, 4, 9]]] as const) {
+    for (const [layer, x, dims] of [
+      [c, xc, [3, 4, 9]],
+      [l, xl, [2, 4, 9]],
+    ] as const) {
       const f = AdaTuckerLayer.fromDense(layer, { kind: 'ada-tucker', dims: [...dims], ranks: [...dims] });
       const a = run(f, x);
       const b = run(layer, x);
@@ -35,13 +38,22 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
 
   it('rejects ranks above dims and dims too small', () => {
     const l = new Linear('l', { inFeatures: 10, outFeatures: 7 });
-    expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 7], ranks: [2, 6, 2] })).toThrow(/plan\.ranks\[1\] must be an integer in \[1, 5\]/);
-    expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 6], ranks: [2, 2, 2] })).toThrow(/must be >= 70/);
+    expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 7], ranks: [2, 6, 2] })).toThrow(
+      /plan\.ranks\[1\] must be an integer in \[1, 5\]/,
+    );
+    expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 6], ranks: [2, 2, 2] })).toThrow(
+      /must be >= 70/,
+    );
     l.dispose();
   });
 
   it('cache: inference reuses the rebuilt weight, assignments and training passes refresh it', () => {
-    const f = new AdaTuckerLayer('a', { target: { type: 'linear', inFeatures: 6, outFeatures: 4 }, dims: [2, 3, 4], ranks: [2, 2, 2], seed: 3 });
+    const f = new AdaTuckerLayer('a', {
+      target: { type: 'linear', inFeatures: 6, outFeatures: 4 },
+      dims: [2, 3, 4],
+      ranks: [2, 2, 2],
+      seed: 3,
+    });
     const x = randomTensor([2, 6], 5);
     const y0 = run(f, x);
     const cached = f.weightCache.dataSync().slice();
@@ -58,7 +70,12 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
   });
 
   it('random init has He scale', () => {
-    const f = new AdaTuckerLayer('a', { target: { type: 'linear', inFeatures: 256, outFeatures: 64 }, dims: [16, 16, 64], ranks: [8, 8, 8], seed: 1 });
+    const f = new AdaTuckerLayer('a', {
+      target: { type: 'linear', inFeatures: 256, outFeatures: 64 },
+      dims: [16, 16, 64],
+      ranks: [8, 8, 8],
+      seed: 1,
+    });
     const w = f.weight();
     const std = Math.sqrt(tf.mean(tf.square(w)).dataSync()[0] as number);
     expect(std / Math.sqrt(2 / 256)).toBeCloseTo(1, 5);
@@ -67,7 +84,20 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
   });
 
   it('gradients match finite differences (ADA and SCADA)', () => {
-    const f = new AdaTuckerLayer('a', { target: { type: 'conv2d', inChannels: 2, outChannels: 3, kernelSize: [3, 3], stride: [1, 1], padding: 'same', dilation: [1, 1] }, dims: [6, 9], ranks: [3, 4], seed: 3 });
+    const f = new AdaTuckerLayer('a', {
+      target: {
+        type: 'conv2d',
+        inChannels: 2,
+        outChannels: 3,
+        kernelSize: [3, 3],
+        stride: [1, 1],
+        padding: 'same',
+        dilation: [1, 1],
+      },
+      dims: [6, 9],
+      ranks: [3, 4],
+      seed: 3,
+    });
     const x = randomTensor([2, 4, 4, 2], 1);
     checkGradients(f, x);
     f.dispose();
@@ -75,7 +105,10 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
       new Linear('l1', { inFeatures: 6, outFeatures: 4, seed: 1 }),
       new Linear('l2', { inFeatures: 4, outFeatures: 6, seed: 2 }),
     ]);
-    factorize(model, { l1: { kind: 'scada-tucker', dims: [4, 6], ranks: [2, 3], group: 'g' }, l2: { kind: 'scada-tucker', dims: [6, 4], ranks: [2, 3], group: 'g' } });
+    factorize(model, {
+      l1: { kind: 'scada-tucker', dims: [4, 6], ranks: [2, 3], group: 'g' },
+      l2: { kind: 'scada-tucker', dims: [6, 4], ranks: [2, 3], group: 'g' },
+    });
     const xl = randomTensor([3, 6], 2);
     checkGradients(model, xl);
     tf.dispose([x, xl]);
@@ -116,7 +149,13 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
   });
 
   it('an unbound follower and a group without owner are errors', () => {
-    const f = new AdaTuckerLayer('a', { target: { type: 'linear', inFeatures: 4, outFeatures: 4 }, dims: [4, 4], ranks: [2, 2], group: 'g', ownsCore: false });
+    const f = new AdaTuckerLayer('a', {
+      target: { type: 'linear', inFeatures: 4, outFeatures: 4 },
+      dims: [4, 4],
+      ranks: [2, 2],
+      group: 'g',
+      ownsCore: false,
+    });
     const x = randomTensor([1, 4], 1);
     expect(() => run(f, x)).toThrow(/linkSharedCores/);
     const m = new Sequential('m', [f]);
@@ -126,7 +165,19 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
   });
 
   it('no tensor leak over training steps', () => {
-    const f = new AdaTuckerLayer('a', { target: { type: 'conv2d', inChannels: 3, outChannels: 4, kernelSize: [3, 3], stride: [1, 1], padding: 'same', dilation: [1, 1] }, dims: [6, 6, 3], ranks: [3, 3, 2] });
+    const f = new AdaTuckerLayer('a', {
+      target: {
+        type: 'conv2d',
+        inChannels: 3,
+        outChannels: 4,
+        kernelSize: [3, 3],
+        stride: [1, 1],
+        padding: 'same',
+        dilation: [1, 1],
+      },
+      dims: [6, 6, 3],
+      ranks: [3, 3, 2],
+    });
     const x = randomTensor([2, 5, 5, 3], 2);
     run(f, x).dispose();
     expectNoLeak(() => run(f, x));
@@ -148,12 +199,23 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
 describe('factorize', () => {
   it('replaces layers by path and rejects unknown paths and kinds', async () => {
     await tf.setBackend('cpu');
-    const model = new Sequential('m', [new Conv2d('conv', { inChannels: 3, outChannels: 4, kernelSize: 3 }), new Linear('fc', { inFeatures: 4, outFeatures: 2 })]);
+    const model = new Sequential('m', [
+      new Conv2d('conv', { inChannels: 3, outChannels: 4, kernelSize: 3 }),
+      new Linear('fc', { inFeatures: 4, outFeatures: 2 }),
+    ]);
     expect(() => factorize(model, { nope: { kind: 'cp', rank: 2 } })).toThrow(/no module at path 'nope'/);
     expect(() => factorize(model, { fc: { kind: 'cp', rank: 2 } })).toThrow(/does not apply/);
-    expect(() => factorize(model, { conv: { kind: 'tucker2', rankS: 2, rankT: 2 }, fc: { kind: 'tt', rowDims: [2], colDims: [4], ranks: [3] } })).toThrow(/INVALID_RANK|internal TT ranks/);
+    expect(() =>
+      factorize(model, {
+        conv: { kind: 'tucker2', rankS: 2, rankT: 2 },
+        fc: { kind: 'tt', rowDims: [2], colDims: [4], ranks: [3] },
+      }),
+    ).toThrow(/INVALID_RANK|internal TT ranks/);
     expect(model.children()[0]?.kind).toBe('conv2d');
-    factorize(model, { conv: { kind: 'tucker', ranks: [3, 3, 2, 2] }, fc: { kind: 'tt', rowDims: [2, 1], colDims: [2, 2], ranks: [2] } });
+    factorize(model, {
+      conv: { kind: 'tucker', ranks: [3, 3, 2, 2] },
+      fc: { kind: 'tt', rowDims: [2, 1], colDims: [2, 2], ranks: [2] },
+    });
     expect(model.children().map((c) => c.kind)).toEqual(['tucker2-conv2d', 'tt-linear']);
     model.dispose();
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
-import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { LayerPlan } from '../plan.js';
@@ -67,7 +67,9 @@ export interface AdaFromDenseOptions {
 }
 
 function weightShape(t: AdaTarget): number[] {
-  return t.type === 'conv2d' ? [t.kernelSize[0], t.kernelSize[1], t.inChannels, t.outChannels] : [t.inFeatures, t.outFeatures];
+  return t.type === 'conv2d'
+    ? [t.kernelSize[0], t.kernelSize[1], t.inChannels, t.outChannels]
+    : [t.inFeatures, t.outFeatures];
 }
 
 function fanIn(t: AdaTarget): number {
@@ -131,14 +133,21 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
   constructor(name: string, options: AdaTuckerOptions) {
     super(name);
     const t = options.target;
-    this.target = t.type === 'conv2d' ? { ...t, kernelSize: [...t.kernelSize], stride: [...t.stride], dilation: [...t.dilation] } : { ...t };
+    this.target =
+      t.type === 'conv2d'
+        ? { ...t, kernelSize: [...t.kernelSize], stride: [...t.stride], dilation: [...t.dilation] }
+        : { ...t };
     const wShape = weightShape(t);
-    if (!wShape.every((d) => Number.isInteger(d) && d >= 1)) throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${name}': target sizes must be integers >= 1`);
+    if (!wShape.every((d) => Number.isInteger(d) && d >= 1))
+      throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${name}': target sizes must be integers >= 1`);
     const n = sizeOf(wShape);
     this.dims = checkDims(options.dims, n, 'dims', true);
     const ranks = options.ranks;
     if (!Array.isArray(ranks) || ranks.length !== this.dims.length) {
-      throw new TnzipError('INVALID_RANK', `plan.ranks must have one rank per entry of plan.dims (${this.dims.length}), got ${JSON.stringify(ranks)}`);
+      throw new TnzipError(
+        'INVALID_RANK',
+        `plan.ranks must have one rank per entry of plan.dims (${this.dims.length}), got ${JSON.stringify(ranks)}`,
+      );
     }
     ranks.forEach((r, i) => {
       checkPlanRank(r, this.dims[i] as number, `ranks[${i}]`);
@@ -147,36 +156,66 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
     this.group = options.group ?? null;
     const rng = new Rng(options.seed ?? 0);
     this.factors = this.dims.map((m, i) =>
-      makeParam((v) => this.addParam(`factor${i}`, v), () => tf.tensor2d(orthonormal(m, this.ranks[i] as number, rng), [m, this.ranks[i] as number])),
+      makeParam(
+        (v) => this.addParam(`factor${i}`, v),
+        () => tf.tensor2d(orthonormal(m, this.ranks[i] as number, rng), [m, this.ranks[i] as number]),
+      ),
     );
     // With orthonormal factors ‖W̃‖_F = s·‖C‖_F, so ‖C‖_F = sqrt(Π m_i · 2/fan_in) gives Var(W) ≈ 2/fan_in (He).
     const target = Math.sqrt((sizeOf(this.dims) * 2) / fanIn(t));
     if (this.group === null) {
       this.ownedCore = null;
-      this.ownCore = makeParam((v) => this.addParam('core', v), () => tf.tidy(() => {
-        const c = seededNormal(this.ranks, 1, rng);
-        return tf.mul(c, target / Math.sqrt(Math.max(tf.sum(tf.square(c)).dataSync()[0] as number, 1e-30)));
-      }));
+      this.ownCore = makeParam(
+        (v) => this.addParam('core', v),
+        () =>
+          tf.tidy(() => {
+            const c = seededNormal(this.ranks, 1, rng);
+            return tf.mul(c, target / Math.sqrt(Math.max(tf.sum(tf.square(c)).dataSync()[0] as number, 1e-30)));
+          }),
+      );
       this.scale = null;
     } else {
       this.ownCore = null;
-      this.ownedCore = options.ownsCore === true ? this.addChild(new SharedCore('sharedCore', { group: this.group, ranks: this.ranks, seed: options.seed ?? 0 })) : null;
+      this.ownedCore =
+        options.ownsCore === true
+          ? this.addChild(
+              new SharedCore('sharedCore', { group: this.group, ranks: this.ranks, seed: options.seed ?? 0 }),
+            )
+          : null;
       if (this.ownedCore !== null) this.boundCore = this.ownedCore;
       // The shared core has N(0, 1) entries, ‖C‖ ≈ sqrt(Π r_i); the scale brings each layer to He.
       const s = target / Math.sqrt(sizeOf(this.ranks));
-      this.scale = makeParam((v) => this.addParam('scale', v), () => tf.tensor1d([s]));
+      this.scale = makeParam(
+        (v) => this.addParam('scale', v),
+        () => tf.tensor1d([s]),
+      );
     }
-    this.bias = options.bias ?? true ? makeParam((v) => this.addParam('bias', v), () => tf.zeros([wShape[wShape.length - 1] as number])) : null;
-    this.weightCache = makeParam((v) => this.addBuffer('weightCache', v), () => tf.zeros(wShape));
+    this.bias =
+      (options.bias ?? true)
+        ? makeParam(
+            (v) => this.addParam('bias', v),
+            () => tf.zeros([wShape[wShape.length - 1] as number]),
+          )
+        : null;
+    this.weightCache = makeParam(
+      (v) => this.addBuffer('weightCache', v),
+      () => tf.zeros(wShape),
+    );
   }
 
   /** Binds a SCADA follower to its group's core (ranks must match). */
   bindSharedCore(core: SharedCore): void {
     if (this.group === null || core.group !== this.group) {
-      throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${this.name}' (group ${String(this.group)}) cannot use the core of group '${core.group}'`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `ada-tucker '${this.name}' (group ${String(this.group)}) cannot use the core of group '${core.group}'`,
+      );
     }
     if (core.ranks.length !== this.ranks.length || core.ranks.some((r, i) => r !== this.ranks[i])) {
-      throw new TnzipError('SHAPE_MISMATCH', `ada-tucker '${this.name}': ranks [${this.ranks.join(', ')}] differ from the shared core's [${core.ranks.join(', ')}]`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `ada-tucker '${this.name}': ranks [${this.ranks.join(', ')}] differ from the shared core's [${core.ranks.join(', ')}]`,
+      );
     }
     this.boundCore = core;
     this.cacheKey = null;
@@ -186,7 +225,10 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
   get core(): tf.Variable {
     if (this.ownCore !== null) return this.ownCore;
     if (this.boundCore === null) {
-      throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${this.name}' uses SCADA group '${String(this.group)}' but is not bound to its core: call linkSharedCores(root)`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `ada-tucker '${this.name}' uses SCADA group '${String(this.group)}' but is not bound to its core: call linkSharedCores(root)`,
+      );
     }
     return this.boundCore.core;
   }
@@ -199,19 +241,36 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
    */
   static fromDense(layer: Conv2d | Linear, plan: LayerPlan, options: AdaFromDenseOptions = {}): AdaTuckerLayer {
     if (plan.kind !== 'ada-tucker' && plan.kind !== 'scada-tucker') {
-      throw new TnzipError('INVALID_ARGUMENT', `AdaTuckerLayer.fromDense: plan.kind must be 'ada-tucker' or 'scada-tucker', got '${plan.kind}'`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `AdaTuckerLayer.fromDense: plan.kind must be 'ada-tucker' or 'scada-tucker', got '${plan.kind}'`,
+      );
     }
     let target: AdaTarget;
     if (layer instanceof Conv2d) {
-      target = { type: 'conv2d', inChannels: layer.inChannels, outChannels: layer.outChannels, kernelSize: layer.kernelSize, stride: layer.stride, padding: layer.padding, dilation: layer.dilation };
+      target = {
+        type: 'conv2d',
+        inChannels: layer.inChannels,
+        outChannels: layer.outChannels,
+        kernelSize: layer.kernelSize,
+        stride: layer.stride,
+        padding: layer.padding,
+        dilation: layer.dilation,
+      };
     } else if (layer instanceof Linear) {
       target = { type: 'linear', inFeatures: layer.inFeatures, outFeatures: layer.outFeatures };
     } else {
-      throw new TnzipError('INVALID_ARGUMENT', `AdaTuckerLayer.fromDense: layer '${(layer as Module).name}' must be a Conv2d or a Linear`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `AdaTuckerLayer.fromDense: layer '${(layer as Module).name}' must be a Conv2d or a Linear`,
+      );
     }
     const shared = plan.kind === 'scada-tucker' ? options.sharedCore : undefined;
     if (shared !== undefined && plan.kind === 'scada-tucker' && shared.group !== plan.group) {
-      throw new TnzipError('INVALID_ARGUMENT', `options.sharedCore belongs to group '${shared.group}', plan.group is '${plan.group}'`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `options.sharedCore belongs to group '${shared.group}', plan.group is '${plan.group}'`,
+      );
     }
     const out = new AdaTuckerLayer(layer.name, {
       target,
@@ -338,7 +397,11 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
     }
     const factorParams = this.dims.reduce((a, m, i) => a + m * (this.ranks[i] as number), 0);
     const coreParams = this.group === null || this.ownedCore !== null ? sizeOf(this.ranks) : 0;
-    const params = factorParams + coreParams + (this.scale === null ? 0 : 1) + (this.bias === null ? 0 : (outputShape[outputShape.length - 1] as number));
+    const params =
+      factorParams +
+      coreParams +
+      (this.scale === null ? 0 : 1) +
+      (this.bias === null ? 0 : (outputShape[outputShape.length - 1] as number));
     return { params, macs, outputShape };
   }
 
@@ -364,7 +427,13 @@ export function isDerivedBuffer(module: Module, key: string): boolean {
 const isTarget = (v: unknown): boolean =>
   isRecord(v) &&
   ((v.type === 'linear' && Number.isInteger(v.inFeatures) && Number.isInteger(v.outFeatures)) ||
-    (v.type === 'conv2d' && Number.isInteger(v.inChannels) && Number.isInteger(v.outChannels) && Array.isArray(v.kernelSize) && Array.isArray(v.stride) && Array.isArray(v.dilation) && v.padding !== undefined));
+    (v.type === 'conv2d' &&
+      Number.isInteger(v.inChannels) &&
+      Number.isInteger(v.outChannels) &&
+      Array.isArray(v.kernelSize) &&
+      Array.isArray(v.stride) &&
+      Array.isArray(v.dilation) &&
+      v.padding !== undefined));
 const isGroup = (v: unknown): boolean => v === null || (typeof v === 'string' && v !== '');
 
 registerModule('ada-tucker', (c) => {
@@ -378,4 +447,3 @@ registerModule('ada-tucker', (c) => {
     ownsCore: field(r, 'ownsCore', isBool, 'a boolean'),
   });
 });
-

@@ -66,7 +66,10 @@ export function checkPlanRank(value: unknown, max: number, field: string): numbe
 /** Checks that `dims` is a non-empty list of positive integers whose product is `total`. */
 export function checkDims(dims: unknown, total: number, field: string, allowPadding = false): number[] {
   if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
-    throw new TnzipError('INVALID_ARGUMENT', `plan.${field} must be a non-empty list of positive integers, got ${JSON.stringify(dims)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `plan.${field} must be a non-empty list of positive integers, got ${JSON.stringify(dims)}`,
+    );
   }
   const p = sizeOf(dims as number[]);
   if (allowPadding ? p < total : p !== total) {
@@ -81,13 +84,20 @@ export function checkDims(dims: unknown, total: number, field: string, allowPadd
 /** Validates an execution mode. */
 export function checkMode(mode: unknown, name = 'mode'): ExecutionMode {
   if (mode !== 'factorized' && mode !== 'reconstructed' && mode !== 'auto') {
-    throw new TnzipError('INVALID_ARGUMENT', `${name} must be 'factorized', 'reconstructed' or 'auto', got ${String(mode)}`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `${name} must be 'factorized', 'reconstructed' or 'auto', got ${String(mode)}`,
+    );
   }
   return mode;
 }
 
 /** `'auto'` resolves to the cheaper of the two by per-example MACs (ties go to factorized). */
-export function resolveMode(mode: ExecutionMode, factorizedMacs: number, denseMacs: number): 'factorized' | 'reconstructed' {
+export function resolveMode(
+  mode: ExecutionMode,
+  factorizedMacs: number,
+  denseMacs: number,
+): 'factorized' | 'reconstructed' {
   if (mode !== 'auto') return mode;
   return factorizedMacs <= denseMacs ? 'factorized' : 'reconstructed';
 }
@@ -102,8 +112,16 @@ export function explicitPadding(
   inW: number,
   g: Pick<ConvGeometry, 'kernelSize' | 'stride' | 'dilation'>,
 ): [[number, number], [number, number]] {
-  if (padding === 'valid') return [[0, 0], [0, 0]];
-  if (typeof padding === 'number') return [[padding, padding], [padding, padding]];
+  if (padding === 'valid')
+    return [
+      [0, 0],
+      [0, 0],
+    ];
+  if (typeof padding === 'number')
+    return [
+      [padding, padding],
+      [padding, padding],
+    ];
   if (padding === 'same') {
     const one = (n: number, k: number, s: number, d: number): [number, number] => {
       const out = Math.ceil(n / s);
@@ -111,10 +129,16 @@ export function explicitPadding(
       const a = Math.floor(total / 2);
       return [a, total - a];
     };
-    return [one(inH, g.kernelSize[0], g.stride[0], g.dilation[0]), one(inW, g.kernelSize[1], g.stride[1], g.dilation[1])];
+    return [
+      one(inH, g.kernelSize[0], g.stride[0], g.dilation[0]),
+      one(inW, g.kernelSize[1], g.stride[1], g.dilation[1]),
+    ];
   }
   const [[t, b], [l, r]] = padding;
-  return [[t, b], [l, r]];
+  return [
+    [t, b],
+    [l, r],
+  ];
 }
 
 /** Output `[H', W']` of a conv with this geometry on an `inH × inW` input. */
@@ -124,15 +148,25 @@ export function convOutHW(inH: number, inW: number, g: ConvGeometry): [number, n
   const h = out(inH + t + b, g.kernelSize[0], g.stride[0], g.dilation[0]);
   const w = out(inW + l + r, g.kernelSize[1], g.stride[1], g.dilation[1]);
   if (h < 1 || w < 1) {
-    throw new TnzipError('SHAPE_MISMATCH', `input ${inH}x${inW} is too small for kernel ${g.kernelSize.join('x')} (output ${h}x${w})`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `input ${inH}x${inW} is too small for kernel ${g.kernelSize.join('x')} (output ${h}x${w})`,
+    );
   }
   return [h, w];
 }
 
 /** Checks a conv input shape `[H, W, C]` and returns it. */
-export function checkImageShape(inputShape: readonly number[], channels: number, who: string): [number, number, number] {
+export function checkImageShape(
+  inputShape: readonly number[],
+  channels: number,
+  who: string,
+): [number, number, number] {
   if (inputShape.length !== 3 || inputShape[2] !== channels) {
-    throw new TnzipError('SHAPE_MISMATCH', `${who}: input shape must be [H, W, ${channels}], got [${inputShape.join(', ')}]`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `${who}: input shape must be [H, W, ${channels}], got [${inputShape.join(', ')}]`,
+    );
   }
   return [inputShape[0] as number, inputShape[1] as number, channels];
 }
@@ -155,7 +189,11 @@ export function checkFeatureShape(inputShape: readonly number[], features: numbe
  * @param z `[B, r_0 · Π n_k]` (row-major `[B, r_0, n_1, …, n_d]`)
  * @returns `[B, Π m_k · r_d]` (row-major `[B, m_1, …, m_d, r_d]`)
  */
-export function ttContract(z: tf.Tensor, cores: readonly tf.Tensor[], matMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+export function ttContract(
+  z: tf.Tensor,
+  cores: readonly tf.Tensor[],
+  matMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor2D {
   const batch = z.shape[0] as number;
   let rest = 1;
   for (const c of cores) rest *= c.shape[2] as number;
@@ -181,7 +219,10 @@ export function ttContract(z: tf.Tensor, cores: readonly tf.Tensor[], matMul: (a
  * The full matrix of a TT-matrix chain, `[Π m_k, Π n_k]` with row and column multi-indices in
  * C order (boundary ranks must be 1). Differentiable: reshapes, 5-D transposes and matMuls.
  */
-export function ttMatrixFull(cores: readonly tf.Tensor[], matMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D): tf.Tensor2D {
+export function ttMatrixFull(
+  cores: readonly tf.Tensor[],
+  matMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor2D {
   const first = cores[0] as tf.Tensor;
   const [, m0, n0, r0] = first.shape as [number, number, number, number];
   let pi = m0;
@@ -207,7 +248,11 @@ export function ttMatrixFull(cores: readonly tf.Tensor[], matMul: (a: tf.Tensor2
  *
  * @returns the full tensor, shape `[m_1, …, m_d]`
  */
-export function tuckerRebuild(core: tf.Tensor, factors: readonly tf.Tensor[], matMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D): tf.Tensor {
+export function tuckerRebuild(
+  core: tf.Tensor,
+  factors: readonly tf.Tensor[],
+  matMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor {
   let x = core;
   let size = core.size;
   for (const u of factors) {
@@ -216,7 +261,10 @@ export function tuckerRebuild(core: tf.Tensor, factors: readonly tf.Tensor[], ma
     x = matMul(x2 as tf.Tensor2D, tf.transpose(u) as tf.Tensor2D);
     size = (size / r) * m;
   }
-  return tf.reshape(x, factors.map((u) => u.shape[0] as number));
+  return tf.reshape(
+    x,
+    factors.map((u) => u.shape[0] as number),
+  );
 }
 
 /** Frobenius norm of a float64 array. */
@@ -232,24 +280,36 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Reads a required field of a config (CORRUPT_FILE when absent or of the wrong type). */
-export function field<T>(config: Record<string, unknown>, key: string, check: (v: unknown) => boolean, what: string): T {
+export function field<T>(
+  config: Record<string, unknown>,
+  key: string,
+  check: (v: unknown) => boolean,
+  what: string,
+): T {
   const v = config[key];
   if (!check(v)) {
-    throw new TnzipError('CORRUPT_FILE', `${String(config.kind)} config '${String(config.name)}': field '${key}' must be ${what}, got ${JSON.stringify(v)}`);
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `${String(config.kind)} config '${String(config.name)}': field '${key}' must be ${what}, got ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 }
 
 export const isInt = (v: unknown): boolean => Number.isInteger(v);
-export const isIntList = (v: unknown): boolean => Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 1);
-export const isPair = (v: unknown): boolean => Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && (x as number) >= 1);
+export const isIntList = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 1);
+export const isPair = (v: unknown): boolean =>
+  Array.isArray(v) && v.length === 2 && v.every((x) => Number.isInteger(x) && (x as number) >= 1);
 export const isBool = (v: unknown): boolean => typeof v === 'boolean';
 export const isString = (v: unknown): boolean => typeof v === 'string';
 export const isPadding = (v: unknown): boolean =>
   v === 'same' ||
   v === 'valid' ||
   (Number.isInteger(v) && (v as number) >= 0) ||
-  (Array.isArray(v) && v.length === 2 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && (x as number) >= 0)));
+  (Array.isArray(v) &&
+    v.length === 2 &&
+    v.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => Number.isInteger(x) && (x as number) >= 0)));
 export const isMode = (v: unknown): boolean => v === 'factorized' || v === 'reconstructed' || v === 'auto';
 
 /** A seeded normal tensor `N(0, std²)` (float64 draws from {@link Rng}, stored as float32). */

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cpAls64, fromTf, Rng, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import {
+  type ConvGeometry,
   checkImageShape,
   checkMode,
   checkPlanRank,
-  type ConvGeometry,
   convOutHW,
   explicitPadding,
   field,
@@ -80,8 +80,10 @@ export class CPConv2d extends Module {
     super(name);
     const s = options.inChannels;
     const t = options.outChannels;
-    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    if (!Number.isInteger(s) || s < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
     const [kh, kw] = options.kernelSize;
     // CP rank has no tight bound; the generic one (product of all but the largest mode) keeps
     // plans sane without rejecting useful over-complete ranks.
@@ -104,13 +106,18 @@ export class CPConv2d extends Module {
     this.vertical = makeParam(add('vertical'), () => seededNormal([kh, r], Math.sqrt(1 / kh), rng));
     this.horizontal = makeParam(add('horizontal'), () => seededNormal([kw, r], Math.sqrt(1 / kw), rng));
     this.last = makeParam(add('last'), () => seededNormal([r, t], Math.sqrt(2 / r), rng));
-    this.bias = options.bias ?? true ? makeParam(add('bias'), () => tf.zeros([t])) : null;
+    this.bias = (options.bias ?? true) ? makeParam(add('bias'), () => tf.zeros([t])) : null;
   }
 
   /** Initializes from CP-ALS (float64) of the pretrained kernel `[k_h, k_w, S, T]`. */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: CPFromDenseOptions = {}): CPConv2d {
-    if (!(layer instanceof Conv2d)) throw new TnzipError('INVALID_ARGUMENT', `CPConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`);
-    if (plan.kind !== 'cp') throw new TnzipError('INVALID_ARGUMENT', `CPConv2d.fromDense: plan.kind must be 'cp', got '${plan.kind}'`);
+    if (!(layer instanceof Conv2d))
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `CPConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`,
+      );
+    if (plan.kind !== 'cp')
+      throw new TnzipError('INVALID_ARGUMENT', `CPConv2d.fromDense: plan.kind must be 'cp', got '${plan.kind}'`);
     const out = new CPConv2d(layer.name, {
       inChannels: layer.inChannels,
       outChannels: layer.outChannels,
@@ -127,10 +134,17 @@ export class CPConv2d extends Module {
       tol: options.tol ?? 1e-10,
       seed: options.seed ?? 0,
     });
-    const [fh, fw, fs, ft] = cp.factors as [(typeof cp.factors)[number], (typeof cp.factors)[number], (typeof cp.factors)[number], (typeof cp.factors)[number]];
+    const [fh, fw, fs, ft] = cp.factors as [
+      (typeof cp.factors)[number],
+      (typeof cp.factors)[number],
+      (typeof cp.factors)[number],
+      (typeof cp.factors)[number],
+    ];
     const r = plan.rank;
     const lastData = new Float32Array(r * layer.outChannels);
-    for (let t = 0; t < layer.outChannels; t++) for (let k = 0; k < r; k++) lastData[k * layer.outChannels + t] = (cp.weights[k] as number) * (ft.data[t * r + k] as number);
+    for (let t = 0; t < layer.outChannels; t++)
+      for (let k = 0; k < r; k++)
+        lastData[k * layer.outChannels + t] = (cp.weights[k] as number) * (ft.data[t * r + k] as number);
     tf.tidy(() => {
       out.first.assign(tf.tensor2d(Float32Array.from(fs.data), [fs.rows, fs.cols]));
       out.vertical.assign(tf.tensor2d(Float32Array.from(fh.data), [fh.rows, fh.cols]));
@@ -146,7 +160,10 @@ export class CPConv2d extends Module {
     return tf.tidy(() => {
       const [kh, kw] = this.geometry.kernelSize;
       const r = this.rank;
-      const krs = tf.mul(tf.mul(tf.reshape(this.vertical, [kh, 1, 1, r]), tf.reshape(this.horizontal, [1, kw, 1, r])), tf.reshape(this.first, [1, 1, this.inChannels, r]));
+      const krs = tf.mul(
+        tf.mul(tf.reshape(this.vertical, [kh, 1, 1, r]), tf.reshape(this.horizontal, [1, kw, 1, r])),
+        tf.reshape(this.first, [1, 1, this.inChannels, r]),
+      );
       const w = fastMatMul(tf.reshape(krs, [kh * kw * this.inChannels, r]) as tf.Tensor2D, this.last as tf.Tensor2D);
       return tf.reshape(w, [kh, kw, this.inChannels, this.outChannels]) as tf.Tensor4D;
     });
@@ -174,8 +191,13 @@ export class CPConv2d extends Module {
     const [ho, wo] = convOutHW(h, w, this.geometry);
     const [kh, kw] = this.geometry.kernelSize;
     const r = this.rank;
-    const factorized = h * w * this.inChannels * r + ho * w * r * kh + ho * wo * r * kw + ho * wo * r * this.outChannels;
-    return { factorized, dense: ho * wo * kh * kw * this.inChannels * this.outChannels, outputShape: [ho, wo, this.outChannels] };
+    const factorized =
+      h * w * this.inChannels * r + ho * w * r * kh + ho * wo * r * kw + ho * wo * r * this.outChannels;
+    return {
+      factorized,
+      dense: ho * wo * kh * kw * this.inChannels * this.outChannels,
+      outputShape: [ho, wo, this.outChannels],
+    };
   }
 
   effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
@@ -187,16 +209,52 @@ export class CPConv2d extends Module {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
-      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), { stride: g.stride, padding: g.padding, dilation: g.dilation });
+      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), {
+        stride: g.stride,
+        padding: g.padding,
+        dilation: g.dilation,
+      });
       return this.bias === null ? y : tf.add(y, this.bias);
     }
     const r = this.rank;
     const [ho, wo] = convOutHW(h, w, g);
     const [[pt, pb], [pl, pr]] = explicitPadding(g.padding, h, w, g);
-    let y: tf.Tensor = tf.reshape(fastMatMul(tf.reshape(x, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D), [n, h, w, r]);
-    y = depthwise1d(tf.pad(y, [[0, 0], [pt, pb], [0, 0], [0, 0]]), this.vertical, 1, ho, g.stride[0], g.dilation[0]);
-    y = depthwise1d(tf.pad(y, [[0, 0], [0, 0], [pl, pr], [0, 0]]), this.horizontal, 2, wo, g.stride[1], g.dilation[1]);
-    y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, r]) as tf.Tensor2D, this.last as tf.Tensor2D), [n, ho, wo, this.outChannels]);
+    let y: tf.Tensor = tf.reshape(
+      fastMatMul(tf.reshape(x, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D),
+      [n, h, w, r],
+    );
+    y = depthwise1d(
+      tf.pad(y, [
+        [0, 0],
+        [pt, pb],
+        [0, 0],
+        [0, 0],
+      ]),
+      this.vertical,
+      1,
+      ho,
+      g.stride[0],
+      g.dilation[0],
+    );
+    y = depthwise1d(
+      tf.pad(y, [
+        [0, 0],
+        [0, 0],
+        [pl, pr],
+        [0, 0],
+      ]),
+      this.horizontal,
+      2,
+      wo,
+      g.stride[1],
+      g.dilation[1],
+    );
+    y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, r]) as tf.Tensor2D, this.last as tf.Tensor2D), [
+      n,
+      ho,
+      wo,
+      this.outChannels,
+    ]);
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
@@ -210,7 +268,11 @@ export class CPConv2d extends Module {
     const [kh, kw] = this.geometry.kernelSize;
     const r = this.rank;
     const params = r * (this.inChannels + kh + kw + this.outChannels) + (this.bias === null ? 0 : this.outChannels);
-    return { params, macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense, outputShape: m.outputShape };
+    return {
+      params,
+      macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense,
+      outputShape: m.outputShape,
+    };
   }
 
   config(): ModuleConfig {
@@ -234,7 +296,14 @@ export class CPConv2d extends Module {
  * Per-channel 1-D correlation along `axis` (1 = rows, 2 = columns) of an already padded NHWC
  * tensor: `y[…, o, …, c] = Σ_a f[a, c] · x[…, o·stride + a·dilation, …, c]`, `outLen` outputs.
  */
-function depthwise1d(x: tf.Tensor, f: tf.Tensor, axis: 1 | 2, outLen: number, stride: number, dilation: number): tf.Tensor {
+function depthwise1d(
+  x: tf.Tensor,
+  f: tf.Tensor,
+  axis: 1 | 2,
+  outLen: number,
+  stride: number,
+  dilation: number,
+): tf.Tensor {
   const k = f.shape[0] as number;
   const c = f.shape[1] as number;
   const span = (outLen - 1) * stride + 1;
@@ -247,7 +316,12 @@ function depthwise1d(x: tf.Tensor, f: tf.Tensor, axis: 1 | 2, outLen: number, st
     let s = tf.slice(x, begin, size);
     if (stride > 1) {
       // Every stride-th row: pad to outLen·stride, fold the stride into its own axis, keep index 0.
-      const pads: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+      const pads: Array<[number, number]> = [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ];
       pads[axis] = [0, outLen * stride - span];
       const shp = [...s.shape];
       shp.splice(axis, 1, outLen, stride);

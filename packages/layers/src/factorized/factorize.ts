@@ -23,7 +23,11 @@ export interface FactorizeOptions {
 }
 
 /** The factorized version of one dense layer (a fresh module with the same name). */
-export function factorizeLayer(layer: Module, plan: LayerPlan, options: FactorizeOptions & { sharedCore?: SharedCore } = {}): Module {
+export function factorizeLayer(
+  layer: Module,
+  plan: LayerPlan,
+  options: FactorizeOptions & { sharedCore?: SharedCore } = {},
+): Module {
   const mode = options.mode ?? 'factorized';
   const where = `layer '${layer.name}' (${layer.kind})`;
   switch (plan.kind) {
@@ -37,11 +41,22 @@ export function factorizeLayer(layer: Module, plan: LayerPlan, options: Factoriz
       if (layer instanceof Conv2d) {
         const [kh, kw] = layer.kernelSize;
         const r = plan.ranks;
-        if (!Array.isArray(r) || r.length !== 4) throw new TnzipError('INVALID_RANK', `${where}: plan.ranks must have 4 entries [k_h, k_w, R_S, R_T], got ${JSON.stringify(r)}`);
+        if (!Array.isArray(r) || r.length !== 4)
+          throw new TnzipError(
+            'INVALID_RANK',
+            `${where}: plan.ranks must have 4 entries [k_h, k_w, R_S, R_T], got ${JSON.stringify(r)}`,
+          );
         if (r[0] !== kh || r[1] !== kw) {
-          throw new TnzipError('INVALID_ARGUMENT', `${where}: plan.ranks[0..1] must equal the kernel size ${kh}, ${kw} (spatial modes are not factorized), got ${r[0]}, ${r[1]}`);
+          throw new TnzipError(
+            'INVALID_ARGUMENT',
+            `${where}: plan.ranks[0..1] must equal the kernel size ${kh}, ${kw} (spatial modes are not factorized), got ${r[0]}, ${r[1]}`,
+          );
         }
-        return Tucker2Conv2d.fromDense(layer, { kind: 'tucker2', rankS: r[2] as number, rankT: r[3] as number }, { mode });
+        return Tucker2Conv2d.fromDense(
+          layer,
+          { kind: 'tucker2', rankS: r[2] as number, rankT: r[3] as number },
+          { mode },
+        );
       }
       break;
     }
@@ -63,9 +78,15 @@ export function factorizeLayer(layer: Module, plan: LayerPlan, options: Factoriz
       }
       break;
     default:
-      throw new TnzipError('INVALID_ARGUMENT', `${where}: unknown plan kind '${String((plan as { kind: unknown }).kind)}'`);
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `${where}: unknown plan kind '${String((plan as { kind: unknown }).kind)}'`,
+      );
   }
-  throw new TnzipError('INVALID_ARGUMENT', `${where}: plan kind '${plan.kind}' does not apply to a ${layer.kind} layer`);
+  throw new TnzipError(
+    'INVALID_ARGUMENT',
+    `${where}: plan kind '${plan.kind}' does not apply to a ${layer.kind} layer`,
+  );
 }
 
 /**
@@ -83,7 +104,10 @@ export function factorize(model: Module, plan: FactorizationPlan, options: Facto
     if (path === '') throw new TnzipError('INVALID_ARGUMENT', 'factorize: the plan cannot name the root module');
     if (!byPath.has(path)) {
       const layers = modules.filter(([, m]) => m instanceof Conv2d || m instanceof Linear).map(([p]) => p);
-      throw new TnzipError('NOT_FOUND', `factorize: no module at path '${path}' (conv/linear layers: ${layers.join(', ')})`);
+      throw new TnzipError(
+        'NOT_FOUND',
+        `factorize: no module at path '${path}' (conv/linear layers: ${layers.join(', ')})`,
+      );
     }
   }
   const parentOf = new Map<string, Module>();
@@ -96,7 +120,8 @@ export function factorize(model: Module, plan: FactorizationPlan, options: Facto
       if (lp === undefined || lp.kind === 'dense') continue;
       const shared = lp.kind === 'scada-tucker' ? groups.get(lp.group) : undefined;
       const f = factorizeLayer(layer, lp, { ...options, ...(shared === undefined ? {} : { sharedCore: shared }) });
-      if (lp.kind === 'scada-tucker' && shared === undefined && f instanceof AdaTuckerLayer && f.ownedCore !== null) groups.set(lp.group, f.ownedCore);
+      if (lp.kind === 'scada-tucker' && shared === undefined && f instanceof AdaTuckerLayer && f.ownedCore !== null)
+        groups.set(lp.group, f.ownedCore);
       built.push([path, layer, f]);
     }
   } catch (e) {

@@ -11,7 +11,15 @@ import { TTConv2d } from './tt-conv2d.js';
 import { TTLinear } from './tt-linear.js';
 import { Tucker2Conv2d } from './tucker2-conv2d.js';
 
-function conv(name: string, s: number, t: number, k: [number, number], stride: [number, number], padding: 'same' | 'valid' | number, seed = 1): Conv2d {
+function conv(
+  name: string,
+  s: number,
+  t: number,
+  k: [number, number],
+  stride: [number, number],
+  padding: 'same' | 'valid' | number,
+  seed = 1,
+): Conv2d {
   const c = new Conv2d(name, { inChannels: s, outChannels: t, kernelSize: k, stride, padding, seed });
   tf.tidy(() => (c.bias as tf.Variable).assign(randomTensor([t], seed + 1)));
   return c;
@@ -38,7 +46,11 @@ describeBackends('factorized layers', () => {
 
   describe('Tucker2Conv2d', () => {
     it('factorized forward equals toDense() forward, reconstructed mode too', () => {
-      for (const [stride, padding] of [[[1, 1], 'same'], [[2, 1], 'valid'], [[2, 2], 1]] as const) {
+      for (const [stride, padding] of [
+        [[1, 1], 'same'],
+        [[2, 1], 'valid'],
+        [[2, 2], 1],
+      ] as const) {
         const c = conv('c', 6, 8, [3, 3], [...stride] as [number, number], padding);
         const f = Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 3, rankT: 4 });
         expectMatchesToDense(f, x);
@@ -70,7 +82,9 @@ describeBackends('factorized layers', () => {
     });
     it('rejects ranks out of range with INVALID_RANK naming the field and bound', () => {
       const c = conv('c', 6, 8, [3, 3], [1, 1], 'same');
-      expect(() => Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 7, rankT: 2 })).toThrow(/plan\.rankS must be an integer in \[1, 6\]/);
+      expect(() => Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 7, rankT: 2 })).toThrow(
+        /plan\.rankS must be an integer in \[1, 6\]/,
+      );
       expect(() => Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 2, rankT: 2.5 })).toThrow(TnzipError);
       c.dispose();
     });
@@ -86,12 +100,27 @@ describeBackends('factorized layers', () => {
       c.dispose();
     });
     it('cost equals a hand count; params equal the trainable scalars; auto picks the cheaper', () => {
-      const f = new Tucker2Conv2d('t', { inChannels: 16, outChannels: 32, kernelSize: [3, 3], stride: [2, 2], padding: 'same', rankS: 4, rankT: 8 });
+      const f = new Tucker2Conv2d('t', {
+        inChannels: 16,
+        outChannels: 32,
+        kernelSize: [3, 3],
+        stride: [2, 2],
+        padding: 'same',
+        rankS: 4,
+        rankT: 8,
+      });
       const cst = f.cost([8, 8, 16]);
       // 8x8 → 4x4; 16·4 + 4·8·9 + 8·32 + 32 params; 64·16·4 + 16·4·8·9 + 16·8·32 MACs
       expect(cst).toEqual({ params: 64 + 288 + 256 + 32, macs: 4096 + 4608 + 4096, outputShape: [4, 4, 32] });
       expect(cst.params).toBe(f.namedParameters().reduce((a, [, v]) => a + v.size, 0));
-      const full = new Tucker2Conv2d('u', { inChannels: 4, outChannels: 4, kernelSize: [1, 1], rankS: 4, rankT: 4, mode: 'auto' });
+      const full = new Tucker2Conv2d('u', {
+        inChannels: 4,
+        outChannels: 4,
+        kernelSize: [1, 1],
+        rankS: 4,
+        rankT: 4,
+        mode: 'auto',
+      });
       expect(full.effectiveMode([5, 5, 4])).toBe('reconstructed');
       expect(full.cost([5, 5, 4]).macs).toBe(25 * 16);
       f.dispose();
@@ -101,15 +130,36 @@ describeBackends('factorized layers', () => {
 
   describe('CPConv2d', () => {
     it('factorized forward equals toDense() forward (stride, dilation, padding)', () => {
-      for (const [stride, padding, dilation] of [[[1, 1], 'same', [1, 1]], [[2, 1], 'valid', [1, 1]], [[2, 2], 'same', [1, 1]], [[1, 1], 'same', [2, 1]]] as const) {
-        const f = new CPConv2d('cp', { inChannels: 6, outChannels: 8, kernelSize: [3, 2], stride: [...stride], padding, dilation: [...dilation], rank: 5, seed: 3 });
+      for (const [stride, padding, dilation] of [
+        [[1, 1], 'same', [1, 1]],
+        [[2, 1], 'valid', [1, 1]],
+        [[2, 2], 'same', [1, 1]],
+        [[1, 1], 'same', [2, 1]],
+      ] as const) {
+        const f = new CPConv2d('cp', {
+          inChannels: 6,
+          outChannels: 8,
+          kernelSize: [3, 2],
+          stride: [...stride],
+          padding,
+          dilation: [...dilation],
+          rank: 5,
+          seed: 3,
+        });
         tf.tidy(() => (f.bias as tf.Variable).assign(randomTensor([8], 9)));
         expectMatchesToDense(f, x);
         f.dispose();
       }
     });
     it('fromDense recovers a kernel of exact CP rank', () => {
-      const src = new CPConv2d('cp', { inChannels: 4, outChannels: 5, kernelSize: [3, 3], padding: 'same', rank: 2, seed: 11 });
+      const src = new CPConv2d('cp', {
+        inChannels: 4,
+        outChannels: 5,
+        kernelSize: [3, 3],
+        padding: 'same',
+        rank: 2,
+        seed: 11,
+      });
       const dense = src.toDense();
       const f = CPConv2d.fromDense(dense, { kind: 'cp', rank: 2 }, { maxIter: 2000, tol: 0 });
       const xs = randomTensor([2, 6, 6, 4], 2);
@@ -122,16 +172,35 @@ describeBackends('factorized layers', () => {
       dense.dispose();
     });
     it('gradients match finite differences', () => {
-      const f = new CPConv2d('cp', { inChannels: 3, outChannels: 4, kernelSize: [3, 3], stride: [2, 1], padding: 'same', rank: 3, seed: 5 });
+      const f = new CPConv2d('cp', {
+        inChannels: 3,
+        outChannels: 4,
+        kernelSize: [3, 3],
+        stride: [2, 1],
+        padding: 'same',
+        rank: 3,
+        seed: 5,
+      });
       const xs = randomTensor([2, 5, 5, 3], 6);
       checkGradients(f, xs);
       xs.dispose();
       f.dispose();
     });
     it('cost equals a hand count', () => {
-      const f = new CPConv2d('cp', { inChannels: 16, outChannels: 32, kernelSize: [3, 3], stride: [2, 2], padding: 'same', rank: 10 });
+      const f = new CPConv2d('cp', {
+        inChannels: 16,
+        outChannels: 32,
+        kernelSize: [3, 3],
+        stride: [2, 2],
+        padding: 'same',
+        rank: 10,
+      });
       // 8x8 → 4x4: 64·16·10 + 4·8·10·3 + 16·10·3 + 16·10·32
-      expect(f.cost([8, 8, 16])).toEqual({ params: 10 * (16 + 3 + 3 + 32) + 32, macs: 10240 + 960 + 480 + 5120, outputShape: [4, 4, 32] });
+      expect(f.cost([8, 8, 16])).toEqual({
+        params: 10 * (16 + 3 + 3 + 32) + 32,
+        macs: 10240 + 960 + 480 + 5120,
+        outputShape: [4, 4, 32],
+      });
       expect(f.cost([8, 8, 16]).params).toBe(f.namedParameters().reduce((a, [, v]) => a + v.size, 0));
       f.dispose();
     });
@@ -167,12 +236,23 @@ describeBackends('factorized layers', () => {
     });
     it('rejects bad dims and ranks', () => {
       const l = lin();
-      expect(() => TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [13] })).toThrow(/plan\.ranks\[0\] must be an integer in \[1, 8\]/);
-      expect(() => TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 2], colDims: [4, 3], ranks: [2] })).toThrow(TnzipError);
+      expect(() => TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [13] })).toThrow(
+        /plan\.ranks\[0\] must be an integer in \[1, 8\]/,
+      );
+      expect(() => TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 2], colDims: [4, 3], ranks: [2] })).toThrow(
+        TnzipError,
+      );
       l.dispose();
     });
     it('gradients match finite differences', () => {
-      const f = new TTLinear('tt', { inFeatures: 12, outFeatures: 6, rowDims: [2, 3], colDims: [4, 3], ranks: [2], seed: 1 });
+      const f = new TTLinear('tt', {
+        inFeatures: 12,
+        outFeatures: 6,
+        rowDims: [2, 3],
+        colDims: [4, 3],
+        ranks: [2],
+        seed: 1,
+      });
       checkGradients(f, xl);
       f.dispose();
     });
@@ -208,14 +288,31 @@ describeBackends('factorized layers', () => {
       c.dispose();
     });
     it('gradients match finite differences', () => {
-      const f = new TTConv2d('tt', { inChannels: 4, outChannels: 4, kernelSize: [3, 3], padding: 'same', rowDims: [2, 2], colDims: [2, 2], ranks: [2, 2, 2, 2], seed: 4 });
+      const f = new TTConv2d('tt', {
+        inChannels: 4,
+        outChannels: 4,
+        kernelSize: [3, 3],
+        padding: 'same',
+        rowDims: [2, 2],
+        colDims: [2, 2],
+        ranks: [2, 2, 2, 2],
+        seed: 4,
+      });
       const xs = randomTensor([2, 4, 4, 4], 1);
       checkGradients(f, xs);
       xs.dispose();
       f.dispose();
     });
     it('cost equals a hand count', () => {
-      const f = new TTConv2d('tt', { inChannels: 4, outChannels: 6, kernelSize: [3, 3], padding: 'same', rowDims: [2, 3], colDims: [2, 2], ranks: [2, 3, 4, 3] });
+      const f = new TTConv2d('tt', {
+        inChannels: 4,
+        outChannels: 6,
+        kernelSize: [3, 3],
+        padding: 'same',
+        rowDims: [2, 3],
+        colDims: [2, 2],
+        ranks: [2, 3, 4, 3],
+      });
       // in cores [1,2,2], [2,2,3]; spatial [3,3,3,4]; out cores [4,2,3], [3,3,1]
       const params = 4 + 12 + 108 + 24 + 9 + 6;
       // per input pixel: 1·2·2·2 + 2·3·2·1 = 20; conv 9·3·4 = 108; per output pixel: 4·3·2·1 + 3·1·3·2 = 42
@@ -226,10 +323,41 @@ describeBackends('factorized layers', () => {
 
   it('no tensor leak in forward passes and training steps', () => {
     const layers: Array<[Module, tf.Tensor]> = [
-      [new Tucker2Conv2d('a', { inChannels: 6, outChannels: 8, kernelSize: [3, 3], padding: 'same', rankS: 3, rankT: 4 }), x],
-      [new CPConv2d('b', { inChannels: 6, outChannels: 8, kernelSize: [3, 3], stride: [2, 2], padding: 'same', rank: 3 }), x],
+      [
+        new Tucker2Conv2d('a', {
+          inChannels: 6,
+          outChannels: 8,
+          kernelSize: [3, 3],
+          padding: 'same',
+          rankS: 3,
+          rankT: 4,
+        }),
+        x,
+      ],
+      [
+        new CPConv2d('b', {
+          inChannels: 6,
+          outChannels: 8,
+          kernelSize: [3, 3],
+          stride: [2, 2],
+          padding: 'same',
+          rank: 3,
+        }),
+        x,
+      ],
       [new TTLinear('c', { inFeatures: 12, outFeatures: 6, rowDims: [2, 3], colDims: [4, 3], ranks: [2] }), xl],
-      [new TTConv2d('d', { inChannels: 6, outChannels: 8, kernelSize: [3, 3], padding: 'same', rowDims: [2, 4], colDims: [3, 2], ranks: [2, 2, 2, 2] }), x],
+      [
+        new TTConv2d('d', {
+          inChannels: 6,
+          outChannels: 8,
+          kernelSize: [3, 3],
+          padding: 'same',
+          rowDims: [2, 4],
+          colDims: [3, 2],
+          ranks: [2, 2, 2, 2],
+        }),
+        x,
+      ],
     ];
     for (const [m, input] of layers) {
       expectNoLeak(() => run(m, input));

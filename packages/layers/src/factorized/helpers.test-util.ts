@@ -42,7 +42,10 @@ export function checkGradients(m: Module, x: tf.Tensor, probes = 3): void {
   const c = randomTensor(yShape, 99);
   const loss = (): tf.Scalar => tf.sum(tf.mul(m.apply(x, { training: true }), c));
   const params = m.namedParameters();
-  const { grads } = tf.variableGrads(loss, params.map(([, v]) => v));
+  const { grads } = tf.variableGrads(
+    loss,
+    params.map(([, v]) => v),
+  );
   const rng = new Rng(7);
   for (const [path, v] of params) {
     const g = grads[v.name] as tf.Tensor;
@@ -61,7 +64,9 @@ export function checkGradients(m: Module, x: tf.Tensor, probes = 3): void {
       const fd = (f(h) - f(-h)) / (2 * h);
       tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
       const an = gd[i] as number;
-      expect(Math.abs(fd - an), `${path}[${i}] fd=${fd} analytic=${an}`).toBeLessThanOrEqual(2e-2 * Math.max(1, Math.abs(fd), Math.abs(an)));
+      expect(Math.abs(fd - an), `${path}[${i}] fd=${fd} analytic=${an}`).toBeLessThanOrEqual(
+        2e-2 * Math.max(1, Math.abs(fd), Math.abs(an)),
+      );
     }
   }
   tf.dispose(grads);

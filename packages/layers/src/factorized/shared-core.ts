@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Rng, TnzipError } from '@tnzip/tensor';
-import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { registerModule } from '../registry.js';
 import { field, isIntList, isString, makeParam, seededNormal } from './common.js';
 
@@ -26,17 +26,30 @@ export class SharedCore extends Module {
     if (typeof options.group !== 'string' || options.group === '') {
       throw new TnzipError('INVALID_ARGUMENT', `SharedCore '${name}': group must be a non-empty string`);
     }
-    if (!Array.isArray(options.ranks) || options.ranks.length === 0 || !options.ranks.every((r) => Number.isInteger(r) && r >= 1)) {
-      throw new TnzipError('INVALID_RANK', `SharedCore '${name}': ranks must be a non-empty list of integers >= 1, got ${JSON.stringify(options.ranks)}`);
+    if (
+      !Array.isArray(options.ranks) ||
+      options.ranks.length === 0 ||
+      !options.ranks.every((r) => Number.isInteger(r) && r >= 1)
+    ) {
+      throw new TnzipError(
+        'INVALID_RANK',
+        `SharedCore '${name}': ranks must be a non-empty list of integers >= 1, got ${JSON.stringify(options.ranks)}`,
+      );
     }
     this.group = options.group;
     this.ranks = [...options.ranks];
     const rng = new Rng(options.seed ?? 0);
-    this.core = makeParam((v) => this.addParam('core', v), () => seededNormal(this.ranks, 1, rng));
+    this.core = makeParam(
+      (v) => this.addParam('core', v),
+      () => seededNormal(this.ranks, 1, rng),
+    );
   }
 
   forward(_x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
-    throw new TnzipError('INVALID_ARGUMENT', `shared-core '${this.name}' holds a parameter and cannot be run as a layer`);
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `shared-core '${this.name}' holds a parameter and cannot be run as a layer`,
+    );
   }
 
   /** Params: `Π r_i`; no MACs (the layers that use the core count theirs). */
@@ -60,7 +73,12 @@ export interface SharedCoreUser {
 }
 
 function isUser(m: unknown): m is SharedCoreUser {
-  return m !== null && typeof m === 'object' && typeof (m as { bindSharedCore?: unknown }).bindSharedCore === 'function' && 'ownedCore' in m;
+  return (
+    m !== null &&
+    typeof m === 'object' &&
+    typeof (m as { bindSharedCore?: unknown }).bindSharedCore === 'function' &&
+    'ownedCore' in m
+  );
 }
 
 /**
@@ -73,7 +91,11 @@ export function linkSharedCores(root: Module): void {
   for (const [path, m] of root.namedModules()) {
     if (!isUser(m) || m.group === null) continue;
     if (m.ownedCore !== null) {
-      if (owners.has(m.group)) throw new TnzipError('CORRUPT_FILE', `SCADA group '${m.group}' has two owners of its shared core (second at '${path}')`);
+      if (owners.has(m.group))
+        throw new TnzipError(
+          'CORRUPT_FILE',
+          `SCADA group '${m.group}' has two owners of its shared core (second at '${path}')`,
+        );
       owners.set(m.group, m.ownedCore);
     } else {
       users.push([path, m]);
@@ -81,12 +103,19 @@ export function linkSharedCores(root: Module): void {
   }
   for (const [path, u] of users) {
     const core = owners.get(u.group as string);
-    if (core === undefined) throw new TnzipError('CORRUPT_FILE', `layer '${path}' uses SCADA group '${String(u.group)}', which has no owner of its shared core`);
+    if (core === undefined)
+      throw new TnzipError(
+        'CORRUPT_FILE',
+        `layer '${path}' uses SCADA group '${String(u.group)}', which has no owner of its shared core`,
+      );
     u.bindSharedCore(core);
   }
 }
 
 registerModule('shared-core', (c) => {
   const r = c as Record<string, unknown>;
-  return new SharedCore(c.name, { group: field(r, 'group', isString, 'a string'), ranks: field(r, 'ranks', isIntList, 'a list of positive integers') });
+  return new SharedCore(c.name, {
+    group: field(r, 'group', isString, 'a string'),
+    ranks: field(r, 'ranks', isIntList, 'a list of positive integers'),
+  });
 });

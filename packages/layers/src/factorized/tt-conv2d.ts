@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fromTf, Rng, sizeOf, type Tensor64, TnzipError, ttRankBounds, ttSvd64 } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import {
+  type ConvGeometry,
   checkDims,
   checkImageShape,
   checkMode,
   checkPlanRank,
-  type ConvGeometry,
   convOutHW,
   field,
   isBool,
@@ -88,8 +88,10 @@ export class TTConv2d extends Module {
     super(name);
     const s = options.inChannels;
     const t = options.outChannels;
-    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    if (!Number.isInteger(s) || s < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
     const [kh, kw] = options.kernelSize;
     const cd = checkDims(options.colDims, s, 'colDims');
     const rd = checkDims(options.rowDims, t, 'rowDims');
@@ -122,24 +124,46 @@ export class TTConv2d extends Module {
     // Var(W) ≈ 2/fan_in when each core's entries have variance 1/(mode size · incoming rank),
     // the spatial one 2/(k_h·k_w·r_n).
     this.inCores = cd.map((sa, a) =>
-      makeParam((v) => this.addParam(`in${a}`, v), () => seededNormal([full[a] as number, sa, full[a + 1] as number], Math.sqrt(1 / (full[a] as number)), rng)),
+      makeParam(
+        (v) => this.addParam(`in${a}`, v),
+        () => seededNormal([full[a] as number, sa, full[a + 1] as number], Math.sqrt(1 / (full[a] as number)), rng),
+      ),
     );
     const rn = full[n] as number;
     const rn1 = full[n + 1] as number;
-    this.spatial = makeParam((v) => this.addParam('spatial', v), () => seededNormal([kh, kw, rn, rn1], Math.sqrt(2 / (kh * kw * rn * s)), rng));
+    this.spatial = makeParam(
+      (v) => this.addParam('spatial', v),
+      () => seededNormal([kh, kw, rn, rn1], Math.sqrt(2 / (kh * kw * rn * s)), rng),
+    );
     this.outCores = rd.map((tb, b) =>
       makeParam(
         (v) => this.addParam(`out${b}`, v),
-        () => seededNormal([full[n + 1 + b] as number, tb, full[n + 2 + b] as number], Math.sqrt(1 / (full[n + 1 + b] as number)), rng),
+        () =>
+          seededNormal(
+            [full[n + 1 + b] as number, tb, full[n + 2 + b] as number],
+            Math.sqrt(1 / (full[n + 1 + b] as number)),
+            rng,
+          ),
       ),
     );
-    this.bias = options.bias ?? true ? makeParam((v) => this.addParam('bias', v), () => tf.zeros([t])) : null;
+    this.bias =
+      (options.bias ?? true)
+        ? makeParam(
+            (v) => this.addParam('bias', v),
+            () => tf.zeros([t]),
+          )
+        : null;
   }
 
   /** TT-SVD (float64) of the pretrained kernel in the layout above; exact at full ranks. */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTConv2d {
-    if (!(layer instanceof Conv2d)) throw new TnzipError('INVALID_ARGUMENT', `TTConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`);
-    if (plan.kind !== 'tt') throw new TnzipError('INVALID_ARGUMENT', `TTConv2d.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
+    if (!(layer instanceof Conv2d))
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `TTConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`,
+      );
+    if (plan.kind !== 'tt')
+      throw new TnzipError('INVALID_ARGUMENT', `TTConv2d.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
     const out = new TTConv2d(layer.name, {
       inChannels: layer.inChannels,
       outChannels: layer.outChannels,
@@ -174,12 +198,16 @@ export class TTConv2d extends Module {
 
   /** Input cores as TT-matrix cores `[r, 1, s_a, r']` (no output index). */
   private inChain(): tf.Tensor[] {
-    return this.inCores.map((c) => tf.reshape(c, [c.shape[0] as number, 1, c.shape[1] as number, c.shape[2] as number]));
+    return this.inCores.map((c) =>
+      tf.reshape(c, [c.shape[0] as number, 1, c.shape[1] as number, c.shape[2] as number]),
+    );
   }
 
   /** Output cores as TT-matrix cores `[r, t_b, 1, r']` (no input index). */
   private outChain(): tf.Tensor[] {
-    return this.outCores.map((c) => tf.reshape(c, [c.shape[0] as number, c.shape[1] as number, 1, c.shape[2] as number]));
+    return this.outCores.map((c) =>
+      tf.reshape(c, [c.shape[0] as number, c.shape[1] as number, 1, c.shape[2] as number]),
+    );
   }
 
   /** The dense kernel `[k_h, k_w, S, T]` (differentiable). */
@@ -223,8 +251,13 @@ export class TTConv2d extends Module {
     const inShapes = this.inCores.map((c) => [c.shape[0] as number, 1, c.shape[1] as number, c.shape[2] as number]);
     const outShapes = this.outCores.map((c) => [c.shape[0] as number, c.shape[1] as number, 1, c.shape[2] as number]);
     const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
-    const factorized = h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes);
-    return { factorized, dense: ho * wo * kh * kw * this.inChannels * this.outChannels, outputShape: [ho, wo, this.outChannels] };
+    const factorized =
+      h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes);
+    return {
+      factorized,
+      dense: ho * wo * kh * kw * this.inChannels * this.outChannels,
+      outputShape: [ho, wo, this.outChannels],
+    };
   }
 
   effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
@@ -244,7 +277,12 @@ export class TTConv2d extends Module {
     const z = ttContract(tf.reshape(x, [n * h * w, this.inChannels]), this.inChain(), fastMatMul);
     const c = fastConv2d(tf.reshape(z, [n, h, w, rn]) as tf.Tensor4D, this.spatial as tf.Tensor4D, conv);
     const [, ho, wo] = c.shape;
-    const y = tf.reshape(ttContract(tf.reshape(c, [n * ho * wo, rn1]), this.outChain(), fastMatMul), [n, ho, wo, this.outChannels]);
+    const y = tf.reshape(ttContract(tf.reshape(c, [n * ho * wo, rn1]), this.outChain(), fastMatMul), [
+      n,
+      ho,
+      wo,
+      this.outChannels,
+    ]);
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
@@ -260,7 +298,11 @@ export class TTConv2d extends Module {
       sizeOf(this.spatial.shape) +
       this.outCores.reduce((a, c) => a + sizeOf(c.shape), 0) +
       (this.bias === null ? 0 : this.outChannels);
-    return { params, macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense, outputShape: m.outputShape };
+    return {
+      params,
+      macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense,
+      outputShape: m.outputShape,
+    };
   }
 
   config(): ModuleConfig {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fromTf, Rng, sizeOf, TnzipError, transpose64, ttMatrix64, ttMatrixRankBounds } from '@tnzip/tensor';
 import { Linear } from '../layers/linear.js';
-import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
@@ -44,11 +44,17 @@ export function checkTTMatrixPlan(s: number, t: number, rowDims: unknown, colDim
   const rd = checkDims(rowDims, t, 'rowDims');
   const cd = checkDims(colDims, s, 'colDims');
   if (rd.length !== cd.length) {
-    throw new TnzipError('SHAPE_MISMATCH', `plan.rowDims and plan.colDims must have the same length, got ${rd.length} and ${cd.length}`);
+    throw new TnzipError(
+      'SHAPE_MISMATCH',
+      `plan.rowDims and plan.colDims must have the same length, got ${rd.length} and ${cd.length}`,
+    );
   }
   const bounds = ttMatrixRankBounds(rd, cd);
   if (!Array.isArray(ranks) || ranks.length !== bounds.length) {
-    throw new TnzipError('INVALID_RANK', `plan.ranks must list the ${bounds.length} internal TT ranks (d − 1), got ${JSON.stringify(ranks)}`);
+    throw new TnzipError(
+      'INVALID_RANK',
+      `plan.ranks must list the ${bounds.length} internal TT ranks (d − 1), got ${JSON.stringify(ranks)}`,
+    );
   }
   ranks.forEach((r, k) => {
     checkPlanRank(r, bounds[k] as number, `ranks[${k}]`);
@@ -82,8 +88,10 @@ export class TTLinear extends Module {
     super(name);
     const s = options.inFeatures;
     const t = options.outFeatures;
-    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inFeatures must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outFeatures must be an integer >= 1, got ${String(t)}`);
+    if (!Number.isInteger(s) || s < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `inFeatures must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `outFeatures must be an integer >= 1, got ${String(t)}`);
     const full = checkTTMatrixPlan(s, t, options.rowDims, options.colDims, options.ranks);
     this.inFeatures = s;
     this.outFeatures = t;
@@ -98,15 +106,29 @@ export class TTLinear extends Module {
       const r1 = full[k + 1] as number;
       const n = this.colDims[k] as number;
       const std = Math.sqrt(1 / (n * r0));
-      return makeParam((v) => this.addParam(`core${k}`, v), () => seededNormal([r0, m, n, r1], std, rng));
+      return makeParam(
+        (v) => this.addParam(`core${k}`, v),
+        () => seededNormal([r0, m, n, r1], std, rng),
+      );
     });
-    this.bias = options.bias ?? true ? makeParam((v) => this.addParam('bias', v), () => tf.zeros([t])) : null;
+    this.bias =
+      (options.bias ?? true)
+        ? makeParam(
+            (v) => this.addParam('bias', v),
+            () => tf.zeros([t]),
+          )
+        : null;
   }
 
   /** TT-matrix decomposition (float64 TT-SVD) of the pretrained `Wᵀ`; exact at full ranks. */
   static fromDense(layer: Linear, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTLinear {
-    if (!(layer instanceof Linear)) throw new TnzipError('INVALID_ARGUMENT', `TTLinear.fromDense: layer '${(layer as Module).name}' must be a Linear`);
-    if (plan.kind !== 'tt') throw new TnzipError('INVALID_ARGUMENT', `TTLinear.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
+    if (!(layer instanceof Linear))
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `TTLinear.fromDense: layer '${(layer as Module).name}' must be a Linear`,
+      );
+    if (plan.kind !== 'tt')
+      throw new TnzipError('INVALID_ARGUMENT', `TTLinear.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
     const out = new TTLinear(layer.name, {
       inFeatures: layer.inFeatures,
       outFeatures: layer.outFeatures,
@@ -134,7 +156,11 @@ export class TTLinear extends Module {
   }
 
   toDense(): Linear {
-    const lin = new Linear(this.name, { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null });
+    const lin = new Linear(this.name, {
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      bias: this.bias !== null,
+    });
     const w = this.weightMatrix();
     lin.weight.assign(w);
     w.dispose();
@@ -153,9 +179,15 @@ export class TTLinear extends Module {
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
-      throw new TnzipError('SHAPE_MISMATCH', `tt-linear '${this.name}': input must be [N, ${this.inFeatures}], got [${x.shape.join(', ')}]`);
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `tt-linear '${this.name}': input must be [N, ${this.inFeatures}], got [${x.shape.join(', ')}]`,
+      );
     }
-    const y = this.effectiveMode() === 'reconstructed' ? fastMatMul(x as tf.Tensor2D, this.weightMatrix()) : ttContract(x, this.cores, fastMatMul);
+    const y =
+      this.effectiveMode() === 'reconstructed'
+        ? fastMatMul(x as tf.Tensor2D, this.weightMatrix())
+        : ttContract(x, this.cores, fastMatMul);
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
@@ -167,7 +199,11 @@ export class TTLinear extends Module {
     checkFeatureShape(inputShape, this.inFeatures, `${this.kind} '${this.name}'`);
     const m = this.macs();
     const params = this.cores.reduce((a, c) => a + sizeOf(c.shape), 0) + (this.bias === null ? 0 : this.outFeatures);
-    return { params, macs: this.effectiveMode() === 'factorized' ? m.factorized : m.dense, outputShape: [this.outFeatures] };
+    return {
+      params,
+      macs: this.effectiveMode() === 'factorized' ? m.factorized : m.dense,
+      outputShape: [this.outFeatures],
+    };
   }
 
   config(): ModuleConfig {

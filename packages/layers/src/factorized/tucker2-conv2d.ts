@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fromTf, hosvd64, matrixToTf, Rng, TnzipError, transpose64 } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import { Module, type Cost, type ForwardContext, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import {
+  type ConvGeometry,
   checkImageShape,
   checkMode,
   checkPlanRank,
-  type ConvGeometry,
   convOutHW,
   field,
   isBool,
@@ -75,10 +75,15 @@ export class Tucker2Conv2d extends Module {
     super(name);
     const s = options.inChannels;
     const t = options.outChannels;
-    if (!Number.isInteger(s) || s < 1) throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1) throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    if (!Number.isInteger(s) || s < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
+    if (!Number.isInteger(t) || t < 1)
+      throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
     if (options.rankS === null && options.rankT === null) {
-      throw new TnzipError('INVALID_RANK', 'plan.rankS and plan.rankT cannot both be null (nothing would be factorized)');
+      throw new TnzipError(
+        'INVALID_RANK',
+        'plan.rankS and plan.rankT cannot both be null (nothing would be factorized)',
+      );
     }
     const rs = options.rankS === null ? null : checkPlanRank(options.rankS, s, 'rankS');
     const rt = options.rankT === null ? null : checkPlanRank(options.rankT, t, 'rankT');
@@ -97,7 +102,8 @@ export class Tucker2Conv2d extends Module {
     const a = rs ?? s;
     const b = rt ?? t;
     const rng = new Rng(options.seed ?? 0);
-    const init = (shape: number[], fanIn: number): tf.Tensor => tf.tidy(() => seededNormal(shape, Math.sqrt(2 / fanIn), rng));
+    const init = (shape: number[], fanIn: number): tf.Tensor =>
+      tf.tidy(() => seededNormal(shape, Math.sqrt(2 / fanIn), rng));
     const withInit = (key: string, shape: number[], fanIn: number): tf.Variable => {
       const v = init(shape, fanIn);
       const p = this.addParam(key, v);
@@ -122,8 +128,16 @@ export class Tucker2Conv2d extends Module {
    * `C = K ×_S U_Sᵀ ×_T U_Tᵀ`. At full ranks the layer computes exactly the dense conv.
    */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): Tucker2Conv2d {
-    if (!(layer instanceof Conv2d)) throw new TnzipError('INVALID_ARGUMENT', `Tucker2Conv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`);
-    if (plan.kind !== 'tucker2') throw new TnzipError('INVALID_ARGUMENT', `Tucker2Conv2d.fromDense: plan.kind must be 'tucker2', got '${plan.kind}'`);
+    if (!(layer instanceof Conv2d))
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `Tucker2Conv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`,
+      );
+    if (plan.kind !== 'tucker2')
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `Tucker2Conv2d.fromDense: plan.kind must be 'tucker2', got '${plan.kind}'`,
+      );
     const out = new Tucker2Conv2d(layer.name, {
       inChannels: layer.inChannels,
       outChannels: layer.outChannels,
@@ -211,7 +225,10 @@ export class Tucker2Conv2d extends Module {
     const t = this.outChannels;
     const a = this.rankS ?? s;
     const b = this.rankT ?? t;
-    const factorized = (this.rankS === null ? 0 : h * w * s * a) + ho * wo * kh * kw * a * b + (this.rankT === null ? 0 : ho * wo * b * t);
+    const factorized =
+      (this.rankS === null ? 0 : h * w * s * a) +
+      ho * wo * kh * kw * a * b +
+      (this.rankT === null ? 0 : ho * wo * b * t);
     return { factorized, dense: ho * wo * kh * kw * s * t, outputShape: [ho, wo, t] };
   }
 
@@ -225,12 +242,20 @@ export class Tucker2Conv2d extends Module {
     }
     let y: tf.Tensor = x;
     if (this.first !== null) {
-      y = tf.reshape(fastMatMul(tf.reshape(y, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D), [n, h, w, this.rankS as number]);
+      y = tf.reshape(
+        fastMatMul(tf.reshape(y, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D),
+        [n, h, w, this.rankS as number],
+      );
     }
     y = fastConv2d(y as tf.Tensor4D, this.core as tf.Tensor4D, conv);
     if (this.last !== null) {
       const [, ho, wo, b] = y.shape as [number, number, number, number];
-      y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, b]) as tf.Tensor2D, this.last as tf.Tensor2D), [n, ho, wo, this.outChannels]);
+      y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, b]) as tf.Tensor2D, this.last as tf.Tensor2D), [
+        n,
+        ho,
+        wo,
+        this.outChannels,
+      ]);
     }
     return this.bias === null ? y : tf.add(y, this.bias);
   }
@@ -247,7 +272,10 @@ export class Tucker2Conv2d extends Module {
     const a = this.rankS ?? this.inChannels;
     const b = this.rankT ?? this.outChannels;
     const params =
-      (this.rankS === null ? 0 : this.inChannels * a) + kh * kw * a * b + (this.rankT === null ? 0 : b * this.outChannels) + (this.bias === null ? 0 : this.outChannels);
+      (this.rankS === null ? 0 : this.inChannels * a) +
+      kh * kw * a * b +
+      (this.rankT === null ? 0 : b * this.outChannels) +
+      (this.bias === null ? 0 : this.outChannels);
     const macs = resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense;
     return { params, macs, outputShape: m.outputShape };
   }

@@ -34,13 +34,23 @@ export async function load(source: string | tf.io.IOHandler): Promise<LoadedMode
   const specs = json.weightsManifest[0]?.weights ?? [];
   const expectedBytes = specs.reduce((a, s) => a + 4 * s.shape.reduce((p, d) => p * d, 1), 0);
   if (expectedBytes !== json.weightsByteLength) {
-    throw new TnzipError('CORRUPT_FILE', `model.json: weightsByteLength ${json.weightsByteLength} disagrees with the manifest (${expectedBytes} bytes)`);
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `model.json: weightsByteLength ${json.weightsByteLength} disagrees with the manifest (${expectedBytes} bytes)`,
+    );
   }
   if (weights.byteLength !== json.weightsByteLength) {
-    throw new TnzipError('CORRUPT_FILE', `weights.bin has ${weights.byteLength} bytes, model.json expects ${json.weightsByteLength} (truncated or wrong file)`);
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `weights.bin has ${weights.byteLength} bytes, model.json expects ${json.weightsByteLength} (truncated or wrong file)`,
+    );
   }
   const hash = await sha256Hex(weights);
-  if (hash !== json.weightsSha256) throw new TnzipError('CORRUPT_FILE', `weights.bin fails its SHA-256 check (got ${hash}, expected ${json.weightsSha256})`);
+  if (hash !== json.weightsSha256)
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `weights.bin fails its SHA-256 check (got ${hash}, expected ${json.weightsSha256})`,
+    );
 
   let model: Module;
   try {
@@ -48,21 +58,28 @@ export async function load(source: string | tf.io.IOHandler): Promise<LoadedMode
     linkSharedCores(model);
   } catch (e) {
     if (isTnzipError(e)) throw e;
-    throw new TnzipError('CORRUPT_FILE', `model.json: cannot rebuild the architecture: ${(e as Error).message}`, { cause: e });
+    throw new TnzipError('CORRUPT_FILE', `model.json: cannot rebuild the architecture: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   try {
     const vars = new Map(storedVariables(model));
     const seen = new Set<string>();
     for (const s of specs) {
       const v = vars.get(s.name);
-      if (v === undefined) throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}', which the architecture does not have`);
+      if (v === undefined)
+        throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}', which the architecture does not have`);
       if (seen.has(s.name)) throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}' twice`);
       seen.add(s.name);
       if (s.shape.length !== v.shape.length || s.shape.some((d, i) => d !== v.shape[i])) {
-        throw new TnzipError('SHAPE_MISMATCH', `weight '${s.name}' has shape [${s.shape.join(', ')}] in the file, the architecture expects [${v.shape.join(', ')}]`);
+        throw new TnzipError(
+          'SHAPE_MISMATCH',
+          `weight '${s.name}' has shape [${s.shape.join(', ')}] in the file, the architecture expects [${v.shape.join(', ')}]`,
+        );
       }
     }
-    for (const name of vars.keys()) if (!seen.has(name)) throw new TnzipError('CORRUPT_FILE', `weights.bin lacks '${name}'`);
+    for (const name of vars.keys())
+      if (!seen.has(name)) throw new TnzipError('CORRUPT_FILE', `weights.bin lacks '${name}'`);
     const decoded = tf.io.decodeWeights(weights, specs);
     try {
       for (const [name, v] of vars) v.assign(decoded[name] as tf.Tensor);
@@ -78,7 +95,11 @@ export async function load(source: string | tf.io.IOHandler): Promise<LoadedMode
 
 async function readSource(source: string | tf.io.IOHandler): Promise<{ raw: unknown; weights: ArrayBuffer }> {
   if (typeof source !== 'string') {
-    if (typeof source?.load !== 'function') throw new TnzipError('INVALID_ARGUMENT', 'load: source must be a directory path, a URL or a tfjs IOHandler with load()');
+    if (typeof source?.load !== 'function')
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        'load: source must be a directory path, a URL or a tfjs IOHandler with load()',
+      );
     const art = await source.load();
     const wd = art.weightData;
     const weights = wd === undefined ? new ArrayBuffer(0) : Array.isArray(wd) ? concat(wd) : (wd as ArrayBuffer);
@@ -96,17 +117,26 @@ async function readDirectory(dir: string): Promise<{ raw: unknown; weights: Arra
     text = await fs.readFile(`${dir}/${MODEL_JSON}`, 'utf8');
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new TnzipError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `load: cannot read '${dir}/${MODEL_JSON}': ${(e as Error).message}`, { cause: e });
+    throw new TnzipError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
+      `load: cannot read '${dir}/${MODEL_JSON}': ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const raw = parseModelJson(text);
   const file = raw.weightsManifest[0]?.paths[0] as string;
-  if (file.includes('/') || file.includes('\\') || file.startsWith('.')) throw new TnzipError('CORRUPT_FILE', `model.json: weights path '${file}' must be a plain file name`);
+  if (file.includes('/') || file.includes('\\') || file.startsWith('.'))
+    throw new TnzipError('CORRUPT_FILE', `model.json: weights path '${file}' must be a plain file name`);
   try {
     const buf = await fs.readFile(`${dir}/${file}`);
     return { raw, weights: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer };
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new TnzipError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `load: cannot read '${dir}/${file}': ${(e as Error).message}`, { cause: e });
+    throw new TnzipError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
+      `load: cannot read '${dir}/${file}': ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -119,7 +149,8 @@ async function readUrl(base: string): Promise<{ raw: unknown; weights: ArrayBuff
     } catch (e) {
       throw new TnzipError('IO_ERROR', `load: cannot fetch '${url}': ${(e as Error).message}`, { cause: e });
     }
-    if (!res.ok) throw new TnzipError(res.status === 404 ? 'NOT_FOUND' : 'IO_ERROR', `load: '${url}' answered HTTP ${res.status}`);
+    if (!res.ok)
+      throw new TnzipError(res.status === 404 ? 'NOT_FOUND' : 'IO_ERROR', `load: '${url}' answered HTTP ${res.status}`);
     return res;
   };
   const raw = parseModelJson(await (await get(`${root}${MODEL_JSON}`)).text());

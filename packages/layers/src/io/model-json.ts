@@ -59,16 +59,27 @@ export function parseModelJson(raw: unknown): ModelJson {
     }
   }
   if (!isObj(v)) throw new TnzipError('CORRUPT_FILE', 'model.json must hold a JSON object');
-  if (v.format !== MODEL_FORMAT) throw new TnzipError('CORRUPT_FILE', `model.json: field 'format' must be '${MODEL_FORMAT}', got ${JSON.stringify(v.format)}`);
+  if (v.format !== MODEL_FORMAT)
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `model.json: field 'format' must be '${MODEL_FORMAT}', got ${JSON.stringify(v.format)}`,
+    );
   if (!('formatVersion' in v)) throw new TnzipError('CORRUPT_FILE', "model.json: missing field 'formatVersion'");
   if (v.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new TnzipError('UNSUPPORTED_VERSION', `model.json: formatVersion ${JSON.stringify(v.formatVersion)} is not supported (this build reads ${MODEL_FORMAT_VERSION})`);
+    throw new TnzipError(
+      'UNSUPPORTED_VERSION',
+      `model.json: formatVersion ${JSON.stringify(v.formatVersion)} is not supported (this build reads ${MODEL_FORMAT_VERSION})`,
+    );
   }
   const need = (key: string, ok: (x: unknown) => boolean, what: string): void => {
     if (!(key in v)) throw new TnzipError('CORRUPT_FILE', `model.json: missing field '${key}'`);
     if (!ok(v[key])) throw new TnzipError('CORRUPT_FILE', `model.json: field '${key}' must be ${what}`);
   };
-  need('architecture', (a) => isObj(a) && typeof a.kind === 'string' && typeof a.name === 'string', 'a module config { kind, name, … }');
+  need(
+    'architecture',
+    (a) => isObj(a) && typeof a.kind === 'string' && typeof a.name === 'string',
+    'a module config { kind, name, … }',
+  );
   need('plan', (p) => p === null || isObj(p), 'an object or null');
   need('inputShape', (s) => s === null || isShape(s), 'a list of integers or null');
   need('meta', isObj, 'an object');
@@ -82,7 +93,14 @@ export function parseModelJson(raw: unknown): ModelJson {
       m[0].paths.length === 1 &&
       typeof m[0].paths[0] === 'string' &&
       Array.isArray(m[0].weights) &&
-      m[0].weights.every((w: unknown) => isObj(w) && typeof w.name === 'string' && isShape(w.shape) && w.dtype === 'float32' && w.quantization === undefined),
+      m[0].weights.every(
+        (w: unknown) =>
+          isObj(w) &&
+          typeof w.name === 'string' &&
+          isShape(w.shape) &&
+          w.dtype === 'float32' &&
+          w.quantization === undefined,
+      ),
     `one weights group [{ paths: ['${WEIGHTS_BIN}'], weights: [{ name, shape, dtype: 'float32' }] }]`,
   );
   need('weightsByteLength', (n) => Number.isInteger(n) && (n as number) >= 0, 'a non-negative integer');
@@ -93,7 +111,8 @@ export function parseModelJson(raw: unknown): ModelJson {
 /** SHA-256 of `data` as lowercase hex (WebCrypto: Node >= 20 and browsers). */
 export async function sha256Hex(data: ArrayBuffer): Promise<string> {
   const subtle = globalThis.crypto?.subtle;
-  if (subtle === undefined) throw new TnzipError('BACKEND_UNAVAILABLE', 'globalThis.crypto.subtle (WebCrypto) is required to hash weights.bin');
+  if (subtle === undefined)
+    throw new TnzipError('BACKEND_UNAVAILABLE', 'globalThis.crypto.subtle (WebCrypto) is required to hash weights.bin');
   const digest = new Uint8Array(await subtle.digest('SHA-256', data));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -25,6 +25,10 @@ export async function nodeFs(who: string): Promise<NodeFs> {
   try {
     return (await import(/* @vite-ignore */ name)) as NodeFs;
   } catch (e) {
-    throw new TnzipError('IO_ERROR', `${who}: a directory path needs Node (node:fs); in a browser pass a URL or a tfjs IOHandler`, { cause: e });
+    throw new TnzipError(
+      'IO_ERROR',
+      `${who}: a directory path needs Node (node:fs); in a browser pass a URL or a tfjs IOHandler`,
+      { cause: e },
+    );
   }
 }

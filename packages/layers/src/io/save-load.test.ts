@@ -29,7 +29,8 @@ const PLAN: FactorizationPlan = {
 
 /** A small net with every layer kind once factorized. Input [4, 4, 3]. */
 function buildModel(): Module {
-  const conv = (name: string, s: number, seed: number): Conv2d => new Conv2d(name, { inChannels: s, outChannels: 4, kernelSize: 3, padding: 'same', seed });
+  const conv = (name: string, s: number, seed: number): Conv2d =>
+    new Conv2d(name, { inChannels: s, outChannels: 4, kernelSize: 3, padding: 'same', seed });
   const m = new Sequential('net', [
     conv('c1', 3, 1),
     conv('c2', 4, 2),
@@ -45,7 +46,10 @@ function buildModel(): Module {
 }
 
 async function files(dir: string): Promise<{ json: Record<string, unknown>; bin: Buffer }> {
-  return { json: JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')), bin: await fs.readFile(path.join(dir, 'weights.bin')) };
+  return {
+    json: JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')),
+    bin: await fs.readFile(path.join(dir, 'weights.bin')),
+  };
 }
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -85,10 +89,13 @@ describeBackends('save / load', () => {
     expect(loaded.model.namedParameters().filter(([p]) => p.endsWith('sharedCore.core')).length).toBe(1);
 
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await save(model, tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await save(
+      model,
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const viaHandler = await load(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
     const y3 = viaHandler.model.apply(x);
     expect(Array.from(y3.dataSync())).toEqual(Array.from(y.dataSync()));

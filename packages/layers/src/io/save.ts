@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import type { Module } from '../module.js';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_JSON, type ModelJson, type SaveMeta, sha256Hex, WEIGHTS_BIN } from './model-json.js';
+import {
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  MODEL_JSON,
+  type ModelJson,
+  type SaveMeta,
+  sha256Hex,
+  WEIGHTS_BIN,
+} from './model-json.js';
 import { nodeFs } from './node-fs.js';
 import { storedVariables } from './state.js';
 
@@ -33,7 +41,8 @@ export async function save(model: Module, target: string | tf.io.IOHandler, meta
   if (typeof target === 'string') {
     await writeDirectory(target, json, bytes);
   } else {
-    if (typeof target?.save !== 'function') throw new TnzipError('INVALID_ARGUMENT', 'save: target must be a directory path or a tfjs IOHandler with save()');
+    if (typeof target?.save !== 'function')
+      throw new TnzipError('INVALID_ARGUMENT', 'save: target must be a directory path or a tfjs IOHandler with save()');
     await target.save({
       modelTopology: json as unknown as tf.io.ModelArtifacts['modelTopology'],
       weightSpecs: specs,
@@ -60,6 +69,8 @@ async function writeDirectory(dir: string, json: ModelJson, bytes: ArrayBuffer):
     await write(WEIGHTS_BIN, new Uint8Array(bytes));
     await write(MODEL_JSON, `${JSON.stringify(json, null, 1)}\n`);
   } catch (e) {
-    throw new TnzipError('IO_ERROR', `save: cannot write model files to '${dir}': ${(e as Error).message}`, { cause: e });
+    throw new TnzipError('IO_ERROR', `save: cannot write model files to '${dir}': ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
