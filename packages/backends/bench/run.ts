@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const seconds = process.argv[2] ?? '4';
 const caseFile = fileURLToPath(new URL('./case.ts', import.meta.url));
-const hook = fileURLToPath(new URL('./register-esm-hook.mjs', import.meta.url));
+/** tfjs-core's gradient registrations in plain Node (see @tnzip/layers' README). */
+const hook = '@tnzip/layers/node-register';
 /** A cell that has not finished in this long is reported as slower than what it implies. */
 const caseTimeoutMs = 150_000;
 

@@ -2,10 +2,9 @@
  * Per-kernel time of one LeNet-5 training step or one ResNet-20 batch-64 inference on wasm:
  * `npx tsx --conditions=@tnzip/source bench/profile.ts lenet|resnet`.
  */
-import { register } from 'node:module';
 import type { Scalar } from '@tensorflow/tfjs-core';
 
-register('./esm-resolve-hook.mjs', import.meta.url);
+await import('../node/register.mjs');
 const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-wasm');
 await import('../src/ops/register-gradients.js');

@@ -15,7 +15,7 @@ const child = path.join(pkg, 'src', 'testing', 'kill-resume-child.ts');
 function start(args: string[]): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const proc = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', './tools/register.mjs', '--conditions=@tnzip/source', child, ...args],
+    ['--import', 'tsx', '--import', '@tnzip/layers/node-register', '--conditions=@tnzip/source', child, ...args],
     { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -4,8 +4,8 @@
  * 1. tfjs-core's Node build (`dist/tf-core.node.js`) registers no gradients, so
  *    `tf.variableGrads` fails on every op until tfjs-core's own registrations are loaded. The
  *    specifier points at tfjs-core's ESM build: bundlers and vitest resolve it; plain Node needs
- *    the resolve hook in `bench/esm-resolve-hook.mjs` (tfjs-core's ESM files use extensionless
- *    imports).
+ *    `node --import @tnzip/layers/node-register` (node/register.mjs; tfjs-core's ESM files use
+ *    extensionless imports).
  * 2. Then the gradients of `Conv2D` and `BatchMatMul` are replaced by versions that use only fast
  *    forward kernels: tfjs-backend-wasm has no Conv2DBackpropFilter kernel, a Conv2DBackpropInput
  *    ~10x slower than its forward conv, and runs matMul with transposeA / transposeB ~15x slower
