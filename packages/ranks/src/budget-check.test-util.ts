@@ -2,7 +2,7 @@ import type { FactorizationPlan, Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { expect } from 'vitest';
 import type { Budget } from './budget.js';
-import { type RankProblemOptions, rankProblem, totalCost } from './problem.js';
+import { factorizedAt, type RankProblemOptions, rankProblem, totalCost } from './problem.js';
 import type { SelectionContext, SelectionReport } from './selector.js';
 
 /**
@@ -19,7 +19,18 @@ export function expectMaximalPlan(
 ): number[][] {
   const problem = rankProblem(model, budget, context, options);
   expect(Object.keys(plan).sort()).toEqual(problem.spaces.map((s) => s.path).sort());
-  const ranks = problem.spaces.map((s) => s.ranksOf(plan[s.path] as NonNullable<FactorizationPlan[string]>));
+  // A layer planned dense stands for "every rank at its bound": its factorization does not pay.
+  const ranks = problem.spaces.map((s) => {
+    const p = plan[s.path] as NonNullable<FactorizationPlan[string]>;
+    return p.kind === 'dense' ? [...s.bounds] : s.ranksOf(p);
+  });
+  problem.spaces.forEach((s, l) => {
+    const dense = plan[s.path]?.kind === 'dense';
+    expect(
+      factorizedAt(problem, l, ranks[l] as number[]),
+      `${s.path} planned dense iff its factorization does not pay`,
+    ).toBe(!dense);
+  });
   const total = totalCost(problem, ranks);
   expect(total).toBeLessThanOrEqual(problem.limit);
   if (report !== null) {
@@ -33,7 +44,7 @@ export function expectMaximalPlan(
       expect(Number.isInteger(ri)).toBe(true);
       expect(ri).toBeGreaterThanOrEqual(Math.min(options.minRank ?? 1, b));
       expect(ri).toBeLessThanOrEqual(b);
-      if (ri < b) {
+      if (ri < b && plan[s.path]?.kind !== 'dense') {
         const up = ranks.map((x) => [...x]);
         (up[l] as number[])[i] = ri + 1;
         expect(totalCost(problem, up), `${s.path} mode ${s.modes[i]} +1`).toBeGreaterThan(problem.limit);

@@ -1,4 +1,4 @@
-import { metricOf, type RankProblem, type RankTable } from './problem.js';
+import { factorizedAt, layerCost as costOf, type RankProblem, type RankTable } from './problem.js';
 
 /** What {@link fillToBudget} returns. */
 export interface FillResult {
@@ -15,7 +15,10 @@ export interface FillResult {
  * (ties: first layer, then first mode). The result is maximal — raising any single rank by one
  * would exceed the budget, or the rank is at its bound — which is what "within one rank step of
  * the budget" means for every selector of this package. Costs only grow with ranks, so a mode
- * that does not fit once is never tried again.
+ * that does not fit once is never tried again. Costs are the problem's (a layer whose
+ * factorization stops paying costs its dense cost and is planned dense): a raise that turns a
+ * layer dense is one step like any other, and a layer that is dense is closed (raising its ranks
+ * would change nothing).
  *
  * @param priority higher first; called with the layer index, the mode index and the current rank
  */
@@ -24,11 +27,14 @@ export function fillToBudget(
   start: RankTable,
   priority: (layer: number, mode: number, rank: number) => number,
 ): FillResult {
-  const { spaces, metric, limit } = problem;
+  const { spaces, limit } = problem;
   const ranks = start.map((r) => [...r]);
-  const layerCost = spaces.map((s, l) => metricOf(s.cost(ranks[l] as number[]), metric));
+  const layerCost = spaces.map((_s, l) => costOf(problem, l, ranks[l] as number[]));
   let total = layerCost.reduce((a, b) => a + b, 0);
-  const closed = spaces.map((s, l) => s.bounds.map((b, i) => ((ranks[l] as number[])[i] as number) >= b));
+  const closed = spaces.map((s, l) => {
+    const dense = !factorizedAt(problem, l, ranks[l] as number[]);
+    return s.bounds.map((b, i) => dense || ((ranks[l] as number[])[i] as number) >= b);
+  });
   let steps = 0;
   for (;;) {
     let pick: { l: number; i: number; p: number; cost: number } | null = null;
@@ -39,7 +45,7 @@ export function fillToBudget(
         if (shut[i] === true) return;
         const trial = [...r];
         trial[i] = (trial[i] as number) + 1;
-        const c = metricOf(s.cost(trial), metric);
+        const c = costOf(problem, l, trial);
         if (total - (layerCost[l] as number) + c > limit) {
           shut[i] = true;
           return;
@@ -56,6 +62,7 @@ export function fillToBudget(
     layerCost[l] = cost;
     if ((r[i] as number) >= ((spaces[l] as (typeof spaces)[number]).bounds[i] as number))
       (closed[l] as boolean[])[i] = true;
+    if (!factorizedAt(problem, l, r)) (closed[l] as boolean[]).fill(true);
     steps++;
   }
   return { ranks, steps, cost: total };

@@ -1,6 +1,6 @@
 import { TnzipError } from '@tnzip/tensor';
 import { Heap } from './internal/heap.js';
-import { metricOf, type RankProblem, type RankTable } from './problem.js';
+import { factorizedAt, layerCost as costOf, type RankProblem, type RankTable } from './problem.js';
 
 /** Options of {@link greedyAllocate}. */
 export interface GreedyAllocateOptions {
@@ -40,16 +40,19 @@ interface Entry {
  * no single rank can be raised within budget. Costs are bilinear in the ranks (Tucker-2: the
  * marginal cost of R_S grows with R_T; TT: with both neighbouring bonds), so after every
  * acceptance the other modes of that layer are re-scored: a priority queue with per-layer
- * stamps discards the stale entries.
+ * stamps discards the stale entries. Costs are the problem's: a component whose acceptance makes
+ * the layer's factorization dearer than the dense layer costs the step up to the dense cost, and
+ * the layer is then planned dense and closed.
  *
  * Complexity: O(A·(m + log Q)) cost evaluations for A acceptances, m modes per layer.
  *
  * @throws TnzipError INVALID_BUDGET when `start` already exceeds the limit
  */
 export function greedyAllocate(problem: RankProblem, options: GreedyAllocateOptions): GreedyAllocateResult {
-  const { spaces, metric, limit } = problem;
+  const { spaces, limit } = problem;
   const ranks = (options.start ?? problem.minRanks).map((r) => [...r]);
-  const layerCost = spaces.map((s, l) => metricOf(s.cost(ranks[l] as number[]), metric));
+  const layerCost = spaces.map((_s, l) => costOf(problem, l, ranks[l] as number[]));
+  const denseNow = spaces.map((_s, l) => !factorizedAt(problem, l, ranks[l] as number[]));
   let total = layerCost.reduce((a, b) => a + b, 0);
   if (total > limit) {
     throw new TnzipError(
@@ -64,10 +67,10 @@ export function greedyAllocate(problem: RankProblem, options: GreedyAllocateOpti
   const next = (l: number, i: number): { score: number; cost: number } | null => {
     const s = spaces[l] as (typeof spaces)[number];
     const r = ranks[l] as number[];
-    if ((r[i] as number) >= (s.bounds[i] as number)) return null;
+    if (denseNow[l] === true || (r[i] as number) >= (s.bounds[i] as number)) return null;
     const trial = [...r];
     trial[i] = (trial[i] as number) + 1;
-    const cost = metricOf(s.cost(trial), metric);
+    const cost = costOf(problem, l, trial);
     const delta = cost - (layerCost[l] as number);
     const v = options.value(l, i, r[i] as number);
     return { score: delta > 0 ? v / delta : Number.POSITIVE_INFINITY, cost };
@@ -100,6 +103,10 @@ export function greedyAllocate(problem: RankProblem, options: GreedyAllocateOpti
     layerCost[e.l] = c.cost;
     stamps[e.l] = (stamps[e.l] as number) + 1;
     accepted++;
+    if (!factorizedAt(problem, e.l, r)) {
+      denseNow[e.l] = true;
+      continue;
+    }
     // Re-score every open mode of this layer: its marginal costs changed with this rank.
     (spaces[e.l] as (typeof spaces)[number]).bounds.forEach((_, i) => {
       if (shut[i] === true) return;

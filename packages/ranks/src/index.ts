@@ -53,3 +53,5 @@ export type { LwiqLayerScore, LwiqScoreOptions, LwiqScores } from './lwiq-scores
 export { imprintAccuracy, lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
 export type { LwiqCompressOptions, LwiqCompressResult, LwiqOptions } from './lwiq.js';
 export { lwiq, lwiqRanks, lwiqSelector } from './lwiq.js';
+export type { DenseFallback } from './problem.js';
+export { factorizedAt, layerCost } from './problem.js';
