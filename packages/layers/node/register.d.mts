@@ -1,0 +1,2 @@
+// Side-effect module: registers the tfjs-core resolve hook (see register.mjs).
+export {};
