@@ -3,7 +3,7 @@
  *
  *   cd packages/ranks && node --import tsx --import ./experiments/register.mjs --conditions=@tnzip/source \
  *     experiments/batude-lenet5.ts [--dense-epochs N --dense-lr X] [--phase1-epochs 1] [--ft-epochs 1] \
- *     [--out experiments/out/batude-lenet5.json]
+ *     [--out experiments/results/batude-lenet5.json]
  *
  * Starts from the dense baseline of batude-lwiq-common.ts; compresses conv2 (Tucker-2) and fc1
  * (rank-R) — conv1 and the classifier stay dense ([P], papers.md §1.3) — with the budget target set
@@ -11,28 +11,20 @@
  * (no search on the test set); the test set is only reported.
  */
 import { writeFileSync } from 'node:fs';
-import { layerCosts } from '@tnzip/layers';
 import { batude } from '../src/index.js';
-import { flag, setup } from './batude-lwiq-common.js';
+import { flag, progress, setup, wholeCost, wholeMacsTarget } from './batude-lwiq-common.js';
 
 const s = await setup();
 const normalize = s.ds.normalization;
 const phase1Epochs = Number(flag('phase1-epochs', '1'));
 const ftEpochs = Number(flag('ft-epochs', '1'));
-const out = flag('out', 'experiments/out/batude-lenet5.json');
+const out = flag('out', 'experiments/results/batude-lenet5.json');
 const model = await s.fresh();
 const inputShape = [28, 28, 1];
-const { layers: costs } = layerCosts(model, inputShape);
 const compress = ['conv2', 'fc1'];
-let whole = 0;
-let comp = 0;
-for (const [p, c] of costs) {
-  if (!['conv1', 'conv2', 'fc1', 'fc2'].includes(p)) continue;
-  whole += c.cost.macs;
-  if (compress.includes(p)) comp += c.cost.macs;
-}
-const factor = 2.5;
-const target = (whole / factor - (whole - comp)) / comp;
+const factor = Number(flag('macs-factor', '2.5'));
+const { target, whole, compressible: comp } = wholeMacsTarget(model, inputShape, compress, factor);
+const wholeDense = wholeCost(model, inputShape);
 console.log(JSON.stringify({ dense: s.dense, wholeMacs: whole, compressibleMacs: comp, target }));
 const t0 = Date.now();
 const r = await batude.compress(
@@ -51,6 +43,7 @@ const r = await batude.compress(
       normalize,
       logEvery: 0,
       seed: 1,
+      onProgress: progress('batude-phase1'),
     },
     finetune: {
       epochs: ftEpochs,
@@ -61,12 +54,12 @@ const r = await batude.compress(
       normalize,
       logEvery: 0,
       seed: 2,
+      onProgress: progress('batude-finetune'),
     },
   },
 );
-let after = 0;
-for (const [p, c] of layerCosts(model, inputShape).layers)
-  if (['conv1', 'conv2', 'fc1', 'fc2'].includes(p)) after += c.cost.macs;
+const afterCost = wholeCost(model, inputShape);
+const after = afterCost.macs;
 const acc = s.acc(model);
 const result = {
   command: process.argv.slice(1).join(' '),
@@ -79,6 +72,11 @@ const result = {
   wholeMacsDense: whole,
   wholeMacsCompressed: after,
   macsReduction: whole / after,
+  wholeParamsDense: wholeDense.params,
+  wholeParamsCompressed: afterCost.params,
+  phase1Seconds: r.report.searchMs / 1000,
+  finetuneSeconds: Number(r.report.details?.finetuneMs ?? 0) / 1000,
+  finetuneValAcc: r.finetune?.final.valAcc ?? null,
   phase1ValAcc: r.phase1.final.valAcc,
   ...acc,
   dropPoints: (s.dense.testAcc - acc.testAcc) * 100,

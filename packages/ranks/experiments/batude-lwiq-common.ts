@@ -9,13 +9,58 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { type Dataset, mnist, type Split, validationSplit } from '@tnzip/data';
-import { load, type Module, save } from '@tnzip/layers';
-import { evaluate, recipes, train } from '@tnzip/train';
+import { layerCosts, load, type Module, save } from '@tnzip/layers';
+import { evaluate, type ProgressEvent, recipes, train } from '@tnzip/train';
 import { lenet5 } from '@tnzip/zoo';
 
 export function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+/** Progress lines on stderr every `every` steps and at epoch ends (the runs take many minutes on 2 shared cores). */
+export function progress(tag: string, every = 100): (e: ProgressEvent) => void {
+  return (e) => {
+    if (e.phase === 'epoch' || e.globalStep % every === 0)
+      console.error(
+        `[${tag}] ${e.phase} epoch ${e.epoch + 1}/${e.epochs} step ${e.globalStep}/${e.totalSteps} loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)} ${e.imgPerSec.toFixed(0)} img/s eta ${e.etaSeconds.toFixed(0)} s`,
+      );
+  };
+}
+
+/** The four weight layers of LeNet-5 (the whole network's MACs and params are theirs). */
+export const WEIGHT_LAYERS = ['conv1', 'conv2', 'fc1', 'fc2'];
+
+/** Whole-network MACs and params (every weight layer, biases included) of `m`. */
+export function wholeCost(m: Module, inputShape: readonly number[]): { macs: number; params: number } {
+  let macs = 0;
+  let params = 0;
+  for (const [p, c] of layerCosts(m, [...inputShape]).layers)
+    if (WEIGHT_LAYERS.includes(p)) {
+      macs += c.cost.macs;
+      params += c.cost.params;
+    }
+  return { macs, params };
+}
+
+/**
+ * The budget target (a fraction of the compressed layers' dense MACs) for which the WHOLE network
+ * keeps at most `1/factor` of its dense MACs: `(whole/factor − uncompressed) / compressed`.
+ */
+export function wholeMacsTarget(
+  m: Module,
+  inputShape: readonly number[],
+  compress: readonly string[],
+  factor: number,
+): { target: number; whole: number; compressible: number } {
+  let whole = 0;
+  let comp = 0;
+  for (const [p, c] of layerCosts(m, [...inputShape]).layers) {
+    if (!WEIGHT_LAYERS.includes(p)) continue;
+    whole += c.cost.macs;
+    if (compress.includes(p)) comp += c.cost.macs;
+  }
+  return { target: (whole / factor - (whole - comp)) / comp, whole, compressible: comp };
 }
 
 export interface Setup {
@@ -49,7 +94,14 @@ export async function setup(): Promise<Setup> {
   if (!cached) {
     const t0 = Date.now();
     const m = lenet5({ seed: 0 });
-    await train(m, data, { ...recipe.options, epochs: denseEpochs, lr: denseLr, normalize, logEvery: 0 });
+    await train(m, data, {
+      ...recipe.options,
+      epochs: denseEpochs,
+      lr: denseLr,
+      normalize,
+      logEvery: 0,
+      onProgress: progress('dense'),
+    });
     seconds = (Date.now() - t0) / 1000;
     mkdirSync(dir, { recursive: true });
     await save(m, dir, { inputShape: [28, 28, 1], meta: { recipe: 'lenet5', epochs: denseEpochs, seconds } });
