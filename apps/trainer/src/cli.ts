@@ -4,6 +4,7 @@ import type { CommandContext } from './commands/context.js';
 import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './commands/eval.js';
 import { REPORT_FLAGS, REPORT_HELP, reportCommand } from './commands/report.js';
 import { SUMMARY_FLAGS, SUMMARY_HELP, summaryCommand } from './commands/summary.js';
+import { SWEEP_FLAGS, SWEEP_HELP, sweepCommand } from './commands/sweep.js';
 import { TRAIN_COMMAND_FLAGS, TRAIN_HELP, trainCommand } from './commands/train.js';
 import { EXIT, exitCodeOf, isExpected, oneLine, UsageError } from './exit-codes.js';
 import { createProgress, type ProgressStream } from './progress.js';
@@ -24,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   eval: { flags: EVAL_FLAGS, help: EVAL_HELP, positionals: 1, run: evalCommand },
   summary: { flags: SUMMARY_FLAGS, help: SUMMARY_HELP, positionals: 1, run: summaryCommand },
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
+  sweep: { flags: SWEEP_FLAGS, help: SWEEP_HELP, positionals: 0, run: sweepCommand },
 };
 
 function stepDelay(env: Record<string, string | undefined>): number {
@@ -47,6 +49,7 @@ commands:
   eval      evaluate a saved model on a test set
   summary   per-layer table of a model: kind, shape, ranks, params, MACs
   report    re-render a run's report.md, report.json and plots
+  sweep     every method × budget on one dense model per network: table and Pareto plots
 
 'tnzip COMMAND --help' lists a command's options. Common options: --json, --backend
 auto|wasm|webgpu|cpu (default: $TNZIP_BACKEND, else wasm), --seed N.

@@ -1,56 +1,153 @@
+import type { TrainData } from '@tnzip/train';
+import type { FactorizeOptions } from '@tnzip/layers';
 import {
+  adaSelector,
+  type BatudeTrainOptions,
+  batudeSelector,
+  type DenseFallback,
   energySelector,
   greedySelector,
+  lwiqSelector,
   type RankFormat,
   type RankSelector,
+  scadaSelector,
   uniformSelector,
   vbmfSelector,
 } from '@tnzip/ranks';
 
+/** Method-specific settings (`tnzip compress` / `sweep` flags), all with defaults. */
+export interface MethodKnobs {
+  /** BATUDE phase-1 epochs (training with the ADMM hook that finds the ranks). */
+  readonly batudeEpochs: number;
+  /** BATUDE initial penalty ρ₀. */
+  readonly batudeRho: number;
+  /** BATUDE: also update Z/U every K steps (0: at epoch starts only). */
+  readonly batudeUpdateEvery: number;
+  /** LWIQ: calibration images for the imprinting proxy (the first N training images). */
+  readonly calibrationSize: number;
+  /** ADA/SCADA: factor initialization, from the pretrained weights or from scratch. */
+  readonly adaInit: 'decompose' | 'random';
+  /** ADA/SCADA tensor order: a number, or the selector's rule ('auto'; SCADA: 'fill'). */
+  readonly adaOrder: number | 'auto' | 'default';
+}
+
+/** Defaults of {@link MethodKnobs}. */
+export const DEFAULT_KNOBS: MethodKnobs = {
+  batudeEpochs: 1,
+  batudeRho: 1e-3,
+  batudeUpdateEvery: 100,
+  calibrationSize: 256,
+  adaInit: 'decompose',
+  adaOrder: 'default',
+};
+
 /** What building a selector may be told by the CLI. */
 export interface MethodOptions {
   readonly format: RankFormat;
+  /** When a planned layer falls back to dense (`@tnzip/ranks` DenseFallback). */
+  readonly denseFallback: DenseFallback;
+  readonly knobs: MethodKnobs;
+  /** Training data (BATUDE trains while it selects). */
+  readonly data: TrainData;
+  /**
+   * Training options of BATUDE's phase 1 (epochs from the knobs), built from the dense recipe
+   * by the caller; unused by the other methods.
+   */
+  readonly phase1: BatudeTrainOptions;
 }
 
 /** One `--method` of `tnzip compress`. */
 export interface MethodEntry {
   /** One line for `--help`. */
   readonly description: string;
-  /** `--format` values the method supports. */
-  readonly formats: readonly RankFormat[];
+  /** True for methods implemented from the reconstruction marked [P] in papers.md. */
+  readonly reconstruction: boolean;
+  /** `--format` values the method supports; null: the method has its own format (ADA-Tucker). */
+  readonly formats: readonly RankFormat[] | null;
+  /** Format used when `--format` is not given. */
+  readonly defaultFormat: RankFormat;
   readonly create: (options: MethodOptions) => RankSelector;
+  /** Extra options of `factorize` (ADA/SCADA: the init). */
+  readonly factorize?: (knobs: MethodKnobs) => FactorizeOptions;
 }
 
+const baseline = (f: (o: { format: RankFormat; denseFallback: DenseFallback }) => RankSelector) => ({
+  reconstruction: false,
+  formats: ['tucker2', 'tt'] as const,
+  defaultFormat: 'tucker2' as const,
+  create: ({ format, denseFallback }: MethodOptions) => f({ format, denseFallback }),
+});
+
 /**
- * The rank-selection methods `tnzip compress --method` accepts, by name. A new selector of
- * @tnzip/ranks (BATUDE, LWIQ, ADA, SCADA, …) joins the CLI by adding one entry here; every selector
- * receives calibration data (a batch of normalized training images) in its context, so data-driven
- * ones need nothing more.
+ * The rank-selection methods `tnzip compress --method` and `tnzip sweep --methods` accept, by
+ * name. Every method is used the same way — select ranks, `factorize` from the (possibly
+ * phase-1-trained) dense weights, fine-tune with the CLI's protocol — so a sweep compares the
+ * selections, not different training schedules. Data-driven methods get calibration data in the
+ * selection context; BATUDE gets the training data and its phase-1 options.
  */
 export const METHODS: Readonly<Record<string, MethodEntry>> = {
   uniform: {
     description: 'one rank ratio for every layer, bisected to the budget',
-    formats: ['tucker2', 'tt'],
-    create: ({ format }) => uniformSelector({ format }),
+    ...baseline(uniformSelector),
   },
   energy: {
     description: 'one singular-value energy threshold for every unfolding, bisected to the budget',
-    formats: ['tucker2', 'tt'],
-    create: ({ format }) => energySelector({ format }),
+    ...baseline(energySelector),
   },
   vbmf: {
     description: 'EVBMF ranks of every unfolding, scaled by one factor to the budget',
-    formats: ['tucker2', 'tt'],
-    create: ({ format }) => vbmfSelector({ format }),
+    ...baseline(vbmfSelector),
   },
   greedy: {
     description: 'greedy allocation of normalized singular values by marginal cost (data-free)',
-    formats: ['tucker2', 'tt'],
-    create: ({ format }) => greedySelector({ format }),
+    ...baseline(greedySelector),
+  },
+  batude: {
+    description:
+      '[P] BATUDE: ADMM training toward the budget (phase 1, --batude-epochs), ranks read out, Tucker-2 / rank-R',
+    reconstruction: true,
+    formats: ['tucker2'],
+    defaultFormat: 'tucker2',
+    create: ({ data, phase1, knobs }) =>
+      batudeSelector({
+        data,
+        train: phase1,
+        hook: { rho: knobs.batudeRho, updateEvery: knobs.batudeUpdateEvery },
+      }),
+  },
+  lwiq: {
+    description: '[P] LWIQ: imprinting-proxy significance per layer, one β bisected to the budget (default TT)',
+    reconstruction: true,
+    formats: ['tt', 'tucker2'],
+    defaultFormat: 'tt',
+    create: ({ format, denseFallback }) => lwiqSelector({ format, denseFallback }),
+  },
+  ada: {
+    description: '[P] ADA-Tucker: dimension adjustment to a balanced order-d tensor, one core + factors per layer',
+    reconstruction: true,
+    formats: null,
+    defaultFormat: 'tucker2',
+    create: ({ knobs }) => adaSelector(knobs.adaOrder === 'default' ? {} : { order: knobs.adaOrder }),
+    factorize: (knobs) => ({ adaInit: knobs.adaInit }),
+  },
+  scada: {
+    description: '[P] SCADA-Tucker: ADA-Tucker with one core shared by all compressed layers',
+    reconstruction: true,
+    formats: null,
+    defaultFormat: 'tucker2',
+    create: ({ knobs }) => scadaSelector(knobs.adaOrder === 'default' ? {} : { order: knobs.adaOrder }),
+    factorize: (knobs) => ({ adaInit: knobs.adaInit }),
   },
 };
 
 /** The names of {@link METHODS}, in table order. */
 export function methodNames(): string[] {
   return Object.keys(METHODS);
+}
+
+/** `--help` lines: one per method, `[P]` marking reconstructions. */
+export function methodHelp(): string {
+  return Object.entries(METHODS)
+    .map(([k, m]) => `  ${k.padEnd(8)} ${m.description}`)
+    .join('\n');
 }

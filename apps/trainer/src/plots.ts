@@ -32,7 +32,7 @@ const title = (text: string): vega.Title => ({ text, anchor: 'start', fontSize: 
 /** A line chart with one coloured line (and point marks) per series, as an SVG document. */
 export function lineChart(
   points: readonly LinePoint[],
-  o: { title: string; x: string; y: string; yZero?: boolean },
+  o: { title: string; x: string; y: string; yZero?: boolean; xLog?: boolean },
 ): Promise<string> {
   return render({
     width: WIDTH,
@@ -41,7 +41,16 @@ export function lineChart(
     title: title(o.title),
     data: [{ name: 'points', values: points.map((p) => ({ ...p })) }],
     scales: [
-      { name: 'x', type: 'linear', domain: { data: 'points', field: 'x' }, range: 'width', zero: false, nice: true },
+      o.xLog === true
+        ? { name: 'x', type: 'log', domain: { data: 'points', field: 'x' }, range: 'width', nice: true }
+        : {
+            name: 'x',
+            type: 'linear',
+            domain: { data: 'points', field: 'x' },
+            range: 'width',
+            zero: false,
+            nice: true,
+          },
       {
         name: 'y',
         type: 'linear',
@@ -53,7 +62,9 @@ export function lineChart(
       { name: 'color', type: 'ordinal', domain: { data: 'points', field: 'series' }, range: 'category' },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: o.x, grid: true, tickMinStep: 1 },
+      o.xLog === true
+        ? { orient: 'bottom', scale: 'x', title: o.x, grid: true }
+        : { orient: 'bottom', scale: 'x', title: o.x, grid: true, tickMinStep: 1 },
       { orient: 'left', scale: 'y', title: o.y, grid: true },
     ],
     legends: [{ stroke: 'color', fill: 'color', title: 'series', orient: 'right' }],

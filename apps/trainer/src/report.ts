@@ -252,6 +252,10 @@ function markdown(r: Report): string {
         `Test accuracy right after factorization, before fine-tuning: ${(100 * res.beforeFinetune.testAcc).toFixed(2)}%.`,
       );
   }
+  if (res.timing !== undefined)
+    lines.push(
+      `Rank search: ${res.timing.searchSeconds.toFixed(2)} s; fine-tuning: ${res.timing.finetuneSeconds.toFixed(1)} s.`,
+    );
   lines.push(`Wall time: ${res.wallSeconds.toFixed(1)} s.`, '', '## Results', '', formatTable(r.table, true), '');
   if (res.selection !== undefined) {
     lines.push(

@@ -47,6 +47,11 @@ export interface Results {
   readonly selection?: SelectionReport;
   /** Wall seconds of the whole command. */
   readonly wallSeconds: number;
+  /**
+   * compress: wall seconds of the rank search (BATUDE: its phase-1 training; from the selector's
+   * report) and of the fine-tuning, apart. Absent in older results.
+   */
+  readonly timing?: { readonly searchSeconds: number; readonly finetuneSeconds: number };
   /** Epochs of dense training and of fine-tuning run by this command (0 when loaded). */
   readonly epochs: { readonly dense: number; readonly finetune: number };
 }

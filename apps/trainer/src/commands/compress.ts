@@ -1,25 +1,20 @@
 import * as path from 'node:path';
-import { factorize, type Module } from '@tnzip/layers';
-import { type Budget, parseBudget, type RankFormat } from '@tnzip/ranks';
+import type { Module } from '@tnzip/layers';
+import { type Budget, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { type OptimizerConfig, recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, num, str } from '../args.js';
 import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
-import { METHODS, methodNames } from '../methods.js';
-import {
-  calibrationBatch,
-  loadModelDir,
-  measureModel,
-  resolveModelDir,
-  saveModelDir,
-  testEval,
-} from '../model-files.js';
+import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
+import { DEFAULT_KNOBS, METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
+import { loadModelDir, measureModel, resolveModelDir, saveModelDir } from '../model-files.js';
 import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
+import { selectAndFactorize } from '../select-step.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
 
@@ -34,7 +29,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   format: {
     type: 'string',
     value: 'tucker2|tt',
-    help: 'factorized format (default tucker2: Tucker-2 convs, low-rank linears)',
+    help: 'factorized format (default tucker2: Tucker-2 convs, low-rank linears; lwiq: tt; ada/scada: their own)',
   },
   budget: {
     type: 'string',
@@ -49,6 +44,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'fine-tuning epochs after factorization (default 1; 0: none)',
   },
   'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
+  ...METHOD_FLAGS,
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: { type: 'string', value: 'RUN_DIR', help: 'continue an interrupted compress run, with its config.json' },
@@ -62,10 +58,11 @@ export const COMPRESS_HELP = formatHelp(
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
     'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers only.\n' +
-    'Methods:\n' +
-    Object.entries(METHODS)
-      .map(([k, m]) => `  ${k.padEnd(8)} ${m.description}`)
-      .join('\n'),
+    'Methods ([P]: implemented from the reconstruction marked [P] in papers.md, the paper leaving details open):\n' +
+    methodHelp() +
+    '\nEvery method is used the same way: select ranks, factorize from the dense weights (BATUDE: after its\n' +
+    'phase-1 training), fine-tune with --finetune-epochs / --finetune-lr. The report gives the search time\n' +
+    '(BATUDE: phase 1) apart from the fine-tuning time.',
   COMPRESS_FLAGS,
 );
 
@@ -77,6 +74,10 @@ export interface CompressConfig {
   readonly layers: readonly string[] | null;
   readonly finetune: TrainConfig;
   readonly latency: boolean;
+  /** Absent in configs written before the dense fallback existed (they ran with 'none'). */
+  readonly denseFallback?: DenseFallback;
+  /** Absent in older configs: {@link DEFAULT_KNOBS}. */
+  readonly knobs?: MethodKnobs;
 }
 
 /** `config.json` of a compress run. */
@@ -115,13 +116,7 @@ const FROM_FORBIDDEN = [
 
 function resolveCompress(v: FlagValues, dense: TrainConfig, denseLrKnown: boolean): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
-  const format = choice(v, 'format', ['tucker2', 'tt'] as const, 'format') ?? 'tucker2';
-  const entry = METHODS[method];
-  if (entry !== undefined && !entry.formats.includes(format)) {
-    throw new UsageError(
-      `--method ${method} does not support --format ${format} (supported: ${entry.formats.join(', ')})`,
-    );
-  }
+  const format = resolveFormat(v, method);
   const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
   const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget');
   const layersText = str(v, 'layers');
@@ -154,7 +149,27 @@ function resolveCompress(v: FlagValues, dense: TrainConfig, denseLrKnown: boolea
       labelSmoothing: 0,
     },
     latency: v['no-latency'] !== true,
+    denseFallback: resolveDenseFallback(v),
+    knobs: resolveKnobs(v),
   };
+}
+
+/**
+ * `--format` for `method`: the method's default when absent.
+ * @throws UsageError for a format the method does not support (ADA/SCADA take none).
+ */
+export function resolveFormat(v: FlagValues, method: string): RankFormat {
+  const given = choice(v, 'format', ['tucker2', 'tt'] as const, 'format');
+  const entry = METHODS[method];
+  if (entry === undefined) return given ?? 'tucker2';
+  if (given === undefined) return entry.defaultFormat;
+  if (entry.formats === null)
+    throw new UsageError(`--method ${method} plans its own ADA-Tucker format; drop --format ${given}`);
+  if (!entry.formats.includes(given))
+    throw new UsageError(
+      `--method ${method} does not support --format ${given} (supported: ${entry.formats.join(', ')})`,
+    );
+  return given;
 }
 
 /** Resolves the whole run config from flags (usage errors only; nothing is read or written). */
@@ -315,35 +330,39 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     );
 
     // 2. Ranks under the budget, then factorization from the dense weights.
-    const entry = METHODS[c.method];
-    if (entry === undefined) throw new UsageError(`unknown method '${c.method}' (valid: ${methodNames().join(', ')})`);
+    if (METHODS[c.method] === undefined)
+      throw new UsageError(`unknown method '${c.method}' (valid: ${methodNames().join(', ')})`);
     const layers = c.layers ?? compressibleLayers(model);
-    const calibration = calibrationBatch(ds);
-    let selection: Awaited<ReturnType<ReturnType<MethodEntryCreate>['select']>>;
-    try {
-      selection = await entry.create({ format: c.format }).select(model, c.budget, {
-        inputShape: ds.inputShape,
+    const outcome = await selectAndFactorize(
+      model,
+      ds,
+      {
+        method: c.method,
+        format: c.format,
+        budget: c.budget,
         layers,
-        calibration,
-        seed: denseCfg.seed,
-      });
-    } finally {
-      calibration.x.dispose();
-      calibration.y.dispose();
-    }
-    factorize(model, selection.plan, { seed: denseCfg.seed });
-    const before = testEval(model, ds);
+        denseFallback: c.denseFallback ?? 'none',
+        knobs: c.knobs ?? DEFAULT_KNOBS,
+        finetune: c.finetune,
+      },
+      denseCfg.seed,
+      ctx.progress,
+    );
+    const selection = { plan: outcome.plan, report: outcome.report };
+    const before = { top1: outcome.before.testAcc, loss: outcome.before.testLoss };
     say(
       `${c.method} ranks: ${selection.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
         `kept ${(100 * selection.report.achieved).toFixed(1)}% of the compressed layers' ${c.budget.metric}; ` +
-        `test acc before fine-tuning ${(100 * before.top1).toFixed(2)}%`,
+        `search ${outcome.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * before.top1).toFixed(2)}%`,
     );
 
     // 3. Fine-tune (resumable: checkpoints of the factorized model in <run>/checkpoints).
+    const ftStarted = performance.now();
     if (c.finetune.epochs > 0) {
       await trainModel(model, ds, c.finetune, runDir, resumeDir !== undefined, ctx.progress, 'fine-tune');
       ctx.progress.done();
     }
+    const finetuneSeconds = (performance.now() - ftStarted) / 1000;
     const modelDir = path.join(runDir, 'model');
     await saveModelDir(model, modelDir, {
       plan: selection.plan,
@@ -366,6 +385,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       beforeFinetune: { testAcc: before.top1, testLoss: before.loss },
       selection: selection.report,
       wallSeconds: (performance.now() - started) / 1000,
+      timing: { searchSeconds: outcome.searchSeconds, finetuneSeconds },
       epochs: { dense: fromDir === null ? denseCfg.epochs : 0, finetune: c.finetune.epochs },
     };
     await writeJson(path.join(runDir, 'results.json'), results);
@@ -387,5 +407,3 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     model?.dispose();
   }
 }
-
-type MethodEntryCreate = (typeof METHODS)[string]['create'];

@@ -1,0 +1,68 @@
+import type { DenseFallback } from '@tnzip/ranks';
+import { choice, type FlagSpec, type FlagValues, int, num, str } from './args.js';
+import { UsageError } from './exit-codes.js';
+import { DEFAULT_KNOBS, type MethodKnobs } from './methods.js';
+
+/** Flags of the methods' knobs and of the dense fallback, shared by `compress` and `sweep`. */
+export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  'dense-fallback': {
+    type: 'string',
+    value: 'both|metric|none',
+    help: "keep a layer dense when its planned factorization is not cheaper than dense by both metrics / the budget's metric / never (default both)",
+  },
+  'batude-epochs': {
+    type: 'string',
+    value: 'N',
+    help: `BATUDE phase-1 epochs (ADMM training toward the budget; default ${DEFAULT_KNOBS.batudeEpochs})`,
+  },
+  'batude-rho': { type: 'string', value: 'R', help: `BATUDE initial penalty ρ (default ${DEFAULT_KNOBS.batudeRho})` },
+  'batude-update-every': {
+    type: 'string',
+    value: 'K',
+    help: `BATUDE: also update Z/U every K steps (0: epoch starts only; default ${DEFAULT_KNOBS.batudeUpdateEvery})`,
+  },
+  'calibration-size': {
+    type: 'string',
+    value: 'N',
+    help: `calibration images given to data-driven selectors (LWIQ; default ${DEFAULT_KNOBS.calibrationSize})`,
+  },
+  'ada-init': {
+    type: 'string',
+    value: 'decompose|random',
+    help: 'ADA/SCADA: init from the decomposed pretrained weights, or from scratch (default decompose)',
+  },
+  'ada-order': {
+    type: 'string',
+    value: 'N|auto',
+    help: "ADA/SCADA tensor order (default: the selector's rule, ADA 'auto', SCADA 'fill')",
+  },
+};
+
+/** The dense fallback of `--dense-fallback` (default 'both'). */
+export function resolveDenseFallback(v: FlagValues): DenseFallback {
+  return choice(v, 'dense-fallback', ['both', 'metric', 'none'] as const, 'dense fallback') ?? 'both';
+}
+
+/**
+ * The knobs of {@link METHOD_FLAGS}, defaults where absent.
+ * @throws UsageError naming the flag and the range.
+ */
+export function resolveKnobs(v: FlagValues): MethodKnobs {
+  const orderText = str(v, 'ada-order');
+  let adaOrder: MethodKnobs['adaOrder'] = 'default';
+  if (orderText === 'auto') adaOrder = 'auto';
+  else if (orderText !== undefined) {
+    const n = int(v, 'ada-order', 1, 16);
+    if (n === undefined)
+      throw new UsageError(`--ada-order must be an integer in [1, 16] or 'auto', got '${orderText}'`);
+    adaOrder = n;
+  }
+  return {
+    batudeEpochs: int(v, 'batude-epochs', 1, 1000) ?? DEFAULT_KNOBS.batudeEpochs,
+    batudeRho: num(v, 'batude-rho', 0, 1e6, true) ?? DEFAULT_KNOBS.batudeRho,
+    batudeUpdateEvery: int(v, 'batude-update-every', 0) ?? DEFAULT_KNOBS.batudeUpdateEvery,
+    calibrationSize: int(v, 'calibration-size', 10, 60_000) ?? DEFAULT_KNOBS.calibrationSize,
+    adaInit: choice(v, 'ada-init', ['decompose', 'random'] as const, 'ADA init') ?? DEFAULT_KNOBS.adaInit,
+    adaOrder,
+  };
+}

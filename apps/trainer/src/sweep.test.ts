@@ -1,0 +1,181 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInProcess } from './cli.test-util.js';
+import type { SweepCell } from './commands/sweep.js';
+import type { Results } from './results.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'tnzip-sweep-'));
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+const TINY = ['--limit-train', '300', '--limit-test', '200', '--no-latency'];
+
+async function cellsOf(runDir: string): Promise<SweepCell[]> {
+  return (await fs.readFile(path.join(runDir, 'sweep.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as SweepCell);
+}
+
+describe('tnzip sweep (real MNIST, 300 images)', () => {
+  let runDir = '';
+
+  it('runs 2 methods × 2 budgets on one dense model, records the unreachable budget as failed, writes the files', async () => {
+    const r = await runInProcess([
+      'sweep',
+      '--model',
+      'lenet300',
+      '--methods',
+      'greedy,uniform',
+      '--budgets',
+      '4x,100000x',
+      '--epochs',
+      '1',
+      '--finetune-epochs',
+      '1',
+      '--out',
+      path.join(root, 'runs'),
+      '--json',
+      ...TINY.filter((t) => t !== '--no-latency'),
+    ]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+    const cells = await cellsOf(runDir);
+    expect(cells.map((c) => `${c.method} ${c.budget} ${c.status}`)).toEqual([
+      'greedy 4x ok',
+      'greedy 100000x failed',
+      'uniform 4x ok',
+      'uniform 100000x failed',
+    ]);
+    for (const c of cells.filter((x) => x.status === 'ok')) {
+      // Every cell compares against the same dense model.
+      expect(c.denseAcc).toBe(cells[0]?.denseAcc);
+      expect(c.paramsRatioLayers).toBeGreaterThanOrEqual(4 * (1 - 1e-9));
+      expect(c.paramsRatioNet).toBeGreaterThan(1);
+      expect(c.testAcc).toBeGreaterThanOrEqual(0);
+      expect(c.searchSeconds).toBeGreaterThanOrEqual(0);
+      expect(c.finetuneSeconds).toBeGreaterThan(0);
+    }
+    for (const c of cells.filter((x) => x.status === 'failed')) expect(c.error).toMatch(/INVALID_BUDGET/);
+    const md = await fs.readFile(path.join(runDir, 'sweep.md'), 'utf8');
+    expect(md).toMatch(/\| lenet300 \| greedy \| 4x \|/);
+    expect(md).toMatch(/failed: INVALID_BUDGET/);
+    const json = JSON.parse(await fs.readFile(path.join(runDir, 'sweep.json'), 'utf8')) as { cells: SweepCell[] };
+    expect(json.cells).toHaveLength(4);
+    for (const f of ['pareto-lenet300-params.svg', 'pareto-lenet300-macs.svg']) {
+      const svg = await fs.readFile(path.join(runDir, f), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg).toMatch(/greedy/);
+      expect(svg).toMatch(/uniform/);
+    }
+  });
+
+  it('--resume skips the finished cells and reruns only the missing one', async () => {
+    const before = await cellsOf(runDir);
+    // An interrupted sweep: the last cell never finished.
+    await fs.writeFile(
+      path.join(runDir, 'sweep.jsonl'),
+      before
+        .slice(0, 3)
+        .map((c) => `${JSON.stringify(c)}\n`)
+        .join(''),
+    );
+    const r = await runInProcess(['sweep', '--resume', runDir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/4 cells, 3 already done/);
+    expect(r.stderr).toMatch(/\[4\/4\] lenet300 uniform 100000x/);
+    expect(r.stderr).not.toMatch(/greedy 4x:/);
+    const after = await cellsOf(runDir);
+    expect(after.slice(0, 3)).toEqual(before.slice(0, 3));
+    expect(after[3]?.method).toBe('uniform');
+    expect(after[3]?.status).toBe('failed');
+  });
+
+  it('rejects bad sweep arguments with a usage error before creating a run', async () => {
+    const out = path.join(root, 'bad');
+    for (const args of [
+      ['--model', 'lenet300', '--budgets', '4x', '--methods', 'nope'],
+      ['--model', 'lenet300'],
+      ['--model', 'lenet300', '--budgets', '0'],
+      ['--model', 'lenet300,lenet5', '--budgets', '4x', '--dense-from', 'x'],
+    ]) {
+      const r = await runInProcess(['sweep', ...args, '--out', out]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/tnzip: error: /);
+    }
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+});
+
+describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
+  let dense = '';
+  beforeAll(async () => {
+    const r = await runInProcess([
+      'train',
+      '--model',
+      'lenet300',
+      '--epochs',
+      '1',
+      '--out',
+      path.join(root, 'm'),
+      '--json',
+      ...TINY.filter((t) => t !== '--no-latency'),
+    ]);
+    expect(r.code).toBe(0);
+    dense = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+  });
+
+  const cases: Array<[string, string[], RegExp]> = [
+    ['batude', ['--batude-epochs', '1', '--batude-update-every', '3', '--budget', '2x'], /^tucker2|tt|dense$/],
+    ['lwiq', ['--calibration-size', '100', '--budget', '4x'], /^tt|dense$/],
+    ['ada', ['--ada-init', 'random', '--budget', '20x'], /^ada-tucker$/],
+    ['scada', ['--ada-order', '3', '--budget', '20x'], /^scada-tucker$/],
+  ];
+  for (const [method, flags, kinds] of cases) {
+    it(`--method ${method}`, async () => {
+      const r = await runInProcess([
+        'compress',
+        '--from',
+        dense,
+        '--method',
+        method,
+        ...flags,
+        '--out',
+        path.join(root, 'c'),
+        '--json',
+        ...TINY,
+      ]);
+      expect(r.stderr).not.toMatch(/tnzip: error/);
+      expect(r.code).toBe(0);
+      const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+      const res = JSON.parse(await fs.readFile(path.join(runDir, 'results.json'), 'utf8')) as Results;
+      expect(res.selection?.method).toBe(method);
+      expect(res.selection?.achieved).toBeLessThanOrEqual(res.selection?.budget.target as number);
+      for (const l of res.selection?.layers ?? []) expect(l.plan.kind).toMatch(kinds);
+      expect(res.timing?.searchSeconds).toBeGreaterThanOrEqual(0);
+      expect(res.timing?.finetuneSeconds).toBeGreaterThan(0);
+      const md = await fs.readFile(path.join(runDir, 'report.md'), 'utf8');
+      expect(md).toMatch(/Rank search: [\d.]+ s; fine-tuning: [\d.]+ s\./);
+    });
+  }
+
+  it('--help lists every method, [P] marking the reconstructions', async () => {
+    const r = await runInProcess(['compress', '--help']);
+    for (const m of ['uniform', 'energy', 'vbmf', 'greedy', 'batude', 'lwiq', 'ada', 'scada'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${m} `, 'm'));
+    expect(r.stdout.match(/\[P\]/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ada/scada reject --format; lwiq rejects an unknown format', async () => {
+    const a = await runInProcess(['compress', '--from', dense, '--method', 'ada', '--format', 'tt', ...TINY]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--method ada plans its own ADA-Tucker format/);
+  });
+});
