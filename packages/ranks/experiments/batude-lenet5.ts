@@ -3,7 +3,7 @@
  *
  *   cd packages/ranks && node --import tsx --import ./experiments/register.mjs --conditions=@tnzip/source \
  *     experiments/batude-lenet5.ts [--dense-epochs N --dense-lr X] [--phase1-epochs 1] [--ft-epochs 1] \
- *     [--out experiments/results/batude-lenet5.json]
+ *     [--dense-fallback none|metric|both] [--out experiments/results/batude-lenet5.json]
  *
  * Starts from the dense baseline of batude-lwiq-common.ts; compresses conv2 (Tucker-2) and fc1
  * (rank-R) — conv1 and the classifier stay dense ([P], papers.md §1.3) — with the budget target set
@@ -18,6 +18,8 @@ const s = await setup();
 const normalize = s.ds.normalization;
 const phase1Epochs = Number(flag('phase1-epochs', '1'));
 const ftEpochs = Number(flag('ft-epochs', '1'));
+// none (default, the first run) | metric | both: a layer whose factorization would cost more than dense stays dense.
+const denseFallback = flag('dense-fallback', 'none') as 'none' | 'metric' | 'both';
 const out = flag('out', 'experiments/results/batude-lenet5.json');
 const model = await s.fresh();
 const inputShape = [28, 28, 1];
@@ -33,7 +35,7 @@ const r = await batude.compress(
   { metric: 'macs', target },
   {
     context: { inputShape, layers: compress },
-    hook: { rho: 0.01, rhoGrowth: 1.3, rhoMax: 1, updateEvery: 50 },
+    hook: { rho: 0.01, rhoGrowth: 1.3, rhoMax: 1, updateEvery: 50, denseFallback },
     train: {
       epochs: phase1Epochs,
       batchSize: 64,
@@ -67,6 +69,7 @@ const result = {
   denseLr: s.denseLr,
   dense: s.dense,
   budgetTarget: target,
+  denseFallback,
   plan: r.plan,
   achieved: r.report.achieved,
   wholeMacsDense: whole,

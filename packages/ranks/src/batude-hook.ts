@@ -6,7 +6,15 @@ import { type BatudeSpectra, batudeProject, batudeSpectra } from './batude-trunc
 import type { Budget } from './budget.js';
 import { now, ranksByLayer } from './finish.js';
 import { greedyAllocate } from './greedy-allocate.js';
-import { checkFeasible, planOf, type RankProblem, rankProblem, totalCost } from './problem.js';
+import {
+  checkFeasible,
+  type DenseFallback,
+  factorizedAt,
+  planOf,
+  type RankProblem,
+  rankProblem,
+  totalCost,
+} from './problem.js';
 import { selectionReport } from './report.js';
 import type { SelectionContext, SelectionReport } from './selector.js';
 
@@ -26,6 +34,15 @@ export interface BatudeOptions {
   readonly updateAtEpochStart?: boolean;
   /** Lowest rank of any mode (default 1; clamped to each bound). */
   readonly minRank?: number;
+  /**
+   * When a layer is planned dense because its factorization would cost more than the dense layer
+   * ({@link DenseFallback}; default `'none'`, the historical behaviour). With `'metric'` / `'both'`
+   * a layer whose read-out ranks do not pay stays dense: its Z is `W + U` unprojected (a dense
+   * layer has no rank constraint) and the budget counts its dense cost. Without it, GreedyBudget
+   * can give a rank-R Linear more MACs and parameters than the dense layer (seen on LeNet-5: fc1
+   * at rank 378 of 500, 491k MACs against 400k dense).
+   */
+  readonly denseFallback?: DenseFallback;
 }
 
 /** A saved {@link BatudeHook} state: everything a resumed run needs, as JSON. */
@@ -122,6 +139,7 @@ export function batudeHook(
     {
       format: 'tucker2',
       minRank: options.minRank ?? 1,
+      denseFallback: options.denseFallback ?? 'none',
     },
   );
   checkFeasible(problem, 'batude');
@@ -179,7 +197,10 @@ export function batudeHook(
     const thresholds: Record<string, number[]> = {};
     for (let l = 0; l < L; l++) {
       const r = result.ranks[l] as number[];
-      const zl = batudeProject(as[l] as Tensor64, spectra[l] as BatudeSpectra, r, tau);
+      // A layer planned dense keeps its full-rank weight: no projection.
+      const zl = factorizedAt(problem, l, r)
+        ? batudeProject(as[l] as Tensor64, spectra[l] as BatudeSpectra, r, tau)
+        : (as[l] as Tensor64);
       const w = ws[l] as Float32Array;
       const ul = u?.[l];
       const zf = Float32Array.from(zl.data);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mnist, type Split, selectExamples } from '@tnzip/data';
-import { Linear, type Module, TTLinear, Tucker2Conv2d } from '@tnzip/layers';
+import { Linear, type Module, Sequential, TTLinear, Tucker2Conv2d } from '@tnzip/layers';
 import { frobeniusNorm64, modeProduct64, Rng, type Tensor64, unfold64 } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { type JsonValue, train } from '@tnzip/train';
@@ -110,6 +110,53 @@ describeBackends('batudeHook', () => {
         hook.dispose();
       }
     }
+  });
+
+  it("denseFallback 'metric': no layer is planned dearer than dense, and a dense-planned layer's Z is its weight", () => {
+    // b (64 -> 16) has larger normalized singular values per MAC than a (64 -> 64), so GreedyBudget
+    // fills b to full rank 16: 16·(64+16) = 1280 MACs against 1024 dense (found on LeNet-5's fc1).
+    const two = new Sequential('two', [
+      new Linear('a', { inFeatures: 64, outFeatures: 64, seed: 5 }),
+      new Linear('b', { inFeatures: 64, outFeatures: 16, seed: 6 }),
+    ]);
+    const ctx = { inputShape: [64], layers: ['a', 'b'] };
+    const b: Budget = { metric: 'macs', target: 0.8 };
+    const planned = (denseFallback: 'none' | 'metric') => {
+      const hook = batudeHook(two, b, ctx, { denseFallback });
+      hook.update();
+      const st = hook.state() as { ranks: number[][]; z: number[][] };
+      const plan = hook.ranks();
+      const costs = hook.problem.spaces.map((s, l) => ({
+        factorized: s.cost(st.ranks[l] as number[]).macs,
+        dense: s.dense.macs,
+      }));
+      hook.dispose();
+      return { plan, costs, z: st.z };
+    };
+    const none = planned('none');
+    expect((none.costs[1] as { factorized: number }).factorized).toBeGreaterThan(
+      (none.costs[1] as { dense: number }).dense,
+    );
+    const fb = planned('metric');
+    expect(fb.plan?.b).toEqual({ kind: 'dense' });
+    let total = 0;
+    fb.costs.forEach((c, l) => {
+      const kept = fb.plan?.[l === 0 ? 'a' : 'b'];
+      const cost = kept?.kind === 'dense' ? c.dense : c.factorized;
+      expect(cost).toBeLessThanOrEqual(c.dense);
+      total += cost;
+    });
+    expect(total).toBeLessThanOrEqual(0.8 * (fb.costs[0]?.dense ?? 0) + 0.8 * (fb.costs[1]?.dense ?? 0));
+    // First update: U = 0, so an unprojected Z is exactly the float32 weight.
+    const wb = Array.from(
+      two
+        .namedParameters()
+        .find(([p]) => p === 'b.weight')?.[1]
+        .dataSync() ?? [],
+    );
+    expect(wb.length).toBe(64 * 16);
+    expect(fb.z[1]).toEqual(wb);
+    two.dispose();
   });
 
   it('leaks no tensor over many training steps and Z/U updates, and dispose frees what it holds', async () => {
