@@ -108,11 +108,11 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tucker2'],
     defaultFormat: 'tucker2',
-    create: ({ data, phase1, knobs }) =>
+    create: ({ data, phase1, knobs, denseFallback }) =>
       batudeSelector({
         data,
         train: phase1,
-        hook: { rho: knobs.batudeRho, updateEvery: knobs.batudeUpdateEvery },
+        hook: { rho: knobs.batudeRho, updateEvery: knobs.batudeUpdateEvery, denseFallback },
       }),
   },
   lwiq: {
