@@ -1,7 +1,7 @@
 /**
  * BATUDE on LeNet-5 (real MNIST) with a MACs budget of 2.5x fewer MACs for the WHOLE network.
  *
- *   cd packages/ranks && node --import tsx --import ./experiments/register.mjs --conditions=@tnzip/source \
+ *   cd packages/ranks && node --import tsx --import @tnzip/layers/node-register --conditions=@tnzip/source \
  *     experiments/batude-lenet5.ts [--dense-epochs N --dense-lr X] [--phase1-epochs 1] [--ft-epochs 1] \
  *     [--dense-fallback none|metric|both] [--out experiments/results/batude-lenet5.json]
  *

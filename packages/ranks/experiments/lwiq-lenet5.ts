@@ -2,7 +2,7 @@
  * LWIQ vs the energy and uniform baselines on LeNet-5 (real MNIST) with TT layers, at one budget,
  * each followed by the same fine-tuning.
  *
- *   cd packages/ranks && node --import tsx --import ./experiments/register.mjs --conditions=@tnzip/source \
+ *   cd packages/ranks && node --import tsx --import @tnzip/layers/node-register --conditions=@tnzip/source \
  *     experiments/lwiq-lenet5.ts [--dense-epochs N --dense-lr X] [--budget 0.05] [--ft-examples N] \
  *     [--calibration 1000] [--out experiments/results/lwiq-lenet5.json]
  *
