@@ -1,4 +1,3 @@
-import type { TrainData } from '@tnzip/train';
 import type { FactorizeOptions } from '@tnzip/layers';
 import {
   adaSelector,
@@ -14,6 +13,7 @@ import {
   uniformSelector,
   vbmfSelector,
 } from '@tnzip/ranks';
+import type { TrainData } from '@tnzip/train';
 
 /** Method-specific settings (`tnzip compress` / `sweep` flags), all with defaults. */
 export interface MethodKnobs {

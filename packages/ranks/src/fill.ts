@@ -1,4 +1,4 @@
-import { factorizedAt, layerCost as costOf, type RankProblem, type RankTable } from './problem.js';
+import { layerCost as costOf, factorizedAt, type RankProblem, type RankTable } from './problem.js';
 
 /** What {@link fillToBudget} returns. */
 export interface FillResult {

@@ -1,6 +1,6 @@
 import { TnzipError } from '@tnzip/tensor';
 import { Heap } from './internal/heap.js';
-import { factorizedAt, layerCost as costOf, type RankProblem, type RankTable } from './problem.js';
+import { layerCost as costOf, factorizedAt, type RankProblem, type RankTable } from './problem.js';
 
 /** Options of {@link greedyAllocate}. */
 export interface GreedyAllocateOptions {

@@ -1,8 +1,8 @@
 import type { FactorizationPlan, Module } from '@tnzip/layers';
 import { describeBackends } from '@tnzip/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, expectMaximalPlan } from './budget-check.test-util.js';
 import type { Budget, BudgetMetric } from './budget.js';
+import { errorCode, expectMaximalPlan } from './budget-check.test-util.js';
 import { energySelector } from './energy.js';
 import { greedySelector } from './greedy.js';
 import { lwiqSelector } from './lwiq.js';

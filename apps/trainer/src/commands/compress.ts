@@ -13,8 +13,8 @@ import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { selectAndFactorize } from '../select-step.js';
+import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
 

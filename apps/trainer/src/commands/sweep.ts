@@ -5,7 +5,7 @@ import type { LayerPlan, Module } from '@tnzip/layers';
 import { type Budget, type BudgetMetric, type DenseFallback, parseBudget } from '@tnzip/ranks';
 import { writeFileAtomic } from '@tnzip/train';
 import { compressibleLayers, MODEL_NAMES, type ModelName } from '@tnzip/zoo';
-import { choice, COMMON_FLAGS, type FlagSpec, type FlagValues, formatHelp, int, num, str } from '../args.js';
+import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, num, str } from '../args.js';
 import { loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveKnobs } from '../method-flags.js';
@@ -18,8 +18,8 @@ import { type BackendRecord, backendChoice, startBackend, versions } from '../ru
 import { selectAndFactorize } from '../select-step.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
-import type { CommandContext } from './context.js';
 import { resolveFormat } from './compress.js';
+import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip sweep`. */
 export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
