@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkRank, sizeOf, type Tensor64, TnzipError } from '@tnzip/tensor';
+import { Conv2d } from '../layers/conv2d.js';
 import type { Padding } from '../ops/conv-geometry.js';
 import type { ExecutionMode } from '../plan.js';
 
@@ -354,4 +355,31 @@ export function makeParam(add: (t: tf.Tensor) => tf.Variable, make: () => tf.Ten
   const v = add(t);
   t.dispose();
   return v;
+}
+
+/**
+ * The dense `Conv2d` a factorized conv layer reconstructs to: same name, channels and geometry,
+ * weight = `kernel` (`[kh, kw, S, T]`, disposed here) and a copy of `bias`.
+ */
+export function denseConv2d(
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  geometry: ConvGeometry,
+  kernel: tf.Tensor,
+  bias: tf.Variable | null,
+): Conv2d {
+  const conv = new Conv2d(name, {
+    inChannels,
+    outChannels,
+    kernelSize: [...geometry.kernelSize] as [number, number],
+    stride: [...geometry.stride] as [number, number],
+    padding: geometry.padding,
+    dilation: [...geometry.dilation] as [number, number],
+    bias: bias !== null,
+  });
+  conv.weight.assign(kernel);
+  kernel.dispose();
+  if (bias !== null && conv.bias !== null) conv.bias.assign(bias);
+  return conv;
 }

@@ -13,6 +13,7 @@ import {
   checkMode,
   checkPlanRank,
   convOutHW,
+  denseConv2d,
   field,
   isBool,
   isInt,
@@ -228,20 +229,7 @@ export class TTConv2d extends Module {
   }
 
   toDense(): Conv2d {
-    const conv = new Conv2d(this.name, {
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: [...this.geometry.kernelSize] as [number, number],
-      stride: [...this.geometry.stride] as [number, number],
-      padding: this.geometry.padding,
-      dilation: [...this.geometry.dilation] as [number, number],
-      bias: this.bias !== null,
-    });
-    const k = this.kernel();
-    conv.weight.assign(k);
-    k.dispose();
-    if (this.bias !== null && conv.bias !== null) conv.bias.assign(this.bias);
-    return conv;
+    return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
 
   private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {

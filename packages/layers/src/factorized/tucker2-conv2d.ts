@@ -12,6 +12,7 @@ import {
   checkMode,
   checkPlanRank,
   convOutHW,
+  denseConv2d,
   field,
   isBool,
   isInt,
@@ -195,20 +196,7 @@ export class Tucker2Conv2d extends Module {
 
   /** A dense Conv2d with the reconstructed kernel and the same bias (new variables). */
   toDense(): Conv2d {
-    const conv = new Conv2d(this.name, {
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: [...this.geometry.kernelSize] as [number, number],
-      stride: [...this.geometry.stride] as [number, number],
-      padding: this.geometry.padding,
-      dilation: [...this.geometry.dilation] as [number, number],
-      bias: this.bias !== null,
-    });
-    const k = this.kernel();
-    conv.weight.assign(k);
-    k.dispose();
-    if (this.bias !== null && conv.bias !== null) conv.bias.assign(this.bias);
-    return conv;
+    return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
 
   /** The mode actually run for this input shape (`'auto'` resolved by MACs). */
