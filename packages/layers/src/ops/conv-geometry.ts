@@ -129,3 +129,13 @@ export function convOutputShape(
   const [oh, ow] = windowOutputSize(h, w, kernel, stride, pads, dilation, 'convOutputShape');
   return [oh, ow, outChannels];
 }
+
+/** `pads` as tfjs's explicit NHWC padding `[[0, 0], [top, bottom], [left, right], [0, 0]]`. */
+export function nhwcPads(p: Pads): [[number, number], [number, number], [number, number], [number, number]] {
+  return [
+    [0, 0],
+    [p.top, p.bottom],
+    [p.left, p.right],
+    [0, 0],
+  ];
+}

@@ -1,17 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
-import type { Pads } from './conv-geometry.js';
-
-type Explicit = [[number, number], [number, number], [number, number], [number, number]];
-
-function explicit(p: Pads): Explicit {
-  return [
-    [0, 0],
-    [p.top, p.bottom],
-    [p.left, p.right],
-    [0, 0],
-  ];
-}
+import { nhwcPads, type Pads } from './conv-geometry.js';
 
 /** dL/dx as one forward convolution (see {@link fastConv2d}). */
 export function inputGrad(
@@ -53,12 +42,12 @@ export function inputGrad(
     z = tf.slice(z, [0, crop[0], crop[2], 0], [n, zh - crop[0] - crop[1], zw - crop[2] - crop[3], t]);
   }
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-  const pad: Explicit = [
-    [0, 0],
-    [Math.max(top, 0), Math.max(bottom, 0)],
-    [Math.max(left, 0), Math.max(right, 0)],
-    [0, 0],
-  ];
+  const pad = nhwcPads({
+    top: Math.max(top, 0),
+    bottom: Math.max(bottom, 0),
+    left: Math.max(left, 0),
+    right: Math.max(right, 0),
+  });
   const out = tf.conv2d(z, flipped, [1, 1], pad, 'NHWC', [dilation[0], dilation[1]]);
   if (out.shape[1] !== h || out.shape[2] !== w || out.shape[3] !== s) {
     throw new TnzipError(
@@ -81,7 +70,7 @@ export function filterGrad(
   const [kh, kw, s, t] = filterShape;
   const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [S, H, W, N]
   const dyf = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H', W', N, T]
-  const out = tf.conv2d(xt, dyf, [dilation[0], dilation[1]], explicit(pads), 'NHWC', [stride[0], stride[1]]); // [S, >=kh, >=kw, T]
+  const out = tf.conv2d(xt, dyf, [dilation[0], dilation[1]], nhwcPads(pads), 'NHWC', [stride[0], stride[1]]); // [S, >=kh, >=kw, T]
   const cropped = out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [s, kh, kw, t]);
   return tf.transpose(cropped, [1, 2, 0, 3]) as tf.Tensor4D;
 }

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
-import { checkPadding, type Padding, type Pads, pair, resolvePads, windowOutputSize } from './conv-geometry.js';
+import {
+  checkPadding,
+  nhwcPads,
+  type Padding,
+  type Pads,
+  pair,
+  resolvePads,
+  windowOutputSize,
+} from './conv-geometry.js';
 import './register-gradients.js';
 
 /** Geometry of {@link fastConv2d}. */
@@ -8,17 +16,6 @@ export interface FastConv2dOptions {
   readonly stride: readonly [number, number];
   readonly padding: Padding;
   readonly dilation: readonly [number, number];
-}
-
-type Explicit = [[number, number], [number, number], [number, number], [number, number]];
-
-function explicit(p: Pads): Explicit {
-  return [
-    [0, 0],
-    [p.top, p.bottom],
-    [p.left, p.right],
-    [0, 0],
-  ];
 }
 
 /**
@@ -105,5 +102,5 @@ function convCore(
   dilation: [number, number],
 ): tf.Tensor4D {
   // The gradient of tfjs's Conv2D kernel is replaced by register-gradients.ts (fast, lazy).
-  return tf.conv2d(x, filter, stride, explicit(pads), 'NHWC', dilation);
+  return tf.conv2d(x, filter, stride, nhwcPads(pads), 'NHWC', dilation);
 }
