@@ -5,9 +5,17 @@
 # `libvulkan1`). Installs what is missing (needs root and apt; non-interactive), then runs:
 #   - @tnzip/backends' own webgpu group (src/**/*.webgpu.test.ts),
 #   - @tnzip/tensor and @tnzip/layers with TNZIP_BACKENDS=webgpu (every describeBackends spec).
-# Usage: packages/backends/scripts/ci-webgpu.sh   (from anywhere; after `pnpm install`)
+# Usage: packages/backends/scripts/ci-webgpu.sh [all|backends]   (from anywhere; after `pnpm install`)
+#   all (default): the three groups above; backends: only @tnzip/backends' group. CI runs `backends`:
+#   the tensor and layers suites read tensors back with dataSync(), which tfjs-backend-webgpu cannot
+#   do in Node (it needs OffscreenCanvas), so they do not pass on webgpu yet (see the package README).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+groups="${1:-all}"
+case "$groups" in
+  all | backends) ;;
+  *) echo "ci-webgpu: unknown group '$groups' (allowed: all, backends)" >&2; exit 2 ;;
+esac
 
 icd=/usr/lib/chromium/vk_swiftshader_icd.json
 need=()
@@ -34,7 +42,9 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 status=0
 TNZIP_WEBGPU=1 pnpm --filter @tnzip/backends test || status=1
-for pkg in @tnzip/tensor @tnzip/layers; do
-  TNZIP_BACKENDS=webgpu pnpm --filter "$pkg" test || status=1
-done
+if [ "$groups" = all ]; then
+  for pkg in @tnzip/tensor @tnzip/layers; do
+    TNZIP_BACKENDS=webgpu pnpm --filter "$pkg" test || status=1
+  done
+fi
 exit "$status"
