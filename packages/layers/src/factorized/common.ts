@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkRank, sizeOf, type Tensor64, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
+import type { ModuleConfig } from '../module.js';
 import type { Padding } from '../ops/conv-geometry.js';
 import type { ExecutionMode } from '../plan.js';
 
@@ -382,4 +383,26 @@ export function denseConv2d(
   kernel.dispose();
   if (bias !== null && conv.bias !== null) conv.bias.assign(bias);
   return conv;
+}
+
+/** The config fields every factorized conv shares: kind, name, channels, geometry and bias. */
+export function convConfig(
+  kind: string,
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  geometry: ConvGeometry,
+  bias: boolean,
+): ModuleConfig {
+  return {
+    kind,
+    name,
+    inChannels,
+    outChannels,
+    kernelSize: [...geometry.kernelSize],
+    stride: [...geometry.stride],
+    padding: geometry.padding,
+    dilation: [...geometry.dilation],
+    bias,
+  };
 }

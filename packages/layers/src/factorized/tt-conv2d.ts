@@ -12,6 +12,7 @@ import {
   checkImageShape,
   checkMode,
   checkPlanRank,
+  convConfig,
   convOutHW,
   denseConv2d,
   field,
@@ -295,15 +296,7 @@ export class TTConv2d extends Module {
 
   config(): ModuleConfig {
     return {
-      kind: this.kind,
-      name: this.name,
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: [...this.geometry.kernelSize],
-      stride: [...this.geometry.stride],
-      padding: this.geometry.padding,
-      dilation: [...this.geometry.dilation],
-      bias: this.bias !== null,
+      ...convConfig(this.kind, this.name, this.inChannels, this.outChannels, this.geometry, this.bias !== null),
       rowDims: [...this.rowDims],
       colDims: [...this.colDims],
       ranks: [...this.ranks],

@@ -11,6 +11,7 @@ import {
   checkImageShape,
   checkMode,
   checkPlanRank,
+  convConfig,
   convOutHW,
   denseConv2d,
   field,
@@ -270,15 +271,7 @@ export class Tucker2Conv2d extends Module {
 
   config(): ModuleConfig {
     return {
-      kind: this.kind,
-      name: this.name,
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      kernelSize: [...this.geometry.kernelSize],
-      stride: [...this.geometry.stride],
-      padding: this.geometry.padding,
-      dilation: [...this.geometry.dilation],
-      bias: this.bias !== null,
+      ...convConfig(this.kind, this.name, this.inChannels, this.outChannels, this.geometry, this.bias !== null),
       rankS: this.rankS,
       rankT: this.rankT,
       mode: this.mode,
