@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkRank, sizeOf, type Tensor64, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import type { ModuleConfig } from '../module.js';
+import type { Module, ModuleConfig } from '../module.js';
 import type { Padding } from '../ops/conv-geometry.js';
-import type { ExecutionMode } from '../plan.js';
+import type { ExecutionMode, LayerPlan } from '../plan.js';
 
 /*
  * Helpers shared by the factorized layers: float64 permutations, conv geometry, execution-mode
@@ -404,5 +404,48 @@ export function convConfig(
     padding: geometry.padding,
     dilation: [...geometry.dilation],
     bias,
+  };
+}
+
+/**
+ * Checks the arguments of a factorized layer's `fromDense`: `layer` must be an instance of `dense`
+ * (named `denseName` in the message) and `plan.kind` must be `kind`; throws INVALID_ARGUMENT
+ * naming `who` otherwise.
+ */
+export function checkFromDense<K extends LayerPlan['kind']>(
+  who: string,
+  layer: Module,
+  dense: abstract new (...args: never[]) => Module,
+  denseName: string,
+  plan: LayerPlan,
+  kind: K,
+): asserts plan is Extract<LayerPlan, { kind: K }> {
+  const name = layer.name;
+  if (!(layer instanceof dense)) {
+    throw new TnzipError('INVALID_ARGUMENT', `${who}.fromDense: layer '${name}' must be a ${denseName}`);
+  }
+  if (plan.kind !== kind) {
+    throw new TnzipError('INVALID_ARGUMENT', `${who}.fromDense: plan.kind must be '${kind}', got '${plan.kind}'`);
+  }
+}
+
+/** The options a factorized conv copies from the dense conv it replaces: channels, geometry, bias. */
+export function denseConvOptions(layer: Conv2d): {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: readonly [number, number];
+  stride: readonly [number, number];
+  padding: PaddingSpec;
+  dilation: readonly [number, number];
+  bias: boolean;
+} {
+  return {
+    inChannels: layer.inChannels,
+    outChannels: layer.outChannels,
+    kernelSize: layer.kernelSize,
+    stride: layer.stride,
+    padding: layer.padding,
+    dilation: layer.dilation,
+    bias: layer.bias !== null,
   };
 }

@@ -8,12 +8,14 @@ import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import {
   type ConvGeometry,
+  checkFromDense,
   checkImageShape,
   checkMode,
   checkPlanRank,
   convConfig,
   convOutHW,
   denseConv2d,
+  denseConvOptions,
   explicitPadding,
   field,
   isBool,
@@ -113,21 +115,9 @@ export class CPConv2d extends Module {
 
   /** Initializes from CP-ALS (float64) of the pretrained kernel `[k_h, k_w, S, T]`. */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: CPFromDenseOptions = {}): CPConv2d {
-    if (!(layer instanceof Conv2d))
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `CPConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`,
-      );
-    if (plan.kind !== 'cp')
-      throw new TnzipError('INVALID_ARGUMENT', `CPConv2d.fromDense: plan.kind must be 'cp', got '${plan.kind}'`);
+    checkFromDense('CPConv2d', layer, Conv2d, 'Conv2d', plan, 'cp');
     const out = new CPConv2d(layer.name, {
-      inChannels: layer.inChannels,
-      outChannels: layer.outChannels,
-      kernelSize: layer.kernelSize,
-      stride: layer.stride,
-      padding: layer.padding,
-      dilation: layer.dilation,
-      bias: layer.bias !== null,
+      ...denseConvOptions(layer),
       rank: plan.rank,
       mode: options.mode ?? 'factorized',
     });

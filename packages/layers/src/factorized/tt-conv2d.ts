@@ -9,12 +9,14 @@ import { registerModule } from '../registry.js';
 import {
   type ConvGeometry,
   checkDims,
+  checkFromDense,
   checkImageShape,
   checkMode,
   checkPlanRank,
   convConfig,
   convOutHW,
   denseConv2d,
+  denseConvOptions,
   field,
   isBool,
   isInt,
@@ -159,21 +161,9 @@ export class TTConv2d extends Module {
 
   /** TT-SVD (float64) of the pretrained kernel in the layout above; exact at full ranks. */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTConv2d {
-    if (!(layer instanceof Conv2d))
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `TTConv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`,
-      );
-    if (plan.kind !== 'tt')
-      throw new TnzipError('INVALID_ARGUMENT', `TTConv2d.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
+    checkFromDense('TTConv2d', layer, Conv2d, 'Conv2d', plan, 'tt');
     const out = new TTConv2d(layer.name, {
-      inChannels: layer.inChannels,
-      outChannels: layer.outChannels,
-      kernelSize: layer.kernelSize,
-      stride: layer.stride,
-      padding: layer.padding,
-      dilation: layer.dilation,
-      bias: layer.bias !== null,
+      ...denseConvOptions(layer),
       rowDims: plan.rowDims,
       colDims: plan.colDims,
       ranks: plan.ranks,

@@ -8,6 +8,7 @@ import { registerModule } from '../registry.js';
 import {
   checkDims,
   checkFeatureShape,
+  checkFromDense,
   checkMode,
   checkPlanRank,
   field,
@@ -122,13 +123,7 @@ export class TTLinear extends Module {
 
   /** TT-matrix decomposition (float64 TT-SVD) of the pretrained `Wᵀ`; exact at full ranks. */
   static fromDense(layer: Linear, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTLinear {
-    if (!(layer instanceof Linear))
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `TTLinear.fromDense: layer '${(layer as Module).name}' must be a Linear`,
-      );
-    if (plan.kind !== 'tt')
-      throw new TnzipError('INVALID_ARGUMENT', `TTLinear.fromDense: plan.kind must be 'tt', got '${plan.kind}'`);
+    checkFromDense('TTLinear', layer, Linear, 'Linear', plan, 'tt');
     const out = new TTLinear(layer.name, {
       inFeatures: layer.inFeatures,
       outFeatures: layer.outFeatures,

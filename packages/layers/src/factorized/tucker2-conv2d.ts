@@ -8,12 +8,14 @@ import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import {
   type ConvGeometry,
+  checkFromDense,
   checkImageShape,
   checkMode,
   checkPlanRank,
   convConfig,
   convOutHW,
   denseConv2d,
+  denseConvOptions,
   field,
   isBool,
   isInt,
@@ -130,24 +132,9 @@ export class Tucker2Conv2d extends Module {
    * `C = K ×_S U_Sᵀ ×_T U_Tᵀ`. At full ranks the layer computes exactly the dense conv.
    */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): Tucker2Conv2d {
-    if (!(layer instanceof Conv2d))
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `Tucker2Conv2d.fromDense: layer '${(layer as Module).name}' must be a Conv2d`,
-      );
-    if (plan.kind !== 'tucker2')
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `Tucker2Conv2d.fromDense: plan.kind must be 'tucker2', got '${plan.kind}'`,
-      );
+    checkFromDense('Tucker2Conv2d', layer, Conv2d, 'Conv2d', plan, 'tucker2');
     const out = new Tucker2Conv2d(layer.name, {
-      inChannels: layer.inChannels,
-      outChannels: layer.outChannels,
-      kernelSize: layer.kernelSize,
-      stride: layer.stride,
-      padding: layer.padding,
-      dilation: layer.dilation,
-      bias: layer.bias !== null,
+      ...denseConvOptions(layer),
       rankS: plan.rankS,
       rankT: plan.rankT,
       mode: options.mode ?? 'factorized',
