@@ -22,3 +22,15 @@ export function disposeDeep(value: unknown): void {
     for (const v of Object.values(value)) disposeDeep(v);
   }
 }
+
+/**
+ * Async form of {@link expectNoLeak} for specs that read results back with `await t.data()`
+ * (the only read path on the webgpu backend in Node): awaits `fn`, disposes the tensors it
+ * resolves to, and asserts that `tf.memory().numTensors` is back where it started.
+ */
+export async function expectNoLeakAsync(fn: () => Promise<unknown>): Promise<void> {
+  const before = tf.memory().numTensors;
+  const out = await fn();
+  disposeDeep(out);
+  expect(tf.memory().numTensors).toBe(before);
+}
