@@ -53,3 +53,4 @@ export { withStockGradients } from './ops/register-gradients.js';
 export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind } from './plan.js';
 export type { ModuleFactory } from './registry.js';
 export { createModule, registeredKinds, registerModule } from './registry.js';
+export { cacheOnCpu } from './cache-on-cpu.js';

@@ -20,7 +20,6 @@ import {
   makeParam,
   norm64,
   type PaddingSpec,
-  seededNormal,
   tf64,
   tuckerRebuild,
 } from './common.js';
@@ -167,11 +166,16 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
       this.ownedCore = null;
       this.ownCore = makeParam(
         (v) => this.addParam('core', v),
-        () =>
-          tf.tidy(() => {
-            const c = seededNormal(this.ranks, 1, rng);
-            return tf.mul(c, target / Math.sqrt(Math.max(tf.sum(tf.square(c)).dataSync()[0] as number, 1e-30)));
-          }),
+        () => {
+          // Drawn and scaled in JS: no read-back of a tensor (a sync read fails on webgpu in Node).
+          const c = new Float32Array(sizeOf(this.ranks));
+          for (let i = 0; i < c.length; i++) c[i] = rng.normal();
+          let ss = 0;
+          for (let i = 0; i < c.length; i++) ss += (c[i] as number) ** 2;
+          const k = target / Math.sqrt(Math.max(ss, 1e-30));
+          for (let i = 0; i < c.length; i++) c[i] = (c[i] as number) * k;
+          return tf.tensor(c, [...this.ranks], 'float32');
+        },
       );
       this.scale = null;
     } else {
@@ -238,6 +242,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
    * conv or linear. 'decompose': HOSVD (float64) of the reshaped weight — exact at full ranks
    * (ranks = dims). A SCADA group owner takes its own HOSVD core as the shared core; a follower
    * keeps its HOSVD factors and the least-squares scale `⟨C_l, C⟩ / ⟨C, C⟩` for the shared `C`.
+   * 'decompose' reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
    */
   static fromDense(layer: Conv2d | Linear, plan: LayerPlan, options: AdaFromDenseOptions = {}): AdaTuckerLayer {
     if (plan.kind !== 'ada-tucker' && plan.kind !== 'scada-tucker') {
@@ -298,14 +303,12 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
         out.core.assign(tf64(dec.core));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
       } else {
-        const c = out.core.dataSync();
-        let num = 0;
-        let den = 0;
-        for (let i = 0; i < c.length; i++) {
-          num += (c[i] as number) * (dec.core.data[i] as number);
-          den += (c[i] as number) ** 2;
-        }
-        out.scale.assign(tf.tensor1d([den > 0 ? num / den : 0]));
+        // On the backend (the shared core may live on the GPU, where a sync read fails in Node);
+        // divNoNan gives 0 for an all-zero core.
+        const c = tf.reshape(out.core, [-1]);
+        const num = tf.sum(tf.mul(c, tf64(dec.core, [c.size])));
+        const den = tf.sum(tf.square(c));
+        out.scale.assign(tf.reshape(tf.divNoNan(num, den), [1]));
       }
     });
     return out;

@@ -113,7 +113,10 @@ export class CPConv2d extends Module {
     this.bias = (options.bias ?? true) ? makeParam(add('bias'), () => tf.zeros([t])) : null;
   }
 
-  /** Initializes from CP-ALS (float64) of the pretrained kernel `[k_h, k_w, S, T]`. */
+  /**
+   * Initializes from CP-ALS (float64) of the pretrained kernel `[k_h, k_w, S, T]`.
+   * Reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
+   */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: CPFromDenseOptions = {}): CPConv2d {
     checkFromDense('CPConv2d', layer, Conv2d, 'Conv2d', plan, 'cp');
     const out = new CPConv2d(layer.name, {
@@ -294,13 +297,12 @@ function depthwise1d(
         [0, 0],
       ];
       pads[axis] = [0, outLen * stride - span];
-      const shp = [...s.shape];
-      shp.splice(axis, 1, outLen, stride);
-      const folded = tf.reshape(tf.pad(s, pads), shp);
-      const b5 = [0, 0, 0, 0, 0];
-      const z5 = [...shp];
-      z5[axis + 1] = 1;
-      const picked = tf.slice(folded, b5, z5);
+      // Rank 3 ([before, outLen, stride·after], keep the first `after` of the last axis): the
+      // gradient of a rank-5 slice is a rank-5 pad, whose WGSL tfjs-backend-webgpu 4.22 cannot compile.
+      const before = (s.shape.slice(0, axis) as number[]).reduce((a, b) => a * b, 1);
+      const after = (s.shape.slice(axis + 1) as number[]).reduce((a, b) => a * b, 1);
+      const folded = tf.reshape(tf.pad(s, pads), [before, outLen, stride * after]);
+      const picked = tf.slice(folded, [0, 0, 0], [before, outLen, after]);
       const out = [...s.shape];
       out[axis] = outLen;
       s = tf.reshape(picked, out);

@@ -22,7 +22,10 @@ export interface FactorizeOptions {
   readonly disposeReplaced?: boolean;
 }
 
-/** The factorized version of one dense layer (a fresh module with the same name). */
+/**
+ * The factorized version of one dense layer (a fresh module with the same name).
+ * Reads the dense weights synchronously: on webgpu, `await cacheOnCpu(layer)` first.
+ */
 export function factorizeLayer(
   layer: Module,
   plan: LayerPlan,
@@ -96,6 +99,10 @@ export function factorizeLayer(
  * its shared core. NOT_FOUND for a path with no module; INVALID_ARGUMENT for a plan kind that
  * does not apply to the layer (or the root itself). Ranks are validated by each layer
  * (INVALID_RANK). Nothing is replaced unless every layer factorizes.
+ *
+ * The dense weights are read synchronously (decompositions run in float64 on the CPU), which
+ * works on cpu and wasm; on webgpu, where GPU-resident weights cannot be read synchronously in
+ * Node, `await cacheOnCpu(model)` first.
  */
 export function factorize(model: Module, plan: FactorizationPlan, options: FactorizeOptions = {}): Module {
   const modules = model.namedModules();

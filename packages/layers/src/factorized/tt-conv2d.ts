@@ -159,7 +159,10 @@ export class TTConv2d extends Module {
         : null;
   }
 
-  /** TT-SVD (float64) of the pretrained kernel in the layout above; exact at full ranks. */
+  /**
+   * TT-SVD (float64) of the pretrained kernel in the layout above; exact at full ranks.
+   * Reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
+   */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTConv2d {
     checkFromDense('TTConv2d', layer, Conv2d, 'Conv2d', plan, 'tt');
     const out = new TTConv2d(layer.name, {

@@ -121,7 +121,10 @@ export class TTLinear extends Module {
         : null;
   }
 
-  /** TT-matrix decomposition (float64 TT-SVD) of the pretrained `Wᵀ`; exact at full ranks. */
+  /**
+   * TT-matrix decomposition (float64 TT-SVD) of the pretrained `Wᵀ`; exact at full ranks.
+   * Reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
+   */
   static fromDense(layer: Linear, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): TTLinear {
     checkFromDense('TTLinear', layer, Linear, 'Linear', plan, 'tt');
     const out = new TTLinear(layer.name, {

@@ -130,6 +130,7 @@ export class Tucker2Conv2d extends Module {
    * Decomposes a pretrained conv by partial HOSVD (float64) of its kernel over the S and T modes:
    * `U_S`, `U_T` are the leading left singular vectors of the mode unfoldings and
    * `C = K ×_S U_Sᵀ ×_T U_Tᵀ`. At full ranks the layer computes exactly the dense conv.
+   * Reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
    */
   static fromDense(layer: Conv2d, plan: LayerPlan, options: { mode?: ExecutionMode } = {}): Tucker2Conv2d {
     checkFromDense('Tucker2Conv2d', layer, Conv2d, 'Conv2d', plan, 'tucker2');

@@ -17,14 +17,15 @@ export function inputGrad(
   const [sh, sw] = stride;
   let z: tf.Tensor4D = dy;
   if (sh > 1 || sw > 1) {
-    const r = tf.reshape(dy, [n, ho, 1, wo, 1, t]);
+    // [n·ho, 1, wo, t] padded to [n·ho, sh, wo, sw·t] is [n, ho, sh, wo, sw, t] with the values at
+    // index 0 of both stride axes; rank 4 because tfjs-backend-webgpu 4.22's pad kernel emits WGSL
+    // that does not compile for rank 5 and 6.
+    const r = tf.reshape(dy, [n * ho, 1, wo, t]);
     const p = tf.pad(r, [
-      [0, 0],
       [0, 0],
       [0, sh - 1],
       [0, 0],
-      [0, sw - 1],
-      [0, 0],
+      [0, (sw - 1) * t],
     ]);
     z = tf.reshape(p, [n, ho * sh, wo * sw, t]);
   }

@@ -78,17 +78,20 @@ export function fastConv2d(
   return convCore(x, filter, stride, pads, dilation);
 }
 
-/** Zero-inserts `d − 1` rows/columns between filter taps: `[kh, kw, S, T]` → `[(kh−1)d_h+1, (kw−1)d_w+1, S, T]`. */
+/**
+ * Zero-inserts `d − 1` rows/columns between filter taps: `[kh, kw, S, T]` → `[(kh−1)d_h+1, (kw−1)d_w+1, S, T]`.
+ * The zeros come from one rank-4 pad of `[kh, 1, kw, S·T]` (padding a size-1 axis followed by
+ * `S·T` values is padding the merged axis by `(d_w − 1)·S·T`): tfjs-backend-webgpu 4.22's pad
+ * kernel emits WGSL that does not compile for rank 5 and 6.
+ */
 function dilateFilter(f: tf.Tensor4D, d: readonly [number, number]): tf.Tensor4D {
   const [kh, kw, s, t] = f.shape;
-  const r = tf.reshape(f, [kh, 1, kw, 1, s, t]);
+  const r = tf.reshape(f, [kh, 1, kw, s * t]);
   const p = tf.pad(r, [
     [0, 0],
     [0, d[0] - 1],
     [0, 0],
-    [0, d[1] - 1],
-    [0, 0],
-    [0, 0],
+    [0, (d[1] - 1) * s * t],
   ]);
   const full = tf.reshape(p, [kh * d[0], kw * d[1], s, t]);
   return tf.slice(full, [0, 0, 0, 0], [(kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, s, t]) as tf.Tensor4D;
