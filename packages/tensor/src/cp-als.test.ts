@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cpAls, cpAls64 } from './cp-als.js';
@@ -110,16 +110,16 @@ describe('cpAls64', () => {
 });
 
 describeBackends('cpAls', () => {
-  it('float32: recovers a low-rank CP tensor, returns tensors the caller owns', () => {
+  it('float32: recovers a low-rank CP tensor, returns tensors the caller owns', async () => {
     const x64 = randomCpTensor([4, 3, 5], 2, 17);
-    expectNoLeak(() => {
+    await expectNoLeakAsync(async () => {
       const x = tf.tensor(Float32Array.from(x64.data), [...x64.shape]);
       const r = cpAls(x, 2, { seed: 1 });
       // The input is float32-rounded: 1e-4 leaves room for that and float32 reconstruction.
       expect(r.relError).toBeLessThan(1e-4);
       const rec = cpToTensor(r);
       const err = tf.tidy(() => tf.div(tf.norm(tf.sub(x, rec)), tf.norm(x)));
-      expect(err.dataSync()[0]).toBeLessThan(1e-4);
+      expect((await err.data())[0]).toBeLessThan(1e-4);
       expect(r.weights.shape).toEqual([2]);
       return [x, r, rec, err];
     });

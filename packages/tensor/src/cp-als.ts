@@ -138,6 +138,10 @@ export function cpAls64(x: Tensor64, rank: number, options: CpAlsOptions = {}): 
 /**
  * {@link cpAls64} on a float32 tfjs tensor (computed in float64); returns new tensors the
  * caller owns, plus the iteration record.
+ *
+ * Reads `x` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await x.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link cpAls64}.
  */
 export function cpAls(x: tf.Tensor, rank: number, options: CpAlsOptions = {}): CPTensor & IterationInfo {
   checkTensor(x, 'x');

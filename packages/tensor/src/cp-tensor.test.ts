@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import { type CP64, cpParams, cpToTensor, cpToTensor64 } from './cp-tensor.js';
 import { Rng } from './random.js';
@@ -79,16 +79,16 @@ describe('cpToTensor64 / cpParams', () => {
 });
 
 describeBackends('cpToTensor', () => {
-  it('matches the definition and is differentiable', () => {
-    cases.forEach(([shape, R], i) => {
+  it('matches the definition and is differentiable', async () => {
+    for (const [i, [shape, R]] of cases.entries()) {
       const cp = randomCp(shape, R, i);
       const ref = naiveCp(cp);
-      expectNoLeak(() => {
+      await expectNoLeakAsync(async () => {
         const w = tf.tensor1d(Float32Array.from(cp.weights));
         const fs = cp.factors.map((f) => tf.tensor2d(Float32Array.from(f.data), [f.rows, f.cols]));
         const x = cpToTensor({ weights: w, factors: fs });
         expect(x.shape).toEqual(shape);
-        expect(maxAbsDiff(x.dataSync(), ref)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(await x.data(), ref)).toBeLessThan(1e-4);
         // dΣx/dw_r = Π_n Σ_i A_n[i, r]
         const g = tf.grad((ww: tf.Tensor) => tf.sum(cpToTensor({ weights: ww as tf.Tensor1D, factors: fs })))(w);
         const gRef = Array.from({ length: R }, (_, r) =>
@@ -98,10 +98,10 @@ describeBackends('cpToTensor', () => {
             1,
           ),
         );
-        expect(maxAbsDiff(g.dataSync(), gRef)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(await g.data(), gRef)).toBeLessThan(1e-4);
         return [w, fs, x, g];
       });
-    });
+    }
   });
 
   it('rejects mismatched weights and factors', () => {

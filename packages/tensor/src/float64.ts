@@ -58,13 +58,36 @@ export function asMatrix(t: Tensor64, name = 't'): Matrix64 {
 }
 
 /**
- * Reads a tfjs tensor into float64, rejecting NaN/Infinity (NON_FINITE) and non-float32 or
- * disposed tensors. Synchronous: it calls `dataSync()`, so on the webgpu backend it waits
- * for the GPU.
+ * Reads a tfjs tensor into float64 (same shape, row-major), rejecting NaN/Infinity
+ * (NON_FINITE) and non-float32 or disposed tensors (INVALID_ARGUMENT).
+ *
+ * Synchronous: it calls `dataSync()`. On cpu and wasm that always works. On webgpu in Node
+ * a synchronous read of a GPU-resident tensor throws (`OffscreenCanvas is not defined`): it
+ * works only while the values are on the CPU, i.e. for a tensor made from JS values and not
+ * yet used by a GPU op, or after `await t.data()` (which caches them). On webgpu, use
+ * {@link fromTfAsync}, or `await t.data()` first. The same rule holds for every synchronous
+ * function of this package that takes a tf tensor and computes in float64 (`svd`, `hosvd`,
+ * `hooi`, `cpAls`, `ttSvd`, `ttRound`, `ttMatrix`, `randomizedSvd`).
  */
 export function fromTf(t: tf.Tensor, name: string): Tensor64 {
   checkTensor(t, name);
   const src = t.dataSync() as Float32Array;
+  checkFinite(src, name);
+  return { shape: [...t.shape], data: Float64Array.from(src) };
+}
+
+/**
+ * Async form of {@link fromTf}, with the same shape contract and checks: reads with
+ * `await t.data()`, the read path that works on every backend, webgpu included. Afterwards
+ * the values stay cached on the CPU, so a synchronous reader (`fromTf`, `svd(t)`, …) given
+ * the same tensor works on webgpu too.
+ *
+ * @throws TnzipError INVALID_ARGUMENT (not a float32 tensor, or disposed) before reading;
+ *   NON_FINITE when a value is NaN or ±Infinity.
+ */
+export async function fromTfAsync(t: tf.Tensor, name: string): Promise<Tensor64> {
+  checkTensor(t, name);
+  const src = (await t.data()) as Float32Array;
   checkFinite(src, name);
   return { shape: [...t.shape], data: Float64Array.from(src) };
 }

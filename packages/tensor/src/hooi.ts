@@ -82,6 +82,10 @@ export function hooi64(x: Tensor64, ranks: readonly number[], options: HooiOptio
 /**
  * {@link hooi64} on a float32 tfjs tensor (computed in float64); returns new tensors the caller
  * owns, plus the iteration record.
+ *
+ * Reads `x` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await x.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link hooi64}.
  */
 export function hooi(x: tf.Tensor, ranks: readonly number[], options: HooiOptions = {}): TuckerTensor & IterationInfo {
   checkTensor(x, 'x');

@@ -47,6 +47,10 @@ export function hosvd64(x: Tensor64, ranks: readonly number[], options: HosvdOpt
 /**
  * {@link hosvd64} on a float32 tfjs tensor: computed in float64, returned as new float32
  * tensors that the caller owns (dispose `core` and each factor).
+ *
+ * Reads `x` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await x.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link hosvd64}.
  */
 export function hosvd(x: tf.Tensor, ranks: readonly number[], options: HosvdOptions = {}): TuckerTensor {
   checkTensor(x, 'x');

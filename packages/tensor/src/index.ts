@@ -7,7 +7,7 @@ export { cpParams, cpToTensor, cpToTensor64 } from './cp-tensor.js';
 export type { TnzipErrorCode } from './errors.js';
 export { isTnzipError, TnzipError } from './errors.js';
 export type { Matrix64, Tensor64 } from './float64.js';
-export { asMatrix, fromTf, matrix64, matrixToTf, sizeOf, tensor64, toTf } from './float64.js';
+export { asMatrix, fromTf, fromTfAsync, matrix64, matrixToTf, sizeOf, tensor64, toTf } from './float64.js';
 export type { HooiOptions, IterationInfo } from './hooi.js';
 export { hooi, hooi64 } from './hooi.js';
 export type { HosvdOptions } from './hosvd.js';

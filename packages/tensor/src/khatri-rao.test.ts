@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Matrix64 } from './float64.js';
@@ -65,17 +65,17 @@ describe('khatriRao64', () => {
 });
 
 describeBackends('khatriRao', () => {
-  it('matches the definition (property)', () => {
-    fc.assert(
-      fc.property(matsArb, ({ rowsList, R, seed }) => {
+  it('matches the definition (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(matsArb, async ({ rowsList, R, seed }) => {
         const mats = makeMats(rowsList, R, seed);
         const ref = naiveKhatriRao(mats, R);
-        expectNoLeak(() => {
+        await expectNoLeakAsync(async () => {
           const ts = mats.map((m) => tf.tensor2d(Float32Array.from(m.data), [m.rows, R]));
           const k = khatriRao(ts);
           expect(k.shape).toEqual([ref.length / R, R]);
           // At most 3 float32 roundings of a product of 4 factors.
-          const got = k.dataSync();
+          const got = await k.data();
           ref.forEach((v, i) => {
             expect(Math.abs((got[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-6);
           });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kron, kron64 } from './kron.js';
@@ -41,20 +41,20 @@ describe('kron64', () => {
 });
 
 describeBackends('kron', () => {
-  it('matches the definition (property)', () => {
-    fc.assert(
-      fc.property(dims, ([m, n, p, q, seed]) => {
+  it('matches the definition (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(dims, async ([m, n, p, q, seed]) => {
         const rng = new Rng(seed);
         const a = Float32Array.from(rng.normals(m * n));
         const b = Float32Array.from(rng.normals(p * q));
         const ref = naiveKron(Float64Array.from(a), m, n, Float64Array.from(b), p, q);
-        expectNoLeak(() => {
+        await expectNoLeakAsync(async () => {
           const at = tf.tensor2d(a, [m, n]);
           const bt = tf.tensor2d(b, [p, q]);
           const k = kron(at, bt);
           expect(k.shape).toEqual([m * p, n * q]);
           // One float32 product per entry: exact up to float32 rounding of the product.
-          const got = k.dataSync();
+          const got = await k.data();
           ref.forEach((v, i) => {
             expect(Math.abs((got[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-6);
           });

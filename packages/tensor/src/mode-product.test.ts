@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core registers gradients only on request; training code does the same.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Matrix64, Tensor64 } from './float64.js';
@@ -114,18 +114,18 @@ describe('modeProduct64', () => {
 });
 
 describeBackends('modeProduct', () => {
-  it('agrees with the naive loop (property)', () => {
-    fc.assert(
-      fc.property(caseArb, (c) => {
+  it('agrees with the naive loop (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
         const { x, u } = makeCase(c);
         const ref = naiveModeProduct(x, u, c.mode, c.transpose);
-        expectNoLeak(() => {
+        await expectNoLeakAsync(async () => {
           const xt = tf.tensor(Float32Array.from(x.data), c.shape);
           const ut = tf.tensor2d(Float32Array.from(u.data), [u.rows, u.cols]);
           const y = modeProduct(xt, ut, c.mode, { transpose: c.transpose });
           expect(y.shape).toEqual(ref.shape);
           // float32 sums of <= 6 products of N(0,1) entries: 1e-5 absolute is ~100 ulps.
-          expect(maxAbsDiff(y.dataSync(), ref.data)).toBeLessThan(1e-5);
+          expect(maxAbsDiff(await y.data(), ref.data)).toBeLessThan(1e-5);
           return [xt, ut, y];
         });
       }),
@@ -133,7 +133,7 @@ describeBackends('modeProduct', () => {
     );
   });
 
-  it('multiModeProduct matches the float64 path', () => {
+  it('multiModeProduct matches the float64 path', async () => {
     const rng = new Rng(5);
     const x = { shape: [3, 4, 2, 5], data: rng.normals(120) };
     const us = [
@@ -142,24 +142,24 @@ describeBackends('modeProduct', () => {
       { rows: 5, cols: 4, data: rng.normals(20) },
     ];
     const ref = multiModeProduct64(x, us, [1, 0, 3], { transpose: true });
-    expectNoLeak(() => {
+    await expectNoLeakAsync(async () => {
       const xt = tf.tensor(Float32Array.from(x.data), x.shape);
       const ut = us.map((u) => tf.tensor2d(Float32Array.from(u.data), [u.rows, u.cols]));
       const y = multiModeProduct(xt, ut, [1, 0, 3], { transpose: true });
       expect(y.shape).toEqual(ref.shape);
-      expect(maxAbsDiff(y.dataSync(), ref.data)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(await y.data(), ref.data)).toBeLessThan(1e-4);
       const same = multiModeProduct(xt, [], []);
       expect(same).not.toBe(xt);
       return [xt, ut, y, same];
     });
   });
 
-  it('is differentiable: dL/du = W_(n) x_(n)ᵀ and dL/dx = W ×_n uᵀ for L = Σ W ∘ (x ×_n u)', () => {
+  it('is differentiable: dL/du = W_(n) x_(n)ᵀ and dL/dx = W ×_n uᵀ for L = Σ W ∘ (x ×_n u)', async () => {
     const rng = new Rng(9);
     const x64 = { shape: [2, 3, 4], data: rng.normals(24) };
     const u64 = { rows: 5, cols: 3, data: rng.normals(15) };
     const w64 = { shape: [2, 5, 4], data: rng.normals(40) };
-    expectNoLeak(() => {
+    await expectNoLeakAsync(async () => {
       const x = tf.tensor(Float32Array.from(x64.data), x64.shape);
       const u = tf.tensor2d(Float32Array.from(u64.data), [5, 3]);
       const w = tf.tensor(Float32Array.from(w64.data), w64.shape);
@@ -168,7 +168,7 @@ describeBackends('modeProduct', () => {
       );
       const [gx, gu] = grads([x, u]);
       const gxRef = naiveModeProduct(w64, u64, 1, true);
-      expect(maxAbsDiff((gx as tf.Tensor).dataSync(), gxRef.data)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(await (gx as tf.Tensor).data(), gxRef.data)).toBeLessThan(1e-4);
       // dL/du[j, i] = Σ_{a,b} W[a, j, b] x[a, i, b]
       const guRef = new Float64Array(15);
       for (let j = 0; j < 5; j++)
@@ -178,7 +178,7 @@ describeBackends('modeProduct', () => {
               guRef[j * 3 + i] =
                 (guRef[j * 3 + i] as number) +
                 (w64.data[a * 20 + j * 4 + b] as number) * (x64.data[a * 12 + i * 4 + b] as number);
-      expect(maxAbsDiff((gu as tf.Tensor).dataSync(), guRef)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(await (gu as tf.Tensor).data(), guRef)).toBeLessThan(1e-4);
       return [x, u, w, gx, gu];
     });
   });

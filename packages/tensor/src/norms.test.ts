@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import { frobeniusNorm, frobeniusNorm64, relativeError, relativeError64 } from './norms.js';
 
@@ -22,8 +22,8 @@ describe('frobeniusNorm64 / relativeError64', () => {
 });
 
 describeBackends('frobeniusNorm / relativeError', () => {
-  it('agree with the definitions', () => {
-    expectNoLeak(() => {
+  it('agree with the definitions', async () => {
+    await expectNoLeakAsync(async () => {
       const x = tf.tensor([
         [3, 0],
         [0, 4],
@@ -35,8 +35,8 @@ describeBackends('frobeniusNorm / relativeError', () => {
       const n = frobeniusNorm(x);
       const e = relativeError(x, y);
       expect(n.rank).toBe(0);
-      expect(n.dataSync()[0]).toBeCloseTo(5, 5);
-      expect(e.dataSync()[0]).toBeCloseTo(0.2, 6);
+      expect((await n.data())[0]).toBeCloseTo(5, 5);
+      expect((await e.data())[0]).toBeCloseTo(0.2, 6);
       return [x, y, n, e];
     });
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import { isTnzipError, type Matrix64, matmul64, Rng, randomizedSvd, randomizedSvd64, svd64 } from './index.js';
 
@@ -112,8 +112,8 @@ describe('randomizedSvd64', () => {
 });
 
 describeBackends('randomizedSvd (tf tensors)', () => {
-  it('recovers a low-rank float32 matrix, is reproducible and leaks nothing', () => {
-    expectNoLeak(() => {
+  it('recovers a low-rank float32 matrix, is reproducible and leaks nothing', async () => {
+    await expectNoLeakAsync(async () => {
       const lr = lowRank(20, 16, 3, 21);
       const a = tf.tensor2d(Float32Array.from(lr.data), [20, 16]);
       const r1 = randomizedSvd(a, 3, { seed: 5 });
@@ -121,14 +121,14 @@ describeBackends('randomizedSvd (tf tensors)', () => {
       expect(r1.u.shape).toEqual([20, 3]);
       expect(r1.s.shape).toEqual([3]);
       expect(r1.v.shape).toEqual([16, 3]);
-      expect(Array.from(r1.u.dataSync())).toEqual(Array.from(r2.u.dataSync()));
-      const err = tf.tidy(() => {
+      expect(Array.from(await r1.u.data())).toEqual(Array.from(await r2.u.data()));
+      const errT = tf.tidy(() => {
         const rec = tf.matMul(tf.mul(r1.u, r1.s), tf.transpose(r1.v));
-        return tf.div(tf.norm(tf.sub(rec, a)), tf.norm(a)).dataSync()[0] as number;
+        return tf.div(tf.norm(tf.sub(rec, a)), tf.norm(a));
       });
       // The input itself is float32-rounded (rank 3 up to 1e-7); outputs are float32 too.
-      expect(err).toBeLessThan(1e-5);
-      return [a, r1, r2];
+      expect((await errT.data())[0]).toBeLessThan(1e-5);
+      return [a, r1, r2, errT];
     });
   });
 

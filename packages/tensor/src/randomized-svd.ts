@@ -105,6 +105,10 @@ export function randomizedSvd64(a: Matrix64, rank: number, options: RandomizedSv
  *
  * @param m `[rows, cols]` float32
  * @returns `u` `[rows, rank]`, `s` `[rank]`, `v` `[cols, rank]`
+ *
+ * Reads `m` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await m.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link randomizedSvd64}.
  */
 export function randomizedSvd(
   m: tf.Tensor2D,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTnzipError, leftSingular64, type Matrix64, matmul64, Rng, type Svd64, svd, svd64 } from './index.js';
@@ -238,33 +238,34 @@ function transposeOf(a: Matrix64): Matrix64 {
 }
 
 describeBackends('svd (tf tensors)', () => {
-  it('reconstructs with float32-orthonormal factors and leaks no tensor (property)', () => {
-    fc.assert(
-      fc.property(
+  it('reconstructs with float32-orthonormal factors and leaks no tensor (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 1, max: 24 }),
         fc.integer({ min: 1, max: 24 }),
         fc.integer({ min: 0, max: 100 }),
-        (m, n, seed) => {
-          expectNoLeak(() => {
+        async (m, n, seed) => {
+          await expectNoLeakAsync(async () => {
             const a = tf.tensor2d(Float32Array.from(new Rng(seed).normals(m * n)), [m, n]);
             const r = svd(a);
             const k = Math.min(m, n);
             expect(r.u.shape).toEqual([m, k]);
             expect(r.s.shape).toEqual([k]);
             expect(r.v.shape).toEqual([n, k]);
-            const [err, du, dv] = tf.tidy(() => {
+            const checks = tf.tidy(() => {
               const rec = tf.matMul(tf.mul(r.u, r.s), tf.transpose(r.v));
               const e = tf.div(tf.norm(tf.sub(rec, a)), tf.norm(a));
               const eye = tf.eye(k);
               const ou = tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(r.u), r.u), eye)));
               const ov = tf.max(tf.abs(tf.sub(tf.matMul(tf.transpose(r.v), r.v), eye)));
-              return [e, ou, ov].map((t) => t.dataSync()[0] as number);
+              return [e, ou, ov];
             });
+            const [err, du, dv] = await Promise.all(checks.map(async (t) => (await t.data())[0]));
             // float32 rounding of the factors and of the float32 matMul: ~k·2^-24.
             expect(err).toBeLessThan(1e-5);
             expect(du).toBeLessThan(1e-5);
             expect(dv).toBeLessThan(1e-5);
-            return [a, r];
+            return [a, r, checks];
           });
         },
       ),
@@ -272,15 +273,15 @@ describeBackends('svd (tf tensors)', () => {
     );
   });
 
-  it('honours rank and is deterministic', () => {
-    expectNoLeak(() => {
+  it('honours rank and is deterministic', async () => {
+    await expectNoLeakAsync(async () => {
       const a = tf.tensor2d(Float32Array.from(new Rng(3).normals(60)), [6, 10]);
       const r1 = svd(a, { rank: 2 });
       const r2 = svd(a, { rank: 2 });
       expect(r1.u.shape).toEqual([6, 2]);
-      expect(Array.from(r1.u.dataSync())).toEqual(Array.from(r2.u.dataSync()));
-      expect(Array.from(r1.s.dataSync())).toEqual(Array.from(r2.s.dataSync()));
-      expect(Array.from(r1.v.dataSync())).toEqual(Array.from(r2.v.dataSync()));
+      expect(Array.from(await r1.u.data())).toEqual(Array.from(await r2.u.data()));
+      expect(Array.from(await r1.s.data())).toEqual(Array.from(await r2.s.data()));
+      expect(Array.from(await r1.v.data())).toEqual(Array.from(await r2.v.data()));
       return [a, r1, r2];
     });
   });

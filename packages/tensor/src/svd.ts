@@ -262,6 +262,10 @@ export function svd64(a: Matrix64, options: SvdOptions = {}): Svd64 {
  * @param m `[rows, cols]` float32, finite, non-empty
  * @returns `u` `[rows, k]`, `s` `[k]`, `v` `[cols, k]`
  * @throws TnzipError SHAPE_MISMATCH, NON_FINITE, INVALID_RANK, INVALID_ARGUMENT (not a float32 tensor)
+ *
+ * Reads `m` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await m.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link svd64}.
  */
 export function svd(m: tf.Tensor2D, options: SvdOptions = {}): { u: tf.Tensor2D; s: tf.Tensor1D; v: tf.Tensor2D } {
   const t = fromTf(m, 'm');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Matrix64 } from './float64.js';
@@ -155,16 +155,16 @@ describe('ttMatrix64 (float64)', () => {
 });
 
 describeBackends('ttMatrix', () => {
-  it('ttMatrixToMatrix(ttMatrix(W)) ≈ W at full ranks (float32, rel < 1e-5) and leaks nothing', () => {
-    fc.assert(
-      fc.property(dimsArb, fc.nat(1000), ([rowDims, colDims], seed) => {
+  it('ttMatrixToMatrix(ttMatrix(W)) ≈ W at full ranks (float32, rel < 1e-5) and leaks nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(dimsArb, fc.nat(1000), async ([rowDims, colDims], seed) => {
         const w64 = gaussian(prod(rowDims), prod(colDims), seed);
-        expectNoLeak(() => {
+        await expectNoLeakAsync(async () => {
           const w = tf.tensor2d(Float32Array.from(w64.data), [w64.rows, w64.cols]);
           const ttm = ttMatrix(w, rowDims, colDims, ttMatrixRankBounds(rowDims, colDims));
           const back = ttMatrixToMatrix(ttm);
           expect(back.shape).toEqual([w64.rows, w64.cols]);
-          expect(relErr(back.dataSync(), w64.data)).toBeLessThan(1e-5);
+          expect(relErr(await back.data(), w64.data)).toBeLessThan(1e-5);
           return [w, ttm, back];
         });
       }),
@@ -172,8 +172,8 @@ describeBackends('ttMatrix', () => {
     );
   });
 
-  it('ttMatrixToMatrix agrees with the float64 contraction at truncated ranks', () => {
-    expectNoLeak(() => {
+  it('ttMatrixToMatrix agrees with the float64 contraction at truncated ranks', async () => {
+    await expectNoLeakAsync(async () => {
       const w64 = gaussian(24, 30, 2);
       const ttm64 = ttMatrix64(w64, [2, 3, 4], [5, 2, 3], { maxRank: 3 });
       const ref = ttMatrixToMatrix64(ttm64);
@@ -181,13 +181,13 @@ describeBackends('ttMatrix', () => {
         tf.tensor4d(Float32Array.from(c.data), c.shape as [number, number, number, number]),
       );
       const back = ttMatrixToMatrix({ cores, rowDims: ttm64.rowDims, colDims: ttm64.colDims });
-      expect(relErr(back.dataSync(), ref.data)).toBeLessThan(1e-5);
+      expect(relErr(await back.data(), ref.data)).toBeLessThan(1e-5);
       return [cores, back];
     });
   });
 
-  it('is differentiable: tf.grads flows to every core and matches a finite difference', () => {
-    expectNoLeak(() => {
+  it('is differentiable: tf.grads flows to every core and matches a finite difference', async () => {
+    await expectNoLeakAsync(async () => {
       const ttm64 = ttMatrix64(gaussian(6, 4, 3), [2, 3], [2, 2], [2]);
       const cores = ttm64.cores.map((c) =>
         tf.tensor4d(Float32Array.from(c.data), c.shape as [number, number, number, number]),
@@ -201,18 +201,22 @@ describeBackends('ttMatrix', () => {
       expect(grads.map((g) => g.shape)).toEqual(cores.map((c) => c.shape));
       // Central difference on one entry of the first core.
       const h = 1e-2;
-      const g0 = grads[0]?.dataSync()[1] as number;
-      const bump = (delta: number): number =>
-        tf.tidy(() => {
+      const g0 = (await (grads[0] as tf.Tensor).data())[1] as number;
+      const bump = async (delta: number): Promise<number> => {
+        const l = tf.tidy(() => {
           const base = ttm64.cores[0] as { shape: number[]; data: Float64Array };
           const data = Float32Array.from(base.data);
           data[1] = (data[1] as number) + delta;
           const c0 = tf.tensor4d(data, base.shape as [number, number, number, number]);
-          return loss(c0, cores[1] as tf.Tensor).dataSync()[0] as number;
+          return loss(c0, cores[1] as tf.Tensor);
         });
+        const v = (await l.data())[0] as number;
+        l.dispose();
+        return v;
+      };
       // The loss is quadratic in one entry, so the central difference is exact up to float32 round-off
       // (≈ 1e-4 here).
-      expect(g0).toBeCloseTo((bump(h) - bump(-h)) / (2 * h), 2);
+      expect(g0).toBeCloseTo(((await bump(h)) - (await bump(-h))) / (2 * h), 2);
       expect(Math.abs(g0)).toBeGreaterThan(0);
       return [cores, target, grads];
     });

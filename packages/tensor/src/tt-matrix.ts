@@ -155,6 +155,10 @@ export function ttMatrix64(
 /**
  * TT-matrix decomposition of a float32 tfjs matrix, computed in float64 ({@link ttMatrix64}).
  * Returns new cores `[r_{k-1}, m_k, n_k, r_k]` the caller owns.
+ *
+ * Reads `m` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await m.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link ttMatrix64}.
  */
 export function ttMatrix(
   m: tf.Tensor2D,

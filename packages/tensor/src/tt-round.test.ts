@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Tensor64 } from './float64.js';
@@ -182,8 +182,8 @@ describe('ttRound64 (float64)', () => {
 });
 
 describeBackends('ttRound', () => {
-  it('rounds tf cores within the bound, returns new tensors and leaks nothing', () => {
-    expectNoLeak(() => {
+  it('rounds tf cores within the bound, returns new tensors and leaks nothing', async () => {
+    await expectNoLeakAsync(async () => {
       const tt64 = doubled(randomTT([3, 4, 3, 2], [3, 4, 2], 12));
       const tt = {
         cores: tt64.cores.map((c) => tf.tensor3d(Float32Array.from(c.data), c.shape as [number, number, number])),
@@ -194,7 +194,7 @@ describeBackends('ttRound', () => {
         const x = ttToTensor(tt);
         return tf.div(tf.norm(tf.sub(ttToTensor(rounded), x)), tf.norm(x));
       });
-      expect(rel.dataSync()[0]).toBeLessThanOrEqual(0.1 + 1e-5);
+      expect((await rel.data())[0]).toBeLessThanOrEqual(0.1 + 1e-5);
       expect(tt.cores.every((c) => !c.isDisposed)).toBe(true);
       return [tt, rounded, rel];
     });

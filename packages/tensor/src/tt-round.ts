@@ -65,6 +65,10 @@ export function ttRound64(tt: TT64, opts: TTRoundOptions): TT64 {
 /**
  * TT rounding of a tfjs {@link TTTensor}, computed in float64 ({@link ttRound64}). Returns new
  * cores the caller owns (the input is left untouched). Rejects NaN/Infinity in the cores.
+ *
+ * Reads its cores synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * await each core's `data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link ttRound64}.
  */
 export function ttRound(tt: TTTensor, opts: TTRoundOptions): TTTensor {
   if (tt === null || typeof tt !== 'object' || !Array.isArray(tt.cores)) {

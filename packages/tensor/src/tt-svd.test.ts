@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Tensor64 } from './float64.js';
@@ -221,14 +221,14 @@ describe('ttSvd64 (float64)', () => {
 });
 
 describeBackends('ttSvd', () => {
-  it('full rank reconstructs through ttToTensor to relative error < 1e-5 (float32)', () => {
-    fc.assert(
-      fc.property(shapeArb, fc.nat(1000), (shape, seed) => {
-        expectNoLeak(() => {
+  it('full rank reconstructs through ttToTensor to relative error < 1e-5 (float32)', async () => {
+    await fc.assert(
+      fc.asyncProperty(shapeArb, fc.nat(1000), async (shape, seed) => {
+        await expectNoLeakAsync(async () => {
           const x = tf.tensor(Float32Array.from(gaussian(shape, seed).data), shape);
           const tt = ttSvd(x, { ranks: ttRankBounds(shape) });
           const rel = tf.tidy(() => tf.div(tf.norm(tf.sub(ttToTensor(tt), x)), tf.norm(x)));
-          expect(rel.dataSync()[0]).toBeLessThan(1e-5);
+          expect((await rel.data())[0]).toBeLessThan(1e-5);
           return [x, tt, rel];
         });
       }),
@@ -236,15 +236,15 @@ describeBackends('ttSvd', () => {
     );
   });
 
-  it('cores are left-orthonormal to 1e-5 and the eps bound holds in float32 up to rounding', () => {
-    expectNoLeak(() => {
+  it('cores are left-orthonormal to 1e-5 and the eps bound holds in float32 up to rounding', async () => {
+    await expectNoLeakAsync(async () => {
       const shape = [4, 3, 4, 2, 3];
       const x = tf.tensor(Float32Array.from(gaussian(shape, 8).data), shape);
       const tt = ttSvd(x, { eps: 0.25 });
       for (const c of tt.cores.slice(0, -1))
-        expect(orthoDefect({ shape: c.shape, data: c.dataSync() })).toBeLessThan(1e-5);
+        expect(orthoDefect({ shape: c.shape, data: await c.data() })).toBeLessThan(1e-5);
       const rel = tf.tidy(() => tf.div(tf.norm(tf.sub(ttToTensor(tt), x)), tf.norm(x)));
-      expect(rel.dataSync()[0]).toBeLessThanOrEqual(0.25 + 1e-5);
+      expect((await rel.data())[0]).toBeLessThanOrEqual(0.25 + 1e-5);
       return [x, tt, rel];
     });
   });

@@ -241,6 +241,10 @@ export function ttSvd64(x: Tensor64, opts: TTSvdOptions): TT64 {
  * TT-SVD of a float32 tfjs tensor, computed in float64 ({@link ttSvd64}). Returns new core
  * tensors `[r_{k-1}, n_k, r_k]` the caller owns. Rejects NaN/Infinity (NON_FINITE), ranks outside
  * `[1, ttRankBounds(shape)[k]]` (INVALID_RANK), eps outside (0, 1) (INVALID_ARGUMENT).
+ *
+ * Reads `x` synchronously (`dataSync`). On webgpu that works only for CPU-resident values:
+ * `await x.data()` first (tfjs then caches the values), or read with `fromTfAsync` and call
+ * {@link ttSvd64}.
  */
 export function ttSvd(x: tf.Tensor, opts: TTSvdOptions): TTTensor {
   const x64 = fromTf(x, 'x');

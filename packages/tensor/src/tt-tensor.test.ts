@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeak, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng, TnzipError, ttParams, ttRankBounds, ttRanks, ttSvd64, ttToTensor, ttToTensor64 } from './index.js';
@@ -116,16 +116,16 @@ describe('TT format (float64)', () => {
 });
 
 describeBackends('ttToTensor', () => {
-  it('matches the float64 contraction to float32 accuracy and leaks nothing', () => {
-    fc.assert(
-      fc.property(dimsRanksArb, fc.nat(1000), ([dims, ranks], seed) => {
+  it('matches the float64 contraction to float32 accuracy and leaks nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(dimsRanksArb, fc.nat(1000), async ([dims, ranks], seed) => {
         const cores64 = randomCores(dims, ranks, seed);
         const ref = ttToTensor64({ cores: cores64 });
-        expectNoLeak(() => {
+        await expectNoLeakAsync(async () => {
           const cores = cores64.map((c) => tf.tensor3d(Float32Array.from(c.data), c.shape as [number, number, number]));
           const x = ttToTensor({ cores });
           expect(x.shape).toEqual(dims);
-          const got = x.dataSync();
+          const got = await x.data();
           let err = 0;
           let nrm = 0;
           for (let i = 0; i < got.length; i++) {
@@ -141,8 +141,8 @@ describeBackends('ttToTensor', () => {
     );
   });
 
-  it('is differentiable: tf.grad through ttToTensor equals the analytic gradient', () => {
-    expectNoLeak(() => {
+  it('is differentiable: tf.grad through ttToTensor equals the analytic gradient', async () => {
+    await expectNoLeakAsync(async () => {
       // d = 2: X = G1·G2 (as [n1, r]·[r, n2]); L = Σ C⊙X ⇒ ∂L/∂G1 = C·G2ᵀ, ∂L/∂G2 = G1ᵀ·C.
       const g1 = tf.tensor3d([1, 2, 3, 4, 5, 6], [1, 3, 2]);
       const g2 = tf.tensor3d([0.5, -1, 2, 0, 1, 3, -2, 1], [2, 4, 1]);
@@ -153,16 +153,16 @@ describeBackends('ttToTensor', () => {
       const want1 = tf.tidy(() => tf.reshape(tf.matMul(c, tf.transpose(tf.reshape(g2, [2, 4]))), [1, 3, 2]));
       const want2 = tf.tidy(() => tf.reshape(tf.matMul(tf.transpose(tf.reshape(g1, [3, 2])), c), [2, 4, 1]));
       // Small integers: both sides are exact in float32 up to summation order.
-      const close = (a: tf.Tensor, b: tf.Tensor): void => {
-        const x = a.dataSync();
-        const y = b.dataSync();
+      const close = async (a: tf.Tensor, b: tf.Tensor): Promise<void> => {
+        const x = await a.data();
+        const y = await b.data();
         expect(a.shape).toEqual(b.shape);
         x.forEach((v, i) => {
           expect(v).toBeCloseTo(y[i] as number, 5);
         });
       };
-      close(d1, want1);
-      close(d2, want2);
+      await close(d1, want1);
+      await close(d2, want2);
       return [g1, g2, c, d1, d2, want1, want2];
     });
   });
