@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Makes the demo's models with the `tnzip` CLI (apps/trainer): one dense LeNet-5, then one compressed
+# model per method, all from that dense model. Copies each model directory to public/models/<name>/
+# and writes public/models/index.json (bytes, params, MACs, ranks, Node test accuracy) from
+# `tnzip eval --json` and `tnzip summary --json`. About 10 minutes on a 2-core machine (wasm backend).
+# Work files (run directories) go to apps/demo/.models-work/ (gitignored); WORK=... overrides.
+set -euo pipefail
+demo="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$demo/../.." && pwd)"
+work="${WORK:-$demo/.models-work}"
+# TNZIP_ROOT: run the CLI of another checkout (e.g. a clean `git archive HEAD` copy while the tree is being edited).
+tnzip() { node "${TNZIP_ROOT:-$root}/apps/trainer/bin/tnzip.mjs" "$@"; }
+rm -rf "$work" && mkdir -p "$work"
+
+# Dense: recipes.lenet5 (SGD, lr 0.01, batch 64, cosine) for 2 epochs of the 60,000 training images.
+tnzip train --model lenet5 --epochs 2 --seed 0 --no-latency --out "$work/dense"
+dense="$(ls -d "$work"/dense/*/)model"
+
+# Compressed: every method at a params budget on conv2 + fc1 (the zoo's compressibleLayers), fine-tuned on
+# the first 10,000 training images. ADA/SCADA get 3 fine-tuning epochs and SCADA a 2x budget: with one
+# epoch and 4x they lose 5 points or more (docs/results-sweep.md).
+compress() { # name, then compress flags
+  local name="$1"; shift
+  tnzip compress --from "$dense" --seed 0 --limit-train 10000 --no-latency --out "$work/$name" "$@"
+}
+compress batude --method batude --budget 4x --finetune-epochs 1
+compress lwiq --method lwiq --budget 4x --finetune-epochs 1
+compress ada --method ada --budget 4x --finetune-epochs 3
+compress scada --method scada --budget 2x --finetune-epochs 3
+
+out="$demo/public/models"
+rm -rf "$out" && mkdir -p "$out"
+for name in dense batude lwiq ada scada; do
+  if [ "$name" = dense ]; then src="$dense"; else src="$(ls -d "$work/$name"/*/)model"; fi
+  mkdir -p "$out/$name"
+  cp "$src/model.json" "$src/weights.bin" "$out/$name/"
+  tnzip eval "$out/$name" --json >"$work/$name.eval.json"
+  tnzip summary "$out/$name" --json >"$work/$name.summary.json"
+done
+node "$demo/scripts/make-index.mjs" "$work" "$out"
