@@ -18,25 +18,33 @@ function median(xs: number[]): number {
  * passes, then the median of `runs` passes, each ending with a read of the logits (so the time
  * covers the backend's work, not just its scheduling). Leaves no tensor behind.
  */
-export function measureLatency(
+export async function measureLatency(
   model: Module,
   inputShape: readonly number[],
   runs = { b1: 30, b64: 10 },
   warmup = 3,
-): Latency {
-  const time = (batch: number, n: number): number => {
+): Promise<Latency> {
+  const time = async (batch: number, n: number): Promise<number> => {
     const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', 1);
     try {
-      const once = (): number => {
+      // Each run includes reading the output back (await data(): the read path on every backend).
+      const once = async (): Promise<number> => {
         const t0 = performance.now();
-        tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+        const y = tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
+        try {
+          await y.data();
+        } finally {
+          y.dispose();
+        }
         return performance.now() - t0;
       };
-      for (let i = 0; i < warmup; i++) once();
-      return median(Array.from({ length: n }, once));
+      for (let i = 0; i < warmup; i++) await once();
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) times.push(await once());
+      return median(times);
     } finally {
       x.dispose();
     }
   };
-  return { batch1Ms: time(1, runs.b1), batch64Ms: time(64, runs.b64) };
+  return { batch1Ms: await time(1, runs.b1), batch64Ms: await time(64, runs.b64) };
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { batches, type Dataset } from '@tnzip/data';
 import { type LoadedModel, load, type Module, type SaveMeta, save } from '@tnzip/layers';
-import { evaluate } from '@tnzip/train';
+import { type EvalResult, evaluate } from '@tnzip/train';
 import { FileError } from './exit-codes.js';
 import { type Latency, measureLatency } from './latency.js';
 import { layerRows, type ModelResult } from './results.js';
@@ -41,7 +41,7 @@ export async function saveModelDir(model: Module, dir: string, meta: SaveMeta): 
 }
 
 /** Test-set evaluation with the dataset's normalization. */
-export function testEval(model: Module, ds: Dataset): ReturnType<typeof evaluate> {
+export function testEval(model: Module, ds: Dataset): Promise<EvalResult> {
   return evaluate(model, ds.test, { batchSize: 500, normalize: ds.normalization });
 }
 
@@ -56,9 +56,9 @@ export async function measureModel(
   ds: Dataset,
   withLatency: boolean,
 ): Promise<ModelResult> {
-  const ev = testEval(model, ds);
+  const ev = await testEval(model, ds);
   const rows = layerRows(model, ds.inputShape);
-  const latency: Latency | null = withLatency ? measureLatency(model, ds.inputShape) : null;
+  const latency: Latency | null = withLatency ? await measureLatency(model, ds.inputShape) : null;
   return {
     dir: path.relative(base, dir) || '.',
     testAcc: ev.top1,

@@ -80,7 +80,7 @@ export async function selectAndFactorize(
   }
   progress.done();
   factorize(model, selection.plan, { seed, ...(entry.factorize?.(step.knobs) ?? {}) });
-  const ev = testEval(model, ds);
+  const ev = await testEval(model, ds);
   return {
     plan: selection.plan,
     report: selection.report,

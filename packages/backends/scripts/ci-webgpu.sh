@@ -4,11 +4,10 @@
 # Vulkan driver that Debian ships inside its `chromium` package (with the Vulkan loader from
 # `libvulkan1`). Installs what is missing (needs root and apt; non-interactive), then runs:
 #   - @tnzip/backends' own webgpu group (src/**/*.webgpu.test.ts),
-#   - @tnzip/tensor and @tnzip/layers with TNZIP_BACKENDS=webgpu (every describeBackends spec).
+#   - @tnzip/tensor and @tnzip/layers with TNZIP_BACKENDS=webgpu (every describeBackends spec),
+#   - the trainer's webgpu group: `tnzip train --backend webgpu` against the same run on wasm.
 # Usage: packages/backends/scripts/ci-webgpu.sh [all|backends]   (from anywhere; after `pnpm install`)
-#   all (default): the three groups above; backends: only @tnzip/backends' group. CI runs `backends`:
-#   the tensor and layers suites read tensors back with dataSync(), which tfjs-backend-webgpu cannot
-#   do in Node (it needs OffscreenCanvas), so they do not pass on webgpu yet (see the package README).
+#   all (default, what CI runs): every group above; backends: only @tnzip/backends' group.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 groups="${1:-all}"
@@ -46,5 +45,6 @@ if [ "$groups" = all ]; then
   for pkg in @tnzip/tensor @tnzip/layers; do
     TNZIP_BACKENDS=webgpu pnpm --filter "$pkg" test || status=1
   done
+  TNZIP_WEBGPU=1 pnpm --filter @tnzip/trainer test || status=1
 fi
 exit "$status"

@@ -41,16 +41,16 @@ export async function main(name: 'lenet300' | 'lenet5'): Promise<void> {
   const { train: tr, val } = validationSplit(ds.train, 5000 / 60000, 0);
   const data = { train: tr, val };
   const normalize = ds.normalization;
-  const acc = (m: Module) => ({
-    val: evaluate(m, val, { normalize }).top1,
-    test: evaluate(m, ds.test, { normalize }).top1,
+  const acc = async (m: Module) => ({
+    val: (await evaluate(m, val, { normalize })).top1,
+    test: (await evaluate(m, ds.test, { normalize })).top1,
   });
   const rows: Record<string, unknown>[] = [];
   const save = () => writeFileSync(out, `${JSON.stringify(rows, null, 1)}\n`);
   let t0 = Date.now();
   const dense = make({ seed: 0 });
   await train(dense, data, { ...recipe.options, lr: denseLr, epochs: denseEpochs, normalize, logEvery: 0 });
-  const base = acc(dense);
+  const base = await acc(dense);
   rows.push({ run: 'dense', epochs: denseEpochs, lr: denseLr, ...base, seconds: (Date.now() - t0) / 1000 });
   console.log(JSON.stringify(rows[rows.length - 1]));
   save();
@@ -71,7 +71,7 @@ export async function main(name: 'lenet300' | 'lenet5'): Promise<void> {
             seed: 0,
             train: { epochs, normalize, logEvery: 0 },
           });
-          const a = acc(r.model);
+          const a = await acc(r.model);
           const det = r.report.details ?? {};
           rows.push({
             run: method,

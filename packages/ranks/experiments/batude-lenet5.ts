@@ -62,7 +62,7 @@ const r = await batude.compress(
 );
 const afterCost = wholeCost(model, inputShape);
 const after = afterCost.macs;
-const acc = s.acc(model);
+const acc = await s.acc(model);
 const result = {
   command: process.argv.slice(1).join(' '),
   denseEpochs: s.denseEpochs,

@@ -71,7 +71,7 @@ export interface Setup {
   readonly dense: { valAcc: number; testAcc: number; seconds: number; cached: boolean };
   /** A fresh copy of the trained dense LeNet-5. */
   fresh(): Promise<Module>;
-  acc(m: Module): { valAcc: number; testAcc: number };
+  acc(m: Module): Promise<{ valAcc: number; testAcc: number }>;
 }
 
 export async function setup(): Promise<Setup> {
@@ -85,9 +85,9 @@ export async function setup(): Promise<Setup> {
   const denseLr = Number(flag('dense-lr', String(recipe.options.lr)));
   const dir = new URL(`./out/lenet5-dense-e${denseEpochs}-lr${denseLr}`, import.meta.url).pathname;
   const normalize = ds.normalization;
-  const acc = (m: Module) => ({
-    valAcc: evaluate(m, val, { normalize }).top1,
-    testAcc: evaluate(m, ds.test, { normalize }).top1,
+  const acc = async (m: Module) => ({
+    valAcc: (await evaluate(m, val, { normalize })).top1,
+    testAcc: (await evaluate(m, ds.test, { normalize })).top1,
   });
   let seconds = 0;
   const cached = existsSync(`${dir}/model.json`);
@@ -109,7 +109,7 @@ export async function setup(): Promise<Setup> {
   }
   const fresh = async (): Promise<Module> => (await load(dir)).model;
   const d = await fresh();
-  const dense = { ...acc(d), seconds, cached };
+  const dense = { ...(await acc(d)), seconds, cached };
   d.dispose();
   return { ds, data, denseEpochs, denseLr, dense, fresh, acc };
 }

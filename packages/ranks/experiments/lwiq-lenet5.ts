@@ -68,7 +68,7 @@ for (const [name, sel] of methods) {
       .report.searchMs;
   factorize(model, plan);
   const whole = wholeCost(model, inputShape);
-  const before = s.acc(model);
+  const before = await s.acc(model);
   console.error(`[${name}] before fine-tuning ${JSON.stringify(before)}`);
   const t0 = Date.now();
   const ft = await train(
@@ -88,7 +88,7 @@ for (const [name, sel] of methods) {
   );
   const ftSeconds = (Date.now() - t0) / 1000;
   const fullEpochSeconds = (ftSeconds * s.data.train.count) / ftSplit.count;
-  const acc = s.acc(model);
+  const acc = await s.acc(model);
   const row = {
     method: name,
     achieved: report.achieved,

@@ -29,9 +29,10 @@ export const UNIT_SCALE: Normalization = { mean: [0], std: [1] };
 
 /**
  * Runs `model` in evaluation mode over `split`, in order. Ties in top-k go to the lower class index.
- * Leaves no tensor behind.
+ * Leaves no tensor behind. Reads results back with `await data()` (one read per batch), so it runs on
+ * every backend, webgpu in Node included (which cannot read synchronously).
  */
-export function evaluate(model: Module, split: Split, options: EvaluateOptions = {}): EvalResult {
+export async function evaluate(model: Module, split: Split, options: EvaluateOptions = {}): Promise<EvalResult> {
   const batchSize = options.batchSize ?? 500;
   checkInt(batchSize, 'evaluate: batchSize', 1);
   let c1 = 0;
@@ -41,12 +42,25 @@ export function evaluate(model: Module, split: Split, options: EvaluateOptions =
   const normalize = options.normalize === undefined ? UNIT_SCALE : options.normalize;
   for (const b of batches(split, { batchSize, shuffle: false, normalize, flatten: options.flatten === true })) {
     try {
-      const [logitsData, lossData, k] = tf.tidy(() => {
-        const z = model.apply(b.x, { training: false }) as tf.Tensor2D;
-        const per = tf.neg(tf.sum(tf.mul(tf.oneHot(b.y, z.shape[1]), tf.logSoftmax(z)), 1));
-        return [z.dataSync(), tf.sum(per).dataSync(), z.shape[1]] as const;
+      // One async read per batch: the only read path on webgpu in Node, a microtask elsewhere.
+      const [z, total] = tf.tidy(() => {
+        const logits = model.apply(b.x, { training: false }) as tf.Tensor2D;
+        const per = tf.neg(tf.sum(tf.mul(tf.oneHot(b.y, logits.shape[1]), tf.logSoftmax(logits)), 1));
+        return [logits, tf.sum(per)] as const;
       });
-      const labels = b.y.dataSync();
+      const k = z.shape[1];
+      let logitsData: Float32Array;
+      let lossData: Float32Array;
+      let labels: Int32Array;
+      try {
+        [logitsData, lossData, labels] = (await Promise.all([z.data(), total.data(), b.y.data()])) as [
+          Float32Array,
+          Float32Array,
+          Int32Array,
+        ];
+      } finally {
+        tf.dispose([z, total]);
+      }
       for (let i = 0; i < labels.length; i++) {
         const y = labels[i] as number;
         const target = logitsData[i * k + y] as number;

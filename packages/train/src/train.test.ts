@@ -66,7 +66,7 @@ describeBackends('train', () => {
 
   it('learns: test accuracy rises well above chance in 3 epochs on 256 MNIST images', async () => {
     const m = mlp();
-    const before = evaluate(m, TEST, { normalize: ds.normalization });
+    const before = await evaluate(m, TEST, { normalize: ds.normalization });
     const r = await train(
       m,
       { train: TRAIN, test: TEST },
@@ -351,7 +351,7 @@ describeBackends('train', () => {
 
   it('evaluate: top-1 agrees with argmax of the model, top-5 >= top-1; bad options are refused', async () => {
     const m = mlp();
-    const r = evaluate(m, TEST, { normalize: ds.normalization, batchSize: 50 });
+    const r = await evaluate(m, TEST, { normalize: ds.normalization, batchSize: 50 });
     expect(r.count).toBe(128);
     const x = tf.tidy(() =>
       tf.div(tf.sub(tf.div(tf.tensor4d(Float32Array.from(TEST.images), [128, 28, 28, 1]), 255), 0.1307), 0.3081),

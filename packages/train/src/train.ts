@@ -287,7 +287,7 @@ export async function train(model: Module, data: TrainData, options: TrainOption
         const n = b.indices.length;
         let stats: StepStats;
         try {
-          stats = trainStep(model, b.x, b.y, ctx, o, optimizer, pathOf);
+          stats = await trainStep(model, b.x, b.y, ctx, o, optimizer, pathOf);
         } finally {
           tf.dispose([b.x, b.y]);
         }
@@ -339,12 +339,12 @@ export async function train(model: Module, data: TrainData, options: TrainOption
         if (o.checkpointEvery > 0 && globalStep % o.checkpointEvery === 0 && step + 1 < stepsPerEpoch)
           await checkpoint(epoch, step + 1);
       }
-      const ev = (s: Split | undefined): EvalResult | null =>
+      const ev = async (s: Split | undefined): Promise<EvalResult | null> =>
         s === undefined
           ? null
-          : evaluate(model, s, { batchSize: o.evalBatchSize, normalize: o.normalize, flatten: o.flatten });
-      const val = ev(data.val);
-      const test = ev(data.test);
+          : await evaluate(model, s, { batchSize: o.evalBatchSize, normalize: o.normalize, flatten: o.flatten });
+      const val = await ev(data.val);
+      const test = await ev(data.test);
       const end = performance.now();
       const record: EpochRecord = {
         type: 'epoch',
@@ -395,7 +395,7 @@ function rate(images: number, ms: number): number {
 }
 
 /** One forward/backward/update. Leaves no tensor behind. */
-function trainStep(
+async function trainStep(
   model: Module,
   x: tf.Tensor,
   y: tf.Tensor1D,
@@ -403,7 +403,7 @@ function trainStep(
   o: Resolved,
   optimizer: ReturnType<typeof createOptimizer>,
   pathOf: Map<string, string>,
-): StepStats {
+): Promise<StepStats> {
   const vars = model.namedParameters().map(([, v]) => v);
   let correct: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
@@ -427,8 +427,14 @@ function trainStep(
       for (const g of byPath.values()) s = tf.add(s, tf.sum(tf.mul(g, 0)));
       return tf.stack([value, correct as unknown as tf.Tensor, s]);
     });
-    const [loss, nCorrect, check] = probe.dataSync() as Float32Array;
-    probe.dispose();
+    // Async: webgpu in Node has no synchronous read; on cpu/wasm the await costs a microtask.
+    let values: Float32Array;
+    try {
+      values = (await probe.data()) as Float32Array;
+    } finally {
+      probe.dispose();
+    }
+    const [loss, nCorrect, check] = values;
     const finite = Number.isFinite(loss) && Number.isFinite(check);
     if (finite) optimizer.step(byPath, ctx.lr);
     return { loss: loss as number, correct: nCorrect as number, finite };

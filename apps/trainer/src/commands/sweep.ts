@@ -308,7 +308,7 @@ async function denseModel(
   }
   const loaded = await loadModelDir(dir);
   try {
-    return { dir, acc: testEval(loaded.model, ds).top1 };
+    return { dir, acc: (await testEval(loaded.model, ds)).top1 };
   } finally {
     loaded.model.dispose();
   }
@@ -363,7 +363,7 @@ async function runCell(
       ctx.progress.done();
     }
     const finetuneSeconds = (performance.now() - started) / 1000;
-    const ev = testEval(model, ds);
+    const ev = await testEval(model, ds);
     if (!Number.isFinite(ev.loss) || !Number.isFinite(ev.top1))
       throw new Error(`the compressed model's test loss is ${ev.loss} (NaN/Inf): fine-tuning diverged`);
     const rows = layerRows(model, ds.inputShape);
