@@ -1,3 +1,4 @@
+export { cacheOnCpu } from './cache-on-cpu.js';
 export type { PlanCostOptions } from './cost/plan-cost.js';
 export { planCost } from './cost/plan-cost.js';
 export type { Summary, SummaryRow } from './cost/summary.js';
@@ -53,4 +54,3 @@ export { withStockGradients } from './ops/register-gradients.js';
 export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind } from './plan.js';
 export type { ModuleFactory } from './registry.js';
 export { createModule, registeredKinds, registerModule } from './registry.js';
-export { cacheOnCpu } from './cache-on-cpu.js';

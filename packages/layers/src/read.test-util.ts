@@ -11,8 +11,10 @@ export async function take(t: tf.Tensor): Promise<Float32Array> {
 }
 
 /** {@link take} of each tensor, in order. */
-export async function takeAll(ts: readonly tf.Tensor[]): Promise<Float32Array[]> {
-  return Promise.all(ts.map(take));
+export async function takeAll<T extends readonly tf.Tensor[]>(
+  ts: T,
+): Promise<{ -readonly [K in keyof T]: Float32Array }> {
+  return (await Promise.all(ts.map(take))) as { -readonly [K in keyof T]: Float32Array };
 }
 
 /** Values of `t` read with `await data()`; `t` stays alive. For tests. */

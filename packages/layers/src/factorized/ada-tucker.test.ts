@@ -1,16 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
+import { cacheOnCpu } from '../cache-on-cpu.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
 import { AdaTuckerLayer } from './ada-tucker.js';
 import { factorize } from './factorize.js';
-import { checkGradients, randomTensor, relError, run } from './helpers.test-util.js';
+import { checkGradients, probes, randomTensor, relError, run } from './helpers.test-util.js';
 import { linkSharedCores } from './shared-core.js';
 
-describeBackends('AdaTuckerLayer / SharedCore', () => {
-  it('full ranks reproduce a conv and a linear layer (exact and padded reshapes)', () => {
+describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
+  it('full ranks reproduce a conv and a linear layer (exact and padded reshapes)', async () => {
     const c = new Conv2d('c', { inChannels: 3, outChannels: 4, kernelSize: 3, padding: 'same', seed: 1 });
     const l = new Linear('l', { inFeatures: 10, outFeatures: 7, seed: 2 });
     const xc = randomTensor([2, 5, 5, 3], 1);
@@ -20,13 +21,14 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
       [c, xc, [3, 4, 9]],
       [l, xl, [2, 4, 9]],
     ] as const) {
+      await cacheOnCpu(layer);
       const f = AdaTuckerLayer.fromDense(layer, { kind: 'ada-tucker', dims: [...dims], ranks: [...dims] });
       const a = run(f, x);
       const b = run(layer, x);
-      expect(relError(a, b)).toBeLessThan(1e-4);
+      expect(await relError(a, b)).toBeLessThan(1e-4);
       const d = f.toDense();
       const e = run(d, x);
-      expect(relError(a, e)).toBeLessThan(1e-5);
+      expect(await relError(a, e)).toBeLessThan(1e-5);
       tf.dispose([a, b, e]);
       d.dispose();
       f.dispose();
@@ -36,7 +38,7 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     l.dispose();
   });
 
-  it('rejects ranks above dims and dims too small', () => {
+  it('rejects ranks above dims and dims too small', async () => {
     const l = new Linear('l', { inFeatures: 10, outFeatures: 7 });
     expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 7], ranks: [2, 6, 2] })).toThrow(
       /plan\.ranks\[1\] must be an integer in \[1, 5\]/,
@@ -47,7 +49,7 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     l.dispose();
   });
 
-  it('cache: inference reuses the rebuilt weight, assignments and training passes refresh it', () => {
+  it('cache: inference reuses the rebuilt weight, assignments and training passes refresh it', async () => {
     const f = new AdaTuckerLayer('a', {
       target: { type: 'linear', inFeatures: 6, outFeatures: 4 },
       dims: [2, 3, 4],
@@ -56,20 +58,20 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     });
     const x = randomTensor([2, 6], 5);
     const y0 = run(f, x);
-    const cached = f.weightCache.dataSync().slice();
+    const cached = (await f.weightCache.data()).slice();
     const n = tf.memory().numTensors;
     const y1 = run(f, x);
     expect(tf.memory().numTensors).toBe(n + 1);
-    expect(relError(y1, y0)).toBe(0);
+    expect(await relError(y1, y0)).toBe(0);
     tf.tidy(() => (f.factors[0] as tf.Variable).assign(tf.mul(f.factors[0] as tf.Variable, 2)));
     const y2 = run(f, x);
-    expect(relError(y2, tf.mul(y0, 2))).toBeLessThan(1e-6);
-    expect(f.weightCache.dataSync()).not.toEqual(cached);
+    expect(await relError(y2, tf.mul(y0, 2))).toBeLessThan(1e-6);
+    expect(await f.weightCache.data()).not.toEqual(cached);
     tf.dispose([x, y0, y1, y2]);
     f.dispose();
   });
 
-  it('random init has He scale', () => {
+  it('random init has He scale', async () => {
     const f = new AdaTuckerLayer('a', {
       target: { type: 'linear', inFeatures: 256, outFeatures: 64 },
       dims: [16, 16, 64],
@@ -77,13 +79,15 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
       seed: 1,
     });
     const w = f.weight();
-    const std = Math.sqrt(tf.mean(tf.square(w)).dataSync()[0] as number);
+    const ms = tf.tidy(() => tf.mean(tf.square(w)));
+    const std = Math.sqrt((await ms.data())[0] as number);
+    ms.dispose();
     expect(std / Math.sqrt(2 / 256)).toBeCloseTo(1, 5);
     w.dispose();
     f.dispose();
   });
 
-  it('gradients match finite differences (ADA and SCADA)', () => {
+  it('gradients match finite differences (ADA and SCADA)', async () => {
     const f = new AdaTuckerLayer('a', {
       target: {
         type: 'conv2d',
@@ -99,23 +103,24 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
       seed: 3,
     });
     const x = randomTensor([2, 4, 4, 2], 1);
-    checkGradients(f, x);
+    await checkGradients(f, x, probes(backend));
     f.dispose();
     const model = new Sequential('m', [
       new Linear('l1', { inFeatures: 6, outFeatures: 4, seed: 1 }),
       new Linear('l2', { inFeatures: 4, outFeatures: 6, seed: 2 }),
     ]);
+    await cacheOnCpu(model);
     factorize(model, {
       l1: { kind: 'scada-tucker', dims: [4, 6], ranks: [2, 3], group: 'g' },
       l2: { kind: 'scada-tucker', dims: [6, 4], ranks: [2, 3], group: 'g' },
     });
     const xl = randomTensor([3, 6], 2);
-    checkGradients(model, xl);
+    await checkGradients(model, xl, probes(backend));
     tf.dispose([x, xl]);
     model.dispose();
   });
 
-  it('SCADA: one core variable, owned by the first layer, counted once; single-layer group is exact', () => {
+  it('SCADA: one core variable, owned by the first layer, counted once; single-layer group is exact', async () => {
     const model = new Sequential('m', [
       new Linear('l1', { inFeatures: 12, outFeatures: 8, seed: 1 }),
       new Linear('l2', { inFeatures: 8, outFeatures: 12, seed: 2 }),
@@ -123,6 +128,7 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     ]);
     const x = randomTensor([2, 12], 4);
     const ref = run(model, x);
+    await cacheOnCpu(model);
     factorize(model, {
       l1: { kind: 'scada-tucker', dims: [8, 12], ranks: [4, 4], group: 'g' },
       l2: { kind: 'scada-tucker', dims: [12, 8], ranks: [4, 4], group: 'g' },
@@ -142,13 +148,13 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     const dense3 = new Linear('l3', { inFeatures: 12, outFeatures: 6, seed: 3 });
     const a = run(l3, h);
     const b = run(dense3, h);
-    expect(relError(a, b)).toBeLessThan(1e-4);
+    expect(await relError(a, b)).toBeLessThan(1e-4);
     tf.dispose([x, ref, h, a, b]);
     dense3.dispose();
     model.dispose();
   });
 
-  it('an unbound follower and a group without owner are errors', () => {
+  it('an unbound follower and a group without owner are errors', async () => {
     const f = new AdaTuckerLayer('a', {
       target: { type: 'linear', inFeatures: 4, outFeatures: 4 },
       dims: [4, 4],
@@ -164,7 +170,7 @@ describeBackends('AdaTuckerLayer / SharedCore', () => {
     m.dispose();
   });
 
-  it('no tensor leak over training steps', () => {
+  it('no tensor leak over training steps', async () => {
     const f = new AdaTuckerLayer('a', {
       target: {
         type: 'conv2d',

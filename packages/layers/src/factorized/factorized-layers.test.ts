@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheOnCpu } from '../cache-on-cpu.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import type { Module } from '../module.js';
 import { CPConv2d } from './cp-conv2d.js';
-import { checkGradients, randomTensor, relError, run } from './helpers.test-util.js';
+import { checkGradients, probes, randomTensor, relError, run } from './helpers.test-util.js';
 import { TTConv2d } from './tt-conv2d.js';
 import { TTLinear } from './tt-linear.js';
 import { Tucker2Conv2d } from './tucker2-conv2d.js';
@@ -26,16 +27,16 @@ function conv(
 }
 
 /** Factorized forward vs the dense layer built from toDense(): must agree to float32 precision. */
-function expectMatchesToDense(f: Module & { toDense(): Module }, x: tf.Tensor): void {
+async function expectMatchesToDense(f: Module & { toDense(): Module }, x: tf.Tensor): Promise<void> {
   const d = f.toDense();
   const a = run(f, x);
   const b = run(d, x);
-  expect(relError(a, b)).toBeLessThan(1e-5);
+  expect(await relError(a, b)).toBeLessThan(1e-5);
   tf.dispose([a, b]);
   d.dispose();
 }
 
-describeBackends('factorized layers', () => {
+describeBackends('factorized layers', (backend) => {
   let x: tf.Tensor;
   let xl: tf.Tensor;
   beforeAll(() => {
@@ -45,25 +46,26 @@ describeBackends('factorized layers', () => {
   afterAll(() => tf.dispose([x, xl]));
 
   describe('Tucker2Conv2d', () => {
-    it('factorized forward equals toDense() forward, reconstructed mode too', () => {
+    it('factorized forward equals toDense() forward, reconstructed mode too', async () => {
       for (const [stride, padding] of [
         [[1, 1], 'same'],
         [[2, 1], 'valid'],
         [[2, 2], 1],
       ] as const) {
         const c = conv('c', 6, 8, [3, 3], [...stride] as [number, number], padding);
+        await cacheOnCpu(c);
         const f = Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 3, rankT: 4 });
-        expectMatchesToDense(f, x);
+        await expectMatchesToDense(f, x);
         const a = run(f, x);
         f.mode = 'reconstructed';
         const b = run(f, x);
-        expect(relError(a, b)).toBeLessThan(1e-5);
+        expect(await relError(a, b)).toBeLessThan(1e-5);
         tf.dispose([a, b]);
         f.dispose();
         c.dispose();
       }
     });
-    it('full ranks (and Tucker-1) reproduce the dense conv', () => {
+    it('full ranks (and Tucker-1) reproduce the dense conv', async () => {
       const c = conv('c', 6, 8, [3, 2], [1, 2], 'same');
       const ref = run(c, x);
       for (const plan of [
@@ -71,16 +73,17 @@ describeBackends('factorized layers', () => {
         { kind: 'tucker2', rankS: null, rankT: 8 },
         { kind: 'tucker2', rankS: 6, rankT: null },
       ] as const) {
+        await cacheOnCpu(c);
         const f = Tucker2Conv2d.fromDense(c, plan);
         const y = run(f, x);
-        expect(relError(y, ref)).toBeLessThan(1e-4);
+        expect(await relError(y, ref)).toBeLessThan(1e-4);
         y.dispose();
         f.dispose();
       }
       ref.dispose();
       c.dispose();
     });
-    it('rejects ranks out of range with INVALID_RANK naming the field and bound', () => {
+    it('rejects ranks out of range with INVALID_RANK naming the field and bound', async () => {
       const c = conv('c', 6, 8, [3, 3], [1, 1], 'same');
       expect(() => Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 7, rankT: 2 })).toThrow(
         /plan\.rankS must be an integer in \[1, 6\]/,
@@ -88,18 +91,19 @@ describeBackends('factorized layers', () => {
       expect(() => Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 2, rankT: 2.5 })).toThrow(TnzipError);
       c.dispose();
     });
-    it('gradients match finite differences', () => {
+    it('gradients match finite differences', async () => {
       const c = conv('c', 3, 4, [3, 3], [2, 1], 'same');
+      await cacheOnCpu(c);
       const f = Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 2, rankT: 3 });
       const xs = randomTensor([2, 5, 5, 3], 5);
-      checkGradients(f, xs);
+      await checkGradients(f, xs, probes(backend));
       f.mode = 'reconstructed';
-      checkGradients(f, xs);
+      await checkGradients(f, xs, probes(backend));
       tf.dispose(xs);
       f.dispose();
       c.dispose();
     });
-    it('cost equals a hand count; params equal the trainable scalars; auto picks the cheaper', () => {
+    it('cost equals a hand count; params equal the trainable scalars; auto picks the cheaper', async () => {
       const f = new Tucker2Conv2d('t', {
         inChannels: 16,
         outChannels: 32,
@@ -129,7 +133,7 @@ describeBackends('factorized layers', () => {
   });
 
   describe('CPConv2d', () => {
-    it('factorized forward equals toDense() forward (stride, dilation, padding)', () => {
+    it('factorized forward equals toDense() forward (stride, dilation, padding)', async () => {
       for (const [stride, padding, dilation] of [
         [[1, 1], 'same', [1, 1]],
         [[2, 1], 'valid', [1, 1]],
@@ -147,11 +151,11 @@ describeBackends('factorized layers', () => {
           seed: 3,
         });
         tf.tidy(() => (f.bias as tf.Variable).assign(randomTensor([8], 9)));
-        expectMatchesToDense(f, x);
+        await expectMatchesToDense(f, x);
         f.dispose();
       }
     });
-    it('fromDense recovers a kernel of exact CP rank', () => {
+    it('fromDense recovers a kernel of exact CP rank', async () => {
       const src = new CPConv2d('cp', {
         inChannels: 4,
         outChannels: 5,
@@ -161,17 +165,18 @@ describeBackends('factorized layers', () => {
         seed: 11,
       });
       const dense = src.toDense();
+      await cacheOnCpu(dense);
       const f = CPConv2d.fromDense(dense, { kind: 'cp', rank: 2 }, { maxIter: 2000, tol: 0 });
       const xs = randomTensor([2, 6, 6, 4], 2);
       const a = run(f, xs);
       const b = run(dense, xs);
-      expect(relError(a, b)).toBeLessThan(1e-4);
+      expect(await relError(a, b)).toBeLessThan(1e-4);
       tf.dispose([a, b, xs]);
       f.dispose();
       src.dispose();
       dense.dispose();
     });
-    it('gradients match finite differences', () => {
+    it('gradients match finite differences', async () => {
       const f = new CPConv2d('cp', {
         inChannels: 3,
         outChannels: 4,
@@ -182,11 +187,11 @@ describeBackends('factorized layers', () => {
         seed: 5,
       });
       const xs = randomTensor([2, 5, 5, 3], 6);
-      checkGradients(f, xs);
+      await checkGradients(f, xs, probes(backend));
       xs.dispose();
       f.dispose();
     });
-    it('cost equals a hand count', () => {
+    it('cost equals a hand count', async () => {
       const f = new CPConv2d('cp', {
         inChannels: 16,
         outChannels: 32,
@@ -212,29 +217,31 @@ describeBackends('factorized layers', () => {
       tf.tidy(() => (l.bias as tf.Variable).assign(randomTensor([6], 8)));
       return l;
     };
-    it('factorized forward equals toDense() and reconstructed forwards', () => {
+    it('factorized forward equals toDense() and reconstructed forwards', async () => {
       const l = lin();
+      await cacheOnCpu(l);
       const f = TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [3] });
-      expectMatchesToDense(f, xl);
+      await expectMatchesToDense(f, xl);
       const a = run(f, xl);
       f.mode = 'reconstructed';
       const b = run(f, xl);
-      expect(relError(a, b)).toBeLessThan(1e-5);
+      expect(await relError(a, b)).toBeLessThan(1e-5);
       tf.dispose([a, b]);
       f.dispose();
       l.dispose();
     });
-    it('full ranks reproduce the dense layer', () => {
+    it('full ranks reproduce the dense layer', async () => {
       const l = lin();
       const ref = run(l, xl);
+      await cacheOnCpu(l);
       const f = TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 1, 3], colDims: [2, 3, 2], ranks: [4, 6] });
       const y = run(f, xl);
-      expect(relError(y, ref)).toBeLessThan(1e-4);
+      expect(await relError(y, ref)).toBeLessThan(1e-4);
       tf.dispose([y, ref]);
       f.dispose();
       l.dispose();
     });
-    it('rejects bad dims and ranks', () => {
+    it('rejects bad dims and ranks', async () => {
       const l = lin();
       expect(() => TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [13] })).toThrow(
         /plan\.ranks\[0\] must be an integer in \[1, 8\]/,
@@ -244,7 +251,7 @@ describeBackends('factorized layers', () => {
       );
       l.dispose();
     });
-    it('gradients match finite differences', () => {
+    it('gradients match finite differences', async () => {
       const f = new TTLinear('tt', {
         inFeatures: 12,
         outFeatures: 6,
@@ -253,10 +260,10 @@ describeBackends('factorized layers', () => {
         ranks: [2],
         seed: 1,
       });
-      checkGradients(f, xl);
+      await checkGradients(f, xl, probes(backend));
       f.dispose();
     });
-    it('cost equals a hand count', () => {
+    it('cost equals a hand count', async () => {
       const f = new TTLinear('tt', { inFeatures: 12, outFeatures: 6, rowDims: [2, 3], colDims: [4, 3], ranks: [2] });
       // cores [1,2,4,2], [2,3,3,1]; MACs: 1·2·2·4·(1)(3) + 2·1·3·3·(2)(1)
       expect(f.cost([12])).toEqual({ params: 16 + 18 + 6, macs: 48 + 36, outputShape: [6] });
@@ -265,29 +272,31 @@ describeBackends('factorized layers', () => {
   });
 
   describe('TTConv2d', () => {
-    it('factorized forward equals toDense() and reconstructed forwards', () => {
+    it('factorized forward equals toDense() and reconstructed forwards', async () => {
       const c = conv('c', 6, 8, [3, 3], [2, 1], 'same');
+      await cacheOnCpu(c);
       const f = TTConv2d.fromDense(c, { kind: 'tt', rowDims: [2, 4], colDims: [3, 2], ranks: [2, 3, 4, 2] });
-      expectMatchesToDense(f, x);
+      await expectMatchesToDense(f, x);
       const a = run(f, x);
       f.mode = 'reconstructed';
       const b = run(f, x);
-      expect(relError(a, b)).toBeLessThan(1e-5);
+      expect(await relError(a, b)).toBeLessThan(1e-5);
       tf.dispose([a, b]);
       f.dispose();
       c.dispose();
     });
-    it('full ranks reproduce the dense conv', () => {
+    it('full ranks reproduce the dense conv', async () => {
       const c = conv('c', 6, 8, [3, 3], [1, 1], 'valid');
       const ref = run(c, x);
+      await cacheOnCpu(c);
       const f = TTConv2d.fromDense(c, { kind: 'tt', rowDims: [2, 4], colDims: [3, 2], ranks: [3, 6, 8, 4] });
       const y = run(f, x);
-      expect(relError(y, ref)).toBeLessThan(1e-4);
+      expect(await relError(y, ref)).toBeLessThan(1e-4);
       tf.dispose([y, ref]);
       f.dispose();
       c.dispose();
     });
-    it('gradients match finite differences', () => {
+    it('gradients match finite differences', async () => {
       const f = new TTConv2d('tt', {
         inChannels: 4,
         outChannels: 4,
@@ -299,11 +308,11 @@ describeBackends('factorized layers', () => {
         seed: 4,
       });
       const xs = randomTensor([2, 4, 4, 4], 1);
-      checkGradients(f, xs);
+      await checkGradients(f, xs, probes(backend));
       xs.dispose();
       f.dispose();
     });
-    it('cost equals a hand count', () => {
+    it('cost equals a hand count', async () => {
       const f = new TTConv2d('tt', {
         inChannels: 4,
         outChannels: 6,
@@ -321,7 +330,7 @@ describeBackends('factorized layers', () => {
     });
   });
 
-  it('no tensor leak in forward passes and training steps', () => {
+  it('no tensor leak in forward passes and training steps', async () => {
     const layers: Array<[Module, tf.Tensor]> = [
       [
         new Tucker2Conv2d('a', {

@@ -12,11 +12,10 @@ export function randomTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(d, shape);
 }
 
-/** ‖a − b‖ / ‖b‖ (float64 on the host). */
-export function relError(a: tf.Tensor, b: tf.Tensor): number {
+/** ‖a − b‖ / ‖b‖ (float64 on the host; read with `await data()`, so on every backend). */
+export async function relError(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
+  const [x, y] = await Promise.all([a.data(), b.data()]);
   let num = 0;
   let den = 0;
   for (let i = 0; i < x.length; i++) {
@@ -24,6 +23,15 @@ export function relError(a: tf.Tensor, b: tf.Tensor): number {
     den += (y[i] as number) ** 2;
   }
   return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+/**
+ * Finite-difference probes per parameter for {@link checkGradients}: 3, but 1 on webgpu, where
+ * SwiftShader (CPU-emulated Vulkan in CI) spends ~0.3–1 s on every forward pass of a factorized
+ * layer's few dozen tiny kernels; every parameter is still probed.
+ */
+export function probes(backend: string): number {
+  return backend === 'webgpu' ? 1 : 3;
 }
 
 /** Output of a module's forward pass (eval mode). */
@@ -37,7 +45,7 @@ export function run(m: Module, x: tf.Tensor, training = false): tf.Tensor {
  * and a relative tolerance of 2e-2 on the larger of the two magnitudes (f32 round-off in
  * (f(x+h) − f(x−h))/2h is ~1e-7·|f|/h).
  */
-export function checkGradients(m: Module, x: tf.Tensor, probes = 3): void {
+export async function checkGradients(m: Module, x: tf.Tensor, probes = 3): Promise<void> {
   const yShape = tf.tidy(() => m.apply(x).shape);
   const c = randomTensor(yShape, 99);
   const loss = (): tf.Scalar => tf.sum(tf.mul(m.apply(x, { training: true }), c));
@@ -50,18 +58,21 @@ export function checkGradients(m: Module, x: tf.Tensor, probes = 3): void {
   for (const [path, v] of params) {
     const g = grads[v.name] as tf.Tensor;
     expect(g, path).toBeDefined();
-    const gd = g.dataSync();
-    const base = v.dataSync().slice();
+    const gd = await g.data();
+    const base = (await v.data()).slice();
     for (let p = 0; p < Math.min(probes, base.length); p++) {
       const i = rng.int(base.length);
       const h = 1e-2;
-      const f = (delta: number): number => {
+      const f = async (delta: number): Promise<number> => {
         const d = Float32Array.from(base);
         d[i] = (d[i] as number) + delta;
         tf.tidy(() => v.assign(tf.tensor(d, v.shape)));
-        return tf.tidy(() => loss().dataSync()[0] as number);
+        const l = tf.tidy(loss);
+        const out = (await l.data())[0] as number;
+        l.dispose();
+        return out;
       };
-      const fd = (f(h) - f(-h)) / (2 * h);
+      const fd = ((await f(h)) - (await f(-h))) / (2 * h);
       tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
       const an = gd[i] as number;
       expect(Math.abs(fd - an), `${path}[${i}] fd=${fd} analytic=${an}`).toBeLessThanOrEqual(

@@ -84,7 +84,7 @@ describeBackends('save / load', () => {
     expect(loaded.meta).toEqual({ note: 'test' });
     expect(loaded.model.config()).toEqual(model.config());
     const y2 = loaded.model.apply(x);
-    expect(Array.from(y2.dataSync())).toEqual(Array.from(y.dataSync()));
+    expect(Array.from(await y2.data())).toEqual(Array.from(await y.data()));
     // Shared core: one variable, bound in the loaded model too.
     expect(loaded.model.namedParameters().filter(([p]) => p.endsWith('sharedCore.core')).length).toBe(1);
 
@@ -98,7 +98,7 @@ describeBackends('save / load', () => {
     );
     const viaHandler = await load(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
     const y3 = viaHandler.model.apply(x);
-    expect(Array.from(y3.dataSync())).toEqual(Array.from(y.dataSync()));
+    expect(Array.from(await y3.data())).toEqual(Array.from(await y.data()));
     tf.dispose([y2, y3]);
     loaded.model.dispose();
     viaHandler.model.dispose();

@@ -3,8 +3,8 @@ import { Rng, TnzipError } from '@tnzip/tensor';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { fastMatMul } from './fast-matmul.js';
 import { takeAll } from '../read.test-util.js';
+import { fastMatMul } from './fast-matmul.js';
 import { relErr } from './reference-conv.test-util.js';
 import { withStockGradients } from './register-gradients.js';
 
@@ -53,7 +53,7 @@ describeBackends('fastMatMul', (backend) => {
               const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
                 tf.sum(tf.mul(fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D), tr)),
               )([ta, tb]);
-              return [fastMatMul(ta, tb), da as tf.Tensor, db as tf.Tensor];
+              return [fastMatMul(ta, tb), da as tf.Tensor, db as tf.Tensor] as const;
             }),
           );
           const got = { y, da, db };
@@ -87,9 +87,9 @@ describeBackends('fastMatMul', (backend) => {
       const fast = tf.grads(f)([x, w]);
       const ref = withStockGradients(() => tf.grads(f)([x, w]));
       // same maths in float32 with sums of 3-7 terms
-      const [f0, f1, r0, r1] = await takeAll([...fast, ...ref]);
-      expect(relErr(f0 as Float32Array, r0 as Float32Array)).toBeLessThan(1e-5);
-      expect(relErr(f1 as Float32Array, r1 as Float32Array)).toBeLessThan(1e-5);
+      const [f0, f1, r0, r1] = await takeAll([...fast, ...ref] as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]);
+      expect(relErr(f0, r0)).toBeLessThan(1e-5);
+      expect(relErr(f1, r1)).toBeLessThan(1e-5);
     }
     tf.dispose([a, b, at, bt]);
   });
