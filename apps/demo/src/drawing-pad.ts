@@ -41,7 +41,10 @@ export class DrawingPad {
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
     canvas.addEventListener('keydown', (e) => this.onKey(e));
-    canvas.addEventListener('focus', () => this.placeCursor());
+    // The keyboard pen's cursor only when focus came from the keyboard (a click needs none).
+    canvas.addEventListener('focus', () => {
+      if (canvas.matches(':focus-visible')) this.placeCursor();
+    });
     canvas.addEventListener('blur', () => {
       this.cursor.hidden = true;
     });

@@ -111,7 +111,7 @@ export class ModelPanel {
   /** Shows the median batch-1 latency measured in this browser. */
   showLatency(l: Latency): void {
     this.latency.textContent = `${l.medianMs.toFixed(2)} ms`;
-    this.latency.title = `median of ${l.runs} runs, min ${l.minMs.toFixed(2)} ms, max ${l.maxMs.toFixed(2)} ms`;
+    this.latency.title = `median of ${l.runs} samples, min ${l.minMs.toFixed(2)} ms, max ${l.maxMs.toFixed(2)} ms`;
   }
 
   /** Shows the top-1 accuracy on the committed samples, computed in this browser. */
