@@ -38,7 +38,7 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     l.dispose();
   });
 
-  it('rejects ranks above dims and dims too small', async () => {
+  it('rejects ranks above dims and dims too small', () => {
     const l = new Linear('l', { inFeatures: 10, outFeatures: 7 });
     expect(() => AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [2, 5, 7], ranks: [2, 6, 2] })).toThrow(
       /plan\.ranks\[1\] must be an integer in \[1, 5\]/,
@@ -154,7 +154,7 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     model.dispose();
   });
 
-  it('an unbound follower and a group without owner are errors', async () => {
+  it('an unbound follower and a group without owner are errors', () => {
     const f = new AdaTuckerLayer('a', {
       target: { type: 'linear', inFeatures: 4, outFeatures: 4 },
       dims: [4, 4],
@@ -170,7 +170,7 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     m.dispose();
   });
 
-  it('no tensor leak over training steps', async () => {
+  it('no tensor leak over training steps', () => {
     const f = new AdaTuckerLayer('a', {
       target: {
         type: 'conv2d',

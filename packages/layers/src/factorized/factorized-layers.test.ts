@@ -83,7 +83,7 @@ describeBackends('factorized layers', (backend) => {
       ref.dispose();
       c.dispose();
     });
-    it('rejects ranks out of range with INVALID_RANK naming the field and bound', async () => {
+    it('rejects ranks out of range with INVALID_RANK naming the field and bound', () => {
       const c = conv('c', 6, 8, [3, 3], [1, 1], 'same');
       expect(() => Tucker2Conv2d.fromDense(c, { kind: 'tucker2', rankS: 7, rankT: 2 })).toThrow(
         /plan\.rankS must be an integer in \[1, 6\]/,
@@ -103,7 +103,7 @@ describeBackends('factorized layers', (backend) => {
       f.dispose();
       c.dispose();
     });
-    it('cost equals a hand count; params equal the trainable scalars; auto picks the cheaper', async () => {
+    it('cost equals a hand count; params equal the trainable scalars; auto picks the cheaper', () => {
       const f = new Tucker2Conv2d('t', {
         inChannels: 16,
         outChannels: 32,
@@ -191,7 +191,7 @@ describeBackends('factorized layers', (backend) => {
       xs.dispose();
       f.dispose();
     });
-    it('cost equals a hand count', async () => {
+    it('cost equals a hand count', () => {
       const f = new CPConv2d('cp', {
         inChannels: 16,
         outChannels: 32,
@@ -241,7 +241,7 @@ describeBackends('factorized layers', (backend) => {
       f.dispose();
       l.dispose();
     });
-    it('rejects bad dims and ranks', async () => {
+    it('rejects bad dims and ranks', () => {
       const l = lin();
       expect(() => TTLinear.fromDense(l, { kind: 'tt', rowDims: [2, 3], colDims: [4, 3], ranks: [13] })).toThrow(
         /plan\.ranks\[0\] must be an integer in \[1, 8\]/,
@@ -263,7 +263,7 @@ describeBackends('factorized layers', (backend) => {
       await checkGradients(f, xl, probes(backend));
       f.dispose();
     });
-    it('cost equals a hand count', async () => {
+    it('cost equals a hand count', () => {
       const f = new TTLinear('tt', { inFeatures: 12, outFeatures: 6, rowDims: [2, 3], colDims: [4, 3], ranks: [2] });
       // cores [1,2,4,2], [2,3,3,1]; MACs: 1·2·2·4·(1)(3) + 2·1·3·3·(2)(1)
       expect(f.cost([12])).toEqual({ params: 16 + 18 + 6, macs: 48 + 36, outputShape: [6] });
@@ -312,7 +312,7 @@ describeBackends('factorized layers', (backend) => {
       xs.dispose();
       f.dispose();
     });
-    it('cost equals a hand count', async () => {
+    it('cost equals a hand count', () => {
       const f = new TTConv2d('tt', {
         inChannels: 4,
         outChannels: 6,
