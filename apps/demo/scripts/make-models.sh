@@ -17,14 +17,14 @@ tnzip train --model lenet5 --epochs 2 --seed 0 --no-latency --out "$work/dense"
 dense="$(ls -d "$work"/dense/*/)model"
 
 # Compressed: every method at a params budget on conv2 + fc1 (the zoo's compressibleLayers), fine-tuned on
-# the first 10,000 training images. ADA/SCADA get 3 fine-tuning epochs and SCADA a 2x budget: with one
+# the first 10,000 training images. LWIQ, ADA and SCADA get 3 fine-tuning epochs and SCADA a 2x budget: with one
 # epoch and 4x they lose 5 points or more (docs/results-sweep.md).
 compress() { # name, then compress flags
   local name="$1"; shift
   tnzip compress --from "$dense" --seed 0 --limit-train 10000 --no-latency --out "$work/$name" "$@"
 }
 compress batude --method batude --budget 4x --finetune-epochs 1
-compress lwiq --method lwiq --budget 4x --finetune-epochs 1
+compress lwiq --method lwiq --budget 4x --finetune-epochs 3
 compress ada --method ada --budget 4x --finetune-epochs 3
 compress scada --method scada --budget 2x --finetune-epochs 3
 
