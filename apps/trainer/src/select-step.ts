@@ -1,5 +1,5 @@
 import type { Dataset } from '@tnzip/data';
-import { type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
+import { cacheOnCpu, type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
 import type { Budget, DenseFallback, RankFormat, SelectionReport } from '@tnzip/ranks';
 import { UsageError } from './exit-codes.js';
 import { METHODS, type MethodKnobs, methodNames } from './methods.js';
@@ -68,6 +68,8 @@ export async function selectAndFactorize(
         onProgress: progress.train(`${step.method} search`),
       },
     });
+    // Selectors and factorize read weights synchronously: on webgpu they must be on the CPU first.
+    await cacheOnCpu(model);
     selection = await selector.select(model, step.budget, {
       inputShape: ds.inputShape,
       layers: step.layers,
@@ -79,6 +81,7 @@ export async function selectAndFactorize(
     calibration.y.dispose();
   }
   progress.done();
+  await cacheOnCpu(model); // BATUDE's phase 1 trained the weights since
   factorize(model, selection.plan, { seed, ...(entry.factorize?.(step.knobs) ?? {}) });
   const ev = await testEval(model, ds);
   return {
