@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { batches, MNIST_NORMALIZATION, type Split } from '@tnzip/data';
 import { load } from '@tnzip/layers';
-import { argmaxRows } from '../src/predict.js';
+import { predictTop1 } from '../src/predict.js';
 import { normalizePixels } from '../src/preprocess.js';
 
 /** The committed samples as @tnzip/data's `Split` (uint8 pixels, NHWC `[28, 28, 1]`). */
@@ -37,15 +37,14 @@ export function trainerInput(split: Split): Float32Array {
   return values;
 }
 
-/** Top-1 class of each sample for the model in `dir`, loaded with `load()` on the active backend. */
+/**
+ * Top-1 class of each sample for the model in `dir`, loaded with `load()` on the active backend, in
+ * the page's batches (`predictTop1`: the same code path and batch size as the browser).
+ */
 export async function nodeTop1(dir: string, x: Float32Array, n: number): Promise<number[]> {
   const { model } = await load(dir);
   try {
-    const logits = tf.tidy(() => model.apply(tf.tensor4d(x, [n, 28, 28, 1]), { training: false }));
-    const values = (await logits.data()) as Float32Array;
-    const classes = logits.shape[1] ?? 0;
-    logits.dispose();
-    return Array.from(argmaxRows(values, n, classes));
+    return Array.from(await predictTop1(model, x, n));
   } finally {
     model.dispose();
   }

@@ -4,9 +4,12 @@
 //    trainer's preprocessing) for every model, sample by sample; a screenshot goes to test-results/;
 // 2. offline: with the network cut, a reload still loads every model (service worker);
 // 3. errors: with one model's weights.bin answering 404 and another's corrupted (bytes flipped), the
-//    page names the file in those panels and the other models still predict.
+//    page names the file in those panels and the other models still predict;
+// 4. where chromium can run WebGPU on SwiftShader (Debian's chromium ships it), the page picks webgpu
+//    and its per-sample top-1 equals Node's too.
 // Needs `pnpm --filter @tnzip/demo build` first. CHROMIUM overrides /usr/bin/chromium.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +20,24 @@ import { nodeTop1, readSamples, trainerInput } from './node-reference.js';
 import { serveStatic } from './static-server.js';
 
 const t0 = performance.now();
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const BROWSER_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+/** WebGPU on SwiftShader's Vulkan (no GPU needed). */
+const WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+];
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(app, 'dist');
 const publicDir = join(app, 'public');
@@ -40,19 +61,7 @@ async function main(): Promise<void> {
   }
 
   const server = await serveStatic(dist);
-  const browser: Browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser: Browser = await chromium.launch({ executablePath, headless: true, args: BROWSER_ARGS });
 
   async function openPage(page: Page): Promise<void> {
     const errors: string[] = [];
@@ -99,6 +108,18 @@ async function main(): Promise<void> {
   const stateOf = (page: Page, name: string): Promise<string | null> =>
     page.locator(`[data-model="${name}"]`).getAttribute('data-state');
 
+  /** Per-sample top-1 of every model in the page equals Node's, sample by sample. */
+  async function sameTop1AsNode(page: Page): Promise<void> {
+    const browserTop1 = await page.evaluate(() => window.tnzipDemo.evaluateSamples());
+    for (const n of names) {
+      const b = browserTop1[n];
+      const e = expected[n] ?? [];
+      assert.ok(b !== undefined, `no browser result for ${n}`);
+      const differ = e.flatMap((c, i) => (b[i] === c ? [] : [`#${i}: node ${c}, browser ${b[i]}`]));
+      assert.deepEqual(differ, [], `${n}: browser and Node top-1 differ`);
+    }
+  }
+
   try {
     // 1. Everything works, and the browser agrees with Node sample by sample.
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
@@ -109,15 +130,11 @@ async function main(): Promise<void> {
     await drawStroke(page);
     const drawn = await predictionsOf(page, names);
     log(`backend ${backend}; stroke predicted as ${JSON.stringify(drawn)}`);
-    const browserTop1 = await page.evaluate(() => window.tnzipDemo.evaluateSamples());
-    for (const n of names) {
-      const b = browserTop1[n];
-      const e = expected[n] ?? [];
-      assert.ok(b !== undefined, `no browser result for ${n}`);
-      const differ = e.flatMap((c, i) => (b[i] === c ? [] : [`#${i}: node ${c}, browser ${b[i]}`]));
-      assert.deepEqual(differ, [], `${n}: browser and Node top-1 differ`);
-    }
-    const latencies = await page.evaluate(() => window.tnzipDemo.latencies);
+    await sameTop1AsNode(page);
+    const latencies = await page.evaluate(async () => {
+      await window.tnzipDemo.measured;
+      return window.tnzipDemo.latencies;
+    });
     log(`browser == Node on all ${split.count} samples for ${names.join(', ')}`);
     log(
       `browser latency (median batch-1 ms): ${names.map((n) => `${n} ${latencies[n]?.medianMs.toFixed(2)}`).join(', ')}`,
@@ -169,6 +186,30 @@ async function main(): Promise<void> {
     await page2.screenshot({ path: join(results, 'demo-errors.png'), fullPage: true });
     await bad.close();
     log(`errors shown for ${missing} (404) and ${corrupt} (corrupted); ${others.join(', ')} still predict`);
+
+    // 4. WebGPU, where chromium can get an adapter: SwiftShader, the software Vulkan driver inside
+    //    Debian's chromium package. Skipped when it is missing or with TNZIP_DEMO_WEBGPU=0.
+    const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    if (process.env.TNZIP_DEMO_WEBGPU === '0' || !existsSync(icd)) {
+      log(`webgpu: skipped (${existsSync(icd) ? 'TNZIP_DEMO_WEBGPU=0' : `no ${icd}`})`);
+    } else {
+      const gpu = await chromium.launch({
+        executablePath,
+        headless: true,
+        args: [...BROWSER_ARGS.filter((a) => a !== '--disable-gpu'), ...WEBGPU_ARGS],
+        env: { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? icd },
+      });
+      try {
+        const gpuPage = await (await gpu.newContext({ serviceWorkers: 'block' })).newPage();
+        await openPage(gpuPage);
+        const reason = await gpuPage.locator('#backend').textContent();
+        assert.equal(await gpuPage.evaluate(() => window.tnzipDemo.backend), 'webgpu', `webgpu not chosen: ${reason}`);
+        await sameTop1AsNode(gpuPage);
+        log(`webgpu (${reason}): browser == Node on all ${split.count} samples for ${names.join(', ')}`);
+      } finally {
+        await gpu.close();
+      }
+    }
   } finally {
     await browser.close();
     await server.close();

@@ -5,7 +5,7 @@ import { drawingToMnist } from './mnist-pixels.js';
 import { ModelPanel } from './model-panel.js';
 import { loadModels, type ModelSlot } from './model-store.js';
 import { fetchModelsIndex } from './models-index.js';
-import { type Prediction, predict } from './predict.js';
+import { type Prediction, predict, predictTop1 } from './predict.js';
 import { IMAGE_SIZE, normalizePixels } from './preprocess.js';
 import { fetchSamples, type Samples } from './samples.js';
 import { registerServiceWorker } from './sw-register.js';
@@ -15,11 +15,13 @@ import { wasmPaths } from './wasm-paths.js';
 export interface DemoApi {
   /** Resolves when the backend is chosen and every model has loaded or failed. */
   ready: Promise<void>;
+  /** Resolves when every loaded model's latency has been measured (after `ready`). */
+  measured: Promise<void>;
   /** Backend in use (`webgpu` | `wasm` | `cpu`), once known. */
   backend: string;
   /** Per loaded model, the top-1 class of each committed sample (one batch of all samples). */
   evaluateSamples(): Promise<Record<string, number[]>>;
-  /** Per loaded model, the median batch-1 latency in ms measured at load. */
+  /** Per loaded model, the median batch-1 latency in ms, measured after loading. */
   latencies: Record<string, Latency>;
 }
 
@@ -93,10 +95,10 @@ async function evaluateSamples(): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
   for (const [i, slot] of slots.entries()) {
     if (slot.state !== 'ready') continue;
-    const p = await predict(slot.loaded.model, x, s.count);
-    out[slot.entry.name] = Array.from(p.top1);
+    const top1 = await predictTop1(slot.loaded.model, x, s.count);
+    out[slot.entry.name] = Array.from(top1);
     panels[i]?.showBrowserAccuracy(
-      p.top1.reduce((a, c, k) => a + (c === s.labels[k] ? 1 : 0), 0),
+      top1.reduce((a, c, k) => a + (c === s.labels[k] ? 1 : 0), 0),
       s.count,
     );
   }
@@ -147,7 +149,10 @@ async function start(): Promise<void> {
     byId('sample-label').textContent = `Samples unavailable: ${e instanceof Error ? e.message : String(e)}`;
     return null;
   });
-  // Latency on a real digit (sample 0), one model at a time so they do not compete for the CPU.
+}
+
+/** Latency on a real digit (sample 0), one model at a time so they do not compete for the CPU / GPU. */
+async function measureAll(): Promise<void> {
   const probe = normalizePixels(samples?.pixels.slice(0, IMAGE_SIZE) ?? new Uint8Array(IMAGE_SIZE));
   for (const [i, slot] of slots.entries()) {
     if (slot.state !== 'ready') continue;
@@ -157,7 +162,13 @@ async function start(): Promise<void> {
   }
 }
 
-const api: DemoApi = { ready: Promise.resolve(), backend: '', evaluateSamples, latencies: {} };
+const api: DemoApi = {
+  ready: Promise.resolve(),
+  measured: Promise.resolve(),
+  backend: '',
+  evaluateSamples,
+  latencies: {},
+};
 window.tnzipDemo = api;
 
 byId('clear').addEventListener('click', () => {
@@ -180,12 +191,14 @@ byId('evaluate').addEventListener('click', async () => {
   out.textContent = 'Done: see "acc. here" in each panel.';
 });
 
-api.ready = start().catch((e: unknown) => {
+const failed = (e: unknown): void => {
   const line = byId('backend');
   line.className = 'status error';
   line.setAttribute('role', 'alert');
   line.textContent = `The demo could not start: ${e instanceof Error ? e.message : String(e)}`;
-});
+};
+api.ready = start().catch(failed);
+api.measured = api.ready.then(measureAll).catch((e: unknown) => console.error('latency measurement failed', e));
 void registerServiceWorker().then((line) => {
   byId('offline').textContent = line;
 });

@@ -32,6 +32,26 @@ export async function predict(model: Module, x: Float32Array, n: number): Promis
   }
 }
 
+/**
+ * Examples per batch when the page scores many images (the 100 samples): larger batches crashed
+ * chromium's GPU process on SwiftShader's WebGPU. Node's reference evaluation uses the same batches.
+ */
+export const EVAL_BATCH = 10;
+
+/**
+ * Top-1 class of each of `n` normalized images in `x` (`n·784` values), predicted in batches of
+ * {@link EVAL_BATCH}.
+ */
+export async function predictTop1(model: Module, x: Float32Array, n: number): Promise<Int32Array> {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i += EVAL_BATCH) {
+    const m = Math.min(EVAL_BATCH, n - i);
+    const p = await predict(model, x.subarray(i * IMAGE_SIZE, (i + m) * IMAGE_SIZE), m);
+    out.set(p.top1, i);
+  }
+  return out;
+}
+
 /** Index of the first maximum of each row of a row-major `[n, classes]` array. */
 export function argmaxRows(values: Float32Array, n: number, classes: number): Int32Array {
   const out = new Int32Array(n);
