@@ -46,7 +46,9 @@ describe('tnzip train --backend webgpu', () => {
     // reduction orders while still catching a wrong kernel (which moves the loss by whole percents).
     const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
     expect(rel(webgpu.results.dense.testLoss, wasm.results.dense.testLoss)).toBeLessThan(1e-3);
-    expect(rel(webgpu.curves.dense[0]?.trainLoss ?? Number.NaN, wasm.curves.dense[0]?.trainLoss ?? 0)).toBeLessThan(1e-3);
+    expect(rel(webgpu.curves.dense[0]?.trainLoss ?? Number.NaN, wasm.curves.dense[0]?.trainLoss ?? 0)).toBeLessThan(
+      1e-3,
+    );
     // At most 3 of the 1,000 test images may flip class (near-ties), i.e. 0.3 points.
     expect(Math.abs(webgpu.results.dense.testAcc - wasm.results.dense.testAcc)).toBeLessThanOrEqual(0.003);
   });
