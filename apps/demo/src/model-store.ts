@@ -1,5 +1,4 @@
 import { type LoadedModel, load } from '@tnzip/layers';
-import { LAYER_CLASSES } from './layer-kinds.js';
 import { describeLoadError } from './load-error.js';
 import type { ModelEntry } from './models-index.js';
 
@@ -19,9 +18,6 @@ export async function loadModels(
   base: string,
   onSettled: (slot: ModelSlot, index: number) => void,
 ): Promise<ModelSlot[]> {
-  // A real use, so the bundle keeps every layer module (and its `load()` registration).
-  const kinds: readonly unknown[] = LAYER_CLASSES;
-  if (kinds.length === 0) throw new Error('no layer kinds registered');
   return Promise.all(
     entries.map(async (entry, i) => {
       let slot: ModelSlot;

@@ -4,6 +4,7 @@ import { linkSharedCores } from '../factorized/shared-core.js';
 import type { Module } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
 import { createModule } from '../registry.js';
+import { builtinKindCount } from './builtin-kinds.js';
 import { MODEL_JSON, type ModelJson, parseModelJson, sha256Hex } from './model-json.js';
 import { inNode, nodeFs } from './node-fs.js';
 import { storedVariables } from './state.js';
@@ -53,6 +54,7 @@ export async function load(source: string | tf.io.IOHandler): Promise<LoadedMode
     );
 
   let model: Module;
+  if (builtinKindCount() === 0) throw new TnzipError('NOT_FOUND', 'load: no built-in layer kinds are registered');
   try {
     model = createModule(json.architecture);
     linkSharedCores(model);
