@@ -1,5 +1,7 @@
 export type { BackendChoice, BackendName } from './backend-name.js';
 export { BACKEND_CHOICES, backendFromEnv, parseBackendChoice } from './backend-name.js';
+export type { ParallelPredictor, ParallelPredictorOptions } from './parallel-predictor.js';
+export { parallelPredictor } from './parallel-predictor.js';
 export type { BackendInfo, UseBackendOptions } from './use-backend.js';
 export { useBackend } from './use-backend.js';
 export type { WasmOptions } from './wasm.js';
