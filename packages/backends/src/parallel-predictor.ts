@@ -71,13 +71,13 @@ async function workerEntry(): Promise<{ script: URL | string; eval: boolean; exe
   // Running from sources (tsx, vitest): Node 20 ignores `--import tsx` in a worker's execArgv, so a
   // small script registers tsx's hooks inside the thread and then imports the .ts worker.
   // createRequire works where import.meta.resolve does not (vitest).
-  const { createRequire } = await import('node:module');
-  const { pathToFileURL } = await import('node:url');
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const { pathToFileURL } = process.getBuiltinModule('node:url');
   // tsx's ESM API (its `register()` installs the hooks in the calling thread). require.resolve
   // would pick the package's require build of it, which cannot run here: read the import one.
   const require = createRequire(import.meta.url);
   const pkgPath = require.resolve('tsx/package.json');
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = process.getBuiltinModule('node:fs/promises');
   const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as {
     exports?: Record<string, { import?: { default?: string } } | string>;
   };
@@ -202,7 +202,8 @@ export async function parallelPredictor(
       'parallelPredictor: needs Node worker_threads; in a browser use useBackend("wasm") with threads',
     );
   }
-  const { availableParallelism } = await import('node:os');
+  // getBuiltinModule, not import(): bundlers for the browser see no Node module to resolve.
+  const { availableParallelism } = process.getBuiltinModule('node:os');
   const n = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
   checkWorkers(n);
 
@@ -220,7 +221,7 @@ export async function parallelPredictor(
   }
   const weightData = artifacts.weightData;
 
-  const { Worker } = await import('node:worker_threads');
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const entry = await workerEntry();
   let broken: TnzipError | null = null;
   let disposed = false;
