@@ -5,29 +5,6 @@ import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/**
- * @tnzip/backends reaches Dawn (`webgpu`) and Node worker threads through modules it imports only
- * when it runs in Node; in the browser bundle they are replaced by stubs that throw if ever called.
- */
-function nodeOnlyStubs(): Plugin {
-  const stub = '\0tnzip-node-only-stub';
-  return {
-    name: 'tnzip-node-only-stubs',
-    enforce: 'pre',
-    resolveId(id, importer) {
-      if (importer?.includes('/packages/backends/src/') && /^\.\/node-(webgpu|wasm-threads)\.js$/.test(id)) return stub;
-      return null;
-    },
-    load(id) {
-      if (id !== stub) return null;
-      const fail = "() => { throw new Error('Node-only module called in a browser'); }";
-      return ['provideNodeGpu', 'releaseNodeGpu', 'withNodeWasmThreads', 'nodeCores']
-        .map((n) => `export const ${n} = ${fail};`)
-        .join('\n');
-    },
-  };
-}
-
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
@@ -79,7 +56,7 @@ export default defineConfig({
   // Relative URLs: the built page works from any path (a sub-directory of a static host, file servers).
   base: './',
   resolve: { conditions: ['@tnzip/source', ...defaultClientConditions] },
-  plugins: [nodeOnlyStubs(), serviceWorker()],
+  plugins: [serviceWorker()],
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
