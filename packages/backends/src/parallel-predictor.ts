@@ -207,16 +207,9 @@ export async function parallelPredictor(
   const n = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
   checkWorkers(n);
 
-  const { save } = await import('@tnzip/layers');
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await save(
-    model,
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  if (artifacts === undefined || !(artifacts.weightData instanceof ArrayBuffer)) {
+  const { saveToMemory } = await import('@tnzip/layers');
+  const artifacts = await saveToMemory(model);
+  if (!(artifacts.weightData instanceof ArrayBuffer)) {
     throw new TnzipError('BACKEND_UNAVAILABLE', 'parallelPredictor: save produced no weight buffer');
   }
   const weightData = artifacts.weightData;

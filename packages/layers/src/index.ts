@@ -22,7 +22,7 @@ export type { LoadedModel } from './io/load.js';
 export { load } from './io/load.js';
 export type { ModelJson, SaveMeta } from './io/model-json.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModelJson } from './io/model-json.js';
-export { save } from './io/save.js';
+export { save, saveToMemory } from './io/save.js';
 export { AvgPool } from './layers/avg-pool.js';
 export type { BatchNormOptions } from './layers/batch-norm.js';
 export { BatchNorm } from './layers/batch-norm.js';

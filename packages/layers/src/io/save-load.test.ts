@@ -15,7 +15,7 @@ import { Sequential } from '../layers/sequential.js';
 import type { Module } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
 import { load } from './load.js';
-import { save } from './save.js';
+import { save, saveToMemory } from './save.js';
 
 const PLAN: FactorizationPlan = {
   c1: { kind: 'tucker2', rankS: 2, rankT: 3 },
@@ -96,7 +96,13 @@ describeBackends('save / load', () => {
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
-    const viaHandler = await load(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    // saveToMemory gives exactly what an IOHandler receives.
+    const inMemory = await saveToMemory(model);
+    expect(new Uint8Array(inMemory.weightData as ArrayBuffer)).toEqual(
+      new Uint8Array((artifacts as tf.io.ModelArtifacts).weightData as ArrayBuffer),
+    );
+    expect(inMemory.modelTopology).toEqual((artifacts as tf.io.ModelArtifacts).modelTopology);
+    const viaHandler = await load(tf.io.fromMemory(inMemory));
     const y3 = viaHandler.model.apply(x);
     expect(Array.from(await y3.data())).toEqual(Array.from(await y.data()));
     tf.dispose([y2, y3]);

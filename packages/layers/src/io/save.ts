@@ -24,6 +24,33 @@ import { storedVariables } from './state.js';
  * Weights are float32, bit-exact. Returns the model.json written.
  */
 export async function save(model: Module, target: string | tf.io.IOHandler, meta: SaveMeta = {}): Promise<ModelJson> {
+  const encoded = await encode(model, meta);
+  if (typeof target === 'string') {
+    await writeDirectory(target, encoded.json, encoded.bytes);
+  } else {
+    if (typeof target?.save !== 'function')
+      throw new TnzipError('INVALID_ARGUMENT', 'save: target must be a directory path or a tfjs IOHandler with save()');
+    await target.save(artifactsOf(encoded));
+  }
+  return encoded.json;
+}
+
+/**
+ * The model files in memory, as the tfjs `ModelArtifacts` that {@link save} hands an `IOHandler`:
+ * `modelTopology` is the model.json object, `weightData` the weights.bin bytes. `load(tf.io.fromMemory(a))`
+ * rebuilds the model (e.g. in a worker thread) with every check that loading files does.
+ */
+export async function saveToMemory(model: Module, meta: SaveMeta = {}): Promise<tf.io.ModelArtifacts> {
+  return artifactsOf(await encode(model, meta));
+}
+
+interface Encoded {
+  readonly json: ModelJson;
+  readonly specs: tf.io.WeightsManifestEntry[];
+  readonly bytes: ArrayBuffer;
+}
+
+async function encode(model: Module, meta: SaveMeta): Promise<Encoded> {
   const vars = storedVariables(model);
   const { data, specs } = await tf.io.encodeWeights(vars.map(([name, tensor]) => ({ name, tensor })));
   const bytes = data as ArrayBuffer;
@@ -38,20 +65,17 @@ export async function save(model: Module, target: string | tf.io.IOHandler, meta
     weightsByteLength: bytes.byteLength,
     weightsSha256: await sha256Hex(bytes),
   };
-  if (typeof target === 'string') {
-    await writeDirectory(target, json, bytes);
-  } else {
-    if (typeof target?.save !== 'function')
-      throw new TnzipError('INVALID_ARGUMENT', 'save: target must be a directory path or a tfjs IOHandler with save()');
-    await target.save({
-      modelTopology: json as unknown as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs: specs,
-      weightData: bytes,
-      format: MODEL_FORMAT,
-      generatedBy: '@tnzip/layers',
-    });
-  }
-  return json;
+  return { json, specs, bytes };
+}
+
+function artifactsOf({ json, specs, bytes }: Encoded): tf.io.ModelArtifacts {
+  return {
+    modelTopology: json as unknown as tf.io.ModelArtifacts['modelTopology'],
+    weightSpecs: specs,
+    weightData: bytes,
+    format: MODEL_FORMAT,
+    generatedBy: '@tnzip/layers',
+  };
 }
 
 async function writeDirectory(dir: string, json: ModelJson, bytes: ArrayBuffer): Promise<void> {
