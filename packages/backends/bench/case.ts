@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@tnzip/tensor';
 import { type BackendChoice, releaseWebgpu, useBackend } from '../src/index.js';
+import { medianTime } from './median-time.js';
 import { lenet5, resnet20 } from './models.js';
 
 // One benchmark configuration in its own process (the wasm thread pool is fixed per process,
@@ -52,16 +53,7 @@ if (task === 'resnet20') {
   };
 }
 
-await step(); // warm-up: kernel compilation, XNNPACK operator caches
-const times: number[] = [];
-const start = performance.now();
-while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 50)) {
-  const t0 = performance.now();
-  await step();
-  times.push(performance.now() - t0);
-}
-times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)] ?? Number.NaN;
+const { ms: median, reps } = await medianTime(step, budgetMs);
 cleanup();
 console.log(
   JSON.stringify({
@@ -69,7 +61,7 @@ console.log(
     threads: info.threads,
     task,
     batch,
-    reps: times.length,
+    reps,
     ms: median,
     imgPerSec: (1000 * batch) / median,
   }),

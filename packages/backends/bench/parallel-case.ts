@@ -4,6 +4,7 @@ import { Rng } from '@tnzip/tensor';
 // Bench files are not published and @tnzip/zoo sits beside backends, not below it: import its source.
 import { resnet } from '../../zoo/src/index.js';
 import { parallelPredictor, useBackend } from '../src/index.js';
+import { medianTime } from './median-time.js';
 
 // ResNet-20 (the @tnzip/zoo Module, option-A shortcuts) inference at one batch size, in one
 // process: 1-thread wasm `model.apply` in this thread, then `parallelPredictor` with `workers`
@@ -25,29 +26,16 @@ const x = tf.tensor(
   [batch, 32, 32, 3],
 );
 
-async function median(step: () => Promise<void>): Promise<{ ms: number; reps: number }> {
-  await step(); // warm-up: XNNPACK operator caches (and, in the workers, their first run)
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 50)) {
-    const t0 = performance.now();
-    await step();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)] ?? Number.NaN, reps: times.length };
-}
-
-const one = await median(async () => {
+const one = await medianTime(async () => {
   const y = model.apply(x, { training: false });
   await y.data();
   y.dispose();
-});
+}, budgetMs);
 const pp = await parallelPredictor(model, { workers });
-const par = await median(async () => {
+const par = await medianTime(async () => {
   const y = await pp.predict(x);
   y.dispose();
-});
+}, budgetMs);
 // Both paths must compute the same thing for the comparison to mean anything.
 const want = model.apply(x, { training: false });
 const got = await pp.predict(x);
