@@ -69,7 +69,10 @@ export interface BatudeHook extends TrainHook {
   state(): JsonValue;
   /** Restores {@link BatudeHook.state}. @throws TnzipError CORRUPT_FILE for a state of another shape */
   loadState(state: JsonValue): void;
-  /** Runs one Z/U update now (what the hook does at epoch starts / every K steps). */
+  /**
+   * Runs one Z/U update now (what the hook does at epoch starts / every K steps). Reads the weights
+   * synchronously: on webgpu, `await` their `data()` first (the training hooks do).
+   */
   update(): void;
   /** The primal residual `Σ‖W − Z‖² / Σ‖W‖²` (0 before the first update): how far W is from the low-rank set. */
   residual(): number;
@@ -174,6 +177,13 @@ export function batudeHook(
     });
   };
 
+  // update() reads the weights synchronously; the training hooks first download them with
+  // await data(), which caches them on the CPU: the only way to read them on webgpu in Node.
+  const cacheWeights = async (): Promise<void> => {
+    alive();
+    await Promise.all(problem.spaces.map((_, l) => weightOf(problem, l).data()));
+  };
+
   const update = (): void => {
     alive();
     const started = now();
@@ -267,11 +277,17 @@ export function batudeHook(
       });
       return den > 0 ? num / den : 0;
     },
-    onEpochStart(_ctx: TrainContext) {
-      if (atEpochStart) update();
+    async onEpochStart(_ctx: TrainContext) {
+      if (atEpochStart) {
+        await cacheWeights();
+        update();
+      }
     },
-    afterStep(ctx: TrainContext) {
-      if (updateEvery > 0 && ctx.globalStep % updateEvery === 0) update();
+    async afterStep(ctx: TrainContext) {
+      if (updateEvery > 0 && ctx.globalStep % updateEvery === 0) {
+        await cacheWeights();
+        update();
+      }
     },
     extraLoss(_ctx: TrainContext): tf.Scalar {
       alive();

@@ -168,6 +168,16 @@ export function lwiqScores(
   if (hit !== undefined && hit.key === key && hit.ids.length === ids.length && hit.ids.every((d, i) => d === ids[i]))
     return hit.scores;
 
+  if (
+    tf.getBackend() === 'webgpu' &&
+    typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined'
+  ) {
+    // tfjs-backend-webgpu reads synchronously only through an OffscreenCanvas, which Node lacks.
+    throw new TnzipError(
+      'BACKEND_UNAVAILABLE',
+      'lwiq: the scores read layer features synchronously, which the webgpu backend cannot do in Node; score on wasm or cpu (the chosen ranks do not depend on the backend)',
+    );
+  }
   const started = now();
   computations++;
   const labels = y.dataSync();

@@ -43,8 +43,8 @@ export interface TrainHook {
    * parameters (e.g. BATUDE's (ρ/2)‖W − Z + U‖²). Runs inside a tidy: return a fresh scalar.
    */
   extraLoss?(ctx: TrainContext): tf.Scalar;
-  /** After the optimizer update of every step. */
-  afterStep?(ctx: TrainContext): void;
+  /** After the optimizer update of every step; the loop awaits a returned Promise before the next step. */
+  afterStep?(ctx: TrainContext): void | Promise<void>;
   /** The hook's state for a checkpoint (JSON). */
   state?(): JsonValue;
   /** Restores {@link TrainHook.state} when resuming. */

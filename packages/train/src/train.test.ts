@@ -107,7 +107,7 @@ describeBackends('train', () => {
     m.dispose();
   });
 
-  it('hooks run in order and extraLoss reaches the gradients exactly', async () => {
+  it('hooks run in order (async ones awaited) and extraLoss reaches the gradients exactly', async () => {
     const calls: string[] = [];
     const recorder: TrainHook = {
       name: 'recorder',
@@ -118,7 +118,9 @@ describeBackends('train', () => {
         calls.push(`extra ${c.epoch}.${c.step}`);
         return tf.scalar(0);
       },
-      afterStep: (c) => {
+      afterStep: async (c) => {
+        // Async, as BATUDE's is: the next step must wait for it, or 'extra' would come first.
+        await new Promise((resolve) => setTimeout(resolve, 2));
         calls.push(`after ${c.epoch}.${c.step} g${c.globalStep}`);
       },
       onEpochEnd: (c) => {

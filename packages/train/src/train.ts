@@ -302,7 +302,7 @@ export async function train(model: Module, data: TrainData, options: TrainOption
         sums.count += n;
         seenHere += n;
         const after = { ...ctx, globalStep };
-        for (const h of o.hooks) h.afterStep?.(after);
+        for (const h of o.hooks) await h.afterStep?.(after);
         const now = performance.now();
         if (o.logEvery > 0 && globalStep % o.logEvery === 0) {
           const rec: StepRecord = {
