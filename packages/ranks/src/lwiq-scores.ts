@@ -130,11 +130,11 @@ export function imprintAccuracy(
  *
  * @throws TnzipError INVALID_ARGUMENT (no calibration, labels that do not match, bad options)
  */
-export function lwiqScores(
+export async function lwiqScores(
   model: Module,
   calibration: Calibration | undefined,
   options: LwiqScoreOptions = {},
-): LwiqScores {
+): Promise<LwiqScores> {
   if (
     calibration === undefined ||
     calibration === null ||
@@ -168,19 +168,10 @@ export function lwiqScores(
   if (hit !== undefined && hit.key === key && hit.ids.length === ids.length && hit.ids.every((d, i) => d === ids[i]))
     return hit.scores;
 
-  if (
-    tf.getBackend() === 'webgpu' &&
-    typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'undefined'
-  ) {
-    // tfjs-backend-webgpu reads synchronously only through an OffscreenCanvas, which Node lacks.
-    throw new TnzipError(
-      'BACKEND_UNAVAILABLE',
-      'lwiq: the scores read layer features synchronously, which the webgpu backend cannot do in Node; score on wasm or cpu (the chosen ranks do not depend on the backend)',
-    );
-  }
   const started = now();
   computations++;
-  const labels = y.dataSync();
+  // Async reads (labels, then each batch's features): the read path on every backend, webgpu included.
+  const labels = await y.data();
   for (let i = 0; i < n; i++) {
     const k = labels[i] as number;
     if (!Number.isInteger(k) || k < 0 || k >= numClasses)
@@ -212,17 +203,22 @@ export function lwiqScores(
       tf.dispose([...captured.values()]);
       return out;
     });
+    let values: Float32Array[];
+    try {
+      values = (await Promise.all(pooled.map((t) => t.data()))) as Float32Array[];
+    } finally {
+      tf.dispose(pooled);
+    }
     paths.forEach((p, i) => {
-      const t = pooled[i] as tf.Tensor2D;
-      const c = t.shape[1];
+      const v = values[i] as Float32Array;
+      const c = v.length / m;
       let f = feats.get(p);
       if (f === undefined) {
         f = { data: new Float32Array(n * c), c };
         feats.set(p, f);
       }
-      f.data.set(t.dataSync() as Float32Array, b * c);
+      f.data.set(v, b * c);
     });
-    tf.dispose(pooled);
   }
   const rng = new Rng(seed);
   const order = Array.from({ length: n }, (_, i) => i);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batches, mnist, type Split, selectExamples } from '@tnzip/data';
 import { type Module, TTConv2d, TTLinear } from '@tnzip/layers';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeakAsync } from '@tnzip/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Budget } from './budget.js';
 import { errorCode, expectMaximalPlan } from './budget-check.test-util.js';
@@ -54,8 +54,8 @@ describeBackends('lwiqSelector', () => {
     tf.dispose([cal.x, cal.y]);
   });
 
-  it('scores every Conv2d/Linear layer with proxy accuracies in [0, 1] and positive significances', () => {
-    const s = lwiqScores(model, cal, { seed: 1 });
+  it('scores every Conv2d/Linear layer with proxy accuracies in [0, 1] and positive significances', async () => {
+    const s = await lwiqScores(model, cal, { seed: 1 });
     expect(s.layers.map((l) => l.path)).toEqual(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
     expect(s.chance).toBe(0.1);
     expect(s.imprinted + s.heldOut).toBe(200);
@@ -71,7 +71,7 @@ describeBackends('lwiqSelector', () => {
     expect(s.layers[1]?.accuracy).toBeGreaterThan(0.2);
   });
 
-  it('meets every budget within one rank step and respects the bounds (TT and Tucker-2)', () => {
+  it('meets every budget within one rank step and respects the bounds (TT and Tucker-2)', async () => {
     const budgets: Budget[] = [
       { metric: 'params', target: 0.1 },
       { metric: 'macs', target: 0.3 },
@@ -80,26 +80,21 @@ describeBackends('lwiqSelector', () => {
     for (const format of ['tt', 'tucker2'] as const) {
       for (const budget of budgets) {
         const context = { inputShape, calibration: cal, layers: ['conv2', 'fc1', 'fc2'] };
-        const { plan, report } = lwiqSelector({ format }).select(model, budget, context) as {
-          plan: Record<string, never>;
-          report: SelectionReport;
-        };
+        const { plan, report } = await lwiqSelector({ format }).select(model, budget, context);
         expect(report.method).toBe('lwiq');
         expectMaximalPlan(model, plan, report, budget, context, { format, minRank: 2 });
       }
     }
   });
 
-  it('computes the scores once per model and calibration set and reuses them across budgets', () => {
+  it('computes the scores once per model and calibration set and reuses them across budgets', async () => {
     const m = lenetSmall();
     const spy = vi.spyOn(m, 'apply');
     const before = lwiqScoreComputations();
     const sel = lwiqSelector({ batchSize: 100 });
     const reports: SelectionReport[] = [];
     for (const target of [0.5, 0.25, 0.1, 0.05]) {
-      const r = sel.select(m, { metric: 'params', target }, { inputShape, calibration: cal }) as {
-        report: SelectionReport;
-      };
+      const r = await sel.select(m, { metric: 'params', target }, { inputShape, calibration: cal });
       reports.push(r.report);
     }
     expect(lwiqScoreComputations() - before).toBe(1);
@@ -113,16 +108,16 @@ describeBackends('lwiqSelector', () => {
     // New weights are new scores.
     const w = m.namedParameters()[0]?.[1] as tf.Variable;
     tf.tidy(() => w.assign(tf.mul(w, 2)));
-    sel.select(m, { metric: 'params', target: 0.5 }, { inputShape, calibration: cal });
+    await sel.select(m, { metric: 'params', target: 0.5 }, { inputShape, calibration: cal });
     expect(lwiqScoreComputations() - before).toBe(2);
     spy.mockRestore();
     m.dispose();
   });
 
-  it('selects without leaking tensors', () => {
+  it('selects without leaking tensors', async () => {
     const m = lenetSmall();
-    expectNoLeak(() => {
-      lwiqSelector({ seed: 3 }).select(m, { metric: 'params', target: 0.2 }, { inputShape, calibration: cal });
+    await expectNoLeakAsync(async () => {
+      await lwiqSelector({ seed: 3 }).select(m, { metric: 'params', target: 0.2 }, { inputShape, calibration: cal });
     });
     m.dispose();
   });

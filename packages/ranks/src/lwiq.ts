@@ -1,4 +1,4 @@
-import { type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
+import { cacheOnCpu, type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { type TrainData, type TrainOptions, type TrainResult, train } from '@tnzip/train';
 import { bisectBudget } from './bisect.js';
@@ -44,11 +44,13 @@ export function lwiqSelector(options: LwiqOptions = {}): RankSelector {
   const opts: LwiqOptions = { format: 'tt', minRank: 2, ...options };
   return {
     name: 'lwiq',
-    select(model: Module, budget: Budget, context: SelectionContext) {
+    async select(model: Module, budget: Budget, context: SelectionContext) {
+      // The rank problem reads the weights synchronously: cache them on the CPU first (webgpu).
+      await cacheOnCpu(model);
       const problem = rankProblem(model, budget, context, opts);
       checkFeasible(problem, 'lwiq');
       const runs = lwiqScoreComputations();
-      const scores = lwiqScores(model, context.calibration, opts);
+      const scores = await lwiqScores(model, context.calibration, opts);
       const cached = lwiqScoreComputations() === runs;
       const byPath = new Map(scores.layers.map((s) => [s.path, s]));
       const sig = problem.spaces.map((s) => {
