@@ -4,7 +4,7 @@
 # Vulkan driver that Debian ships inside its `chromium` package (with the Vulkan loader from
 # `libvulkan1`). Installs what is missing (needs root and apt; non-interactive), then runs:
 #   - @tnzip/backends' own webgpu group (src/**/*.webgpu.test.ts),
-#   - @tnzip/tensor and @tnzip/layers with TNZIP_BACKENDS=webgpu (every describeBackends spec),
+#   - @tnzip/tensor, @tnzip/layers and @tnzip/ranks with TNZIP_BACKENDS=webgpu (every describeBackends spec),
 #   - the trainer's webgpu group: `tnzip train --backend webgpu` against the same run on wasm.
 # Usage: packages/backends/scripts/ci-webgpu.sh [all|backends]   (from anywhere; after `pnpm install`)
 #   all (default, what CI runs): every group above; backends: only @tnzip/backends' group.
@@ -42,7 +42,7 @@ chmod 700 "$XDG_RUNTIME_DIR"
 status=0
 TNZIP_WEBGPU=1 pnpm --filter @tnzip/backends test || status=1
 if [ "$groups" = all ]; then
-  for pkg in @tnzip/tensor @tnzip/layers; do
+  for pkg in @tnzip/tensor @tnzip/layers @tnzip/ranks; do
     TNZIP_BACKENDS=webgpu pnpm --filter "$pkg" test || status=1
   done
   TNZIP_WEBGPU=1 pnpm --filter @tnzip/trainer test || status=1

@@ -1,4 +1,4 @@
-import { type FactorizationPlan, factorize, type Module, type Shape } from '@tnzip/layers';
+import { cacheOnCpu, type FactorizationPlan, factorize, type Module, type Shape } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { type TrainData, type TrainOptions, type TrainResult, train } from '@tnzip/train';
 import { type StorageRatios, storageRatios } from './ada-ratios.js';
@@ -80,6 +80,7 @@ async function compressWith(
   const context = { inputShape, seed, ...(extra.layers === undefined ? {} : { layers: extra.layers }) };
   const { plan, report } = await selector.select(model, budget, context);
   const ratios = storageRatios(model, plan, context);
+  await cacheOnCpu(model); // factorize reads the weights synchronously (webgpu: GPU-only until cached)
   factorize(model, plan, { adaInit: init, seed });
   const options: TrainOptions = { ...ADA_TRAIN_DEFAULTS, seed, ...extra.train };
   const training = options.epochs === 0 ? null : await train(model, data, options);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdaTuckerLayer, countParams, type FactorizationPlan, factorize, type Module, planCost } from '@tnzip/layers';
 import { balancedDims, TnzipError } from '@tnzip/tensor';
-import { describeBackends, expectNoLeak } from '@tnzip/testing';
+import { describeBackends, expectNoLeakAsync } from '@tnzip/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { adaCompress, scadaCompress } from './ada-compress.js';
@@ -243,14 +243,14 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
         expect(countParams(model)).toBe(ratios.network.withBiases.planned);
         expect(model.namedModules().filter(([, m]) => m instanceof AdaTuckerLayer)).toHaveLength(3);
         expect(ratios.network.weightsOnly.ratio).toBeGreaterThan(ratios.network.withBiases.ratio);
-        expectNoLeak(() => {
+        await expectNoLeakAsync(async () => {
           const x = tf.ones([2, 28, 28, 1]);
           const y = model.apply(x, { training: false }) as tf.Tensor;
           expect(y.shape).toEqual([2, 10]);
           const g = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
           for (const t of Object.values(g.grads)) {
             const s = tf.sum(t);
-            expect(Number.isFinite(s.dataSync()[0] as number)).toBe(true);
+            expect(Number.isFinite((await s.data())[0] as number)).toBe(true);
             s.dispose();
           }
           return [x, y, g.value, g.grads];

@@ -39,8 +39,9 @@ function randn(shape: number[], rng: Rng): Tensor64 {
   return { shape, data: d };
 }
 
-function weights(model: Module): Float32Array[] {
-  return model.namedParameters().map(([, v]) => v.dataSync() as Float32Array);
+/** Every parameter's values, read with `await data()` (the read path on every backend). */
+async function weights(model: Module): Promise<Float32Array[]> {
+  return (await Promise.all(model.namedParameters().map(([, v]) => v.data()))) as Float32Array[];
 }
 
 describe('BATUDE Z-step (Tucker-2 truncation)', () => {
@@ -89,7 +90,7 @@ describe('BATUDE Z-step (Tucker-2 truncation)', () => {
   });
 });
 
-describeBackends('batudeHook', () => {
+describeBackends('batudeHook', (backend) => {
   let model: Module;
   beforeAll(() => {
     model = lenetSmall();
@@ -224,7 +225,7 @@ describeBackends('batudeHook', () => {
       const a = lenetSmall();
       const ha = batudeHook(a, budget, context, hookOpts);
       await train(a, data, { ...opts, hooks: [ha] });
-      const wa = weights(a);
+      const wa = await weights(a);
 
       const b = lenetSmall();
       const hb = batudeHook(b, budget, context, hookOpts);
@@ -254,8 +255,26 @@ describeBackends('batudeHook', () => {
         resume: true,
       });
       expect(rc.resumedFrom).not.toBeNull();
-      expect(weights(c)).toEqual(wa);
-      expect(hc.state()).toEqual(ha.state());
+      const wc = await weights(c);
+      if (backend === 'webgpu') {
+        // GPU kernels promise no bit-identical float32 rounding across a restart (measured: last-bit
+        // differences, <= 3e-7 relative, in a few entries); the resumed run must still choose the same
+        // ranks and reach the same weights to float32 precision (1e-5 relative to each tensor's norm).
+        expect(hc.ranks()).toEqual(ha.ranks());
+        wc.forEach((w, i) => {
+          const ref = wa[i] as Float32Array;
+          let num = 0;
+          let den = 0;
+          for (let k = 0; k < ref.length; k++) {
+            num += ((w[k] as number) - (ref[k] as number)) ** 2;
+            den += (ref[k] as number) ** 2;
+          }
+          expect(Math.sqrt(num / Math.max(den, 1e-30))).toBeLessThan(1e-5);
+        });
+      } else {
+        expect(wc).toEqual(wa);
+        expect(hc.state()).toEqual(ha.state());
+      }
       ha.dispose();
       hc.dispose();
       a.dispose();

@@ -1,4 +1,4 @@
-import type { FactorizationPlan, Module } from '@tnzip/layers';
+import { cacheOnCpu, type FactorizationPlan, type Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { type TrainData, type TrainOptions, type TrainResult, train } from '@tnzip/train';
 import { type BatudeOptions, batudeHook } from './batude-hook.js';
@@ -58,6 +58,7 @@ async function phase1(
     throw e;
   }
   const phase1Ms = now() - started;
+  await cacheOnCpu(model); // finalize reads the trained weights synchronously (webgpu: cache them first)
   const { plan, report } = hook.finalize(model, { factorize: factorizeNow });
   return {
     plan,

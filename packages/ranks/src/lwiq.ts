@@ -126,6 +126,7 @@ async function compress(
   options: LwiqCompressOptions,
 ): Promise<LwiqCompressResult> {
   const sel = await lwiqSelector(options).select(model, budget, context);
+  await cacheOnCpu(model); // scoring ran the model: on webgpu the weights now live on the GPU only
   factorize(model, sel.plan);
   let ft: TrainResult | null = null;
   let finetuneMs = 0;
