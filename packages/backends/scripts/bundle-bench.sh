@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Packs the benchmark's one-cell runner (bench/case.ts) into a self-contained folder for a machine that
+# Packs the benchmark's one-cell runner (bench/case.ts) and the saved-model timer (bench/model-latency.ts) into a self-contained folder for a machine that
 # has a GPU but no Node install or npm access (the GPU figures in README.md were taken this way):
-#   <out>/case.mjs       the runner, bundled by esbuild (tfjs, tnzip sources)
+#   <out>/case.mjs, <out>/model-latency.mjs   the runners, bundled by esbuild (tfjs, tnzip sources)
 #   <out>/*.wasm         tfjs-backend-wasm's binaries, found next to the bundle
 #   <out>/node_modules/webgpu   Dawn for linux-x64 (not bundlable: a native addon)
 #   <out>/libvulkan.so.1 the Vulkan loader, for hosts that lack it (set LD_LIBRARY_PATH=<out>)
 #   <out>/node.xz        this machine's Node binary, xz-compressed
 # Usage (after `pnpm install`): packages/backends/scripts/bundle-bench.sh [out-dir, default .gl]
 # On the GPU host: xz -dc node.xz > node && chmod +x node && LD_LIBRARY_PATH=$PWD ./node case.mjs webgpu 1 resnet20 64 4
+#   (model-latency.mjs takes: backend seconds batch[,batch…] model-dir…; copy the model dirs along)
 # In a headless NVIDIA container, the GLX Vulkan driver fails ("Could not get 'vkCreateInstance' via
 # 'vk_icdGetInstanceProcAddr' for ICD libGLX_nvidia.so.0"); point the loader at the EGL one instead:
 #   printf '{"file_format_version":"1.0.1","ICD":{"library_path":"libEGL_nvidia.so.0","api_version":"1.3.0"}}' > nv.json
@@ -18,9 +19,11 @@ out="$(mkdir -p "${1:-$root/.gl}" && cd "${1:-$root/.gl}" && pwd)"
 cd "$root/packages/backends"
 esbuild="$(node -e "console.log(require.resolve('esbuild/bin/esbuild', { paths: [require.resolve('vite')] }))" 2>/dev/null ||
   find "$root/node_modules/.pnpm" -path '*esbuild/bin/esbuild' | head -1)"
-"$esbuild" bench/case.ts --bundle --platform=node --format=esm --conditions=@tnzip/source --external:webgpu \
-  --log-level=warning --outfile="$out/case.mjs" \
-  --banner:js="import {createRequire as __cr} from 'module'; import {fileURLToPath as __fu} from 'url'; import {dirname as __dn} from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
+banner="import {createRequire as __cr} from 'module'; import {fileURLToPath as __fu} from 'url'; import {dirname as __dn} from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
+for entry in case model-latency; do
+  "$esbuild" "bench/$entry.ts" --bundle --platform=node --format=esm --conditions=@tnzip/source --external:webgpu \
+    --log-level=error --outfile="$out/$entry.mjs" --banner:js="$banner"
+done
 wasm_pkg="$(node -e "console.log(require('path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')))")"
 cp "$wasm_pkg"/wasm-out/*.wasm "$out/"
 webgpu_pkg="$(node -e "console.log(require('path').dirname(require.resolve('webgpu/package.json')))")"
