@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@tnzip/layers';
-import { TnzipError, type TnzipErrorCode } from '@tnzip/tensor';
+import { isTnzipErrorCode, TnzipError } from '@tnzip/tensor';
 import { isNode } from './environment.js';
 import type { PredictRequest, WorkerFailure, WorkerInit, WorkerReply } from './parallel-worker.js';
 
@@ -47,20 +47,7 @@ function checkWorkers(workers: unknown): void {
 
 /** Reads the message of a worker failure back into a TnzipError naming the worker. */
 function workerError(index: number, what: string, f: WorkerFailure): TnzipError {
-  const codes: readonly string[] = [
-    'INVALID_ARGUMENT',
-    'INVALID_MODE',
-    'INVALID_RANK',
-    'SHAPE_MISMATCH',
-    'NON_FINITE',
-    'INVALID_BUDGET',
-    'CORRUPT_FILE',
-    'UNSUPPORTED_VERSION',
-    'NOT_FOUND',
-    'IO_ERROR',
-    'BACKEND_UNAVAILABLE',
-  ] satisfies readonly TnzipErrorCode[];
-  const code = f.code !== undefined && codes.includes(f.code) ? (f.code as TnzipErrorCode) : 'BACKEND_UNAVAILABLE';
+  const code = isTnzipErrorCode(f.code) ? f.code : 'BACKEND_UNAVAILABLE';
   return new TnzipError(code, `parallelPredictor: worker ${index} ${what}: ${f.name}: ${f.message}`, { cause: f });
 }
 

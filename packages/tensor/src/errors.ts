@@ -13,18 +13,27 @@
  * - `IO_ERROR`: the file system refused a read or a write.
  * - `BACKEND_UNAVAILABLE`: a requested tfjs backend could not be initialized.
  */
-export type TnzipErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_MODE'
-  | 'INVALID_RANK'
-  | 'SHAPE_MISMATCH'
-  | 'NON_FINITE'
-  | 'INVALID_BUDGET'
-  | 'CORRUPT_FILE'
-  | 'UNSUPPORTED_VERSION'
-  | 'NOT_FOUND'
-  | 'IO_ERROR'
-  | 'BACKEND_UNAVAILABLE';
+export const TNZIP_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'INVALID_MODE',
+  'INVALID_RANK',
+  'SHAPE_MISMATCH',
+  'NON_FINITE',
+  'INVALID_BUDGET',
+  'CORRUPT_FILE',
+  'UNSUPPORTED_VERSION',
+  'NOT_FOUND',
+  'IO_ERROR',
+  'BACKEND_UNAVAILABLE',
+] as const;
+
+/** One of {@link TNZIP_ERROR_CODES}. */
+export type TnzipErrorCode = (typeof TNZIP_ERROR_CODES)[number];
+
+/** True when `value` is one of the {@link TNZIP_ERROR_CODES} (e.g. a code that crossed a thread as a string). */
+export function isTnzipErrorCode(value: unknown): value is TnzipErrorCode {
+  return (TNZIP_ERROR_CODES as readonly unknown[]).includes(value);
+}
 
 /**
  * The one error class thrown by every tnzip package. Catch it and switch on `code`;

@@ -5,7 +5,7 @@ export { cpAls, cpAls64 } from './cp-als.js';
 export type { CP64, CPTensor } from './cp-tensor.js';
 export { cpParams, cpToTensor, cpToTensor64 } from './cp-tensor.js';
 export type { TnzipErrorCode } from './errors.js';
-export { isTnzipError, TnzipError } from './errors.js';
+export { isTnzipError, isTnzipErrorCode, TNZIP_ERROR_CODES, TnzipError } from './errors.js';
 export type { Matrix64, Tensor64 } from './float64.js';
 export { asMatrix, fromTf, fromTfAsync, matrix64, matrixToTf, sizeOf, tensor64, toTf } from './float64.js';
 export type { HooiOptions, IterationInfo } from './hooi.js';
