@@ -19,7 +19,12 @@ export { encodeIdx, isGzip, readIdx } from './idx.js';
 export { readIdxFile } from './idx-file.js';
 export { mnist, mnistDataDir } from './mnist.js';
 export type { Normalization } from './normalization.js';
-export { CIFAR10_NORMALIZATION, FASHION_MNIST_NORMALIZATION, MNIST_NORMALIZATION } from './normalization.js';
+export {
+  CIFAR10_NORMALIZATION,
+  channelAffine,
+  FASHION_MNIST_NORMALIZATION,
+  MNIST_NORMALIZATION,
+} from './normalization.js';
 export { epochPermutation } from './permutation.js';
 export { selectExamples } from './select.js';
 export { validationSplit } from './validation-split.js';
