@@ -1,10 +1,22 @@
 import * as vega from 'vega';
 
-/** A point of a line chart: `x`, `y` and the series it belongs to. */
+/**
+ * A point of a line chart: `x`, `y`, the series it belongs to (its colour and legend entry) and
+ * optionally a segment: points of one series in different segments are not joined (e.g. the same
+ * curve in dense training and in fine-tuning).
+ */
 export interface LinePoint {
   readonly x: number;
   readonly y: number;
   readonly series: string;
+  readonly segment?: string;
+}
+
+/** A shaded span of the x axis with a label at its top (e.g. the fine-tuning epochs). */
+export interface XBand {
+  readonly from: number;
+  readonly to: number;
+  readonly label: string;
 }
 
 /** A bar of a grouped bar chart: category (`group`, e.g. a layer), bar within it (`series`), value. */
@@ -13,6 +25,13 @@ export interface BarDatum {
   readonly series: string;
   readonly value: number;
 }
+
+/**
+ * How a line chart draws one series: `line+points` (default), `line` (no point marks: a smoothed
+ * curve), `points` (markers only) or `faint` (a thin translucent line: raw, noisy data behind its
+ * smoothed curve).
+ */
+export type SeriesStyle = 'line+points' | 'line' | 'points' | 'faint';
 
 const WIDTH = 520;
 const HEIGHT = 260;
@@ -29,28 +48,69 @@ async function render(spec: vega.Spec): Promise<string> {
 
 const title = (text: string): vega.Title => ({ text, anchor: 'start', fontSize: 14 });
 
-/** A line chart with one coloured line (and point marks) per series, as an SVG document. */
+/** The legend under the plot (the SVG stays narrow enough for a phone), at most 3 entries a row. */
+const legendBelow = (channels: Partial<vega.Legend>): vega.Legend => ({
+  ...channels,
+  orient: 'bottom',
+  direction: 'horizontal',
+  columns: 3,
+  labelLimit: 220,
+});
+
+/** Axis labels as SI numbers formatted one by one (`~s` on the whole axis writes `0k`). */
+const siLabels = { labels: { update: { text: { signal: "format(datum.value, '~s')" } } } };
+
+/**
+ * A line chart with one coloured line (and point marks, per `o.styles`) per series, as an SVG
+ * document. Every line and point carries an `aria-label` naming its series.
+ */
 export function lineChart(
   points: readonly LinePoint[],
-  o: { title: string; x: string; y: string; yZero?: boolean; xLog?: boolean },
+  o: {
+    title: string;
+    x: string;
+    y: string;
+    yZero?: boolean;
+    xLog?: boolean;
+    /** Per series (default `line+points`). */
+    styles?: Readonly<Record<string, SeriesStyle>>;
+    /** A colour per series, in legend order (default: Vega's category palette in order of appearance). */
+    colors?: Readonly<Record<string, string>>;
+    bands?: readonly XBand[];
+  },
 ): Promise<string> {
+  const values = points.map((p) => {
+    const style = o.styles?.[p.series] ?? 'line+points';
+    return {
+      ...p,
+      segment: p.segment ?? '',
+      line: style !== 'points',
+      point: style === 'line+points' || style === 'points',
+      opacity: style === 'faint' ? 0.6 : 1,
+      strokeWidth: style === 'faint' ? 1 : 2,
+    };
+  });
+  const present = new Set(points.map((p) => p.series));
+  const fixed = Object.entries(o.colors ?? {}).filter(([k]) => present.has(k));
+  const color: vega.Scale =
+    o.colors === undefined
+      ? { name: 'color', type: 'ordinal', domain: { data: 'points', field: 'series' }, range: 'category' }
+      : { name: 'color', type: 'ordinal', domain: fixed.map(([k]) => k), range: fixed.map(([, c]) => c) };
+  const x: vega.Scale =
+    o.xLog === true
+      ? { name: 'x', type: 'log', domain: { data: 'points', field: 'x' }, range: 'width', nice: true }
+      : { name: 'x', type: 'linear', domain: { data: 'points', field: 'x' }, range: 'width', zero: false, nice: true };
   return render({
     width: WIDTH,
     height: HEIGHT,
     padding: 8,
     title: title(o.title),
-    data: [{ name: 'points', values: points.map((p) => ({ ...p })) }],
+    data: [
+      { name: 'points', values },
+      { name: 'bands', values: (o.bands ?? []).map((b) => ({ ...b })) },
+    ],
     scales: [
-      o.xLog === true
-        ? { name: 'x', type: 'log', domain: { data: 'points', field: 'x' }, range: 'width', nice: true }
-        : {
-            name: 'x',
-            type: 'linear',
-            domain: { data: 'points', field: 'x' },
-            range: 'width',
-            zero: false,
-            nice: true,
-          },
+      x,
       {
         name: 'y',
         type: 'linear',
@@ -59,7 +119,7 @@ export function lineChart(
         zero: o.yZero ?? false,
         nice: true,
       },
-      { name: 'color', type: 'ordinal', domain: { data: 'points', field: 'series' }, range: 'category' },
+      color,
     ],
     axes: [
       o.xLog === true
@@ -67,33 +127,70 @@ export function lineChart(
         : { orient: 'bottom', scale: 'x', title: o.x, grid: true, tickMinStep: 1 },
       { orient: 'left', scale: 'y', title: o.y, grid: true },
     ],
-    legends: [{ stroke: 'color', fill: 'color', title: 'series', orient: 'right' }],
+    legends: [legendBelow({ stroke: 'color', fill: 'color' })],
     marks: [
       {
+        type: 'rect',
+        from: { data: 'bands' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'from' },
+            x2: { scale: 'x', field: 'to' },
+            y: { value: 0 },
+            y2: { signal: 'height' },
+            fill: { value: '#000' },
+            fillOpacity: { value: 0.05 },
+          },
+        },
+      },
+      {
+        type: 'text',
+        from: { data: 'bands' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'from', offset: 4 },
+            y: { value: 4 },
+            baseline: { value: 'top' },
+            fontSize: { value: 11 },
+            fill: { value: '#555' },
+            text: { field: 'label' },
+          },
+        },
+      },
+      {
         type: 'group',
-        from: { facet: { name: 'series', data: 'points', groupby: 'series' } },
+        from: { facet: { name: 'series', data: 'points', groupby: ['series', 'segment'] } },
+        data: [
+          { name: 'lineData', source: 'series', transform: [{ type: 'filter', expr: 'datum.line' }] },
+          { name: 'pointData', source: 'series', transform: [{ type: 'filter', expr: 'datum.point' }] },
+        ],
         marks: [
           {
             type: 'line',
-            from: { data: 'series' },
+            from: { data: 'lineData' },
             encode: {
               enter: {
                 x: { scale: 'x', field: 'x' },
                 y: { scale: 'y', field: 'y' },
                 stroke: { scale: 'color', field: 'series' },
-                strokeWidth: { value: 1.5 },
+                strokeWidth: { field: 'strokeWidth' },
+                strokeOpacity: { field: 'opacity' },
+                description: { field: 'series' },
               },
             },
           },
           {
             type: 'symbol',
-            from: { data: 'series' },
+            from: { data: 'pointData' },
             encode: {
               enter: {
                 x: { scale: 'x', field: 'x' },
                 y: { scale: 'y', field: 'y' },
                 fill: { scale: 'color', field: 'series' },
-                size: { value: 12 },
+                size: { value: 30 },
+                description: {
+                  signal: "datum.series + ': ' + format(datum.x, '.3~f') + ', ' + format(datum.y, '.4~f')",
+                },
               },
             },
           },
@@ -103,7 +200,11 @@ export function lineChart(
   });
 }
 
-/** A grouped bar chart (one group per category, one bar per series), as an SVG document. */
+/**
+ * A grouped bar chart (one group per category, one bar per series, the value written above each
+ * bar), as an SVG document. The y scale is linear from 0, so a bar's height is proportional to its
+ * value; each bar carries an `aria-label` `"<group>, <series>: <value>"`.
+ */
 export function groupedBarChart(
   bars: readonly BarDatum[],
   o: { title: string; x: string; y: string },
@@ -121,20 +222,22 @@ export function groupedBarChart(
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: o.x, labelAngle: -30, labelAlign: 'right' },
-      { orient: 'left', scale: 'y', title: o.y, grid: true, format: '~s' },
+      { orient: 'left', scale: 'y', title: o.y, grid: true, encode: siLabels },
     ],
-    legends: [{ fill: 'color', title: 'series', orient: 'right' }],
+    legends: [legendBelow({ fill: 'color' })],
     marks: [
       {
         type: 'group',
         from: { facet: { name: 'group', data: 'bars', groupby: 'group' } },
-        encode: { enter: { x: { scale: 'x', field: 'group' } } },
-        signals: [{ name: 'bandWidth', update: "bandwidth('x')" }],
+        // The group spans its band: the inner scale divides that width among the group's series.
+        encode: { enter: { x: { scale: 'x', field: 'group' }, width: { scale: 'x', band: 1 } } },
+        signals: [{ name: 'width', update: "bandwidth('x')" }],
         scales: [
-          { name: 'inner', type: 'band', range: { signal: 'bandWidth' }, domain: { data: 'group', field: 'series' } },
+          { name: 'inner', type: 'band', range: 'width', domain: { data: 'group', field: 'series' }, padding: 0.05 },
         ],
         marks: [
           {
+            name: 'bar',
             type: 'rect',
             from: { data: 'group' },
             encode: {
@@ -144,6 +247,22 @@ export function groupedBarChart(
                 y: { scale: 'y', field: 'value' },
                 y2: { scale: 'y', value: 0 },
                 fill: { scale: 'color', field: 'series' },
+                description: { signal: "datum.group + ', ' + datum.series + ': ' + format(datum.value, ',')" },
+              },
+            },
+          },
+          {
+            type: 'text',
+            from: { data: 'bar' },
+            encode: {
+              enter: {
+                x: { field: 'x', offset: { field: 'width', mult: 0.5 } },
+                y: { field: 'y', offset: -3 },
+                align: { value: 'center' },
+                baseline: { value: 'bottom' },
+                fontSize: { value: 9 },
+                fill: { value: '#333' },
+                text: { signal: "format(datum.datum.value, '.3~s')" },
               },
             },
           },

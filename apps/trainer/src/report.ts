@@ -2,7 +2,11 @@ import * as path from 'node:path';
 import type { EpochRecord, MetricsRecord, StepRecord } from '@tnzip/train';
 import { METRICS_FILE, writeFileAtomic } from '@tnzip/train';
 import { FileError } from './exit-codes.js';
-import { type BarDatum, groupedBarChart, type LinePoint, lineChart } from './plots.js';
+import { movingAverage } from './moving-average.js';
+import { type BarDatum, groupedBarChart, type LinePoint, lineChart, type SeriesStyle } from './plots.js';
+import { writeRunReportHtml } from './report-html.js';
+import { runCommandLine, summaryLines } from './report-summary.js';
+import { comparisonTable, epochTable, markdownTable, plainTable, ranksTable, type TableRow } from './report-tables.js';
 import type { Results } from './results.js';
 import { exists, readJson, readJsonLines, writeJson } from './run-dir.js';
 
@@ -31,16 +35,7 @@ export interface Report {
   readonly plots: readonly string[];
 }
 
-/** One row of the comparison table. */
-export interface TableRow {
-  readonly model: string;
-  readonly testAcc: number;
-  readonly params: number;
-  readonly macs: number;
-  readonly bytes: number;
-  readonly latencyB1Ms: number | null;
-  readonly latencyB64Ms: number | null;
-}
+export type { TableRow } from './report-tables.js';
 
 /** Rows dense (and compressed) of `results`. */
 export function comparisonRows(results: Results): TableRow[] {
@@ -58,80 +53,59 @@ export function comparisonRows(results: Results): TableRow[] {
   return rows;
 }
 
-const fmtInt = (n: number): string => n.toLocaleString('en-US');
-const fmtMs = (n: number | null): string => (n === null ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1));
-
 /** The comparison table as text (`markdown`: a Markdown table), with ratios dense/compressed. */
 export function formatTable(rows: readonly TableRow[], markdown = false): string {
-  const head = ['model', 'test acc', 'params', 'MACs', 'bytes on disk', 'latency b1 (ms)', 'latency b64 (ms)'];
-  const body = rows.map((r) => [
-    r.model,
-    `${(100 * r.testAcc).toFixed(2)}%`,
-    fmtInt(r.params),
-    fmtInt(r.macs),
-    fmtInt(r.bytes),
-    fmtMs(r.latencyB1Ms),
-    fmtMs(r.latencyB64Ms),
-  ]);
-  const d = rows[0];
-  const c = rows[1];
-  if (d !== undefined && c !== undefined) {
-    const ratio = (a: number | null, b: number | null): string =>
-      a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
-    body.push([
-      'dense / compressed',
-      `${(100 * (c.testAcc - d.testAcc)).toFixed(2)} pt`,
-      ratio(d.params, c.params),
-      ratio(d.macs, c.macs),
-      ratio(d.bytes, c.bytes),
-      ratio(d.latencyB1Ms, c.latencyB1Ms),
-      ratio(d.latencyB64Ms, c.latencyB64Ms),
-    ]);
-  }
-  if (markdown) {
-    const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-    return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
-  }
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]): string =>
-    cells.map((s, i) => (i === 0 ? s.padEnd(widths[i] as number) : s.padStart(widths[i] as number))).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  const t = comparisonTable(rows);
+  return markdown ? markdownTable(t) : plainTable(t);
 }
 
 function epochs(records: readonly MetricsRecord[]): EpochRecord[] {
   return records.filter((r): r is EpochRecord => r.type === 'epoch');
 }
 
-/** Training-loss points at fractional epochs from step lines, then test points from epoch lines. */
+/** Series of the loss and accuracy plots, in legend order, with their colours and styles. */
+const CURVE_SERIES = {
+  batch: { name: 'train (batch)', color: '#9ecae9', style: 'faint' },
+  smoothed: { name: 'train (batch, smoothed)', color: '#3b75af', style: 'line' },
+  epoch: { name: 'train (epoch)', color: '#17375e', style: 'line+points' },
+  test: { name: 'test (epoch)', color: '#e6550d', style: 'line+points' },
+} as const satisfies Record<string, { name: string; color: string; style: SeriesStyle }>;
+const CURVE_COLORS = Object.fromEntries(Object.values(CURVE_SERIES).map((c) => [c.name, c.color]));
+const CURVE_STYLES = Object.fromEntries(Object.values(CURVE_SERIES).map((c) => [c.name, c.style]));
+
+/**
+ * Points of the loss or accuracy curve of one training phase (`segment`), at fractional epochs
+ * shifted by `offset`: the logged batch values (faint) and their centred moving average over about
+ * a tenth of an epoch, the train value of each epoch and the test value of each epoch.
+ */
 function curvePoints(
   records: readonly MetricsRecord[],
   offset: number,
-  label: string,
+  segment: string,
   metric: 'loss' | 'acc',
 ): LinePoint[] {
   const ep = epochs(records);
   const spe = ep[0] === undefined ? 0 : ep[0].globalStep / (ep[0].epoch + 1);
-  const out: LinePoint[] = [];
-  if (spe > 0) {
-    for (const r of records.filter((x): x is StepRecord => x.type === 'step')) {
-      out.push({
-        x: offset + r.globalStep / spe,
-        y: metric === 'loss' ? r.loss : 100 * r.accuracy,
-        series: `${label} train (batch)`,
-      });
-    }
-  }
+  const points: LinePoint[] = [];
+  const steps = spe > 0 ? records.filter((x): x is StepRecord => x.type === 'step') : [];
+  const ys = steps.map((r) => (metric === 'loss' ? r.loss : 100 * r.accuracy));
+  const perEpoch = steps.filter((r) => r.epoch === steps[0]?.epoch).length;
+  const smoothed = movingAverage(ys, Math.max(1, Math.round(perEpoch / 20)));
+  steps.forEach((r, i) => {
+    const x = offset + r.globalStep / spe;
+    points.push(
+      { x, y: ys[i] as number, series: CURVE_SERIES.batch.name, segment },
+      { x, y: smoothed[i] as number, series: CURVE_SERIES.smoothed.name, segment },
+    );
+  });
   for (const r of ep) {
-    out.push({
-      x: offset + r.epoch + 1,
-      y: metric === 'loss' ? r.trainLoss : 100 * r.trainAcc,
-      series: `${label} train (epoch)`,
-    });
+    const x = offset + r.epoch + 1;
+    points.push({ x, y: metric === 'loss' ? r.trainLoss : 100 * r.trainAcc, series: CURVE_SERIES.epoch.name, segment });
     const t = metric === 'loss' ? r.testLoss : r.testAcc;
     if (t !== undefined)
-      out.push({ x: offset + r.epoch + 1, y: metric === 'loss' ? t : 100 * t, series: `${label} test` });
+      points.push({ x, y: metric === 'loss' ? t : 100 * t, series: CURVE_SERIES.test.name, segment });
   }
-  return out;
+  return points;
 }
 
 function ranksBars(results: Results): BarDatum[] {
@@ -158,8 +132,9 @@ function ranksBars(results: Results): BarDatum[] {
 
 /**
  * (Re)renders a run's report from its files — `config.json`, `results.json`, `metrics.jsonl` (and
- * `dense/metrics.jsonl` of a compress run that trained its dense model): writes `report.json`,
- * `report.md` and the SVG plots, each atomically, and returns the report.
+ * `dense/metrics.jsonl` of a compress run that trained its dense model): writes the SVG plots,
+ * `report.json`, `report.md` and `report.html` (all of it in one self-contained page), each
+ * atomically, and returns the report.
  *
  * @throws FileError naming a missing or unreadable file.
  */
@@ -183,6 +158,7 @@ export async function renderReport(runDir: string): Promise<Report> {
   };
 
   for (const metric of ['loss', 'acc'] as const) {
+    const ftEpochs = epochs(finetune).length;
     const pts = [...curvePoints(dense, 0, 'dense', metric), ...curvePoints(finetune, denseEpochs, 'fine-tune', metric)];
     if (pts.length > 0) {
       await write(
@@ -191,19 +167,27 @@ export async function renderReport(runDir: string): Promise<Report> {
           title: metric === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy',
           x: compress && denseEpochs > 0 ? 'epoch (dense, then fine-tune)' : 'epoch',
           y: metric === 'loss' ? 'loss' : 'accuracy (%)',
+          styles: CURVE_STYLES,
+          colors: CURVE_COLORS,
+          bands: ftEpochs > 0 ? [{ from: denseEpochs, to: denseEpochs + ftEpochs, label: 'fine-tune' }] : [],
         }),
       );
     }
   }
   for (const metric of ['params', 'macs'] as const) {
-    const bars: BarDatum[] = [];
-    for (const [label, m] of [
+    // Layers with a cost by this metric in either model (pooling has MACs but no parameters).
+    const models = [
       ['dense', results.dense],
       ['compressed', results.compressed],
-    ] as const) {
-      for (const r of m?.layers ?? [])
-        if (r.params > 0 || r.macs > 0) bars.push({ group: r.name, series: label, value: r[metric] });
-    }
+    ] as const;
+    const costly = new Set(
+      models.flatMap(([, m]) => (m?.layers ?? []).filter((r) => r[metric] > 0).map((r) => r.name)),
+    );
+    const bars: BarDatum[] = models.flatMap(([label, m]) =>
+      (m?.layers ?? [])
+        .filter((r) => costly.has(r.name))
+        .map((r) => ({ group: r.name, series: label, value: r[metric] })),
+    );
     await write(
       metric === 'params' ? PLOT_FILES.params : PLOT_FILES.macs,
       groupedBarChart(bars, {
@@ -231,64 +215,23 @@ export async function renderReport(runDir: string): Promise<Report> {
   };
   await writeJson(path.join(runDir, 'report.json'), report);
   await writeFileAtomic(path.join(runDir, 'report.md'), markdown(report));
+  await writeRunReportHtml(runDir, report);
   return report;
 }
 
 function markdown(r: Report): string {
   const res = r.results;
   const lines = [`# tnzip ${r.command}: ${r.model} on ${r.dataset}`, '', `Run \`${r.run}\`.`, ''];
-  const cfg = r.config as { train?: { recipe?: string; epochs?: number }; finetune?: { epochs?: number } };
-  if (res.epochs.dense > 0)
-    lines.push(`Dense training: ${res.epochs.dense} epoch(s), recipe \`${cfg.train?.recipe ?? '?'}\`.`);
-  if (res.selection !== undefined) {
-    const s = res.selection;
-    lines.push(
-      `Compression: method \`${s.method}\`, budget ${(1 / s.budget.target).toFixed(2)}x ${s.budget.metric} (target ${s.budget.target}), ` +
-        `achieved ${s.achieved.toFixed(4)} of the dense ${s.budget.metric} of the compressed layers; ` +
-        `fine-tuning ${res.epochs.finetune} epoch(s).`,
-    );
-    if (res.beforeFinetune !== undefined)
-      lines.push(
-        `Test accuracy right after factorization, before fine-tuning: ${(100 * res.beforeFinetune.testAcc).toFixed(2)}%.`,
-      );
+  const cmd = runCommandLine(r.config);
+  if (cmd !== null) lines.push(`Command: \`${cmd}\``, '');
+  lines.push(...summaryLines(r), '', '## Results', '', formatTable(r.table, true), '');
+  if (res.selection !== undefined) lines.push('## Ranks', '', markdownTable(ranksTable(res.selection)), '');
+  for (const [title, recs] of [
+    ['Dense training', r.curves.dense],
+    ['Fine-tuning', r.curves.finetune],
+  ] as const) {
+    if (recs.length > 0) lines.push(`## ${title}`, '', markdownTable(epochTable(recs)), '');
   }
-  if (res.timing !== undefined)
-    lines.push(
-      `Rank search: ${res.timing.searchSeconds.toFixed(2)} s; fine-tuning: ${res.timing.finetuneSeconds.toFixed(1)} s.`,
-    );
-  lines.push(`Wall time: ${res.wallSeconds.toFixed(1)} s.`, '', '## Results', '', formatTable(r.table, true), '');
-  if (res.selection !== undefined) {
-    lines.push(
-      '## Ranks',
-      '',
-      '| layer | plan | dense params | params | dense MACs | MACs |',
-      '|---|---|---:|---:|---:|---:|',
-    );
-    for (const l of res.selection.layers) {
-      lines.push(
-        `| ${l.layer} | \`${JSON.stringify(l.plan)}\` | ${fmtInt(l.denseParams)} | ${fmtInt(l.params)} | ${fmtInt(l.denseMacs)} | ${fmtInt(l.macs)} |`,
-      );
-    }
-    lines.push('');
-  }
-  const epochTable = (title: string, recs: readonly EpochRecord[]): void => {
-    if (recs.length === 0) return;
-    lines.push(
-      `## ${title}`,
-      '',
-      '| epoch | train loss | train acc | test loss | test acc | seconds |',
-      '|---:|---:|---:|---:|---:|---:|',
-    );
-    for (const e of recs) {
-      const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
-      lines.push(
-        `| ${e.epoch + 1} | ${e.trainLoss.toFixed(4)} | ${pct(e.trainAcc)} | ${e.testLoss?.toFixed(4) ?? '-'} | ${pct(e.testAcc)} | ${e.seconds.toFixed(1)} |`,
-      );
-    }
-    lines.push('');
-  };
-  epochTable('Dense training', r.curves.dense);
-  epochTable('Fine-tuning', r.curves.finetune);
   if (r.plots.length > 0) {
     lines.push('## Plots', '');
     for (const p of r.plots) lines.push(`![${p}](${p})`);
