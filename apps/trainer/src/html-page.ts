@@ -23,16 +23,18 @@ export function commandLine(argv: readonly string[]): string {
   return ['tnzip', ...argv.map(shellWord)].join(' ');
 }
 
-/** A table cell: text (escaped, code spans kept) and whether it is a number (right-aligned). */
+/** A table cell: text (escaped, code spans kept), whether it is a number (right-aligned) or wraps. */
 export interface Cell {
   readonly text: string;
   readonly num?: boolean;
+  /** Long text (an error message) that wraps instead of widening the table. */
+  readonly wrap?: boolean;
 }
 
 /** A table in a horizontally scrolling box (wide tables stay readable on a phone). */
 export function htmlTable(head: readonly Cell[], rows: readonly (readonly Cell[])[], caption?: string): string {
   const cell = (tag: 'th' | 'td', c: Cell): string =>
-    `<${tag}${c.num === true ? ' class="num"' : ''}>${inlineHtml(c.text)}</${tag}>`;
+    `<${tag}${c.num === true ? ' class="num"' : c.wrap === true ? ' class="wrap"' : ''}>${inlineHtml(c.text)}</${tag}>`;
   return [
     '<div class="scroll"><table>',
     caption === undefined ? '' : `<caption>${inlineHtml(caption)}</caption>`,
@@ -77,7 +79,7 @@ caption { text-align: left; color: var(--muted); font-size: 0.85rem; padding-bot
 th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; vertical-align: top; }
 th { background: var(--bg-alt); font-weight: 600; }
 .num { text-align: right; }
-td.wrap { white-space: normal; }
+td.wrap { white-space: normal; min-width: 16rem; }
 .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 34rem), 1fr)); gap: 1rem; }
 figure.plot { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 0.5rem; min-width: 0; }
 figure.plot svg { display: block; width: 100%; height: auto; }

@@ -16,6 +16,7 @@ import { layerRows } from '../results.js';
 import { createRunDir, exists, readJson, readJsonLines, writeJson } from '../run-dir.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { selectAndFactorize } from '../select-step.js';
+import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import { resolveFormat } from './compress.js';
@@ -273,6 +274,7 @@ async function renderSweep(
   ].join('\n');
   await writeFileAtomic(path.join(runDir, 'sweep.md'), md);
   await writeJson(path.join(runDir, 'sweep.json'), { config, denseAcc, cells });
+  await writeSweepReportHtml(runDir, { argv: config.argv, cells, denseAcc, plots, config, markdown: md });
   return plots;
 }
 
