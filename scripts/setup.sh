@@ -10,9 +10,11 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install -g "pnpm@$PNPM_VERSION"
 fi
 
-# Debian packages: real Fashion-MNIST (tests of @tnzip/data).
+# Debian packages: real Fashion-MNIST (tests of @tnzip/data); chromium (the trainer's report.html
+# test opens the page in it, as the demo's browser test does).
 apt_missing=()
 [ -d /usr/share/datasets/fashion-mnist ] || apt_missing+=(dataset-fashion-mnist)
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   sudo=()
   if [ "$(id -u)" -ne 0 ]; then

@@ -33,8 +33,14 @@ export interface BarDatum {
  */
 export type SeriesStyle = 'line+points' | 'line' | 'points' | 'faint';
 
-const WIDTH = 520;
-const HEIGHT = 260;
+// Small enough that a phone (about 360 px of page) shows the plot at 70% or more of its size.
+const WIDTH = 420;
+const HEIGHT = 240;
+/** Fonts a little larger than Vega's defaults, for the same reason. */
+const CONFIG: vega.Config = {
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11 },
+};
 
 async function render(spec: vega.Spec): Promise<string> {
   // renderer 'none': no canvas needed; toSVG builds the SVG scenegraph on its own.
@@ -104,6 +110,7 @@ export function lineChart(
     width: WIDTH,
     height: HEIGHT,
     padding: 8,
+    config: CONFIG,
     title: title(o.title),
     data: [
       { name: 'points', values },
@@ -130,6 +137,7 @@ export function lineChart(
     legends: [legendBelow({ stroke: 'color', fill: 'color' })],
     marks: [
       {
+        name: 'x-band',
         type: 'rect',
         from: { data: 'bands' },
         encode: {
@@ -213,6 +221,7 @@ export function groupedBarChart(
     width: WIDTH,
     height: HEIGHT,
     padding: 8,
+    config: CONFIG,
     title: title(o.title),
     data: [{ name: 'bars', values: bars.map((b) => ({ ...b })) }],
     scales: [
@@ -260,7 +269,7 @@ export function groupedBarChart(
                 y: { field: 'y', offset: -3 },
                 align: { value: 'center' },
                 baseline: { value: 'bottom' },
-                fontSize: { value: 9 },
+                fontSize: { value: 10 },
                 fill: { value: '#333' },
                 text: { signal: "format(datum.datum.value, '.3~s')" },
               },

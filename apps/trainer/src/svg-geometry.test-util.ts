@@ -10,7 +10,7 @@ export interface Box {
   readonly height: number;
 }
 
-/** A drawn bar (a `rect` mark): its box, fill colour and `aria-label`. */
+/** A drawn bar (a `rect` mark, not a shaded x band): its box, fill colour and `aria-label`. */
 export interface DrawnBar extends Box {
   readonly fill: string;
   readonly label: string;
@@ -109,7 +109,7 @@ export function readPlot(svg: string): DrawnPlot {
   const doc = new DOMParser().parseFromString(svg, 'image/svg+xml') as unknown as Node;
   const all = (sel: string, within: Node = doc): Node[] => Array.from(within.querySelectorAll(sel));
   const attr = (n: Node, name: string): string => n.getAttribute(name) ?? '';
-  const bars = all('g.mark-rect.role-mark > path').map((p): DrawnBar => {
+  const bars = all('g.mark-rect.role-mark:not(.x-band) > path').map((p): DrawnBar => {
     return { ...box(pathVertices(attr(p, 'd')), offset(p)), fill: attr(p, 'fill'), label: attr(p, 'aria-label') };
   });
   const lines = all('g.mark-line.role-mark > path').map((p): DrawnLine => {
