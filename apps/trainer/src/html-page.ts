@@ -80,7 +80,7 @@ th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid var(--line); text-alig
 th { background: var(--bg-alt); font-weight: 600; }
 .num { text-align: right; }
 td.wrap { white-space: normal; min-width: 16rem; }
-.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 34rem), 1fr)); gap: 1rem; }
+.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 26rem), 1fr)); gap: 1rem; }
 figure.plot { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 0.5rem; min-width: 0; }
 figure.plot svg { display: block; width: 100%; height: auto; }
 figcaption { font-size: 0.8rem; color: var(--muted); text-align: right; }

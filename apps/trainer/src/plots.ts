@@ -54,12 +54,12 @@ async function render(spec: vega.Spec): Promise<string> {
 
 const title = (text: string): vega.Title => ({ text, anchor: 'start', fontSize: 14 });
 
-/** The legend under the plot (the SVG stays narrow enough for a phone), at most 3 entries a row. */
+/** The legend under the plot (the SVG stays narrow enough for a phone), at most 2 entries a row. */
 const legendBelow = (channels: Partial<vega.Legend>): vega.Legend => ({
   ...channels,
   orient: 'bottom',
   direction: 'horizontal',
-  columns: 3,
+  columns: 2,
   labelLimit: 220,
 });
 
