@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EpochRecord, MetricsRecord } from '@tnzip/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BarDatum, groupedBarChart, lineChart } from './plots.js';
+import { type BarDatum, groupedBarChart, lineChart, titleLines } from './plots.js';
 import { PLOT_FILES, renderReport } from './report.js';
 import { compressRun, fixtureResults, trainRun } from './report-fixture.test-util.js';
 import { type DrawnPlot, readPlot } from './svg-geometry.test-util.js';
@@ -170,6 +170,13 @@ describe('the plots of a train run', () => {
 });
 
 describe('groupedBarChart and lineChart', () => {
+  it('wraps a long title at spaces into lines of at most 44 characters', () => {
+    const t = 'lenet5: test accuracy vs parameter reduction (dense 98.88%), sweep of eight methods';
+    const lines = titleLines(t);
+    expect(lines).toEqual(['lenet5: test accuracy vs parameter reduction', '(dense 98.88%), sweep of eight methods']);
+    expect(titleLines('Accuracy')).toEqual(['Accuracy']);
+  });
+
   it('draws groups with different series counts, and a zero value as a zero-height bar', async () => {
     const bars: BarDatum[] = [
       { group: 'a', series: 'x', value: 3 },

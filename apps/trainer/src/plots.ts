@@ -52,7 +52,21 @@ async function render(spec: vega.Spec): Promise<string> {
   }
 }
 
-const title = (text: string): vega.Title => ({ text, anchor: 'start', fontSize: 14 });
+/** Characters of a title line that fit the plot's width at 14 px. */
+const TITLE_CHARS = 44;
+
+/** The title, wrapped at spaces into lines that fit the plot's width (a long title would widen the SVG). */
+export function titleLines(text: string, max = TITLE_CHARS): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + 1 + word.length <= max) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+const title = (text: string): vega.Title => ({ text: titleLines(text), anchor: 'start', fontSize: 14 });
 
 /** The legend under the plot (the SVG stays narrow enough for a phone), at most 2 entries a row. */
 const legendBelow = (channels: Partial<vega.Legend>): vega.Legend => ({

@@ -69,6 +69,7 @@ describe('writeSweepReportHtml', () => {
     );
     expect(html).toContain('<p>Protocol: seed 0, <code>energy</code> first.</p>');
     expect(html).not.toContain('| a |');
+    expect(html).not.toContain('Run <code>x</code>');
     expect(html).toContain('>98.90%</div>'); // dense accuracy card
     expect(html.match(/<tr>/g)?.length).toBe(1 + cells.length);
     expect(html).toContain('<td class="num">97.50%</td><td class="num">1.40</td>'); // energy 10x: acc, drop

@@ -43,12 +43,15 @@ const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(100 
 const times = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(2)}x`);
 const secs = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
 
-/** Prose paragraphs of generated Markdown: blank-line separated blocks that are not headings, tables or images. */
+/**
+ * Prose paragraphs of generated Markdown: blank-line separated blocks that are not headings, tables,
+ * images or the run/command line (the page shows those itself).
+ */
 function paragraphs(md: string): string[] {
   return md
     .split(/\n\s*\n/)
     .map((b) => b.trim())
-    .filter((b) => b !== '' && !/^(#|\||!\[)/.test(b));
+    .filter((b) => b !== '' && !/^(#|\||!\[|Run `)/.test(b)); // 'Run `id`; command …': shown above
 }
 
 function cellsTable(cells: readonly SweepCellView[]): string {
