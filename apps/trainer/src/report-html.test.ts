@@ -70,6 +70,16 @@ describe('report.html of a run', () => {
     expect(html).toContain('>431,080</td>');
   });
 
+  it('the main job: the command is `tnzip`, and the page says it is the main job', async () => {
+    const run = await compressRun(path.join(root, 'main-job'));
+    const config = JSON.parse(await fs.readFile(path.join(run, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(path.join(run, 'config.json'), JSON.stringify({ ...config, argv: [], mainJob: true }));
+    await renderReport(run);
+    const html = await fs.readFile(path.join(run, REPORT_HTML), 'utf8');
+    expect(html).toContain('<pre class="command"><code>tnzip</code></pre>');
+    expect(html).toContain('<p>The main job: <code>tnzip</code> with no command');
+  });
+
   it('report.md names the command too', async () => {
     const md = await fs.readFile(path.join(root, 'compress', 'report.md'), 'utf8');
     expect(md).toContain('Command: `tnzip compress --model lenet5 --method energy --budget 4x');

@@ -8,15 +8,20 @@ export function runCommandLine(config: unknown): string | null {
 }
 
 /**
- * The run in sentences (Markdown code spans in backticks): dense training, compression and its
+ * The run in sentences (Markdown code spans in backticks): whether it is the main job, dense training, compression and its
  * budget, accuracy right after factorization, search and fine-tuning times, wall time.
  */
 export function summaryLines(r: Report): string[] {
   const res = r.results;
   const lines: string[] = [];
   // train runs keep the recipe in `train`, compress runs in `source.train`.
-  const cfg = r.config as { train?: { recipe?: string }; source?: { train?: { recipe?: string } } } | null;
+  const cfg = r.config as {
+    train?: { recipe?: string };
+    source?: { train?: { recipe?: string } };
+    mainJob?: boolean;
+  } | null;
   const recipe = cfg?.train?.recipe ?? cfg?.source?.train?.recipe ?? '?';
+  if (cfg?.mainJob === true) lines.push('The main job: `tnzip` with no command (`pnpm start` at the repository root).');
   if (res.epochs.dense > 0) lines.push(`Dense training: ${res.epochs.dense} epoch(s), recipe \`${recipe}\`.`);
   if (res.selection !== undefined) {
     const s = res.selection;
