@@ -1,13 +1,7 @@
-import { sizeOf, TnzipError, ttRankBounds } from '@tnzip/tensor';
-import {
-  checkDims,
-  checkFeatureShape,
-  checkImageShape,
-  checkPlanRank,
-  convOutHW,
-  resolveMode,
-  ttContractMacs,
-} from '../factorized/common.js';
+import { sizeOf, TnzipError, ttContractMacs, ttRankBounds } from '@tnzip/tensor';
+import { resolveMode } from '../factorized/execution.js';
+import { checkFeatureShape, checkImageShape, convOutHW } from '../factorized/geometry.js';
+import { checkDims, checkPlanRank } from '../factorized/plan-checks.js';
 import { checkTTMatrixPlan } from '../factorized/tt-linear.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';

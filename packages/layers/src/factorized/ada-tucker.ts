@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError } from '@tnzip/tensor';
+import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError, tuckerRebuild } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
@@ -7,22 +7,10 @@ import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import {
-  checkDims,
-  checkFeatureShape,
-  checkImageShape,
-  checkPlanRank,
-  convOutHW,
-  field,
-  isBool,
-  isIntList,
-  isRecord,
-  makeParam,
-  norm64,
-  type PaddingSpec,
-  tf64,
-  tuckerRebuild,
-} from './common.js';
+import { field, isBool, isIntList, isRecord } from './config-fields.js';
+import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import { makeParam, norm64, tf64 } from './params.js';
+import { checkDims, checkPlanRank } from './plan-checks.js';
 import { SharedCore, type SharedCoreUser } from './shared-core.js';
 
 /** The dense layer an ADA-Tucker layer stands for (its weight shape and how it runs). */

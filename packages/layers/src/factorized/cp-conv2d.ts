@@ -6,28 +6,12 @@ import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import {
-  type ConvGeometry,
-  checkFromDense,
-  checkImageShape,
-  checkMode,
-  checkPlanRank,
-  convConfig,
-  convOutHW,
-  denseConv2d,
-  denseConvOptions,
-  explicitPadding,
-  field,
-  isBool,
-  isInt,
-  isMode,
-  isPadding,
-  isPair,
-  makeParam,
-  type PaddingSpec,
-  resolveMode,
-  seededNormal,
-} from './common.js';
+import { field, isBool, isInt, isMode, isPadding, isPair } from './config-fields.js';
+import { convConfig, denseConv2d, denseConvOptions } from './dense-conv.js';
+import { resolveMode } from './execution.js';
+import { type ConvGeometry, checkImageShape, convOutHW, explicitPadding, type PaddingSpec } from './geometry.js';
+import { makeParam, seededNormal } from './params.js';
+import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 
 /** Constructor options of {@link CPConv2d}. */
 export interface CPConv2dOptions {

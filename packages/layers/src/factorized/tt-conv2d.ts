@@ -1,39 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, Rng, sizeOf, type Tensor64, TnzipError, ttRankBounds, ttSvd64 } from '@tnzip/tensor';
+import {
+  fromTf,
+  permute64,
+  Rng,
+  sizeOf,
+  type Tensor64,
+  TnzipError,
+  ttContract,
+  ttContractMacs,
+  ttRankBounds,
+  ttSvd64,
+} from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import {
-  type ConvGeometry,
-  checkDims,
-  checkFromDense,
-  checkImageShape,
-  checkMode,
-  checkPlanRank,
-  convConfig,
-  convOutHW,
-  denseConv2d,
-  denseConvOptions,
-  field,
-  isBool,
-  isInt,
-  isIntList,
-  isMode,
-  isPadding,
-  isPair,
-  makeParam,
-  type PaddingSpec,
-  permute64,
-  reshape64,
-  resolveMode,
-  seededNormal,
-  tf64,
-  ttContract,
-  ttContractMacs,
-} from './common.js';
+import { field, isBool, isInt, isIntList, isMode, isPadding, isPair } from './config-fields.js';
+import { convConfig, denseConv2d, denseConvOptions } from './dense-conv.js';
+import { resolveMode } from './execution.js';
+import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import { makeParam, reshape64, seededNormal, tf64 } from './params.js';
+import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 
 /** Constructor options of {@link TTConv2d}. */
 export interface TTConv2dOptions {

@@ -1,29 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, Rng, sizeOf, TnzipError, transpose64, ttMatrix64, ttMatrixRankBounds } from '@tnzip/tensor';
+import {
+  fromTf,
+  Rng,
+  sizeOf,
+  TnzipError,
+  transpose64,
+  ttContract,
+  ttContractMacs,
+  ttMatrix64,
+  ttMatrixFull,
+  ttMatrixRankBounds,
+} from '@tnzip/tensor';
 import { Linear } from '../layers/linear.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import {
-  checkDims,
-  checkFeatureShape,
-  checkFromDense,
-  checkMode,
-  checkPlanRank,
-  field,
-  isBool,
-  isInt,
-  isIntList,
-  isMode,
-  makeParam,
-  resolveMode,
-  seededNormal,
-  tf64,
-  ttContract,
-  ttContractMacs,
-  ttMatrixFull,
-} from './common.js';
+import { field, isBool, isInt, isIntList, isMode } from './config-fields.js';
+import { resolveMode } from './execution.js';
+import { checkFeatureShape } from './geometry.js';
+import { makeParam, seededNormal, tf64 } from './params.js';
+import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 
 /** Constructor options of {@link TTLinear}. */
 export interface TTLinearOptions {
