@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Conv2d } from '../layers/conv2d.js';
 import type { ModuleConfig } from '../module.js';
-import type { ConvGeometry, PaddingSpec } from './geometry.js';
+import type { ConvGeometry } from './geometry.js';
 
 /* What a factorized conv shares with the dense Conv2d it replaces: options, config fields, `toDense`. */
 
@@ -54,16 +54,18 @@ export function convConfig(
   };
 }
 
+/**
+ * A conv layer as its kind's cost formula sees it: channels, geometry and whether it has a bias —
+ * of the dense Conv2d (planning) or of the factorized layer (its own `cost()`).
+ */
+export interface ConvFacts extends ConvGeometry {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly bias: boolean;
+}
+
 /** The options a factorized conv copies from the dense conv it replaces: channels, geometry, bias. */
-export function denseConvOptions(layer: Conv2d): {
-  inChannels: number;
-  outChannels: number;
-  kernelSize: readonly [number, number];
-  stride: readonly [number, number];
-  padding: PaddingSpec;
-  dilation: readonly [number, number];
-  bias: boolean;
-} {
+export function denseConvOptions(layer: Conv2d): ConvFacts {
   return {
     inChannels: layer.inChannels,
     outChannels: layer.outChannels,
