@@ -71,6 +71,6 @@ export type { FastConv2dOptions } from './ops/fast-conv2d.js';
 export { fastConv2d } from './ops/fast-conv2d.js';
 export { fastMatMul } from './ops/fast-matmul.js';
 export { withStockGradients } from './ops/register-gradients.js';
-export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind } from './plan.js';
+export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind, LayerPlanTypes } from './plan.js';
 export type { ModuleFactory } from './registry.js';
 export { createModule, registeredKinds, registerModule } from './registry.js';
