@@ -6,9 +6,16 @@ import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import { field, isBool, isInt, isMode, isPadding, isPair } from './config-fields.js';
-import { type ConvFacts, convConfig, denseConv2d, denseConvOptions } from './dense-conv.js';
-import { costInMode } from './execution.js';
+import { field, isInt, isMode } from './config-fields.js';
+import {
+  type ConvFacts,
+  convConfig,
+  convConfigFields,
+  convKind,
+  denseConv2d,
+  denseConvOptions,
+  factorizedConvFacts,
+} from './dense-conv.js';
 import { FactorizedModule } from './factorized-module.js';
 import { type ConvGeometry, checkImageShape, convOutHW, explicitPadding, type PaddingSpec } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
@@ -179,12 +186,7 @@ export class CPConv2d extends FactorizedModule {
   }
 
   protected kindCost(inputShape: Shape): KindCost {
-    const facts = {
-      ...this.geometry,
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      bias: this.bias !== null,
-    };
+    const facts = factorizedConvFacts(this);
     return cpCost(facts, this.rank, inputShape, `${this.kind} '${this.name}'`);
   }
 
@@ -299,13 +301,7 @@ function depthwise1d(
 registerModule('cp-conv2d', (c) => {
   const r = c as Record<string, unknown>;
   return new CPConv2d(c.name, {
-    inChannels: field(r, 'inChannels', isInt, 'an integer'),
-    outChannels: field(r, 'outChannels', isInt, 'an integer'),
-    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
-    stride: field(r, 'stride', isPair, 'a pair of integers'),
-    padding: field(r, 'padding', isPadding, 'a padding'),
-    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
-    bias: field(r, 'bias', isBool, 'a boolean'),
+    ...convConfigFields(r),
     rank: field(r, 'rank', isInt, 'an integer'),
     mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
   });
@@ -314,20 +310,12 @@ registerModule('cp-conv2d', (c) => {
 type CpPlan = Extract<LayerPlan, { kind: 'cp' }>;
 
 /** CP of a Conv2d (plan `'cp'`). */
-export const cpKind: FactorizedKind<CpPlan> = {
+export const cpKind: FactorizedKind<CpPlan> = convKind<CpPlan>({
   planKind: 'cp',
   moduleKinds: ['cp-conv2d'],
-  appliesTo: (layer) => layer instanceof Conv2d,
-  validate(layer, plan) {
-    const c = layer as Conv2d;
-    checkCpRank(plan.rank, c.kernelSize[0], c.kernelSize[1], c.inChannels, c.outChannels);
-  },
-  cost: (layer, plan, inputShape, { mode }) =>
-    costInMode(
-      mode,
-      cpCost(denseConvOptions(layer as Conv2d), plan.rank, inputShape, `layer '${layer.name}' (${layer.kind})`),
-    ),
-  fromDense: (layer, plan, { mode, seed }) => CPConv2d.fromDense(layer as Conv2d, plan, { mode, seed }),
-};
+  validate: (c, plan) => checkCpRank(plan.rank, c.kernelSize[0], c.kernelSize[1], c.inChannels, c.outChannels),
+  cost: (c, plan, inputShape, who) => cpCost(c, plan.rank, inputShape, who),
+  fromDense: (layer, plan, { mode, seed }) => CPConv2d.fromDense(layer, plan, { mode, seed }),
+});
 
 registerFactorizedKind(cpKind);

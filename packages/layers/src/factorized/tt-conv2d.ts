@@ -17,9 +17,16 @@ import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import { field, isBool, isInt, isIntList, isMode, isPadding, isPair } from './config-fields.js';
-import { type ConvFacts, convConfig, denseConv2d, denseConvOptions } from './dense-conv.js';
-import { costInMode } from './execution.js';
+import { field, isIntList, isMode } from './config-fields.js';
+import {
+  type ConvFacts,
+  convConfig,
+  convConfigFields,
+  convKind,
+  denseConv2d,
+  denseConvOptions,
+  factorizedConvFacts,
+} from './dense-conv.js';
 import { FactorizedModule } from './factorized-module.js';
 import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
@@ -268,12 +275,7 @@ export class TTConv2d extends FactorizedModule {
   }
 
   protected kindCost(inputShape: Shape): KindCost {
-    const facts = {
-      ...this.geometry,
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      bias: this.bias !== null,
-    };
+    const facts = factorizedConvFacts(this);
     return ttConvCost(facts, this.rowDims, this.colDims, this.ranks, inputShape, `${this.kind} '${this.name}'`);
   }
 
@@ -312,13 +314,7 @@ export class TTConv2d extends FactorizedModule {
 registerModule('tt-conv2d', (c) => {
   const r = c as Record<string, unknown>;
   return new TTConv2d(c.name, {
-    inChannels: field(r, 'inChannels', isInt, 'an integer'),
-    outChannels: field(r, 'outChannels', isInt, 'an integer'),
-    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
-    stride: field(r, 'stride', isPair, 'a pair of integers'),
-    padding: field(r, 'padding', isPadding, 'a padding'),
-    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
-    bias: field(r, 'bias', isBool, 'a boolean'),
+    ...convConfigFields(r),
     rowDims: field(r, 'rowDims', isIntList, 'a list of positive integers'),
     colDims: field(r, 'colDims', isIntList, 'a list of positive integers'),
     ranks: field(r, 'ranks', isIntList, 'a list of positive integers'),
@@ -329,27 +325,14 @@ registerModule('tt-conv2d', (c) => {
 type TTPlan = Extract<LayerPlan, { kind: 'tt' }>;
 
 /** TT of a Conv2d (plan `'tt'` on a conv; the Linear case is `ttLinearKind`). */
-export const ttConvKind: FactorizedKind<TTPlan> = {
+export const ttConvKind: FactorizedKind<TTPlan> = convKind<TTPlan>({
   planKind: 'tt',
   moduleKinds: ['tt-conv2d'],
-  appliesTo: (layer) => layer instanceof Conv2d,
-  validate(layer, plan) {
-    const c = layer as Conv2d;
+  validate: (c, plan) => {
     checkTTConvPlan(c.inChannels, c.outChannels, c.kernelSize[0], c.kernelSize[1], plan);
   },
-  cost: (layer, plan, inputShape, { mode }) =>
-    costInMode(
-      mode,
-      ttConvCost(
-        denseConvOptions(layer as Conv2d),
-        plan.rowDims,
-        plan.colDims,
-        plan.ranks,
-        inputShape,
-        `layer '${layer.name}' (${layer.kind})`,
-      ),
-    ),
-  fromDense: (layer, plan, { mode }) => TTConv2d.fromDense(layer as Conv2d, plan, { mode }),
-};
+  cost: (c, plan, inputShape, who) => ttConvCost(c, plan.rowDims, plan.colDims, plan.ranks, inputShape, who),
+  fromDense: (layer, plan, { mode }) => TTConv2d.fromDense(layer, plan, { mode }),
+});
 
 registerFactorizedKind(ttConvKind);

@@ -6,9 +6,16 @@ import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import { field, isBool, isInt, isMode, isPadding, isPair } from './config-fields.js';
-import { type ConvFacts, convConfig, denseConv2d, denseConvOptions } from './dense-conv.js';
-import { costInMode } from './execution.js';
+import { field, isMode } from './config-fields.js';
+import {
+  type ConvFacts,
+  convConfig,
+  convConfigFields,
+  convKind,
+  denseConv2d,
+  denseConvOptions,
+  factorizedConvFacts,
+} from './dense-conv.js';
 import { FactorizedModule } from './factorized-module.js';
 import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
@@ -218,12 +225,7 @@ export class Tucker2Conv2d extends FactorizedModule {
   }
 
   protected kindCost(inputShape: Shape): KindCost {
-    const facts = {
-      ...this.geometry,
-      inChannels: this.inChannels,
-      outChannels: this.outChannels,
-      bias: this.bias !== null,
-    };
+    const facts = factorizedConvFacts(this);
     return tucker2Cost(facts, this.rankS, this.rankT, inputShape, `${this.kind} '${this.name}'`);
   }
 
@@ -270,13 +272,7 @@ const isRankOrNull = (v: unknown): boolean => v === null || (Number.isInteger(v)
 registerModule('tucker2-conv2d', (c) => {
   const r = c as Record<string, unknown>;
   return new Tucker2Conv2d(c.name, {
-    inChannels: field(r, 'inChannels', isInt, 'an integer'),
-    outChannels: field(r, 'outChannels', isInt, 'an integer'),
-    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
-    stride: field(r, 'stride', isPair, 'a pair of integers'),
-    padding: field(r, 'padding', isPadding, 'a padding'),
-    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
-    bias: field(r, 'bias', isBool, 'a boolean'),
+    ...convConfigFields(r),
     rankS: field(r, 'rankS', isRankOrNull, 'an integer >= 1 or null'),
     rankT: field(r, 'rankT', isRankOrNull, 'an integer >= 1 or null'),
     mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
@@ -287,27 +283,15 @@ type Tucker2Plan = Extract<LayerPlan, { kind: 'tucker2' }>;
 type TuckerPlan = Extract<LayerPlan, { kind: 'tucker' }>;
 
 /** Tucker-2 / Tucker-1 of a Conv2d (plan `'tucker2'`). */
-export const tucker2Kind: FactorizedKind<Tucker2Plan> = {
+export const tucker2Kind: FactorizedKind<Tucker2Plan> = convKind<Tucker2Plan>({
   planKind: 'tucker2',
   moduleKinds: ['tucker2-conv2d'],
-  appliesTo: (layer) => layer instanceof Conv2d,
-  validate(layer, plan) {
-    const c = layer as Conv2d;
+  validate: (c, plan) => {
     checkTucker2Ranks(c.inChannels, c.outChannels, plan.rankS, plan.rankT);
   },
-  cost: (layer, plan, inputShape, { mode }) =>
-    costInMode(
-      mode,
-      tucker2Cost(
-        denseConvOptions(layer as Conv2d),
-        plan.rankS,
-        plan.rankT,
-        inputShape,
-        `layer '${layer.name}' (${layer.kind})`,
-      ),
-    ),
-  fromDense: (layer, plan, { mode }) => Tucker2Conv2d.fromDense(layer as Conv2d, plan, { mode }),
-};
+  cost: (c, plan, inputShape, who) => tucker2Cost(c, plan.rankS, plan.rankT, inputShape, who),
+  fromDense: (layer, plan, { mode }) => Tucker2Conv2d.fromDense(layer, plan, { mode }),
+});
 
 /**
  * Full Tucker of a conv kernel `[k_h, k_w, S, T]` that keeps the spatial modes whole is Tucker-2:
