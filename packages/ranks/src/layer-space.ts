@@ -1,6 +1,6 @@
 import type { Cost, LayerPlan } from '@tnzip/layers';
 import type { Matrix64 } from '@tnzip/tensor';
-import { builtinRankSpaceCount } from './builtin-spaces.js';
+import { ensureBuiltinRankSpaces } from './builtin-spaces.js';
 import type { CompressibleLayer } from './compressible.js';
 import { rankSpaceProvider } from './rank-space-registry.js';
 
@@ -80,6 +80,6 @@ export interface LayerSpace extends CompressibleLayer {
  *   dims of the wrong length), SHAPE_MISMATCH (TT dims whose products are not S and T)
  */
 export function layerSpace(c: CompressibleLayer, options: LayerSpaceOptions = {}): LayerSpace {
-  builtinRankSpaceCount();
+  ensureBuiltinRankSpaces();
   return rankSpaceProvider(c, options.format ?? 'tucker2').space(c, options);
 }
