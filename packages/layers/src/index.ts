@@ -4,19 +4,39 @@ export { planCost } from './cost/plan-cost.js';
 export type { Summary, SummaryRow } from './cost/summary.js';
 export { countParams, formatSummary, layerCosts, summary } from './cost/summary.js';
 export type { AdaFromDenseOptions, AdaTarget, AdaTuckerOptions } from './factorized/ada-tucker.js';
-export { AdaTuckerLayer, isDerivedBuffer } from './factorized/ada-tucker.js';
+export {
+  AdaTuckerLayer,
+  adaCost,
+  adaTuckerKind,
+  checkAdaPlan,
+  isDerivedBuffer,
+  scadaTuckerKind,
+} from './factorized/ada-tucker.js';
 export type { CPConv2dOptions, CPFromDenseOptions } from './factorized/cp-conv2d.js';
-export { CPConv2d } from './factorized/cp-conv2d.js';
+export { CPConv2d, checkCpRank, cpCost, cpKind } from './factorized/cp-conv2d.js';
+export type { ConvFacts } from './factorized/dense-conv.js';
+export { denseKind } from './factorized/dense-kind.js';
+export { costInMode, effectiveModeOf, resolveMode } from './factorized/execution.js';
 export type { FactorizeOptions } from './factorized/factorize.js';
 export { factorize, factorizeLayer } from './factorized/factorize.js';
+export { FactorizedModule } from './factorized/factorized-module.js';
+export type { FactorizeContext, FactorizedKind, KindCost, KindCostOptions, PlanLike } from './factorized/kind.js';
+export { factorizedKindFor, registeredPlanKinds, registerFactorizedKind } from './factorized/kind-registry.js';
 export type { SharedCoreUser } from './factorized/shared-core.js';
 export { linkSharedCores, SharedCore } from './factorized/shared-core.js';
 export type { TTConv2dOptions } from './factorized/tt-conv2d.js';
-export { TTConv2d } from './factorized/tt-conv2d.js';
-export type { TTLinearOptions } from './factorized/tt-linear.js';
-export { TTLinear } from './factorized/tt-linear.js';
+export { checkTTConvPlan, TTConv2d, ttConvCost, ttConvKind } from './factorized/tt-conv2d.js';
+export type { LinearFacts, TTLinearOptions } from './factorized/tt-linear.js';
+export { checkTTMatrixPlan, TTLinear, ttLinearCost, ttLinearKind } from './factorized/tt-linear.js';
 export type { Tucker2Conv2dOptions } from './factorized/tucker2-conv2d.js';
-export { Tucker2Conv2d } from './factorized/tucker2-conv2d.js';
+export {
+  checkTucker2Ranks,
+  Tucker2Conv2d,
+  tucker2Cost,
+  tucker2Kind,
+  tuckerAsTucker2,
+  tuckerKind,
+} from './factorized/tucker2-conv2d.js';
 export { defaultSeed, glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
 export type { LoadedModel } from './io/load.js';
 export { load } from './io/load.js';
@@ -51,6 +71,6 @@ export type { FastConv2dOptions } from './ops/fast-conv2d.js';
 export { fastConv2d } from './ops/fast-conv2d.js';
 export { fastMatMul } from './ops/fast-matmul.js';
 export { withStockGradients } from './ops/register-gradients.js';
-export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind } from './plan.js';
+export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind, LayerPlanTypes } from './plan.js';
 export type { ModuleFactory } from './registry.js';
 export { createModule, registeredKinds, registerModule } from './registry.js';

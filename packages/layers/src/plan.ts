@@ -1,42 +1,53 @@
 /**
- * How one layer is to be factorized. A tagged union on `kind`; ranks are always integers >= 1
- * and within the bounds of the layer's shape (the factorized layer's `fromDense` checks them).
+ * The plan of each factorized kind, by kind name: `LayerPlan` is the union of its members. A
+ * third-party kind (see `FactorizedKind`) adds its plan by declaration merging:
+ *
+ * ```ts
+ * declare module '@tnzip/layers' {
+ *   interface LayerPlanTypes { 'low-rank': { readonly kind: 'low-rank'; readonly rank: number } }
+ * }
+ * ```
  *
  * Channel naming follows the papers: S = input channels (or input features), T = output
- * channels (or output features), k_h × k_w the spatial kernel.
+ * channels (or output features), k_h × k_w the spatial kernel. Ranks are always integers >= 1
+ * and within the bounds of the layer's shape (the kind's validation checks them).
  */
-export type LayerPlan =
+export interface LayerPlanTypes {
   /** Keep the layer dense. */
-  | { readonly kind: 'dense' }
+  dense: { readonly kind: 'dense' };
   /**
    * Tucker-2 over the two channel modes: 1×1 (S→rankS) → k×k (rankS→rankT) → 1×1 (rankT→T).
    * Tucker-1 is the same layer with one of the two ranks set to `null` (that mode is not factorized).
    */
-  | { readonly kind: 'tucker2'; readonly rankS: number | null; readonly rankT: number | null }
+  tucker2: { readonly kind: 'tucker2'; readonly rankS: number | null; readonly rankT: number | null };
   /** Full Tucker over the modes of the weight tensor, in the layer's weight layout. */
-  | { readonly kind: 'tucker'; readonly ranks: readonly number[] }
+  tucker: { readonly kind: 'tucker'; readonly ranks: readonly number[] };
   /** CP of rank `rank`: 1×1 → k×1 depthwise → 1×k depthwise → 1×1. */
-  | { readonly kind: 'cp'; readonly rank: number }
+  cp: { readonly kind: 'cp'; readonly rank: number };
   /**
    * Tensor-Train. For a linear layer `rowDims` factor T (outputs) and `colDims` factor S
    * (inputs), both of the same length d, with d−1 internal `ranks`. For a conv layer the same,
    * plus a spatial core (layout in papers.md §2.2).
    */
-  | {
-      readonly kind: 'tt';
-      readonly rowDims: readonly number[];
-      readonly colDims: readonly number[];
-      readonly ranks: readonly number[];
-    }
+  tt: {
+    readonly kind: 'tt';
+    readonly rowDims: readonly number[];
+    readonly colDims: readonly number[];
+    readonly ranks: readonly number[];
+  };
   /** ADA-Tucker: the weight reshaped to `dims` (product = weight size), core of `ranks`. */
-  | { readonly kind: 'ada-tucker'; readonly dims: readonly number[]; readonly ranks: readonly number[] }
+  'ada-tucker': { readonly kind: 'ada-tucker'; readonly dims: readonly number[]; readonly ranks: readonly number[] };
   /** SCADA-Tucker: like ADA-Tucker, with the core shared by every layer naming the same `group`. */
-  | {
-      readonly kind: 'scada-tucker';
-      readonly dims: readonly number[];
-      readonly ranks: readonly number[];
-      readonly group: string;
-    };
+  'scada-tucker': {
+    readonly kind: 'scada-tucker';
+    readonly dims: readonly number[];
+    readonly ranks: readonly number[];
+    readonly group: string;
+  };
+}
+
+/** How one layer is to be factorized: a tagged union on `kind` (see {@link LayerPlanTypes}). */
+export type LayerPlan = LayerPlanTypes[keyof LayerPlanTypes];
 
 /** The kinds a {@link LayerPlan} can take. */
 export type LayerPlanKind = LayerPlan['kind'];

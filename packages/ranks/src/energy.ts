@@ -1,10 +1,5 @@
-import type { Module } from '@tnzip/layers';
-import { bisectBudget } from './bisect.js';
-import type { Budget } from './budget.js';
-import { fillToBudget } from './fill.js';
-import { finishSelection, now } from './finish.js';
-import { checkFeasible, rankProblem, totalCost } from './problem.js';
-import type { RankSelector, SelectionContext } from './selector.js';
+import { baselineSelector } from './baseline-selector.js';
+import type { RankSelector } from './selector.js';
 import { layerSpectra } from './spectra.js';
 import type { BaselineOptions } from './uniform.js';
 
@@ -34,45 +29,34 @@ export function energyRank(cum: Float64Array, tau: number, minRank: number): num
  * (`fillToBudget`). Report details: `tau`, `fillSteps`.
  */
 export function energySelector(options: BaselineOptions = {}): RankSelector {
-  return {
-    name: 'energy',
-    select(model: Module, budget: Budget, context: SelectionContext) {
-      const started = now();
-      const problem = rankProblem(model, budget, context, options);
-      checkFeasible(problem, 'energy');
-      const spectra = problem.spaces.map(layerSpectra);
-      const cums = spectra.map((modes) =>
-        modes.map((s) => {
-          const c = new Float64Array(s.length);
-          let acc = 0;
-          for (let i = 0; i < s.length; i++) {
-            acc += (s[i] as number) ** 2;
-            c[i] = acc;
-          }
-          return c;
-        }),
-      );
-      const ranksAt = (tau: number): number[][] =>
+  return baselineSelector('energy', options, (problem) => {
+    const spectra = problem.spaces.map(layerSpectra);
+    const cums = spectra.map((modes) => modes.map(cumulativeEnergy));
+    return {
+      lo: 0,
+      hi: 1,
+      ranksAt: (tau) =>
         cums.map((modes, l) =>
           modes.map((c, i) => Math.min(c.length, energyRank(c, tau, (problem.minRanks[l] as number[])[i] as number))),
-        );
-      const found = bisectBudget({
-        lo: 0,
-        hi: 1,
-        evaluate: ranksAt,
-        cost: (r) => totalCost(problem, r),
-        limit: problem.limit,
-      });
-      const filled = fillToBudget(problem, found.value, (l, i, r) => {
+        ),
+      priority: (l, i, r) => {
         const c = (cums[l] as Float64Array[])[i] as Float64Array;
         const total = c[c.length - 1] as number;
         const s = ((spectra[l] as Float64Array[])[i] as Float64Array)[r] as number;
         return total > 0 ? (s * s) / total : 0;
-      });
-      return finishSelection(model, problem, filled.ranks, context, 'energy', started, {
-        tau: found.x,
-        fillSteps: filled.steps,
-      });
-    },
-  };
+      },
+      details: (tau) => ({ tau }),
+    };
+  });
+}
+
+/** `c[r−1] = Σ_{i≤r} σ_i²` of singular values `s`. */
+function cumulativeEnergy(s: Float64Array): Float64Array {
+  const c = new Float64Array(s.length);
+  let acc = 0;
+  for (let i = 0; i < s.length; i++) {
+    acc += (s[i] as number) ** 2;
+    c[i] = acc;
+  }
+  return c;
 }

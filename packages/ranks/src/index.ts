@@ -46,6 +46,8 @@ export type { LwiqLayerScore, LwiqScoreOptions, LwiqScores } from './lwiq-scores
 export { imprintAccuracy, lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
 export type { DenseFallback, RankProblem, RankProblemOptions, RankTable } from './problem.js';
 export { checkFeasible, factorizedAt, layerCost, metricOf, planOf, rankProblem, totalCost } from './problem.js';
+export type { RankSpaceProvider } from './rank-space-registry.js';
+export { registeredRankFormats, registerRankSpace } from './rank-space-registry.js';
 export type { ReportOptions } from './report.js';
 export { selectionReport } from './report.js';
 export type { Calibration, LayerReport, RankSelector, SelectionContext, SelectionReport } from './selector.js';

@@ -1,10 +1,6 @@
-import type { Module } from '@tnzip/layers';
-import { bisectBudget } from './bisect.js';
-import type { Budget } from './budget.js';
-import { fillToBudget } from './fill.js';
-import { finishSelection, now } from './finish.js';
-import { checkFeasible, type RankProblemOptions, rankProblem, totalCost } from './problem.js';
-import type { RankSelector, SelectionContext } from './selector.js';
+import { baselineSelector, scaledRanks } from './baseline-selector.js';
+import type { RankProblemOptions } from './problem.js';
+import type { RankSelector } from './selector.js';
 
 /** Options of the baseline selectors: format, TT dims and the lowest rank. */
 export type BaselineOptions = RankProblemOptions;
@@ -17,34 +13,11 @@ export type BaselineOptions = RankProblemOptions;
  * `fillSteps`, `ranks`.
  */
 export function uniformSelector(options: BaselineOptions = {}): RankSelector {
-  return {
-    name: 'uniform',
-    select(model: Module, budget: Budget, context: SelectionContext) {
-      const started = now();
-      const problem = rankProblem(model, budget, context, options);
-      checkFeasible(problem, 'uniform');
-      const ranksAt = (rho: number): number[][] =>
-        problem.spaces.map((s, l) =>
-          s.bounds.map((b, i) =>
-            Math.min(b, Math.max((problem.minRanks[l] as number[])[i] as number, Math.ceil(rho * b))),
-          ),
-        );
-      const found = bisectBudget({
-        lo: 0,
-        hi: 1,
-        evaluate: ranksAt,
-        cost: (r) => totalCost(problem, r),
-        limit: problem.limit,
-      });
-      const filled = fillToBudget(
-        problem,
-        found.value,
-        (l, i, r) => -r / ((problem.spaces[l] as (typeof problem.spaces)[number]).bounds[i] as number),
-      );
-      return finishSelection(model, problem, filled.ranks, context, 'uniform', started, {
-        ratio: found.x,
-        fillSteps: filled.steps,
-      });
-    },
-  };
+  return baselineSelector('uniform', options, (problem) => ({
+    lo: 0,
+    hi: 1,
+    ranksAt: (rho) => scaledRanks(problem, rho, (_l, _i, b) => b),
+    priority: (l, i, r) => -r / ((problem.spaces[l] as (typeof problem.spaces)[number]).bounds[i] as number),
+    details: (rho) => ({ ratio: rho }),
+  }));
 }

@@ -1,11 +1,7 @@
-import type { Module } from '@tnzip/layers';
-import { bisectBudget } from './bisect.js';
-import type { Budget } from './budget.js';
+import { baselineSelector, scaledRanks } from './baseline-selector.js';
 import { evbmfFromSingularValues } from './evbmf.js';
-import { fillToBudget } from './fill.js';
-import { finishSelection, now, ranksByLayer } from './finish.js';
-import { checkFeasible, rankProblem, totalCost } from './problem.js';
-import type { RankSelector, SelectionContext } from './selector.js';
+import { ranksByLayer } from './finish.js';
+import type { RankSelector } from './selector.js';
 import { layerSpectra } from './spectra.js';
 import type { BaselineOptions } from './uniform.js';
 
@@ -19,50 +15,26 @@ import type { BaselineOptions } from './uniform.js';
  * (c), `vbmfRanks`, `fillSteps`.
  */
 export function vbmfSelector(options: BaselineOptions = {}): RankSelector {
-  return {
-    name: 'vbmf',
-    select(model: Module, budget: Budget, context: SelectionContext) {
-      const started = now();
-      const problem = rankProblem(model, budget, context, options);
-      checkFeasible(problem, 'vbmf');
-      const vb = problem.spaces.map((space) => {
-        const spectra = layerSpectra(space);
-        return spectra.map((s, i) => {
-          const [rows, cols] = space.unfoldingShapes[i] as readonly [number, number];
-          return Math.max(1, evbmfFromSingularValues(s, Math.min(rows, cols), Math.max(rows, cols)).rank);
-        });
+  return baselineSelector('vbmf', options, (problem) => {
+    const vb = problem.spaces.map((space) =>
+      layerSpectra(space).map((s, i) => {
+        const [rows, cols] = space.unfoldingShapes[i] as readonly [number, number];
+        return Math.max(1, evbmfFromSingularValues(s, Math.min(rows, cols), Math.max(rows, cols)).rank);
+      }),
+    );
+    const vbAt = (l: number, i: number): number => (vb[l] as number[])[i] as number;
+    let hi = 1;
+    problem.spaces.forEach((s, l) => {
+      s.bounds.forEach((b, i) => {
+        hi = Math.max(hi, b / vbAt(l, i));
       });
-      let hi = 1;
-      problem.spaces.forEach((s, l) => {
-        s.bounds.forEach((b, i) => {
-          hi = Math.max(hi, b / ((vb[l] as number[])[i] as number));
-        });
-      });
-      const ranksAt = (c: number): number[][] =>
-        problem.spaces.map((s, l) =>
-          s.bounds.map((b, i) =>
-            Math.min(
-              b,
-              Math.max(
-                (problem.minRanks[l] as number[])[i] as number,
-                Math.ceil(c * ((vb[l] as number[])[i] as number)),
-              ),
-            ),
-          ),
-        );
-      const found = bisectBudget({
-        lo: 0,
-        hi,
-        evaluate: ranksAt,
-        cost: (r) => totalCost(problem, r),
-        limit: problem.limit,
-      });
-      const filled = fillToBudget(problem, found.value, (l, i, r) => -r / ((vb[l] as number[])[i] as number));
-      return finishSelection(model, problem, filled.ranks, context, 'vbmf', started, {
-        scale: found.x,
-        vbmfRanks: ranksByLayer(problem, vb),
-        fillSteps: filled.steps,
-      });
-    },
-  };
+    });
+    return {
+      lo: 0,
+      hi,
+      ranksAt: (c) => scaledRanks(problem, c, vbAt),
+      priority: (l, i, r) => -r / vbAt(l, i),
+      details: (c) => ({ scale: c, vbmfRanks: ranksByLayer(problem, vb) }),
+    };
+  });
 }

@@ -18,11 +18,14 @@ export { gram64, matmul64, transpose64 } from './matmul64.js';
 export type { ModeProductOptions } from './mode-product.js';
 export { modeProduct, modeProduct64, multiModeProduct, multiModeProduct64 } from './mode-product.js';
 export { frobeniusNorm, frobeniusNorm64, relativeError, relativeError64 } from './norms.js';
+export { permute64, permuteData64 } from './permute.js';
 export { Rng } from './random.js';
 export type { RandomizedSvdOptions } from './randomized-svd.js';
 export { randomizedSvd, randomizedSvd64 } from './randomized-svd.js';
 export type { Svd64, SvdOptions } from './svd.js';
 export { leftSingular64, svd, svd64 } from './svd.js';
+export type { MatMul2D } from './tt-contract.js';
+export { ttContract, ttContractMacs, ttMatrixFull } from './tt-contract.js';
 export type { TTMatrix, TTMatrix64, TTMatrixRanks } from './tt-matrix.js';
 export {
   ttMatrix,
@@ -38,6 +41,7 @@ export type { TTSvdOptions } from './tt-svd.js';
 export { ttSvd, ttSvd64 } from './tt-svd.js';
 export type { TT64, TTTensor } from './tt-tensor.js';
 export { ttParams, ttRankBounds, ttRanks, ttToTensor, ttToTensor64 } from './tt-tensor.js';
+export { tuckerRebuild } from './tucker-rebuild.js';
 export type { Tucker64, TuckerTensor } from './tucker-tensor.js';
 export { tuckerParams, tuckerToTensor, tuckerToTensor64 } from './tucker-tensor.js';
 export { fold, fold64, unfold, unfold64 } from './unfold.js';

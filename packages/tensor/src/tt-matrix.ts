@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from './errors.js';
 import type { Matrix64, Tensor64 } from './float64.js';
 import { asMatrix, fromTf, sizeOf, toTf } from './float64.js';
+import { permuteData64 } from './permute.js';
 import type { TTSvdOptions } from './tt-svd.js';
 import { ttSvd64 } from './tt-svd.js';
 import { checkCoreChain, checkInternalRanks, ttRankBounds } from './tt-tensor.js';
@@ -72,37 +73,6 @@ export function ttMatrixParams(
   return total;
 }
 
-/** Generic axis permutation of a row-major float64 tensor. */
-function permute64(data: Float64Array, shape: readonly number[], perm: readonly number[]): Float64Array {
-  const order = shape.length;
-  const inStrides = new Array<number>(order);
-  let s = 1;
-  for (let a = order - 1; a >= 0; a--) {
-    inStrides[a] = s;
-    s *= shape[a] as number;
-  }
-  const outShape = perm.map((p) => shape[p] as number);
-  const step = perm.map((p) => inStrides[p] as number);
-  const out = new Float64Array(data.length);
-  const idx = new Array<number>(order).fill(0);
-  let src = 0;
-  for (let o = 0; o < out.length; o++) {
-    out[o] = data[src] as number;
-    // Odometer over the output axes, last fastest, moving the source offset incrementally.
-    for (let a = order - 1; a >= 0; a--) {
-      const i = (idx[a] as number) + 1;
-      if (i < (outShape[a] as number)) {
-        idx[a] = i;
-        src += step[a] as number;
-        break;
-      }
-      idx[a] = 0;
-      src -= (i - 1) * (step[a] as number);
-    }
-  }
-  return out;
-}
-
 function toSvdOptions(ranks: TTMatrixRanks): TTSvdOptions {
   return Array.isArray(ranks) ? { ranks } : (ranks as TTSvdOptions);
 }
@@ -140,7 +110,7 @@ export function ttMatrix64(
   const perm: number[] = [];
   for (let k = 0; k < d; k++) perm.push(k, d + k);
   const merged = rowDims.map((r, k) => r * (colDims[k] as number));
-  const permuted = permute64(m.data, [...rowDims, ...colDims], perm);
+  const permuted = permuteData64(m.data, [...rowDims, ...colDims], perm);
   const tt = ttSvd64({ shape: merged, data: permuted }, toSvdOptions(ranks));
   return {
     cores: tt.cores.map((c, k) => ({
@@ -278,5 +248,5 @@ export function ttMatrixToMatrix64(ttm: TTMatrix64): Matrix64 {
   const perm: number[] = [];
   for (let k = 0; k < d; k++) perm.push(2 * k);
   for (let k = 0; k < d; k++) perm.push(2 * k + 1);
-  return { rows: sizeOf(ttm.rowDims), cols: sizeOf(ttm.colDims), data: permute64(acc, interleaved, perm) };
+  return { rows: sizeOf(ttm.rowDims), cols: sizeOf(ttm.colDims), data: permuteData64(acc, interleaved, perm) };
 }

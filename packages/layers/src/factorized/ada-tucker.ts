@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError } from '@tnzip/tensor';
+import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError, tuckerRebuild } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
@@ -7,22 +7,12 @@ import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import {
-  checkDims,
-  checkFeatureShape,
-  checkImageShape,
-  checkPlanRank,
-  convOutHW,
-  field,
-  isBool,
-  isIntList,
-  isRecord,
-  makeParam,
-  norm64,
-  type PaddingSpec,
-  tf64,
-  tuckerRebuild,
-} from './common.js';
+import { field, isBool, isIntList, isRecord } from './config-fields.js';
+import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import type { FactorizedKind, KindCost } from './kind.js';
+import { registerFactorizedKind } from './kind-registry.js';
+import { makeParam, norm64, tf64 } from './params.js';
+import { checkDims, checkPlanRank } from './plan-checks.js';
 import { SharedCore, type SharedCoreUser } from './shared-core.js';
 
 /** The dense layer an ADA-Tucker layer stands for (its weight shape and how it runs). */
@@ -37,6 +27,74 @@ export type AdaTarget =
       readonly dilation: readonly [number, number];
     }
   | { readonly type: 'linear'; readonly inFeatures: number; readonly outFeatures: number };
+
+/** The {@link AdaTarget} of a dense Conv2d or Linear (INVALID_ARGUMENT naming `who` for any other layer). */
+export function adaTargetOf(layer: Module, who: string): AdaTarget {
+  if (layer instanceof Conv2d) {
+    return {
+      type: 'conv2d',
+      inChannels: layer.inChannels,
+      outChannels: layer.outChannels,
+      kernelSize: layer.kernelSize,
+      stride: layer.stride,
+      padding: layer.padding,
+      dilation: layer.dilation,
+    };
+  }
+  if (layer instanceof Linear) return { type: 'linear', inFeatures: layer.inFeatures, outFeatures: layer.outFeatures };
+  throw new TnzipError('INVALID_ARGUMENT', `${who}: layer '${(layer as Module).name}' must be a Conv2d or a Linear`);
+}
+
+/**
+ * Checks ADA/SCADA dims and ranks against a weight of `size` entries: `dims` positive integers
+ * with product >= size (SHAPE_MISMATCH), one rank per dim in `[1, dims[i]]` (INVALID_RANK).
+ */
+export function checkAdaPlan(size: number, dims: unknown, ranks: unknown): { dims: number[]; ranks: number[] } {
+  const d = checkDims(dims, size, 'dims', true);
+  if (!Array.isArray(ranks) || ranks.length !== d.length) {
+    throw new TnzipError(
+      'INVALID_RANK',
+      `plan.ranks must have one rank per entry of plan.dims (${d.length}), got ${JSON.stringify(ranks)}`,
+    );
+  }
+  ranks.forEach((r, i) => {
+    checkPlanRank(r, d[i] as number, `ranks[${i}]`);
+  });
+  return { dims: d, ranks: [...(ranks as number[])] };
+}
+
+/**
+ * Cost of an ADA / SCADA-Tucker layer (papers.md §5): params `Π r_i + Σ_i m_i·r_i (+T)` for
+ * ADA-Tucker; a SCADA layer counts its factors, its scale and its bias, plus `Π r_i` only when it
+ * counts the group's core (its owner). MACs: those of the dense op in either execution (the
+ * per-batch rebuild is not counted per example) — ADA-Tucker compresses storage, not compute.
+ */
+export function adaCost(
+  t: AdaTarget,
+  dims: readonly number[],
+  ranks: readonly number[],
+  o: { bias: boolean; scada: boolean; countsCore: boolean; inputShape: Shape; who: string },
+): KindCost {
+  let macs: number;
+  let outputShape: number[];
+  if (t.type === 'conv2d') {
+    const [h, w] = checkImageShape(o.inputShape, t.inChannels, o.who);
+    const [ho, wo] = convOutHW(h, w, t);
+    macs = ho * wo * t.kernelSize[0] * t.kernelSize[1] * t.inChannels * t.outChannels;
+    outputShape = [ho, wo, t.outChannels];
+  } else {
+    checkFeatureShape(o.inputShape, t.inFeatures, o.who);
+    macs = t.inFeatures * t.outFeatures;
+    outputShape = [t.outFeatures];
+  }
+  const factorParams = dims.reduce((a, m, i) => a + m * (ranks[i] as number), 0);
+  const params =
+    factorParams +
+    (o.countsCore ? sizeOf(ranks) : 0) +
+    (o.scada ? 1 : 0) +
+    (o.bias ? (outputShape[outputShape.length - 1] as number) : 0);
+  return { params, factorizedMacs: macs, denseMacs: macs, outputShape };
+}
 
 /** Constructor options of {@link AdaTuckerLayer}. */
 export interface AdaTuckerOptions {
@@ -140,18 +198,9 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
     if (!wShape.every((d) => Number.isInteger(d) && d >= 1))
       throw new TnzipError('INVALID_ARGUMENT', `ada-tucker '${name}': target sizes must be integers >= 1`);
     const n = sizeOf(wShape);
-    this.dims = checkDims(options.dims, n, 'dims', true);
-    const ranks = options.ranks;
-    if (!Array.isArray(ranks) || ranks.length !== this.dims.length) {
-      throw new TnzipError(
-        'INVALID_RANK',
-        `plan.ranks must have one rank per entry of plan.dims (${this.dims.length}), got ${JSON.stringify(ranks)}`,
-      );
-    }
-    ranks.forEach((r, i) => {
-      checkPlanRank(r, this.dims[i] as number, `ranks[${i}]`);
-    });
-    this.ranks = [...ranks];
+    const checked = checkAdaPlan(n, options.dims, options.ranks);
+    this.dims = checked.dims;
+    this.ranks = checked.ranks;
     this.group = options.group ?? null;
     const rng = new Rng(options.seed ?? 0);
     this.factors = this.dims.map((m, i) =>
@@ -251,25 +300,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
         `AdaTuckerLayer.fromDense: plan.kind must be 'ada-tucker' or 'scada-tucker', got '${plan.kind}'`,
       );
     }
-    let target: AdaTarget;
-    if (layer instanceof Conv2d) {
-      target = {
-        type: 'conv2d',
-        inChannels: layer.inChannels,
-        outChannels: layer.outChannels,
-        kernelSize: layer.kernelSize,
-        stride: layer.stride,
-        padding: layer.padding,
-        dilation: layer.dilation,
-      };
-    } else if (layer instanceof Linear) {
-      target = { type: 'linear', inFeatures: layer.inFeatures, outFeatures: layer.outFeatures };
-    } else {
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `AdaTuckerLayer.fromDense: layer '${(layer as Module).name}' must be a Conv2d or a Linear`,
-      );
-    }
+    const target = adaTargetOf(layer, 'AdaTuckerLayer.fromDense');
     const shared = plan.kind === 'scada-tucker' ? options.sharedCore : undefined;
     if (shared !== undefined && plan.kind === 'scada-tucker' && shared.group !== plan.group) {
       throw new TnzipError(
@@ -379,33 +410,16 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
-  /**
-   * papers.md §5: params `Π r_i + Σ_i m_i·r_i (+T)` for ADA-Tucker; a SCADA layer counts its
-   * factors, its scale and its bias, plus `Π r_i` once in the group's owner. MACs: those of the
-   * dense op (the per-batch rebuild is not counted per example).
-   */
+  /** {@link adaCost}: storage compression only, the dense op's MACs. */
   cost(inputShape: Shape): Cost {
-    const t = this.target;
-    let macs: number;
-    let outputShape: number[];
-    if (t.type === 'conv2d') {
-      const [h, w] = checkImageShape(inputShape, t.inChannels, `${this.kind} '${this.name}'`);
-      const [ho, wo] = convOutHW(h, w, t);
-      macs = ho * wo * t.kernelSize[0] * t.kernelSize[1] * t.inChannels * t.outChannels;
-      outputShape = [ho, wo, t.outChannels];
-    } else {
-      checkFeatureShape(inputShape, t.inFeatures, `${this.kind} '${this.name}'`);
-      macs = t.inFeatures * t.outFeatures;
-      outputShape = [t.outFeatures];
-    }
-    const factorParams = this.dims.reduce((a, m, i) => a + m * (this.ranks[i] as number), 0);
-    const coreParams = this.group === null || this.ownedCore !== null ? sizeOf(this.ranks) : 0;
-    const params =
-      factorParams +
-      coreParams +
-      (this.scale === null ? 0 : 1) +
-      (this.bias === null ? 0 : (outputShape[outputShape.length - 1] as number));
-    return { params, macs, outputShape };
+    const k = adaCost(this.target, this.dims, this.ranks, {
+      bias: this.bias !== null,
+      scada: this.scale !== null,
+      countsCore: this.group === null || this.ownedCore !== null,
+      inputShape,
+      who: `${this.kind} '${this.name}'`,
+    });
+    return { params: k.params, macs: k.denseMacs, outputShape: k.outputShape };
   }
 
   config(): ModuleConfig {
@@ -450,3 +464,57 @@ registerModule('ada-tucker', (c) => {
     ownsCore: field(r, 'ownsCore', isBool, 'a boolean'),
   });
 });
+
+type AdaPlan = Extract<LayerPlan, { kind: 'ada-tucker' | 'scada-tucker' }>;
+
+function weightSize(layer: Module, who: string): number {
+  return sizeOf(weightShape(adaTargetOf(layer, who)));
+}
+
+function adaKind<P extends AdaPlan>(planKind: P['kind']): FactorizedKind<P> {
+  const scada = planKind === 'scada-tucker';
+  return {
+    planKind,
+    moduleKinds: ['ada-tucker', 'shared-core'],
+    appliesTo: (layer) => layer instanceof Conv2d || layer instanceof Linear,
+    validate(layer, plan) {
+      checkAdaPlan(weightSize(layer, planKind), plan.dims, plan.ranks);
+      if (plan.kind === 'scada-tucker' && (typeof plan.group !== 'string' || plan.group === '')) {
+        throw new TnzipError(
+          'INVALID_ARGUMENT',
+          `layer '${layer.name}' (${layer.kind}): plan.group must be a non-empty string, got ${JSON.stringify(plan.group)}`,
+        );
+      }
+    },
+    cost(layer, plan, inputShape, { ownsSharedCore }) {
+      const k = adaCost(adaTargetOf(layer, planKind), plan.dims, plan.ranks, {
+        bias: (layer as Conv2d | Linear).bias !== null,
+        scada,
+        countsCore: !scada || ownsSharedCore,
+        inputShape,
+        who: `layer '${layer.name}' (${layer.kind})`,
+      });
+      return { params: k.params, macs: k.denseMacs, outputShape: k.outputShape };
+    },
+    fromDense(layer, plan, { adaInit, seed, shared }) {
+      // SCADA: the first layer of a group (depth-first order) owns its core, the others share it.
+      const key = plan.kind === 'scada-tucker' ? `scada-tucker:${plan.group}` : undefined;
+      const core = key === undefined ? undefined : (shared.get(key) as SharedCore | undefined);
+      const out = AdaTuckerLayer.fromDense(layer as Conv2d | Linear, plan, {
+        init: adaInit,
+        seed,
+        ...(core === undefined ? {} : { sharedCore: core }),
+      });
+      if (key !== undefined && core === undefined && out.ownedCore !== null) shared.set(key, out.ownedCore);
+      return out;
+    },
+  };
+}
+
+/** ADA-Tucker of a Conv2d or Linear (plan `'ada-tucker'`). */
+export const adaTuckerKind: FactorizedKind<Extract<LayerPlan, { kind: 'ada-tucker' }>> = adaKind('ada-tucker');
+/** SCADA-Tucker of a Conv2d or Linear (plan `'scada-tucker'`): ADA-Tucker with a core shared per group. */
+export const scadaTuckerKind: FactorizedKind<Extract<LayerPlan, { kind: 'scada-tucker' }>> = adaKind('scada-tucker');
+
+registerFactorizedKind(adaTuckerKind);
+registerFactorizedKind(scadaTuckerKind);

@@ -1,33 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { cpAls64, fromTf, Rng, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
+import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
+import { field, isInt, isMode } from './config-fields.js';
 import {
-  type ConvGeometry,
-  checkFromDense,
-  checkImageShape,
-  checkMode,
-  checkPlanRank,
+  type ConvFacts,
   convConfig,
-  convOutHW,
+  convConfigFields,
+  convKind,
   denseConv2d,
   denseConvOptions,
-  explicitPadding,
-  field,
-  isBool,
-  isInt,
-  isMode,
-  isPadding,
-  isPair,
-  makeParam,
-  type PaddingSpec,
-  resolveMode,
-  seededNormal,
-} from './common.js';
+  factorizedConvFacts,
+} from './dense-conv.js';
+import { FactorizedModule } from './factorized-module.js';
+import { type ConvGeometry, checkImageShape, convOutHW, explicitPadding, type PaddingSpec } from './geometry.js';
+import type { FactorizedKind, KindCost } from './kind.js';
+import { registerFactorizedKind } from './kind-registry.js';
+import { makeParam, seededNormal } from './params.js';
+import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 
 /** Constructor options of {@link CPConv2d}. */
 export interface CPConv2dOptions {
@@ -42,6 +36,33 @@ export interface CPConv2dOptions {
   readonly rank: number;
   readonly mode?: ExecutionMode;
   readonly seed?: number;
+}
+
+/**
+ * Checks a CP rank (INVALID_RANK): CP rank has no tight bound; the generic one (product of all
+ * but the largest of `k_h, k_w, S, T`) keeps plans sane without rejecting useful over-complete ranks.
+ */
+export function checkCpRank(rank: unknown, kh: number, kw: number, s: number, t: number): number {
+  const dims = [kh, kw, s, t].sort((a, b) => a - b);
+  return checkPlanRank(rank, (dims[0] as number) * (dims[1] as number) * (dims[2] as number), 'rank');
+}
+
+/**
+ * Cost of a CP conv: params `R·(S + k_h + k_w + T) (+T)`; MACs (factorized) `H·W·S·R + H'·W·R·k_h +
+ * H'·W'·R·k_w + H'·W'·R·T` (the vertical pass runs on the unpadded width), dense `H'·W'·T·S·k_h·k_w`.
+ */
+export function cpCost(c: ConvFacts, r: number, inputShape: Shape, who: string): KindCost {
+  const s = c.inChannels;
+  const t = c.outChannels;
+  const [h, w] = checkImageShape(inputShape, s, who);
+  const [ho, wo] = convOutHW(h, w, c);
+  const [kh, kw] = c.kernelSize;
+  return {
+    params: r * (s + kh + kw + t) + (c.bias ? t : 0),
+    factorizedMacs: h * w * s * r + ho * w * r * kh + ho * wo * r * kw + ho * wo * r * t,
+    denseMacs: ho * wo * kh * kw * s * t,
+    outputShape: [ho, wo, t],
+  };
 }
 
 /** Options of {@link CPConv2d.fromDense}. */
@@ -67,7 +88,7 @@ export interface CPFromDenseOptions {
  * Parameters: `first` `[S, R]` (F), `vertical` `[k_h, R]` (V), `horizontal` `[k_w, R]` (H),
  * `last` `[R, T]` (L = (λ ⊙ A_T)ᵀ), `bias` `[T]`.
  */
-export class CPConv2d extends Module {
+export class CPConv2d extends FactorizedModule {
   readonly kind = 'cp-conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
@@ -89,11 +110,7 @@ export class CPConv2d extends Module {
     if (!Number.isInteger(t) || t < 1)
       throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
     const [kh, kw] = options.kernelSize;
-    // CP rank has no tight bound; the generic one (product of all but the largest mode) keeps
-    // plans sane without rejecting useful over-complete ranks.
-    const dims = [kh, kw, s, t].sort((a, b) => a - b);
-    const bound = (dims[0] as number) * (dims[1] as number) * (dims[2] as number);
-    this.rank = checkPlanRank(options.rank, bound, 'rank');
+    this.rank = checkCpRank(options.rank, kh, kw, s, t);
     this.inChannels = s;
     this.outChannels = t;
     this.geometry = {
@@ -168,23 +185,9 @@ export class CPConv2d extends Module {
     return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
 
-  private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {
-    const [h, w] = checkImageShape(inputShape, this.inChannels, `${this.kind} '${this.name}'`);
-    const [ho, wo] = convOutHW(h, w, this.geometry);
-    const [kh, kw] = this.geometry.kernelSize;
-    const r = this.rank;
-    const factorized =
-      h * w * this.inChannels * r + ho * w * r * kh + ho * wo * r * kw + ho * wo * r * this.outChannels;
-    return {
-      factorized,
-      dense: ho * wo * kh * kw * this.inChannels * this.outChannels,
-      outputShape: [ho, wo, this.outChannels],
-    };
-  }
-
-  effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
-    const m = this.macs(inputShape);
-    return resolveMode(this.mode, m.factorized, m.dense);
+  protected kindCost(inputShape: Shape): KindCost {
+    const facts = factorizedConvFacts(this);
+    return cpCost(facts, this.rank, inputShape, `${this.kind} '${this.name}'`);
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
@@ -238,23 +241,6 @@ export class CPConv2d extends Module {
       this.outChannels,
     ]);
     return this.bias === null ? y : tf.add(y, this.bias);
-  }
-
-  /**
-   * Params `S·R + k_h·R + k_w·R + R·T (+T)`; MACs (factorized) `H·W·S·R + H'·W·R·k_h +
-   * H'·W'·R·k_w + H'·W'·R·T` (the vertical pass runs on the unpadded width), or the dense MACs
-   * when the effective mode is 'reconstructed'.
-   */
-  cost(inputShape: Shape): Cost {
-    const m = this.macs(inputShape);
-    const [kh, kw] = this.geometry.kernelSize;
-    const r = this.rank;
-    const params = r * (this.inChannels + kh + kw + this.outChannels) + (this.bias === null ? 0 : this.outChannels);
-    return {
-      params,
-      macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense,
-      outputShape: m.outputShape,
-    };
   }
 
   config(): ModuleConfig {
@@ -315,14 +301,21 @@ function depthwise1d(
 registerModule('cp-conv2d', (c) => {
   const r = c as Record<string, unknown>;
   return new CPConv2d(c.name, {
-    inChannels: field(r, 'inChannels', isInt, 'an integer'),
-    outChannels: field(r, 'outChannels', isInt, 'an integer'),
-    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
-    stride: field(r, 'stride', isPair, 'a pair of integers'),
-    padding: field(r, 'padding', isPadding, 'a padding'),
-    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
-    bias: field(r, 'bias', isBool, 'a boolean'),
+    ...convConfigFields(r),
     rank: field(r, 'rank', isInt, 'an integer'),
     mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
   });
 });
+
+type CpPlan = Extract<LayerPlan, { kind: 'cp' }>;
+
+/** CP of a Conv2d (plan `'cp'`). */
+export const cpKind: FactorizedKind<CpPlan> = convKind<CpPlan>({
+  planKind: 'cp',
+  moduleKinds: ['cp-conv2d'],
+  validate: (c, plan) => checkCpRank(plan.rank, c.kernelSize[0], c.kernelSize[1], c.inChannels, c.outChannels),
+  cost: (c, plan, inputShape, who) => cpCost(c, plan.rank, inputShape, who),
+  fromDense: (layer, plan, { mode, seed }) => CPConv2d.fromDense(layer, plan, { mode, seed }),
+});
+
+registerFactorizedKind(cpKind);

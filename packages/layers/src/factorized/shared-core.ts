@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { Rng, TnzipError } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { registerModule } from '../registry.js';
-import { field, isIntList, isString, makeParam, seededNormal } from './common.js';
+import { field, isIntList, isString } from './config-fields.js';
+import { makeParam, seededNormal } from './params.js';
 
 /**
  * The one core tensor of a SCADA-Tucker group (Zhong et al. 2019): `core` `[r_1, …, r_d]`,

@@ -1,39 +1,38 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, Rng, sizeOf, type Tensor64, TnzipError, ttRankBounds, ttSvd64 } from '@tnzip/tensor';
+import {
+  fromTf,
+  permute64,
+  Rng,
+  sizeOf,
+  type Tensor64,
+  TnzipError,
+  ttContract,
+  ttContractMacs,
+  ttRankBounds,
+  ttSvd64,
+} from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
+import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
+import { field, isIntList, isMode } from './config-fields.js';
 import {
-  type ConvGeometry,
-  checkDims,
-  checkFromDense,
-  checkImageShape,
-  checkMode,
-  checkPlanRank,
+  type ConvFacts,
   convConfig,
-  convOutHW,
+  convConfigFields,
+  convKind,
   denseConv2d,
   denseConvOptions,
-  field,
-  isBool,
-  isInt,
-  isIntList,
-  isMode,
-  isPadding,
-  isPair,
-  makeParam,
-  type PaddingSpec,
-  permute64,
-  reshape64,
-  resolveMode,
-  seededNormal,
-  tf64,
-  ttContract,
-  ttContractMacs,
-} from './common.js';
+  factorizedConvFacts,
+} from './dense-conv.js';
+import { FactorizedModule } from './factorized-module.js';
+import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import type { FactorizedKind, KindCost } from './kind.js';
+import { registerFactorizedKind } from './kind-registry.js';
+import { makeParam, reshape64, seededNormal, tf64 } from './params.js';
+import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 
 /** Constructor options of {@link TTConv2d}. */
 export interface TTConv2dOptions {
@@ -60,6 +59,67 @@ function chainDims(colDims: readonly number[], kh: number, kw: number, rowDims: 
 }
 
 /**
+ * Checks a TT-conv plan against S, T and the kernel: `colDims` factor S, `rowDims` factor T
+ * (SHAPE_MISMATCH), `ranks` the `n + m` internal ranks of the chain within their TT bounds
+ * (INVALID_RANK). Returns copies of the three lists.
+ */
+export function checkTTConvPlan(
+  s: number,
+  t: number,
+  kh: number,
+  kw: number,
+  plan: { readonly rowDims: unknown; readonly colDims: unknown; readonly ranks: unknown },
+): { colDims: number[]; rowDims: number[]; ranks: number[] } {
+  const colDims = checkDims(plan.colDims, s, 'colDims');
+  const rowDims = checkDims(plan.rowDims, t, 'rowDims');
+  const bounds = ttRankBounds(chainDims(colDims, kh, kw, rowDims));
+  const ranks = plan.ranks;
+  if (!Array.isArray(ranks) || ranks.length !== bounds.length) {
+    throw new TnzipError(
+      'INVALID_RANK',
+      `plan.ranks must list ${bounds.length} internal ranks (colDims.length + rowDims.length) for the chain [s…, k_h·k_w, t…], got ${JSON.stringify(ranks)}`,
+    );
+  }
+  ranks.forEach((r, k) => {
+    checkPlanRank(r, bounds[k] as number, `ranks[${k}]`);
+  });
+  return { colDims, rowDims, ranks: [...(ranks as number[])] };
+}
+
+/**
+ * Cost of a TT conv (chain `[s_1…s_n, k_h·k_w, t_1…t_m]`, validated ranks): params
+ * `Σ_a r_{a-1}·s_a·r_a + k_h·k_w·r_n·r_{n+1} + Σ_b r·t_b·r' (+T)`; MACs (factorized)
+ * `H·W·Σ_a r_{a-1}·r_a·s_a·Π_{i>a} s_i + H'·W'·k_h·k_w·r_n·r_{n+1} + H'·W'·Σ_b r·r'·t_b·Π_{i<b} t_i`
+ * (the input side at input resolution), dense `H'·W'·T·S·k_h·k_w`.
+ */
+export function ttConvCost(
+  c: ConvFacts,
+  rowDims: readonly number[],
+  colDims: readonly number[],
+  ranks: readonly number[],
+  inputShape: Shape,
+  who: string,
+): KindCost {
+  const [kh, kw] = c.kernelSize;
+  const full = [1, ...ranks, 1];
+  const n = colDims.length;
+  const inShapes = colDims.map((sa, a) => [full[a] as number, 1, sa, full[a + 1] as number]);
+  const outShapes = rowDims.map((tb, b) => [full[n + 1 + b] as number, tb, 1, full[n + 2 + b] as number]);
+  const rn = full[n] as number;
+  const rn1 = full[n + 1] as number;
+  const [h, w] = checkImageShape(inputShape, c.inChannels, who);
+  const [ho, wo] = convOutHW(h, w, c);
+  const coreParams = (shapes: number[][]): number => shapes.reduce((acc, sh) => acc + sizeOf(sh), 0);
+  return {
+    params: coreParams(inShapes) + kh * kw * rn * rn1 + coreParams(outShapes) + (c.bias ? c.outChannels : 0),
+    factorizedMacs:
+      h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes),
+    denseMacs: ho * wo * kh * kw * c.inChannels * c.outChannels,
+    outputShape: [ho, wo, c.outChannels],
+  };
+}
+
+/**
  * TT convolution, "M" layout (Yin et al. CVPR 2021 code; papers.md §1.7 and §2.2 (B)): the kernel,
  * permuted to `[S, k_h·k_w, T]` and reshaped to `[s_1, …, s_n, k_h·k_w, t_1, …, t_m]` (S and T
  * multi-indices in C order), is a TT tensor with ranks `(1, r_1, …, r_{n+m}, 1)`:
@@ -74,7 +134,7 @@ function chainDims(colDims: readonly number[], kh: number, kw: number, rowDims: 
  * This layout was chosen over Garipov's (A), whose `s_k·t_k` modes cannot be executed as a
  * chain of small ops around one conv. `rowDims`/`colDims` may have different lengths.
  */
-export class TTConv2d extends Module {
+export class TTConv2d extends FactorizedModule {
   readonly kind = 'tt-conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
@@ -97,19 +157,7 @@ export class TTConv2d extends Module {
     if (!Number.isInteger(t) || t < 1)
       throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
     const [kh, kw] = options.kernelSize;
-    const cd = checkDims(options.colDims, s, 'colDims');
-    const rd = checkDims(options.rowDims, t, 'rowDims');
-    const bounds = ttRankBounds(chainDims(cd, kh, kw, rd));
-    const ranks = options.ranks;
-    if (!Array.isArray(ranks) || ranks.length !== bounds.length) {
-      throw new TnzipError(
-        'INVALID_RANK',
-        `plan.ranks must list ${bounds.length} internal ranks (colDims.length + rowDims.length) for the chain [s…, k_h·k_w, t…], got ${JSON.stringify(ranks)}`,
-      );
-    }
-    ranks.forEach((r, k) => {
-      checkPlanRank(r, bounds[k] as number, `ranks[${k}]`);
-    });
+    const { colDims: cd, rowDims: rd, ranks } = checkTTConvPlan(s, t, kh, kw, options);
     this.inChannels = s;
     this.outChannels = t;
     this.colDims = cd;
@@ -226,25 +274,9 @@ export class TTConv2d extends Module {
     return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
 
-  private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {
-    const [h, w] = checkImageShape(inputShape, this.inChannels, `${this.kind} '${this.name}'`);
-    const [ho, wo] = convOutHW(h, w, this.geometry);
-    const [kh, kw] = this.geometry.kernelSize;
-    const inShapes = this.inCores.map((c) => [c.shape[0] as number, 1, c.shape[1] as number, c.shape[2] as number]);
-    const outShapes = this.outCores.map((c) => [c.shape[0] as number, c.shape[1] as number, 1, c.shape[2] as number]);
-    const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
-    const factorized =
-      h * w * ttContractMacs(inShapes) + ho * wo * kh * kw * rn * rn1 + ho * wo * ttContractMacs(outShapes);
-    return {
-      factorized,
-      dense: ho * wo * kh * kw * this.inChannels * this.outChannels,
-      outputShape: [ho, wo, this.outChannels],
-    };
-  }
-
-  effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
-    const m = this.macs(inputShape);
-    return resolveMode(this.mode, m.factorized, m.dense);
+  protected kindCost(inputShape: Shape): KindCost {
+    const facts = factorizedConvFacts(this);
+    return ttConvCost(facts, this.rowDims, this.colDims, this.ranks, inputShape, `${this.kind} '${this.name}'`);
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
@@ -268,25 +300,6 @@ export class TTConv2d extends Module {
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
-  /**
-   * Params: `Σ_a r_{a-1}·s_a·r_a + k_h·k_w·r_n·r_{n+1} + Σ_b r·t_b·r' (+T)`. MACs (factorized):
-   * `H·W·Σ_a r_{a-1}·r_a·s_a·Π_{i>a} s_i + H'·W'·k_h·k_w·r_n·r_{n+1} + H'·W'·Σ_b r·r'·t_b·Π_{i<b} t_i`
-   * (the input side at input resolution), or the dense MACs when reconstructed.
-   */
-  cost(inputShape: Shape): Cost {
-    const m = this.macs(inputShape);
-    const params =
-      this.inCores.reduce((a, c) => a + sizeOf(c.shape), 0) +
-      sizeOf(this.spatial.shape) +
-      this.outCores.reduce((a, c) => a + sizeOf(c.shape), 0) +
-      (this.bias === null ? 0 : this.outChannels);
-    return {
-      params,
-      macs: resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense,
-      outputShape: m.outputShape,
-    };
-  }
-
   config(): ModuleConfig {
     return {
       ...convConfig(this.kind, this.name, this.inChannels, this.outChannels, this.geometry, this.bias !== null),
@@ -301,16 +314,25 @@ export class TTConv2d extends Module {
 registerModule('tt-conv2d', (c) => {
   const r = c as Record<string, unknown>;
   return new TTConv2d(c.name, {
-    inChannels: field(r, 'inChannels', isInt, 'an integer'),
-    outChannels: field(r, 'outChannels', isInt, 'an integer'),
-    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
-    stride: field(r, 'stride', isPair, 'a pair of integers'),
-    padding: field(r, 'padding', isPadding, 'a padding'),
-    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
-    bias: field(r, 'bias', isBool, 'a boolean'),
+    ...convConfigFields(r),
     rowDims: field(r, 'rowDims', isIntList, 'a list of positive integers'),
     colDims: field(r, 'colDims', isIntList, 'a list of positive integers'),
     ranks: field(r, 'ranks', isIntList, 'a list of positive integers'),
     mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
   });
 });
+
+type TTPlan = Extract<LayerPlan, { kind: 'tt' }>;
+
+/** TT of a Conv2d (plan `'tt'` on a conv; the Linear case is `ttLinearKind`). */
+export const ttConvKind: FactorizedKind<TTPlan> = convKind<TTPlan>({
+  planKind: 'tt',
+  moduleKinds: ['tt-conv2d'],
+  validate: (c, plan) => {
+    checkTTConvPlan(c.inChannels, c.outChannels, c.kernelSize[0], c.kernelSize[1], plan);
+  },
+  cost: (c, plan, inputShape, who) => ttConvCost(c, plan.rowDims, plan.colDims, plan.ranks, inputShape, who),
+  fromDense: (layer, plan, { mode }) => TTConv2d.fromDense(layer, plan, { mode }),
+});
+
+registerFactorizedKind(ttConvKind);

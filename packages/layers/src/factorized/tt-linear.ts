@@ -1,29 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, Rng, sizeOf, TnzipError, transpose64, ttMatrix64, ttMatrixRankBounds } from '@tnzip/tensor';
+import {
+  fromTf,
+  Rng,
+  sizeOf,
+  TnzipError,
+  transpose64,
+  ttContract,
+  ttContractMacs,
+  ttMatrix64,
+  ttMatrixFull,
+  ttMatrixRankBounds,
+} from '@tnzip/tensor';
 import { Linear } from '../layers/linear.js';
-import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
+import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
-import {
-  checkDims,
-  checkFeatureShape,
-  checkFromDense,
-  checkMode,
-  checkPlanRank,
-  field,
-  isBool,
-  isInt,
-  isIntList,
-  isMode,
-  makeParam,
-  resolveMode,
-  seededNormal,
-  tf64,
-  ttContract,
-  ttContractMacs,
-  ttMatrixFull,
-} from './common.js';
+import { field, isBool, isInt, isIntList, isMode } from './config-fields.js';
+import { costInMode } from './execution.js';
+import { FactorizedModule } from './factorized-module.js';
+import { checkFeatureShape } from './geometry.js';
+import type { FactorizedKind, KindCost } from './kind.js';
+import { registerFactorizedKind } from './kind-registry.js';
+import { makeParam, seededNormal, tf64 } from './params.js';
+import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 
 /** Constructor options of {@link TTLinear}. */
 export interface TTLinearOptions {
@@ -63,6 +63,37 @@ export function checkTTMatrixPlan(s: number, t: number, rowDims: unknown, colDim
   return [1, ...(ranks as number[]), 1];
 }
 
+/** A linear layer as its kind's cost formula sees it. */
+export interface LinearFacts {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+}
+
+/**
+ * Cost of a TT linear layer (papers.md §5, TT-FC; validated plan): params
+ * `Σ_k r_{k-1}·m_k·n_k·r_k (+T)`; MACs (factorized) `Σ_k r_{k-1}·r_k·m_k·n_k·(Π_{i<k} m_i)·(Π_{i>k} n_i)`,
+ * dense `S·T`.
+ */
+export function ttLinearCost(
+  c: LinearFacts,
+  rowDims: readonly number[],
+  colDims: readonly number[],
+  ranks: readonly number[],
+  inputShape: Shape,
+  who: string,
+): KindCost {
+  checkFeatureShape(inputShape, c.inFeatures, who);
+  const full = [1, ...ranks, 1];
+  const shapes = rowDims.map((m, k) => [full[k] as number, m, colDims[k] as number, full[k + 1] as number]);
+  return {
+    params: shapes.reduce((acc, sh) => acc + sizeOf(sh), 0) + (c.bias ? c.outFeatures : 0),
+    factorizedMacs: ttContractMacs(shapes),
+    denseMacs: c.inFeatures * c.outFeatures,
+    outputShape: [c.outFeatures],
+  };
+}
+
 /**
  * TT linear layer (Novikov et al., NeurIPS 2015). With `y = x·W + b`, `W` `[S, T]`, the matrix
  * `M = Wᵀ` (`[T, S]`) is a TT-matrix
@@ -74,7 +105,7 @@ export function checkTTMatrixPlan(s: number, t: number, rowDims: unknown, colDim
  * one core at a time (d transpose + matMul steps) and never forms `M`; 'reconstructed' builds
  * `M` and runs one matMul.
  */
-export class TTLinear extends Module {
+export class TTLinear extends FactorizedModule {
   readonly kind = 'tt-linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -166,13 +197,9 @@ export class TTLinear extends Module {
     return lin;
   }
 
-  private macs(): { factorized: number; dense: number } {
-    return { factorized: ttContractMacs(this.cores.map((c) => c.shape)), dense: this.inFeatures * this.outFeatures };
-  }
-
-  effectiveMode(): 'factorized' | 'reconstructed' {
-    const m = this.macs();
-    return resolveMode(this.mode, m.factorized, m.dense);
+  protected kindCost(inputShape: Shape): KindCost {
+    const facts = { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null };
+    return ttLinearCost(facts, this.rowDims, this.colDims, this.ranks, inputShape, `${this.kind} '${this.name}'`);
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
@@ -183,25 +210,10 @@ export class TTLinear extends Module {
       );
     }
     const y =
-      this.effectiveMode() === 'reconstructed'
+      this.effectiveMode([this.inFeatures]) === 'reconstructed'
         ? fastMatMul(x as tf.Tensor2D, this.weightMatrix())
         : ttContract(x, this.cores, fastMatMul);
     return this.bias === null ? y : tf.add(y, this.bias);
-  }
-
-  /**
-   * papers.md §5 (TT-FC): params `Σ_k r_{k-1}·m_k·n_k·r_k (+T)`; MACs (factorized)
-   * `Σ_k r_{k-1}·r_k·m_k·n_k·(Π_{i<k} m_i)·(Π_{i>k} n_i)`, or `S·T` when reconstructed.
-   */
-  cost(inputShape: Shape): Cost {
-    checkFeatureShape(inputShape, this.inFeatures, `${this.kind} '${this.name}'`);
-    const m = this.macs();
-    const params = this.cores.reduce((a, c) => a + sizeOf(c.shape), 0) + (this.bias === null ? 0 : this.outFeatures);
-    return {
-      params,
-      macs: this.effectiveMode() === 'factorized' ? m.factorized : m.dense,
-      outputShape: [this.outFeatures],
-    };
   }
 
   config(): ModuleConfig {
@@ -231,3 +243,25 @@ registerModule('tt-linear', (c) => {
     mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
   });
 });
+
+type TTPlan = Extract<LayerPlan, { kind: 'tt' }>;
+
+/** TT-matrix of a Linear (plan `'tt'` on a linear layer; the conv case is `ttConvKind`). */
+export const ttLinearKind: FactorizedKind<TTPlan> = {
+  planKind: 'tt',
+  moduleKinds: ['tt-linear'],
+  appliesTo: (layer) => layer instanceof Linear,
+  validate(layer, plan) {
+    const l = layer as Linear;
+    checkTTMatrixPlan(l.inFeatures, l.outFeatures, plan.rowDims, plan.colDims, plan.ranks);
+  },
+  cost(layer, plan, inputShape, { mode }) {
+    const l = layer as Linear;
+    const facts = { inFeatures: l.inFeatures, outFeatures: l.outFeatures, bias: l.bias !== null };
+    const who = `layer '${layer.name}' (${layer.kind})`;
+    return costInMode(mode, ttLinearCost(facts, plan.rowDims, plan.colDims, plan.ranks, inputShape, who));
+  },
+  fromDense: (layer, plan, { mode }) => TTLinear.fromDense(layer as Linear, plan, { mode }),
+};
+
+registerFactorizedKind(ttLinearKind);

@@ -1,32 +1,76 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fromTf, hosvd64, matrixToTf, Rng, TnzipError, transpose64 } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
-import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
+import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
+import { field, isMode } from './config-fields.js';
 import {
-  type ConvGeometry,
-  checkFromDense,
-  checkImageShape,
-  checkMode,
-  checkPlanRank,
+  type ConvFacts,
   convConfig,
-  convOutHW,
+  convConfigFields,
+  convKind,
   denseConv2d,
   denseConvOptions,
-  field,
-  isBool,
-  isInt,
-  isMode,
-  isPadding,
-  isPair,
-  type PaddingSpec,
-  resolveMode,
-  seededNormal,
-  tf64,
-} from './common.js';
+  factorizedConvFacts,
+} from './dense-conv.js';
+import { FactorizedModule } from './factorized-module.js';
+import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import type { FactorizedKind, KindCost } from './kind.js';
+import { registerFactorizedKind } from './kind-registry.js';
+import { seededNormal, tf64 } from './params.js';
+import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+
+/**
+ * Checks Tucker-2 / Tucker-1 ranks against S and T (INVALID_RANK): each in `[1, S]` / `[1, T]` or
+ * null (that mode not factorized), not both null.
+ */
+export function checkTucker2Ranks(
+  s: number,
+  t: number,
+  rankS: unknown,
+  rankT: unknown,
+): [number | null, number | null] {
+  if (rankS === null && rankT === null) {
+    throw new TnzipError('INVALID_RANK', 'plan.rankS and plan.rankT cannot both be null (nothing would be factorized)');
+  }
+  return [
+    rankS === null ? null : checkPlanRank(rankS, s, 'rankS'),
+    rankT === null ? null : checkPlanRank(rankT, t, 'rankT'),
+  ];
+}
+
+/**
+ * Cost of a Tucker-2 / Tucker-1 conv (papers.md §5): params `S·R_S + R_S·R_T·k_h·k_w + R_T·T (+T)`;
+ * MACs (factorized) `H·W·S·R_S + H'·W'·R_S·R_T·k_h·k_w + H'·W'·R_T·T` (the first 1×1 at input
+ * resolution; a null rank drops its 1×1), dense `H'·W'·T·S·k_h·k_w`.
+ *
+ * @param inputShape `[H, W, S]` (SHAPE_MISMATCH otherwise, the message prefixed by `who`)
+ */
+export function tucker2Cost(
+  c: ConvFacts,
+  rankS: number | null,
+  rankT: number | null,
+  inputShape: Shape,
+  who: string,
+): KindCost {
+  const s = c.inChannels;
+  const t = c.outChannels;
+  const [h, w] = checkImageShape(inputShape, s, who);
+  const [ho, wo] = convOutHW(h, w, c);
+  const [kh, kw] = c.kernelSize;
+  const a = rankS ?? s;
+  const b = rankT ?? t;
+  return {
+    params: (rankS === null ? 0 : s * a) + kh * kw * a * b + (rankT === null ? 0 : b * t) + (c.bias ? t : 0),
+    factorizedMacs:
+      (rankS === null ? 0 : h * w * s * a) + ho * wo * kh * kw * a * b + (rankT === null ? 0 : ho * wo * b * t),
+    denseMacs: ho * wo * kh * kw * s * t,
+    outputShape: [ho, wo, t],
+  };
+}
 
 /** Constructor options of {@link Tucker2Conv2d}. */
 export interface Tucker2Conv2dOptions {
@@ -58,7 +102,7 @@ export interface Tucker2Conv2dOptions {
  * Parameters: `first` `[S, R_S]` (= U_S), `core` `[k_h, k_w, R_S, R_T]`, `last` `[R_T, T]` (= U_Tᵀ),
  * `bias` `[T]`. The 1×1 convs run as plain matMuls on `[N·H·W, C]`, which is the same maths.
  */
-export class Tucker2Conv2d extends Module {
+export class Tucker2Conv2d extends FactorizedModule {
   readonly kind = 'tucker2-conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
@@ -72,7 +116,6 @@ export class Tucker2Conv2d extends Module {
   /** `[R_T, T]` or null. */
   readonly last: tf.Variable | null;
   readonly bias: tf.Variable | null;
-  /** Execution mode; may be changed at any time. */
   mode: ExecutionMode;
 
   constructor(name: string, options: Tucker2Conv2dOptions) {
@@ -83,14 +126,7 @@ export class Tucker2Conv2d extends Module {
       throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
     if (!Number.isInteger(t) || t < 1)
       throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
-    if (options.rankS === null && options.rankT === null) {
-      throw new TnzipError(
-        'INVALID_RANK',
-        'plan.rankS and plan.rankT cannot both be null (nothing would be factorized)',
-      );
-    }
-    const rs = options.rankS === null ? null : checkPlanRank(options.rankS, s, 'rankS');
-    const rt = options.rankT === null ? null : checkPlanRank(options.rankT, t, 'rankT');
+    const [rs, rt] = checkTucker2Ranks(s, t, options.rankS, options.rankT);
     this.inChannels = s;
     this.outChannels = t;
     this.rankS = rs;
@@ -188,25 +224,9 @@ export class Tucker2Conv2d extends Module {
     return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
 
-  /** The mode actually run for this input shape (`'auto'` resolved by MACs). */
-  effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
-    const { factorized, dense } = this.macs(inputShape);
-    return resolveMode(this.mode, factorized, dense);
-  }
-
-  private macs(inputShape: Shape): { factorized: number; dense: number; outputShape: [number, number, number] } {
-    const [h, w] = checkImageShape(inputShape, this.inChannels, `${this.kind} '${this.name}'`);
-    const [ho, wo] = convOutHW(h, w, this.geometry);
-    const [kh, kw] = this.geometry.kernelSize;
-    const s = this.inChannels;
-    const t = this.outChannels;
-    const a = this.rankS ?? s;
-    const b = this.rankT ?? t;
-    const factorized =
-      (this.rankS === null ? 0 : h * w * s * a) +
-      ho * wo * kh * kw * a * b +
-      (this.rankT === null ? 0 : ho * wo * b * t);
-    return { factorized, dense: ho * wo * kh * kw * s * t, outputShape: [ho, wo, t] };
+  protected kindCost(inputShape: Shape): KindCost {
+    const facts = factorizedConvFacts(this);
+    return tucker2Cost(facts, this.rankS, this.rankT, inputShape, `${this.kind} '${this.name}'`);
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
@@ -237,26 +257,6 @@ export class Tucker2Conv2d extends Module {
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
-  /**
-   * papers.md §5: params `S·R_S + R_S·R_T·k_h·k_w + R_T·T (+T)`; MACs (factorized)
-   * `H·W·S·R_S + H'·W'·R_S·R_T·k_h·k_w + H'·W'·R_T·T` (the first 1×1 at input resolution), or
-   * the dense `H'·W'·T·S·k_h·k_w` when the effective mode is 'reconstructed' (the per-batch
-   * kernel rebuild is not counted per example).
-   */
-  cost(inputShape: Shape): Cost {
-    const m = this.macs(inputShape);
-    const [kh, kw] = this.geometry.kernelSize;
-    const a = this.rankS ?? this.inChannels;
-    const b = this.rankT ?? this.outChannels;
-    const params =
-      (this.rankS === null ? 0 : this.inChannels * a) +
-      kh * kw * a * b +
-      (this.rankT === null ? 0 : b * this.outChannels) +
-      (this.bias === null ? 0 : this.outChannels);
-    const macs = resolveMode(this.mode, m.factorized, m.dense) === 'factorized' ? m.factorized : m.dense;
-    return { params, macs, outputShape: m.outputShape };
-  }
-
   config(): ModuleConfig {
     return {
       ...convConfig(this.kind, this.name, this.inChannels, this.outChannels, this.geometry, this.bias !== null),
@@ -272,15 +272,60 @@ const isRankOrNull = (v: unknown): boolean => v === null || (Number.isInteger(v)
 registerModule('tucker2-conv2d', (c) => {
   const r = c as Record<string, unknown>;
   return new Tucker2Conv2d(c.name, {
-    inChannels: field(r, 'inChannels', isInt, 'an integer'),
-    outChannels: field(r, 'outChannels', isInt, 'an integer'),
-    kernelSize: field(r, 'kernelSize', isPair, 'a pair of integers'),
-    stride: field(r, 'stride', isPair, 'a pair of integers'),
-    padding: field(r, 'padding', isPadding, 'a padding'),
-    dilation: field(r, 'dilation', isPair, 'a pair of integers'),
-    bias: field(r, 'bias', isBool, 'a boolean'),
+    ...convConfigFields(r),
     rankS: field(r, 'rankS', isRankOrNull, 'an integer >= 1 or null'),
     rankT: field(r, 'rankT', isRankOrNull, 'an integer >= 1 or null'),
     mode: field(r, 'mode', isMode, "'factorized' | 'reconstructed' | 'auto'"),
   });
 });
+
+type Tucker2Plan = Extract<LayerPlan, { kind: 'tucker2' }>;
+type TuckerPlan = Extract<LayerPlan, { kind: 'tucker' }>;
+
+/** Tucker-2 / Tucker-1 of a Conv2d (plan `'tucker2'`). */
+export const tucker2Kind: FactorizedKind<Tucker2Plan> = convKind<Tucker2Plan>({
+  planKind: 'tucker2',
+  moduleKinds: ['tucker2-conv2d'],
+  validate: (c, plan) => {
+    checkTucker2Ranks(c.inChannels, c.outChannels, plan.rankS, plan.rankT);
+  },
+  cost: (c, plan, inputShape, who) => tucker2Cost(c, plan.rankS, plan.rankT, inputShape, who),
+  fromDense: (layer, plan, { mode }) => Tucker2Conv2d.fromDense(layer, plan, { mode }),
+});
+
+/**
+ * Full Tucker of a conv kernel `[k_h, k_w, S, T]` that keeps the spatial modes whole is Tucker-2:
+ * the one adapter from plan `'tucker'` (ranks `[k_h, k_w, R_S, R_T]`) to `'tucker2'`.
+ *
+ * @throws TnzipError INVALID_RANK (not 4 ranks), INVALID_ARGUMENT (spatial ranks ≠ kernel size)
+ */
+export function tuckerAsTucker2(layer: Conv2d, plan: TuckerPlan): Tucker2Plan {
+  const [kh, kw] = layer.kernelSize;
+  const r = plan.ranks;
+  if (!Array.isArray(r) || r.length !== 4)
+    throw new TnzipError(
+      'INVALID_RANK',
+      `layer '${layer.name}' (${layer.kind}): plan.ranks must have 4 entries [k_h, k_w, R_S, R_T], got ${JSON.stringify(r)}`,
+    );
+  if (r[0] !== kh || r[1] !== kw) {
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `layer '${layer.name}' (${layer.kind}): plan.ranks[0..1] must equal the kernel size ${kh}, ${kw} (spatial modes are not factorized), got ${r[0]}, ${r[1]}`,
+    );
+  }
+  return { kind: 'tucker2', rankS: r[2] as number, rankT: r[3] as number };
+}
+
+/** Full Tucker of a Conv2d (plan `'tucker'`), built as Tucker-2 by {@link tuckerAsTucker2}. */
+export const tuckerKind: FactorizedKind<TuckerPlan> = {
+  planKind: 'tucker',
+  moduleKinds: ['tucker2-conv2d'],
+  appliesTo: (layer) => layer instanceof Conv2d,
+  validate: (layer, plan) => tucker2Kind.validate(layer, tuckerAsTucker2(layer as Conv2d, plan)),
+  cost: (layer, plan, inputShape, options) =>
+    tucker2Kind.cost(layer, tuckerAsTucker2(layer as Conv2d, plan), inputShape, options),
+  fromDense: (layer, plan, context) => tucker2Kind.fromDense(layer, tuckerAsTucker2(layer as Conv2d, plan), context),
+};
+
+registerFactorizedKind(tucker2Kind);
+registerFactorizedKind(tuckerKind);

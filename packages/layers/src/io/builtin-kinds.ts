@@ -1,9 +1,10 @@
-import { AdaTuckerLayer } from '../factorized/ada-tucker.js';
-import { CPConv2d } from '../factorized/cp-conv2d.js';
+import { AdaTuckerLayer, adaTuckerKind, scadaTuckerKind } from '../factorized/ada-tucker.js';
+import { CPConv2d, cpKind } from '../factorized/cp-conv2d.js';
+import { denseKind } from '../factorized/dense-kind.js';
 import { SharedCore } from '../factorized/shared-core.js';
-import { TTConv2d } from '../factorized/tt-conv2d.js';
-import { TTLinear } from '../factorized/tt-linear.js';
-import { Tucker2Conv2d } from '../factorized/tucker2-conv2d.js';
+import { TTConv2d, ttConvKind } from '../factorized/tt-conv2d.js';
+import { TTLinear, ttLinearKind } from '../factorized/tt-linear.js';
+import { Tucker2Conv2d, tucker2Kind, tuckerKind } from '../factorized/tucker2-conv2d.js';
 import { AvgPool } from '../layers/avg-pool.js';
 import { BatchNorm } from '../layers/batch-norm.js';
 import { ChannelPadShortcut } from '../layers/channel-pad-shortcut.js';
@@ -17,18 +18,19 @@ import { ReLU } from '../layers/relu.js';
 import { Residual } from '../layers/residual.js';
 import { Sequential } from '../layers/sequential.js';
 
-// Each layer file registers its kind (registerModule) when it is evaluated. A bundler that drops
-// the modules a page never references (Vite/Rolldown on the TypeScript sources ignores the
-// package's `sideEffects` list) would drop those registrations too, and load() would fail with
-// "unknown module kind 'sequential'" in the browser. load() calls builtinKindCount(), a real use of
-// every class, so any bundle that contains load() contains every built-in kind.
-const BUILTIN_LAYER_CLASSES: readonly unknown[] = [
-  AdaTuckerLayer,
+// THE list of built-in kinds. Each layer file registers its module kind (registerModule) and each
+// factorized kind file its descriptor (registerFactorizedKind) when it is evaluated. A bundler
+// that drops the modules a page never references (Vite/Rolldown on the TypeScript sources ignores
+// the package's `sideEffects` list) would drop those registrations too, and load() would fail with
+// "unknown module kind 'sequential'" in the browser, factorize() with "unknown plan kind". load(),
+// factorize() and planCost() call builtinKindCount(), a real use of every entry, so any bundle
+// that contains one of them contains every built-in kind. A new built-in kind adds one line here.
+const BUILTIN_KINDS: readonly unknown[] = [
+  // Dense and structural layers.
   AvgPool,
   BatchNorm,
   ChannelPadShortcut,
   Conv2d,
-  CPConv2d,
   Dropout,
   Flatten,
   GlobalAvgPool,
@@ -37,15 +39,26 @@ const BUILTIN_LAYER_CLASSES: readonly unknown[] = [
   ReLU,
   Residual,
   Sequential,
+  // Factorized layers (module classes) and their kinds (FactorizedKind descriptors).
+  AdaTuckerLayer,
+  CPConv2d,
   SharedCore,
   TTConv2d,
   TTLinear,
   Tucker2Conv2d,
+  denseKind,
+  tucker2Kind,
+  tuckerKind,
+  cpKind,
+  ttConvKind,
+  ttLinearKind,
+  adaTuckerKind,
+  scadaTuckerKind,
 ];
 
-/** The number of built-in layer classes (keeps their registrations in every bundle that loads models). */
+/** The number of built-in entries (keeps their registrations in every bundle that loads or factorizes models). */
 export function builtinKindCount(): number {
   let n = 0;
-  for (const c of BUILTIN_LAYER_CLASSES) if (typeof c === 'function') n++;
+  for (const c of BUILTIN_KINDS) if (c !== undefined && c !== null) n++;
   return n;
 }
