@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
-import { type Budget, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
+import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
@@ -38,6 +38,11 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'fraction (0.25) or reduction factor (4x) of the compressed layers kept (default 4x)',
   },
   metric: { type: 'string', value: 'params|macs', help: 'what the budget limits (default params)' },
+  scope: {
+    type: 'string',
+    value: 'layers|model',
+    help: 'what the budget is counted over: the compressed layers (default) or the whole model',
+  },
   layers: { type: 'string', value: 'A,B', help: "layer paths to compress (default: the zoo's compressibleLayers)" },
   'finetune-epochs': {
     type: 'string',
@@ -58,7 +63,8 @@ export const COMPRESS_HELP = formatHelp(
   'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs] [options]',
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
-    'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers only.\n' +
+    'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers\n' +
+    '(--scope layers, default) or to the whole model (--scope model); the report gives both ratios.\n' +
     'Methods ([P]: implemented from the reconstruction marked [P] in papers.md, the paper leaving details open):\n' +
     methodHelp() +
     '\nEvery method is used the same way: select ranks, factorize from the dense weights (BATUDE: after its\n' +
@@ -119,7 +125,7 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
   const format = resolveFormat(v, method);
   const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
-  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget');
+  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v));
   const layersText = str(v, 'layers');
   const layers =
     layersText === undefined
@@ -139,6 +145,11 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
   };
+}
+
+/** `--scope` (absent: the budget's default, the compressed layers). */
+export function resolveScope(v: FlagValues): BudgetScope | undefined {
+  return choice(v, 'scope', ['layers', 'model'] as const, 'budget scope');
 }
 
 /**

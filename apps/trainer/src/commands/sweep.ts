@@ -18,7 +18,7 @@ import { type BackendRecord, backendChoice, startBackend, versions } from '../ru
 import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
-import { resolveFormat } from './compress.js';
+import { resolveFormat, resolveScope } from './compress.js';
 import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip sweep`. */
@@ -31,6 +31,11 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   budgets: { type: 'string', value: '2x,4x,…', help: 'budgets, comma-separated: factors (4x) or fractions (0.25)' },
   metric: { type: 'string', value: 'params|macs', help: 'what the budgets limit (default params)' },
+  scope: {
+    type: 'string',
+    value: 'layers|model',
+    help: 'what the budgets are counted over: the compressed layers (default) or the whole model',
+  },
   'finetune-epochs': { type: 'string', value: 'N', help: 'fine-tuning epochs per cell (default 1; 0: none)' },
   'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
   'dense-from': {
@@ -151,7 +156,8 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
   const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
   const budgetTexts = list(v, 'budgets');
   if (budgetTexts === undefined) throw new UsageError('--budgets is required, e.g. --budgets 2x,4x,10x,50x');
-  const budgets = budgetTexts.map((label) => ({ label, budget: parseBudget(label, metric, '--budgets') }));
+  const scope = resolveScope(v);
+  const budgets = budgetTexts.map((label) => ({ label, budget: parseBudget(label, metric, '--budgets', scope) }));
   const denseFrom = list(v, 'dense-from') ?? null;
   if (denseFrom !== null && denseFrom.length !== models.length)
     throw new UsageError(
@@ -241,7 +247,7 @@ async function renderSweep(
     '',
     `Protocol: seed ${config.seed}; one dense model per network (${config.denseFrom === null ? config.dense.map((d) => `${d.model}: ${d.recipe}, ${d.epochs} epoch(s)`).join('; ') : `loaded from ${config.denseFrom.join(', ')}`}); ` +
       `${config.dense[0]?.limitTrain ?? 'all'} training / ${config.dense[0]?.limitTest ?? 'all'} test images; ` +
-      `every cell: rank selection under the ${config.metric} budget of the compressed layers (dense fallback '${config.denseFallback}'), factorization from the dense weights, ` +
+      `every cell: rank selection under the ${config.metric} budget of ${config.budgets[0]?.budget.scope === 'model' ? 'the whole model' : 'the compressed layers'} (dense fallback '${config.denseFallback}'), factorization from the dense weights, ` +
       `fine-tuning ${ft?.epochs ?? 0} epoch(s) (${ft?.optimizer.kind ?? '?'}, lr ${ft?.lr ?? '?'}, cosine, batch ${ft?.batchSize ?? '?'}); ` +
       `BATUDE phase 1: ${config.knobs.batudeEpochs} epoch(s) (ρ₀ ${config.knobs.batudeRho}, Z/U update every ${config.knobs.batudeUpdateEvery} steps); ` +
       `LWIQ calibration ${config.knobs.calibrationSize} images; ADA/SCADA init '${config.knobs.adaInit}', order ${config.knobs.adaOrder}.`,
