@@ -306,7 +306,7 @@ function startLine(config: CompressRunConfig, ds: Dataset, budgetText: string, b
       ? `model ${'from' in config.source ? config.source.from : ''}`
       : `train ${dense.model} on ${dense.dataset} (recipe ${dense.recipe}, ${dense.epochs} epoch(s))`;
   return (
-    `tnzip compress: ${what}, then ${c.method} ${c.format} ranks at ${budgetText} ${c.budget.metric}, ` +
+    `tnzip compress: ${what}, then ${c.method} ${c.format} ranks at ${budgetText} ${c.budget.metric}${c.budget.scope === 'model' ? ' of the whole model' : ''}, ` +
     `fine-tune ${c.finetune.epochs} epoch(s); ${ds.train.count} train / ${ds.test.count} test images; ` +
     `backend ${backend.used}${backend.threads === null ? '' : ` (${backend.threads} threads)`}; run ${runDir}`
   );
@@ -323,7 +323,7 @@ function mainJobHead(
   return (
     `tnzip main job: LeNet-5 on MNIST (${ds.train.count} train / ${ds.test.count} test images), dense training with ${denseCfg.recipe} ` +
     `for ${denseCfg.epochs} epoch(s) (the full recipe has ${recipes.lenet5.options.epochs}), ${c.method} ${c.format} ranks on ${layers.join(' + ')} at ` +
-    `${(1 / c.budget.target).toFixed(0)}x fewer ${c.budget.metric}, fine-tuned ${c.finetune.epochs} epoch(s); backend ${backend.used}; ` +
+    `${(1 / c.budget.target).toFixed(0)}x fewer ${c.budget.metric}${c.budget.scope === 'model' ? ' (whole model)' : ''}, fine-tuned ${c.finetune.epochs} epoch(s); backend ${backend.used}; ` +
     'latency = median ms per inference batch.\n\n'
   );
 }
@@ -397,7 +397,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     );
     say(
       `${c.method} ranks: ${outcome.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
-        `kept ${(100 * outcome.report.achieved).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * outcome.report.achievedModel).toFixed(1)}% of the whole model's); ` +
+        `kept ${(100 * outcome.report.achievedLayers).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * outcome.report.achievedModel).toFixed(1)}% of the whole model's); ` +
         `search ${outcome.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * outcome.before.testAcc).toFixed(2)}%`,
     );
     const compressed = await measureModel(model, modelDir, runDir, ds, c.latency);
