@@ -31,6 +31,8 @@ export interface StepRun {
   readonly progress: Progress;
   /** Saves the compressed model (compress: `<run>/model`). */
   readonly save?: (model: Module, plan: FactorizationPlan) => Promise<void>;
+  /** Called once the model is factorized, before fine-tuning (compress: the ranks line). */
+  readonly onFactorized?: (outcome: Pick<StepOutcome, 'plan' | 'report' | 'searchSeconds' | 'before'>) => void;
 }
 
 /** What {@link runCompressStep} did. */
@@ -83,6 +85,7 @@ export async function runCompressStep(
   const ft = step.finetune;
   const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
   let disposed = false;
+  let selected: { plan: FactorizationPlan; report: SelectionReport } | null = null;
   const freeCalibration = (): void => {
     if (!disposed) {
       calibration.x.dispose();
@@ -102,6 +105,14 @@ export async function runCompressStep(
         if (s.stage === 'selected') {
           freeCalibration();
           run.progress.done();
+          selected = s;
+        } else if (s.stage === 'factorized' && selected !== null && s.before !== null) {
+          run.onFactorized?.({
+            plan: selected.plan,
+            report: selected.report,
+            searchSeconds: selected.report.searchMs / 1000,
+            before: { testAcc: s.before.top1, testLoss: s.before.loss },
+          });
         } else if (s.stage === 'fine-tuned' && s.result !== null) run.progress.done();
       },
       ...(run.save === undefined ? {} : { save: run.save }),

@@ -393,12 +393,13 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
               budget: c.budget,
             },
           }),
+        onFactorized: (o) =>
+          say(
+            `${c.method} ranks: ${o.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
+              `kept ${(100 * o.report.achievedLayers).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * o.report.achievedModel).toFixed(1)}% of the whole model's); ` +
+              `search ${o.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * o.before.testAcc).toFixed(2)}%`,
+          ),
       },
-    );
-    say(
-      `${c.method} ranks: ${outcome.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
-        `kept ${(100 * outcome.report.achievedLayers).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * outcome.report.achievedModel).toFixed(1)}% of the whole model's); ` +
-        `search ${outcome.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * outcome.before.testAcc).toFixed(2)}%`,
     );
     const compressed = await measureModel(model, modelDir, runDir, ds, c.latency);
     const results: Results = {
