@@ -1,7 +1,6 @@
 import type { FactorizeOptions } from '@tnzip/layers';
 import {
   adaSelector,
-  type BatudeTrainOptions,
   batudeSelector,
   type DenseFallback,
   energySelector,
@@ -13,7 +12,6 @@ import {
   uniformSelector,
   vbmfSelector,
 } from '@tnzip/ranks';
-import type { TrainData } from '@tnzip/train';
 
 /** Method-specific settings (`tnzip compress` / `sweep` flags), all with defaults. */
 export interface MethodKnobs {
@@ -47,13 +45,6 @@ export interface MethodOptions {
   /** When a planned layer falls back to dense (`@tnzip/ranks` DenseFallback). */
   readonly denseFallback: DenseFallback;
   readonly knobs: MethodKnobs;
-  /** Training data (BATUDE trains while it selects). */
-  readonly data: TrainData;
-  /**
-   * Training options of BATUDE's phase 1 (epochs from the knobs), built from the dense recipe
-   * by the caller; unused by the other methods.
-   */
-  readonly phase1: BatudeTrainOptions;
 }
 
 /** One `--method` of `tnzip compress`. */
@@ -83,7 +74,8 @@ const baseline = (f: (o: { format: RankFormat; denseFallback: DenseFallback }) =
  * name. Every method is used the same way — select ranks, `factorize` from the (possibly
  * phase-1-trained) dense weights, fine-tune with the CLI's protocol — so a sweep compares the
  * selections, not different training schedules. Data-driven methods get calibration data in the
- * selection context; BATUDE gets the training data and its phase-1 options.
+ * selection context; BATUDE trains its phase 1 through the pipeline's training runner (the
+ * fine-tuning schedule, `--batude-epochs` long).
  */
 export const METHODS: Readonly<Record<string, MethodEntry>> = {
   uniform: {
@@ -108,10 +100,9 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tucker2'],
     defaultFormat: 'tucker2',
-    create: ({ data, phase1, knobs, denseFallback }) =>
+    create: ({ knobs, denseFallback }) =>
       batudeSelector({
-        data,
-        train: phase1,
+        epochs: knobs.batudeEpochs,
         hook: { rho: knobs.batudeRho, updateEvery: knobs.batudeUpdateEvery, denseFallback },
       }),
   },

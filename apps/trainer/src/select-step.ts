@@ -1,14 +1,17 @@
 import type { Dataset } from '@tnzip/data';
-import { cacheOnCpu, type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
+import type { FactorizationPlan, Module } from '@tnzip/layers';
 import type { Budget, DenseFallback, RankFormat, SelectionReport } from '@tnzip/ranks';
+import { compress } from '@tnzip/ranks/compress';
+import { type FlagValues, int, num } from './args.js';
 import { UsageError } from './exit-codes.js';
 import { METHODS, type MethodKnobs, methodNames } from './methods.js';
-import { calibrationBatch, testEval } from './model-files.js';
+import { calibrationBatch } from './model-files.js';
 import type { Progress } from './progress.js';
 import type { TrainConfig } from './train-config.js';
+import { trainOptions } from './training.js';
 
-/** How one method compresses one model (everything but the fine-tuning). */
-export interface SelectStep {
+/** How one method compresses one model: the protocol `tnzip compress`, `sweep` and the main job share. */
+export interface CompressStep {
   readonly method: string;
   readonly format: RankFormat;
   readonly budget: Budget;
@@ -16,78 +19,116 @@ export interface SelectStep {
   readonly layers: readonly string[];
   readonly denseFallback: DenseFallback;
   readonly knobs: MethodKnobs;
-  /** The fine-tuning config: BATUDE's phase 1 trains with it (its epochs replaced by the knob's). */
+  /** The fine-tuning config (BATUDE's phase 1 trains with it, `--batude-epochs` long). */
   readonly finetune: TrainConfig;
 }
 
-/** What {@link selectAndFactorize} did. */
-export interface SelectOutcome {
+/** Where the fine-tuning logs and checkpoints go, and what to call it on the progress line. */
+export interface StepRun {
+  readonly outDir: string;
+  readonly resume: boolean;
+  readonly label: string;
+  readonly progress: Progress;
+  /** Saves the compressed model (compress: `<run>/model`). */
+  readonly save?: (model: Module, plan: FactorizationPlan) => Promise<void>;
+  /** Called once the model is factorized, before fine-tuning (compress: the ranks line). */
+  readonly onFactorized?: (outcome: Pick<StepOutcome, 'plan' | 'report' | 'searchSeconds' | 'before'>) => void;
+}
+
+/** What {@link runCompressStep} did. */
+export interface StepOutcome {
   readonly plan: FactorizationPlan;
   readonly report: SelectionReport;
-  /** Wall seconds of the rank search (BATUDE: its phase-1 training), from the selector's report. */
+  /** Wall seconds of the rank search (BATUDE: its phase-1 training), and of the fine-tuning. */
   readonly searchSeconds: number;
-  /** Test accuracy and loss right after factorization, before fine-tuning. */
+  readonly finetuneSeconds: number;
+  /** Test accuracy and loss right after factorization, and after fine-tuning. */
   readonly before: { readonly testAcc: number; readonly testLoss: number };
+  readonly after: { readonly testAcc: number; readonly testLoss: number };
 }
 
 /**
- * Selects ranks with `step.method` under `step.budget` and factorizes `model` IN PLACE (from its
- * dense weights; BATUDE first trains them toward the budget, ADA/SCADA use the `--ada-init`), then
- * evaluates it on the test split. The calibration batch (first `calibrationSize` training images)
- * is disposed here.
- *
- * @throws UsageError for an unknown method; whatever the selector throws (INVALID_BUDGET, …).
+ * The fine-tuning config of `dense` under the `--finetune-*` flags: the dense recipe's optimizer and
+ * batch size, a tenth of its lr (or `--finetune-lr`), a cosine schedule without warm-up or label
+ * smoothing, `--finetune-epochs` (default 1). One definition for `compress` and `sweep`.
  */
-export async function selectAndFactorize(
+export function resolveFinetune(v: FlagValues, dense: TrainConfig): TrainConfig {
+  return {
+    ...dense,
+    recipe: 'fine-tune',
+    epochs: int(v, 'finetune-epochs', 0, 100_000) ?? 1,
+    lr: num(v, 'finetune-lr', 0, 10, true) ?? dense.lr / 10,
+    schedule: { kind: 'cosine' },
+    warmupSteps: 0,
+    labelSmoothing: 0,
+  };
+}
+
+/**
+ * Compresses `model` IN PLACE with `step` through the one pipeline (`compress` of
+ * `@tnzip/ranks/compress`): select ranks under the budget (calibration: the first
+ * `calibrationSize` training images; BATUDE trains its phase 1 first), factorize from the dense
+ * weights (ADA/SCADA: `--ada-init`), fine-tune into `run.outDir`, evaluate on the test split
+ * before and after fine-tuning, save.
+ *
+ * @throws UsageError for an unknown method; whatever the pipeline throws (INVALID_BUDGET, NON_FINITE, …).
+ */
+export async function runCompressStep(
   model: Module,
   ds: Dataset,
-  step: SelectStep,
-  seed: number,
-  progress: Progress,
-): Promise<SelectOutcome> {
+  step: CompressStep,
+  run: StepRun,
+): Promise<StepOutcome> {
   const entry = METHODS[step.method];
   if (entry === undefined) throw new UsageError(`unknown method '${step.method}' (valid: ${methodNames().join(', ')})`);
+  const selector = entry.create({ format: step.format, denseFallback: step.denseFallback, knobs: step.knobs });
   const ft = step.finetune;
   const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
-  let selection: { plan: FactorizationPlan; report: SelectionReport };
-  try {
-    const selector = entry.create({
-      format: step.format,
-      denseFallback: step.denseFallback,
-      knobs: step.knobs,
-      data: { train: ds.train, test: ds.test },
-      phase1: {
-        epochs: step.knobs.batudeEpochs,
-        batchSize: ft.batchSize,
-        lr: ft.lr,
-        optimizer: ft.optimizer,
-        schedule: ft.schedule,
-        seed,
-        normalize: ds.normalization,
-        ...(ft.augment === null ? {} : { augment: ft.augment }),
-        onProgress: progress.train(`${step.method} search`),
-      },
-    });
-    // Selectors and factorize read weights synchronously: on webgpu they must be on the CPU first.
-    await cacheOnCpu(model);
-    selection = await selector.select(model, step.budget, {
-      inputShape: ds.inputShape,
-      layers: step.layers,
-      calibration,
-      seed,
-    });
-  } finally {
-    calibration.x.dispose();
-    calibration.y.dispose();
-  }
-  progress.done();
-  await cacheOnCpu(model); // BATUDE's phase 1 trained the weights since
-  factorize(model, selection.plan, { seed, ...(entry.factorize?.(step.knobs) ?? {}) });
-  const ev = await testEval(model, ds);
-  return {
-    plan: selection.plan,
-    report: selection.report,
-    searchSeconds: selection.report.searchMs / 1000,
-    before: { testAcc: ev.top1, testLoss: ev.loss },
+  let disposed = false;
+  let selected: { plan: FactorizationPlan; report: SelectionReport } | null = null;
+  const freeCalibration = (): void => {
+    if (!disposed) {
+      calibration.x.dispose();
+      calibration.y.dispose();
+      disposed = true;
+    }
   };
+  try {
+    const r = await compress(model, { train: ds.train, test: ds.test }, selector, {
+      budget: step.budget,
+      context: { inputShape: ds.inputShape, layers: step.layers, calibration, seed: ft.seed },
+      finetune: ft.epochs > 0 ? trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label) : null,
+      phase: { onProgress: run.progress.train(`${step.method} search`) },
+      factorize: entry.factorize?.(step.knobs) ?? {},
+      evaluate: { batchSize: 500, normalize: ds.normalization },
+      onStage: (s) => {
+        if (s.stage === 'selected') {
+          freeCalibration();
+          run.progress.done();
+          selected = s;
+        } else if (s.stage === 'factorized' && selected !== null && s.before !== null) {
+          run.onFactorized?.({
+            plan: selected.plan,
+            report: selected.report,
+            searchSeconds: selected.report.searchMs / 1000,
+            before: { testAcc: s.before.top1, testLoss: s.before.loss },
+          });
+        } else if (s.stage === 'fine-tuned' && s.result !== null) run.progress.done();
+      },
+      ...(run.save === undefined ? {} : { save: run.save }),
+    });
+    const before = r.before as NonNullable<typeof r.before>;
+    const after = r.after as NonNullable<typeof r.after>;
+    return {
+      plan: r.plan,
+      report: r.report,
+      searchSeconds: r.searchMs / 1000,
+      finetuneSeconds: r.finetuneMs / 1000,
+      before: { testAcc: before.top1, testLoss: before.loss },
+      after: { testAcc: after.top1, testLoss: after.loss },
+    };
+  } finally {
+    freeCalibration();
+    run.progress.done();
+  }
 }

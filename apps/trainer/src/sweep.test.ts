@@ -166,6 +166,37 @@ describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
     });
   }
 
+  it('--scope model budgets the whole network; the report gives both ratios', async () => {
+    const r = await runInProcess([
+      'compress',
+      '--from',
+      dense,
+      '--method',
+      'energy',
+      '--budget',
+      '3x',
+      '--scope',
+      'model',
+      '--finetune-epochs',
+      '0',
+      '--out',
+      path.join(root, 'c'),
+      '--json',
+      ...TINY,
+    ]);
+    expect(r.code).toBe(0);
+    const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+    const res = JSON.parse(await fs.readFile(path.join(runDir, 'results.json'), 'utf8')) as Results;
+    const sel = res.selection;
+    expect(sel?.budget.scope).toBe('model');
+    expect(sel?.achieved).toBe(sel?.achievedModel);
+    expect(sel?.achievedModel).toBeLessThanOrEqual(1 / 3);
+    expect(sel?.achievedLayers).toBeLessThan(sel?.achievedModel as number); // fc3 stays dense
+    // The whole model's parameters as saved: within 5 % of the budget, not starved.
+    expect((res.dense?.params as number) / (res.compressed?.params as number)).toBeGreaterThanOrEqual(3 * (1 - 1e-9));
+    expect((res.dense?.params as number) / (res.compressed?.params as number)).toBeLessThan(3 / 0.95);
+  });
+
   it('--help lists every method, [P] marking the reconstructions', async () => {
     const r = await runInProcess(['compress', '--help']);
     for (const m of ['uniform', 'energy', 'vbmf', 'greedy', 'batude', 'lwiq', 'ada', 'scada'])
@@ -178,4 +209,81 @@ describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--method ada plans its own ADA-Tucker format/);
   });
+});
+
+describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, LeNet-5)', () => {
+  it('give the same model for the same method, budget and seed (LWIQ at 4x and BATUDE at 2x)', async () => {
+    const flags = [
+      '--limit-train',
+      '300',
+      '--limit-test',
+      '200',
+      '--finetune-epochs',
+      '1',
+      '--calibration-size',
+      '100',
+    ];
+    const methods: Array<[string, string, string[]]> = [
+      ['lwiq', '4x', []],
+      ['batude', '2x', ['--batude-update-every', '3']],
+    ];
+    // compress trains the dense model itself (as the main job does) …
+    const compressed: Results[] = [];
+    let denseDir = '';
+    for (const [method, budget, extra] of methods) {
+      const r = await runInProcess([
+        'compress',
+        ...(denseDir === '' ? ['--model', 'lenet5', '--epochs', '1'] : ['--from', denseDir]),
+        '--method',
+        method,
+        '--budget',
+        budget,
+        ...extra,
+        ...flags,
+        '--no-latency',
+        '--out',
+        path.join(root, 'same-c'),
+        '--json',
+      ]);
+      expect(r.stderr).not.toMatch(/tnzip: error/);
+      expect(r.code).toBe(0);
+      const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+      if (denseDir === '') denseDir = path.join(runDir, 'dense', 'model');
+      compressed.push(JSON.parse(await fs.readFile(path.join(runDir, 'results.json'), 'utf8')) as Results);
+    }
+    // … the sweep loads that dense model and runs both cells.
+    const s = await runInProcess([
+      'sweep',
+      '--model',
+      'lenet5',
+      '--dense-from',
+      denseDir,
+      '--methods',
+      'lwiq,batude',
+      '--budgets',
+      '4x,2x',
+      '--batude-update-every',
+      '3',
+      ...flags,
+      '--out',
+      path.join(root, 'same-s'),
+      '--json',
+    ]);
+    expect(s.code).toBe(0);
+    const cells = await cellsOf((JSON.parse(s.stdout) as { runDir: string }).runDir);
+    methods.forEach(([method, budget], k) => {
+      const cell = cells.find((c) => c.method === method && c.budget === budget);
+      const res = compressed[k] as Results;
+      expect(cell?.status, `${method} ${budget}`).toBe('ok');
+      expect(cell?.plan).toEqual(Object.fromEntries((res.selection?.layers ?? []).map((l) => [l.layer, l.plan])));
+      expect(cell?.params).toBe(res.compressed?.params);
+      expect(cell?.macs).toBe(res.compressed?.macs);
+      expect(cell?.beforeFinetuneAcc).toBe(res.beforeFinetune?.testAcc);
+      expect(cell?.testAcc).toBe(res.compressed?.testAcc);
+    });
+    // LWIQ spends its 4x budget of the compressed layers (it landed at 12.3x through compress before).
+    const lwiq = cells.find((c) => c.method === 'lwiq');
+    expect(lwiq?.paramsRatioLayers).toBeGreaterThanOrEqual(4 * (1 - 1e-9));
+    expect(lwiq?.paramsRatioLayers).toBeLessThan(4 / 0.95);
+  }, 600_000);
 });

@@ -1,6 +1,6 @@
 import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
-import { type TrainResult, train } from '@tnzip/train';
+import { type TrainOptions, type TrainResult, train } from '@tnzip/train';
 import { createModel, modelInputShape } from '@tnzip/zoo';
 import { UsageError } from './exit-codes.js';
 import type { Progress } from './progress.js';
@@ -21,6 +21,34 @@ export function buildModel(cfg: Pick<TrainConfig, 'model' | 'seed'>, ds: Dataset
   return createModel(cfg.model, { seed: cfg.seed, numClasses: ds.numClasses, ...opts });
 }
 
+/** @tnzip/train's options for `cfg` on `ds`, logging to `outDir` (metrics.jsonl, checkpoints/). */
+export function trainOptions(
+  ds: Dataset,
+  cfg: TrainConfig,
+  outDir: string,
+  resume: boolean,
+  progress: Progress,
+  label: string,
+): TrainOptions {
+  return {
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    lr: cfg.lr,
+    optimizer: cfg.optimizer,
+    schedule: cfg.schedule,
+    warmupSteps: cfg.warmupSteps,
+    seed: cfg.seed,
+    labelSmoothing: cfg.labelSmoothing,
+    normalize: ds.normalization,
+    ...(cfg.augment === null ? {} : { augment: cfg.augment }),
+    outDir,
+    checkpointEvery: cfg.checkpointEvery,
+    logEvery: cfg.logEvery,
+    resume,
+    onProgress: progress.train(label),
+  };
+}
+
 /** Runs @tnzip/train's `train` for `cfg`, logging to `outDir` (metrics.jsonl, checkpoints/). */
 export function trainModel(
   model: Module,
@@ -31,25 +59,5 @@ export function trainModel(
   progress: Progress,
   label: string,
 ): Promise<TrainResult> {
-  return train(
-    model,
-    { train: ds.train, test: ds.test },
-    {
-      epochs: cfg.epochs,
-      batchSize: cfg.batchSize,
-      lr: cfg.lr,
-      optimizer: cfg.optimizer,
-      schedule: cfg.schedule,
-      warmupSteps: cfg.warmupSteps,
-      seed: cfg.seed,
-      labelSmoothing: cfg.labelSmoothing,
-      normalize: ds.normalization,
-      ...(cfg.augment === null ? {} : { augment: cfg.augment }),
-      outDir,
-      checkpointEvery: cfg.checkpointEvery,
-      logEvery: cfg.logEvery,
-      resume,
-      onProgress: progress.train(label),
-    },
-  );
+  return train(model, { train: ds.train, test: ds.test }, trainOptions(ds, cfg, outDir, resume, progress, label));
 }

@@ -15,7 +15,8 @@ import { mnist, validationSplit } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
 import { evaluate, recipes, train } from '@tnzip/train';
 import { lenet5, lenet300 } from '@tnzip/zoo';
-import { adaCompress, scadaCompress } from '../src/index.js';
+import { compress } from '../src/compress/index.js';
+import { ADA_TRAIN_DEFAULTS, adaSelector, scadaSelector, storageRatios } from '../src/index.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,14 +64,23 @@ export async function main(name: 'lenet300' | 'lenet5'): Promise<void> {
         const m = make({ seed: 0 });
         m.loadStateDict(weights);
         const budget = { metric: 'params' as const, target: 1 / ratio };
-        const compress = method === 'ada' ? adaCompress : scadaCompress;
+        const selector = method === 'ada' ? adaSelector({ biases }) : scadaSelector({ biases });
         try {
-          const r = await compress(m, data, budget, {
-            init,
-            biases,
-            seed: 0,
-            train: { epochs, normalize, logEvery: 0 },
+          const context = { inputShape: data.train.shape, seed: 0 };
+          let ratios: ReturnType<typeof storageRatios> | null = null;
+          const r = await compress(m, data, selector, {
+            budget,
+            context,
+            factorize: { adaInit: init },
+            finetune: { ...ADA_TRAIN_DEFAULTS, seed: 0, epochs, normalize, logEvery: 0 },
+            evaluate: false,
+            // The ratios of the plan, read off the dense model before factorize replaces its layers.
+            onStage: (st) => {
+              if (st.stage === 'selected') ratios = storageRatios(m, st.plan, context);
+            },
           });
+          if (ratios === null) throw new Error('no selection');
+          const rr: ReturnType<typeof storageRatios> = ratios;
           const a = await acc(r.model);
           const det = r.report.details ?? {};
           rows.push({
@@ -81,10 +91,10 @@ export async function main(name: 'lenet300' | 'lenet5'): Promise<void> {
             epochs,
             ...a,
             dropTest: base.test - a.test,
-            ratioNetworkWeightsOnly: r.ratios.network.weightsOnly.ratio,
-            ratioNetworkWithBiases: r.ratios.network.withBiases.ratio,
-            ratioCompressibleWithBiases: r.ratios.compressible.withBiases.ratio,
-            plannedParams: r.ratios.network.withBiases.planned,
+            ratioNetworkWeightsOnly: rr.network.weightsOnly.ratio,
+            ratioNetworkWithBiases: rr.network.withBiases.ratio,
+            ratioCompressibleWithBiases: rr.compressible.withBiases.ratio,
+            plannedParams: rr.network.withBiases.planned,
             order: det.order ?? det.orders,
             rank: det.rank ?? det.ranks,
             dims: det.dims,

@@ -11,7 +11,8 @@
  * (no search on the test set); the test set is only reported.
  */
 import { writeFileSync } from 'node:fs';
-import { batude } from '../src/index.js';
+import { compress as compressModel } from '../src/compress/index.js';
+import { batudeSelector } from '../src/index.js';
 import { flag, progress, setup, wholeCost, wholeMacsTarget } from './batude-lwiq-common.js';
 
 const s = await setup();
@@ -29,24 +30,18 @@ const { target, whole, compressible: comp } = wholeMacsTarget(model, inputShape,
 const wholeDense = wholeCost(model, inputShape);
 console.log(JSON.stringify({ dense: s.dense, wholeMacs: whole, compressibleMacs: comp, target }));
 const t0 = Date.now();
-const r = await batude.compress(
+const r = await compressModel(
   model,
   s.data,
-  { metric: 'macs', target },
-  {
-    context: { inputShape, layers: compress },
+  batudeSelector({
+    epochs: phase1Epochs,
     hook: { rho: 0.01, rhoGrowth: 1.3, rhoMax: 1, updateEvery: 50, denseFallback },
-    train: {
-      epochs: phase1Epochs,
-      batchSize: 64,
-      lr: 0.01,
-      optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-      schedule: { kind: 'cosine' },
-      normalize,
-      logEvery: 0,
-      seed: 1,
-      onProgress: progress('batude-phase1'),
-    },
+  }),
+  {
+    budget: { metric: 'macs', target },
+    context: { inputShape, layers: compress },
+    // Phase 1 over the fine-tuning's batch, optimizer, schedule and normalization.
+    phase: { lr: 0.01, logEvery: 0, seed: 1, onProgress: progress('batude-phase1') },
     finetune: {
       epochs: ftEpochs,
       batchSize: 64,
@@ -58,6 +53,7 @@ const r = await batude.compress(
       seed: 2,
       onProgress: progress('batude-finetune'),
     },
+    evaluate: false,
   },
 );
 const afterCost = wholeCost(model, inputShape);
@@ -78,9 +74,9 @@ const result = {
   wholeParamsDense: wholeDense.params,
   wholeParamsCompressed: afterCost.params,
   phase1Seconds: r.report.searchMs / 1000,
-  finetuneSeconds: Number(r.report.details?.finetuneMs ?? 0) / 1000,
+  finetuneSeconds: r.finetuneMs / 1000,
   finetuneValAcc: r.finetune?.final.valAcc ?? null,
-  phase1ValAcc: r.phase1.final.valAcc,
+  phase1ValAcc: r.phase?.final.valAcc ?? null,
   ...acc,
   dropPoints: (s.dense.testAcc - acc.testAcc) * 100,
   details: r.report.details,

@@ -2,7 +2,7 @@ import { Conv2d, type FactorizationPlan, type LayerPlan, type Module } from '@tn
 import { balancedDims, checkInt, TnzipError } from '@tnzip/tensor';
 import { type AdjustDimsOptions, autoOrder, checkAdjustDims } from './ada-dims.js';
 import { bisectBudget } from './bisect.js';
-import { type Budget, checkBudget } from './budget.js';
+import { type Budget, budgetLimit, checkBudget } from './budget.js';
 import { type CompressibleLayer, compressibleLayers } from './compressible.js';
 import { now } from './finish.js';
 import { selectionReport } from './report.js';
@@ -69,8 +69,8 @@ function setup(
   options: Pick<AdaSelectOptions, 'biases' | 'minRank'>,
   method: string,
 ): { layers: AdaLayer[]; dense: number; limit: number; countBias: boolean; minRank: number } {
-  checkBudget(budget);
-  if (budget.metric !== 'params') {
+  const checked = checkBudget(budget);
+  if (checked.metric !== 'params') {
     throw new TnzipError(
       'INVALID_BUDGET',
       `${method}: budget.metric must be 'params' — ADA/SCADA-Tucker compress storage only (the layer runs the dense op on the rebuilt weight, so MACs do not change)`,
@@ -91,7 +91,7 @@ function setup(
     bias: c.layer.bias === null ? 0 : c.layer.bias.size,
   }));
   const dense = layers.reduce((a, l) => a + l.n + (countBias ? l.bias : 0), 0);
-  return { layers, dense, limit: budget.target * dense, countBias, minRank };
+  return { layers, dense, limit: budgetLimit(model, checked, context.inputShape, dense, method), countBias, minRank };
 }
 
 function infeasible(method: string, budget: Budget, least: number, dense: number, what: string): TnzipError {

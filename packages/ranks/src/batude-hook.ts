@@ -1,20 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
-import { checkInt, checkNumber, type Tensor64, TnzipError } from '@tnzip/tensor';
+import { checkInt, checkNumber, TnzipError } from '@tnzip/tensor';
 import type { JsonValue, TrainContext, TrainHook } from '@tnzip/train';
-import { type BatudeSpectra, batudeProject, batudeSpectra } from './batude-truncate.js';
+import { admmUpdate, primalResidual, weightOf } from './batude-admm.js';
+import { batudeStateFromJson, batudeStateToJson } from './batude-state.js';
 import type { Budget } from './budget.js';
 import { now, ranksByLayer } from './finish.js';
-import { greedyAllocate } from './greedy-allocate.js';
-import {
-  checkFeasible,
-  type DenseFallback,
-  factorizedAt,
-  planOf,
-  type RankProblem,
-  rankProblem,
-  totalCost,
-} from './problem.js';
+import { checkFeasible, type DenseFallback, planOf, type RankProblem, rankProblem, totalCost } from './problem.js';
 import { selectionReport } from './report.js';
 import type { SelectionContext, SelectionReport } from './selector.js';
 
@@ -43,16 +35,6 @@ export interface BatudeOptions {
    * at rank 378 of 500, 491k MACs against 400k dense).
    */
   readonly denseFallback?: DenseFallback;
-}
-
-/** A saved {@link BatudeHook} state: everything a resumed run needs, as JSON. */
-interface BatudeState {
-  rho: number;
-  updates: number;
-  ranks: number[][] | null;
-  /** Per layer, float32 values as numbers (exact round trip). */
-  z: number[][] | null;
-  u: number[][] | null;
 }
 
 /** BATUDE as a training hook; see {@link batudeHook}. */
@@ -87,8 +69,70 @@ export interface BatudeHook extends TrainHook {
   dispose(): void;
 }
 
-function weightOf(problem: RankProblem, l: number): tf.Variable {
-  return (problem.spaces[l] as RankProblem['spaces'][number]).layer.weight;
+function resolveOptions(options: BatudeOptions) {
+  const rho0 = options.rho ?? 1e-3;
+  const growth = options.rhoGrowth ?? 1.25;
+  const rhoMax = options.rhoMax ?? 1;
+  const lambda = options.lambda ?? 0;
+  const updateEvery = options.updateEvery ?? 0;
+  const atEpochStart = options.updateAtEpochStart ?? true;
+  checkNumber(rho0, 'options.rho', Number.MIN_VALUE, Number.MAX_VALUE);
+  checkNumber(growth, 'options.rhoGrowth', 1, Number.MAX_VALUE);
+  checkNumber(rhoMax, 'options.rhoMax', rho0, Number.MAX_VALUE);
+  checkNumber(lambda, 'options.lambda', 0, Number.MAX_VALUE);
+  checkInt(updateEvery, 'options.updateEvery', 0);
+  if (!atEpochStart && updateEvery === 0)
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      'batudeHook: with updateAtEpochStart false, options.updateEvery must be >= 1',
+    );
+  return { rho0, growth, rhoMax, lambda, updateEvery, atEpochStart };
+}
+
+/** `Z − U` per layer, as float32 tensors of the weights' shapes (the targets of the penalty). */
+function targetsOf(problem: RankProblem, z: readonly Float32Array[], u: readonly Float32Array[]): tf.Tensor[] {
+  return z.map((zl, l) => {
+    const ul = u[l] as Float32Array;
+    const d = new Float32Array(zl.length);
+    for (let i = 0; i < d.length; i++) d[i] = (zl[i] as number) - (ul[i] as number);
+    return tf.tensor(d, weightOf(problem, l).shape);
+  });
+}
+
+/** The augmented-Lagrangian term `(ρ/2) Σ_l ‖W_l − (Z_l − U_l)‖_F²` (0 before the first update). */
+function penalty(problem: RankProblem, target: readonly tf.Tensor[] | null, rho: number): tf.Scalar {
+  if (target === null) return tf.scalar(0);
+  let s: tf.Tensor = tf.scalar(0);
+  target.forEach((d, l) => {
+    s = tf.add(s, tf.sum(tf.square(tf.sub(weightOf(problem, l), d))));
+  });
+  return tf.mul(s, rho / 2) as tf.Scalar;
+}
+
+/** The report of the read-out ranks `table` (their plan `plan`). */
+function readOut(
+  model: Module,
+  problem: RankProblem,
+  context: Pick<SelectionContext, 'inputShape' | 'layers'>,
+  plan: FactorizationPlan,
+  table: number[][],
+  at: { rho: number; updates: number; thresholds: Record<string, number[]>; searchMs: number },
+): SelectionReport {
+  return selectionReport(model, plan, {
+    method: 'batude',
+    budget: problem.budget,
+    context,
+    layers: problem.spaces,
+    searchMs: at.searchMs,
+    details: {
+      format: 'tucker2',
+      rho: at.rho,
+      updates: at.updates,
+      ranks: ranksByLayer(problem, table),
+      thresholds: at.thresholds,
+      cost: totalCost(problem, table),
+    },
+  });
 }
 
 /**
@@ -119,22 +163,7 @@ export function batudeHook(
   context: Pick<SelectionContext, 'inputShape' | 'layers'>,
   options: BatudeOptions = {},
 ): BatudeHook {
-  const rho0 = options.rho ?? 1e-3;
-  const growth = options.rhoGrowth ?? 1.25;
-  const rhoMax = options.rhoMax ?? 1;
-  const lambda = options.lambda ?? 0;
-  const updateEvery = options.updateEvery ?? 0;
-  const atEpochStart = options.updateAtEpochStart ?? true;
-  checkNumber(rho0, 'options.rho', Number.MIN_VALUE, Number.MAX_VALUE);
-  checkNumber(growth, 'options.rhoGrowth', 1, Number.MAX_VALUE);
-  checkNumber(rhoMax, 'options.rhoMax', rho0, Number.MAX_VALUE);
-  checkNumber(lambda, 'options.lambda', 0, Number.MAX_VALUE);
-  checkInt(updateEvery, 'options.updateEvery', 0);
-  if (!atEpochStart && updateEvery === 0)
-    throw new TnzipError(
-      'INVALID_ARGUMENT',
-      'batudeHook: with updateAtEpochStart false, options.updateEvery must be >= 1',
-    );
+  const { rho0, growth, rhoMax, lambda, updateEvery, atEpochStart } = resolveOptions(options);
   const problem = rankProblem(
     model,
     budget,
@@ -146,7 +175,6 @@ export function batudeHook(
     },
   );
   checkFeasible(problem, 'batude');
-  const L = problem.spaces.length;
 
   let rho = rho0;
   let updates = 0;
@@ -163,18 +191,7 @@ export function batudeHook(
   };
   const setTargets = (): void => {
     if (target !== null) tf.dispose(target);
-    if (z === null || u === null) {
-      target = null;
-      return;
-    }
-    const zz = z;
-    const uu = u;
-    target = zz.map((zl, l) => {
-      const ul = uu[l] as Float32Array;
-      const d = new Float32Array(zl.length);
-      for (let i = 0; i < d.length; i++) d[i] = (zl[i] as number) - (ul[i] as number);
-      return tf.tensor(d, weightOf(problem, l).shape);
-    });
+    target = z === null || u === null ? null : targetsOf(problem, z, u);
   };
 
   // update() reads the weights synchronously; the training hooks first download them with
@@ -188,52 +205,12 @@ export function batudeHook(
     alive();
     const started = now();
     const ws = problem.spaces.map((_, l) => weightOf(problem, l).dataSync() as Float32Array);
-    const as: Tensor64[] = ws.map((w, l) => {
-      const a = new Float64Array(w.length);
-      const ul = u?.[l];
-      for (let i = 0; i < a.length; i++) a[i] = (w[i] as number) + (ul === undefined ? 0 : (ul[i] as number));
-      return { shape: weightOf(problem, l).shape, data: a };
-    });
-    const spectra: BatudeSpectra[] = as.map(batudeSpectra);
-    const result = greedyAllocate(problem, {
-      value: (l, i, k) => {
-        const sp = spectra[l] as BatudeSpectra;
-        return sp.norm > 0 ? ((sp.sigma[i] as Float64Array)[k] as number) / sp.norm : 0;
-      },
-    });
-    const tau = lambda / rho;
-    const newZ: Float32Array[] = [];
-    const newU: Float32Array[] = [];
-    const thresholds: Record<string, number[]> = {};
-    for (let l = 0; l < L; l++) {
-      const r = result.ranks[l] as number[];
-      // A layer planned dense keeps its full-rank weight: no projection.
-      const zl = factorizedAt(problem, l, r)
-        ? batudeProject(as[l] as Tensor64, spectra[l] as BatudeSpectra, r, tau)
-        : (as[l] as Tensor64);
-      const w = ws[l] as Float32Array;
-      const ul = u?.[l];
-      const zf = Float32Array.from(zl.data);
-      const uf = new Float32Array(w.length);
-      for (let i = 0; i < uf.length; i++)
-        uf[i] = (ul === undefined ? 0 : (ul[i] as number)) + (w[i] as number) - (zf[i] as number);
-      newZ.push(zf);
-      newU.push(uf);
-      thresholds[(problem.spaces[l] as RankProblem['spaces'][number]).path] = r.map(
-        (k, i) => ((spectra[l] as BatudeSpectra).sigma[i] as Float64Array)[k - 1] as number,
-      );
-    }
-    const next = Math.min(rho * growth, rhoMax);
-    if (next !== rho) {
-      // Scaled dual: U = y/ρ, so a new ρ rescales U and keeps the multiplier y.
-      const f = rho / next;
-      for (const ul of newU) for (let i = 0; i < ul.length; i++) ul[i] = (ul[i] as number) * f;
-    }
-    rho = next;
-    z = newZ;
-    u = newU;
-    ranks = result.ranks;
-    lastThresholds = thresholds;
+    const next = admmUpdate(problem, ws, u, rho, { lambda, growth, rhoMax });
+    rho = next.rho;
+    z = next.z;
+    u = next.u;
+    ranks = next.ranks;
+    lastThresholds = next.thresholds;
     updates++;
     setTargets();
     searchMs += now() - started;
@@ -244,19 +221,6 @@ export function batudeHook(
     target = null;
     disposed = true;
   };
-  const toJson = (xs: Float32Array[] | null): number[][] | null => (xs === null ? null : xs.map((x) => Array.from(x)));
-  const fromJson = (xs: unknown, what: string): Float32Array[] | null => {
-    if (xs === null) return null;
-    if (!Array.isArray(xs) || xs.length !== L)
-      throw new TnzipError('CORRUPT_FILE', `batudeHook.loadState: '${what}' must hold ${L} layers`);
-    return xs.map((x, l) => {
-      const n = weightOf(problem, l).size;
-      if (!Array.isArray(x) || x.length !== n)
-        throw new TnzipError('CORRUPT_FILE', `batudeHook.loadState: '${what}[${l}]' must hold ${n} numbers`);
-      return Float32Array.from(x as number[]);
-    });
-  };
-
   return {
     name: 'batude',
     problem,
@@ -264,19 +228,7 @@ export function batudeHook(
     updates: () => updates,
     ranks: () => (ranks === null ? null : planOf(problem, ranks)),
     update,
-    residual: () => {
-      if (z === null) return 0;
-      let num = 0;
-      let den = 0;
-      z.forEach((zl, l) => {
-        const w = weightOf(problem, l).dataSync();
-        for (let i = 0; i < zl.length; i++) {
-          num += ((w[i] as number) - (zl[i] as number)) ** 2;
-          den += (w[i] as number) ** 2;
-        }
-      });
-      return den > 0 ? num / den : 0;
-    },
+    residual: () => primalResidual(problem, z),
     async onEpochStart(_ctx: TrainContext) {
       if (atEpochStart) {
         await cacheWeights();
@@ -291,39 +243,19 @@ export function batudeHook(
     },
     extraLoss(_ctx: TrainContext): tf.Scalar {
       alive();
-      const t = target;
-      if (t === null) return tf.scalar(0);
-      let s: tf.Tensor = tf.scalar(0);
-      t.forEach((d, l) => {
-        s = tf.add(s, tf.sum(tf.square(tf.sub(weightOf(problem, l), d))));
-      });
-      return tf.mul(s, rho / 2) as tf.Scalar;
+      return penalty(problem, target, rho);
     },
     state(): JsonValue {
-      const st: BatudeState = { rho, updates, ranks, z: toJson(z), u: toJson(u) };
-      return st as unknown as JsonValue;
+      return batudeStateToJson({ rho, updates, ranks, z, u });
     },
     loadState(state: JsonValue) {
       alive();
-      const s = state as unknown as BatudeState;
-      if (s === null || typeof s !== 'object' || typeof s.rho !== 'number' || typeof s.updates !== 'number')
-        throw new TnzipError('CORRUPT_FILE', 'batudeHook.loadState: not a BATUDE state { rho, updates, ranks, z, u }');
-      const zs = fromJson(s.z, 'z');
-      const us = fromJson(s.u, 'u');
-      if ((zs === null) !== (us === null) || (zs === null) !== (s.ranks === null))
-        throw new TnzipError('CORRUPT_FILE', 'batudeHook.loadState: z, u and ranks must be all set or all null');
-      if (s.ranks !== null) {
-        if (!Array.isArray(s.ranks) || s.ranks.length !== L)
-          throw new TnzipError('CORRUPT_FILE', `batudeHook.loadState: 'ranks' must hold ${L} layers`);
-        s.ranks.forEach((r, l) => {
-          (problem.spaces[l] as RankProblem['spaces'][number]).plan(r); // validates the count
-        });
-      }
+      const s = batudeStateFromJson(problem, state);
       rho = s.rho;
       updates = s.updates;
-      ranks = s.ranks === null ? null : s.ranks.map((r) => [...r]);
-      z = zs;
-      u = us;
+      ranks = s.ranks;
+      z = s.z;
+      u = s.u;
       setTargets();
     },
     finalize(m: Module, opts: { factorize?: boolean } = {}) {
@@ -331,21 +263,7 @@ export function batudeHook(
       if (ranks === null) update();
       const table = ranks as number[][];
       const plan = planOf(problem, table);
-      const report = selectionReport(m, plan, {
-        method: 'batude',
-        budget: problem.budget,
-        context,
-        layers: problem.spaces,
-        searchMs,
-        details: {
-          format: 'tucker2',
-          rho,
-          updates,
-          ranks: ranksByLayer(problem, table),
-          thresholds: lastThresholds,
-          cost: totalCost(problem, table),
-        },
-      });
+      const report = readOut(m, problem, context, plan, table, { rho, updates, thresholds: lastThresholds, searchMs });
       dispose();
       if (opts.factorize ?? true) factorize(m, plan);
       return { plan, report };

@@ -3,12 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mnist, type Split, selectExamples } from '@tnzip/data';
-import { Linear, type Module, Sequential, TTLinear, Tucker2Conv2d } from '@tnzip/layers';
+import { Linear, type Module, Sequential } from '@tnzip/layers';
 import { frobeniusNorm64, modeProduct64, Rng, type Tensor64, unfold64 } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { type JsonValue, train } from '@tnzip/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batude, batudeSelector } from './batude.js';
+import { batudeSelector } from './batude.js';
 import { batudeHook } from './batude-hook.js';
 import { batudeProject, batudeSpectra } from './batude-truncate.js';
 import type { Budget } from './budget.js';
@@ -313,45 +313,30 @@ describeBackends('batudeHook', (backend) => {
     ).toBe('INVALID_RANK');
     hook.dispose();
     expect(await errorCode(() => hook.update())).toBe('INVALID_ARGUMENT');
-    expect(
-      await errorCode(() =>
-        batudeSelector({
-          data: undefined as unknown as { train: Split },
-          train: { epochs: 1, batchSize: 8, lr: 0.01 },
-        }),
-      ),
-    ).toBe('INVALID_ARGUMENT');
+    // Without a training runner in the context (the pipeline provides one), and with 0 epochs.
+    expect(await errorCode(() => batudeSelector().select(model, budget, context))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(() => batudeSelector({ epochs: 0 }))).toBe('INVALID_ARGUMENT');
   });
 });
 
-describeBackends('batude.compress and batudeSelector', () => {
-  it('compress: phase 1, Tucker-2 / rank-R layers within the budget, fine-tuning; the model runs', async () => {
+describeBackends('batudeSelector', () => {
+  it('trains in place through context.train and returns a maximal plan within the budget', async () => {
     const model = lenetSmall();
-    const r = await batude.compress(model, data, budget, {
-      context,
-      train: { epochs: 1, batchSize: 16, lr: 0.02, logEvery: 0 },
-      hook: { rho: 0.05, updateEvery: 3 },
-      finetune: { epochs: 1, batchSize: 16, lr: 0.01, logEvery: 0 },
-    });
-    expect(r.model).toBe(model);
-    const mods = new Map(model.namedModules());
-    expect(mods.get('conv2')).toBeInstanceOf(Tucker2Conv2d);
-    expect(mods.get('fc1')).toBeInstanceOf(TTLinear);
-    expect(mods.get('fc3')).toBeInstanceOf(Linear);
-    expect(r.report.method).toBe('batude');
-    expect(r.report.achieved).toBeLessThanOrEqual(budget.target);
-    expect(r.report.searchMs).toBeGreaterThan(0);
-    expect(r.finetune?.globalStep).toBe(6);
-    const y = model.apply(tf.zeros([2, 28, 28, 1]));
-    expect(y.shape).toEqual([2, 10]);
-    y.dispose();
-    model.dispose();
-  });
-
-  it('the selector trains in place and returns a maximal plan within the budget', async () => {
-    const model = lenetSmall();
-    const sel = batudeSelector({ data, train: { epochs: 1, batchSize: 32, lr: 0.02, logEvery: 0 } });
-    const { plan, report } = await sel.select(model, { metric: 'params', target: 0.2 }, context);
+    const phases: number[] = [];
+    const sel = batudeSelector({ epochs: 2 });
+    const { plan, report } = await sel.select(
+      model,
+      { metric: 'params', target: 0.2 },
+      {
+        ...context,
+        train: ({ epochs, hooks }) => {
+          phases.push(epochs);
+          return train(model, data, { epochs, batchSize: 32, lr: 0.02, logEvery: 0, hooks });
+        },
+      },
+    );
+    expect(phases).toEqual([2]);
+    expect(report.searchMs).toBeGreaterThan(0);
     expectMaximalPlan(model, plan, report, { metric: 'params', target: 0.2 }, context, { format: 'tucker2' });
     model.dispose();
   });

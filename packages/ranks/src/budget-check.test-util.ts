@@ -34,7 +34,7 @@ export function expectMaximalPlan(
   const total = totalCost(problem, ranks);
   expect(total).toBeLessThanOrEqual(problem.limit);
   if (report !== null) {
-    expect(report.planned[budget.metric]).toBe(total);
+    expect(report.planned[problem.metric]).toBe(total);
     expect(report.achieved).toBeLessThanOrEqual(budget.target);
   }
   problem.spaces.forEach((s, l) => {

@@ -1,6 +1,12 @@
 import { TnzipError } from '@tnzip/tensor';
+import { describeBackends } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
+import { adaSelector } from './ada-select.js';
 import { type Budget, checkBudget, formatBudget, parseBudget } from './budget.js';
+import { errorCode } from './budget-check.test-util.js';
+import { energySelector } from './energy.js';
+import { lenetSmall } from './models.test-util.js';
+import { uniformSelector } from './uniform.js';
 
 function code(f: () => unknown): string {
   try {
@@ -38,6 +44,7 @@ describe('budgets', () => {
       { metric: 'params', target: Number.POSITIVE_INFINITY },
       { metric: 'params', target: -0.1 },
       { metric: 'flops', target: 0.5 },
+      { metric: 'params', target: 0.5, scope: 'net' },
       { target: 0.5 },
       null,
       '0.5',
@@ -53,5 +60,40 @@ describe('budgets', () => {
   it('name the argument in the message', () => {
     expect(() => parseBudget('abc', 'params', '--budget')).toThrow(/--budget 'abc'/);
     expect(() => checkBudget({ metric: 'params', target: 2 }, 'b')).toThrow(/b\.target must be a number in \(0, 1\]/);
+  });
+
+  it("reserve 'storage' and 'latency': rejected with a message saying they are not supported yet", () => {
+    for (const metric of ['storage', 'latency'] as const) {
+      expect(code(() => checkBudget({ metric, target: 0.5 }))).toBe('INVALID_BUDGET');
+      expect(() => parseBudget('4x', metric)).toThrow(new RegExp(`'${metric}' is reserved but not supported yet`));
+    }
+  });
+});
+
+describeBackends('budget scope', () => {
+  it("scope 'model': the whole model meets the target, the uncompressed layers counted at their cost", async () => {
+    const model = lenetSmall();
+    const context = { inputShape: [28, 28, 1], layers: ['conv2', 'fc1'] };
+    const whole = model.cost(context.inputShape).params;
+    for (const selector of [energySelector(), uniformSelector({ format: 'tt' }), adaSelector()]) {
+      const { report } = await selector.select(model, { metric: 'params', target: 0.5, scope: 'model' }, context);
+      expect(report.model.dense.params).toBe(whole);
+      expect(report.achieved).toBe(report.achievedModel);
+      expect(report.achievedModel).toBeLessThanOrEqual(0.5);
+      expect(report.achievedModel).toBeGreaterThan(0.45); // spent, not starved
+      expect(report.model.dense.params - report.model.planned.params).toBe(report.dense.params - report.planned.params);
+      const layersOnly = await selector.select(model, { metric: 'params', target: 0.5 }, context);
+      expect(layersOnly.report.achieved).toBe(layersOnly.report.achievedLayers);
+    }
+    // conv1, fc2 and fc3 alone are above 10 % of the model: a 10x whole-model target is unreachable.
+    for (const selector of [energySelector(), adaSelector()])
+      expect(
+        await errorCode(() => selector.select(model, { metric: 'params', target: 0.1, scope: 'model' }, context)),
+      ).toBe('INVALID_BUDGET');
+    await expect(
+      (async () => uniformSelector().select(model, { metric: 'params', target: 0.1, scope: 'model' }, context))(),
+    ).rejects.toThrow(/layers left uncompressed/);
+    expect(formatBudget({ metric: 'params', target: 0.25, scope: 'model' })).toBe('4x params (whole model)');
+    model.dispose();
   });
 });

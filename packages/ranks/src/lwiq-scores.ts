@@ -118,6 +118,64 @@ export function imprintAccuracy(
 }
 
 /**
+ * Every `paths` layer's output over the inputs `x`, in batches of `batchSize`: a conv output
+ * `[N, H, W, C]` global-average-pooled to `[N, C]`, a Linear output as is (row-major float32).
+ */
+async function pooledFeatures(
+  model: Module,
+  x: tf.Tensor,
+  paths: readonly string[],
+  batchSize: number,
+): Promise<Map<string, { data: Float32Array; c: number }>> {
+  const n = x.shape[0] as number;
+  const feats = new Map<string, { data: Float32Array; c: number }>();
+  for (let b = 0; b < n; b += batchSize) {
+    const m = Math.min(batchSize, n - b);
+    const pooled = tf.tidy(() => {
+      const xb = tf.slice(x, b, m);
+      const { output, captured } = model.apply(xb, { capture: paths });
+      output.dispose();
+      const out = paths.map((p) => {
+        const t = captured.get(p) as tf.Tensor;
+        const v = t.rank === 4 ? tf.mean(t, [1, 2]) : tf.reshape(t, [m, -1]);
+        return v as tf.Tensor2D;
+      });
+      // Captured outputs are kept tensors: the enclosing tidy does not free them.
+      tf.dispose([...captured.values()]);
+      return out;
+    });
+    let values: Float32Array[];
+    try {
+      values = (await Promise.all(pooled.map((t) => t.data()))) as Float32Array[];
+    } finally {
+      tf.dispose(pooled);
+    }
+    paths.forEach((p, i) => {
+      const v = values[i] as Float32Array;
+      const c = v.length / m;
+      let f = feats.get(p);
+      if (f === undefined) {
+        f = { data: new Float32Array(n * c), c };
+        feats.set(p, f);
+      }
+      f.data.set(v, b * c);
+    });
+  }
+  return feats;
+}
+
+/** `0 … n−1` in a seeded Fisher–Yates order. */
+function shuffled(n: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
+/**
  * LWIQ's layer significance ([P] reconstruction, papers.md §2.2 steps 1–4): run the model once
  * over the calibration inputs, capturing every Conv2d / Linear output; global-average-pool a conv
  * output `[N, H, W, C]` to `[N, C]` (a Linear output is used as is), L2-normalize each row;
@@ -187,45 +245,8 @@ export async function lwiqScores(
     .namedModules()
     .filter(([, m]) => m instanceof Conv2d || m instanceof Linear)
     .map(([p]) => p);
-  const feats = new Map<string, { data: Float32Array; c: number }>();
-  for (let b = 0; b < n; b += batchSize) {
-    const m = Math.min(batchSize, n - b);
-    const pooled = tf.tidy(() => {
-      const xb = tf.slice(x, b, m);
-      const { output, captured } = model.apply(xb, { capture: paths });
-      output.dispose();
-      const out = paths.map((p) => {
-        const t = captured.get(p) as tf.Tensor;
-        const v = t.rank === 4 ? tf.mean(t, [1, 2]) : tf.reshape(t, [m, -1]);
-        return v as tf.Tensor2D;
-      });
-      // Captured outputs are kept tensors: the enclosing tidy does not free them.
-      tf.dispose([...captured.values()]);
-      return out;
-    });
-    let values: Float32Array[];
-    try {
-      values = (await Promise.all(pooled.map((t) => t.data()))) as Float32Array[];
-    } finally {
-      tf.dispose(pooled);
-    }
-    paths.forEach((p, i) => {
-      const v = values[i] as Float32Array;
-      const c = v.length / m;
-      let f = feats.get(p);
-      if (f === undefined) {
-        f = { data: new Float32Array(n * c), c };
-        feats.set(p, f);
-      }
-      f.data.set(v, b * c);
-    });
-  }
-  const rng = new Rng(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
+  const feats = await pooledFeatures(model, x, paths, batchSize);
+  const order = shuffled(n, seed);
   const heldOut = order.slice(0, nHeld);
   const imprint = order.slice(nHeld);
   const chance = 1 / numClasses;

@@ -1,13 +1,12 @@
-import { cacheOnCpu, type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
+import { cacheOnCpu, type Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
-import { type TrainData, type TrainOptions, type TrainResult, train } from '@tnzip/train';
 import { bisectBudget } from './bisect.js';
 import type { Budget } from './budget.js';
 import { fillToBudget } from './fill.js';
 import { finishSelection, now, ranksByLayer } from './finish.js';
 import { type LwiqScoreOptions, lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
 import { checkFeasible, type RankProblem, type RankProblemOptions, rankProblem, totalCost } from './problem.js';
-import type { RankSelector, SelectionContext, SelectionReport } from './selector.js';
+import type { RankSelector, SelectionContext } from './selector.js';
 
 /** Options of {@link lwiqSelector}: the format (default `'tt'`), TT dims, lowest rank (default 2) and the scoring. */
 export interface LwiqOptions extends RankProblemOptions, LwiqScoreOptions {}
@@ -97,51 +96,3 @@ export function lwiqSelector(options: LwiqOptions = {}): RankSelector {
     },
   };
 }
-
-/** Options of {@link lwiq}`.compress`. */
-export interface LwiqCompressOptions extends LwiqOptions {
-  /** Fine-tuning of the TT network; null skips it. */
-  readonly finetune: Omit<TrainOptions, 'hooks'> | null;
-}
-
-/** What {@link lwiq}`.compress` returns. */
-export interface LwiqCompressResult {
-  readonly model: Module;
-  readonly plan: FactorizationPlan;
-  /** `searchMs` = β bisection; `details.scoreMs`, `details.finetuneMs` beside it. */
-  readonly report: SelectionReport;
-  readonly finetune: TrainResult | null;
-}
-
-/**
- * The whole LWIQ procedure: scores + β bisection ({@link lwiqSelector}), TT decomposition
- * (`factorize`: TT-SVD of each reshaped kernel into TTConv2d / TTLinear), fine-tuning. Mutates
- * and returns `model`.
- */
-async function compress(
-  model: Module,
-  data: TrainData,
-  budget: Budget,
-  context: SelectionContext,
-  options: LwiqCompressOptions,
-): Promise<LwiqCompressResult> {
-  const sel = await lwiqSelector(options).select(model, budget, context);
-  await cacheOnCpu(model); // scoring ran the model: on webgpu the weights now live on the GPU only
-  factorize(model, sel.plan);
-  let ft: TrainResult | null = null;
-  let finetuneMs = 0;
-  if (options.finetune !== null) {
-    const started = now();
-    ft = await train(model, data, options.finetune);
-    finetuneMs = now() - started;
-  }
-  return {
-    model,
-    plan: sel.plan,
-    report: { ...sel.report, details: { ...sel.report.details, finetuneMs } },
-    finetune: ft,
-  };
-}
-
-/** LWIQ entry points: `lwiq.compress(model, data, budget, context, options)`, the selector and the scores. */
-export const lwiq = { compress, selector: lwiqSelector, scores: lwiqScores } as const;

@@ -1,7 +1,7 @@
 import type { FactorizationPlan, Module } from '@tnzip/layers';
 import { describeBackends } from '@tnzip/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Budget, BudgetMetric } from './budget.js';
+import type { Budget, CheckedBudget, CostMetric } from './budget.js';
 import { errorCode, expectMaximalPlan } from './budget-check.test-util.js';
 import { energySelector } from './energy.js';
 import { greedySelector } from './greedy.js';
@@ -20,7 +20,7 @@ async function run(sel: RankSelector, model: Module, budget: Budget) {
 }
 
 /** No layer of the report costs as much as its dense layer by `metrics` unless it is planned dense. */
-function expectNoDearerThanDense(report: SelectionReport, metrics: readonly BudgetMetric[]): void {
+function expectNoDearerThanDense(report: SelectionReport, metrics: readonly CostMetric[]): void {
   for (const row of report.layers) {
     if (row.plan.kind === 'dense') {
       expect(row.params).toBe(row.denseParams);
@@ -74,7 +74,7 @@ describeBackends('dense fallback of the rank problem', () => {
     ['uniform tt', (f) => uniformSelector({ denseFallback: f, format: 'tt' })],
     ['greedy tt', (f) => greedySelector({ denseFallback: f, format: 'tt' })],
   ];
-  const budgets: Budget[] = [
+  const budgets: CheckedBudget[] = [
     { metric: 'params', target: 0.5 },
     { metric: 'params', target: 0.25 },
     { metric: 'macs', target: 0.4 },
@@ -143,9 +143,12 @@ describeBackends('dense fallback of the rank problem', () => {
 });
 
 describe('dense fallback', () => {
-  it('is exported from the package barrel', async () => {
-    const m = await import('./index.js');
+  it('is exported from the internal entry (solver internals), not from the public barrel', async () => {
+    const m = await import('./internal/index.js');
     expect(typeof m.factorizedAt).toBe('function');
     expect(typeof m.layerCost).toBe('function');
+    const pub: Record<string, unknown> = await import('./index.js');
+    for (const name of ['factorizedAt', 'layerCost', 'fillToBudget', 'batudeProject', 'rankProblem', 'greedyAllocate'])
+      expect(pub[name], name).toBeUndefined();
   });
 });

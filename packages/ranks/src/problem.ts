@@ -1,6 +1,6 @@
-import type { Cost, FactorizationPlan, LayerPlan, Module } from '@tnzip/layers';
+import type { FactorizationPlan, LayerPlan, Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
-import { type Budget, type BudgetMetric, checkBudget } from './budget.js';
+import { type Budget, budgetLimit, type CheckedBudget, type CostMetric, checkBudget, metricOf } from './budget.js';
 import { compressibleLayers } from './compressible.js';
 import { type LayerSpace, type LayerSpaceOptions, layerSpace } from './layer-space.js';
 import type { SelectionContext } from './selector.js';
@@ -23,7 +23,7 @@ export type DenseFallback = 'both' | 'metric' | 'none';
 
 /**
  * A rank-allocation problem: choose `ranks[l][i]` in `[minRanks[l][i], spaces[l].bounds[i]]`
- * with `Σ_l cost_l(ranks[l]) ≤ limit` (by `metric`), `limit = budget.target · denseTotal`, where
+ * with `Σ_l cost_l(ranks[l]) ≤ limit` (by `metric`), `limit = budget.target · denseTotal` for the default scope (`budgetLimit`), where
  * `cost_l` is the factorized cost while the factorization pays ({@link factorizedAt}) and the dense
  * cost once it does not: a layer whose factorization would cost more than the dense layer stays
  * dense. `cost_l` is non-decreasing in every rank (the factorized costs are, and a layer that
@@ -32,11 +32,11 @@ export type DenseFallback = 'both' | 'metric' | 'none';
  */
 export interface RankProblem {
   readonly spaces: readonly LayerSpace[];
-  readonly budget: Budget;
-  readonly metric: BudgetMetric;
+  readonly budget: CheckedBudget;
+  readonly metric: CostMetric;
   /** Dense cost of the compressible layers, by `metric`. */
   readonly denseTotal: number;
-  /** The most the planned compressible layers may cost, by `metric`. */
+  /** The most the planned compressible layers may cost, by `metric` (see `budgetLimit`: the budget's scope decides). */
   readonly limit: number;
   /** Lowest rank of each mode: `min(minRank, bound)`. */
   readonly minRanks: RankTable;
@@ -60,10 +60,7 @@ export interface RankProblemOptions extends LayerSpaceOptions {
   readonly denseFallback?: DenseFallback;
 }
 
-/** `cost` by `metric`. */
-export function metricOf(cost: Cost, metric: BudgetMetric): number {
-  return metric === 'params' ? cost.params : cost.macs;
-}
+export { metricOf };
 
 /**
  * Sets up the rank problem of `model` for `budget`: validates the budget (INVALID_BUDGET), finds
@@ -75,7 +72,7 @@ export function rankProblem(
   context: SelectionContext,
   options: RankProblemOptions = {},
 ): RankProblem {
-  checkBudget(budget);
+  const checked = checkBudget(budget);
   if (context === null || typeof context !== 'object' || !Array.isArray(context.inputShape)) {
     throw new TnzipError(
       'INVALID_ARGUMENT',
@@ -92,9 +89,9 @@ export function rankProblem(
   if (!Number.isInteger(minRank) || minRank < 1)
     throw new TnzipError('INVALID_ARGUMENT', `options.minRank must be an integer >= 1, got ${String(minRank)}`);
   const spaces = compressibleLayers(model, context.inputShape, context.layers).map((c) => layerSpace(c, options));
-  const metric = budget.metric;
+  const metric = checked.metric;
   const denseTotal = spaces.reduce((a, s) => a + metricOf(s.dense, metric), 0);
-  const other: BudgetMetric = metric === 'params' ? 'macs' : 'params';
+  const other: CostMetric = metric === 'params' ? 'macs' : 'params';
   const minRanks = spaces.map((s) => s.bounds.map((b) => Math.min(minRank, b)));
   const strictOther = spaces.map(
     (s, l) =>
@@ -102,10 +99,10 @@ export function rankProblem(
   );
   return {
     spaces,
-    budget,
+    budget: checked,
     metric,
     denseTotal,
-    limit: budget.target * denseTotal,
+    limit: budgetLimit(model, checked, context.inputShape, denseTotal, 'rankProblem'),
     minRanks,
     denseFallback,
     strictOther,
@@ -123,7 +120,7 @@ export function factorizedAt(problem: RankProblem, l: number, ranks: readonly nu
   const c = s.cost(ranks);
   if (metricOf(c, problem.metric) >= metricOf(s.dense, problem.metric)) return false;
   if (problem.strictOther[l] === true) {
-    const other: BudgetMetric = problem.metric === 'params' ? 'macs' : 'params';
+    const other: CostMetric = problem.metric === 'params' ? 'macs' : 'params';
     if (metricOf(c, other) >= metricOf(s.dense, other)) return false;
   }
   return true;

@@ -1,6 +1,6 @@
 import { type FactorizationPlan, type LayerPlan, type Module, planCost } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
-import { type Budget, checkBudget } from './budget.js';
+import { type Budget, checkBudget, metricOf } from './budget.js';
 import { type CompressibleLayer, compressibleLayers } from './compressible.js';
 import type { LayerReport, SelectionContext, SelectionReport } from './selector.js';
 
@@ -22,14 +22,15 @@ export interface ReportOptions {
  * `context.layers`, default every Conv2d / Linear) its dense cost (`layerCosts`, at the layer's
  * real input shape in the model) and its planned cost (`planCost`, factorized execution; a layer
  * the plan leaves out or marks 'dense' keeps its dense cost), their sums, and `achieved` =
- * planned / dense by the budget's metric. In a SCADA group the first layer (module order) counts
+ * planned / dense by the budget's metric over the budget's scope (`achievedLayers`, `achievedModel`:
+ * over the compressible layers and over the whole model, the other layers at their model cost). In a SCADA group the first layer (module order) counts
  * the shared core, as `factorize` builds it.
  *
  * @throws TnzipError INVALID_BUDGET, INVALID_ARGUMENT (a plan entry outside the compressible
  *   layers), and whatever `planCost` throws for an invalid plan entry
  */
 export function selectionReport(model: Module, plan: FactorizationPlan, options: ReportOptions): SelectionReport {
-  checkBudget(options.budget);
+  const budget = checkBudget(options.budget);
   const layers = options.layers ?? compressibleLayers(model, options.context.inputShape, options.context.layers);
   const known = new Set(layers.map((c) => c.path));
   for (const p of Object.keys(plan)) {
@@ -62,14 +63,27 @@ export function selectionReport(model: Module, plan: FactorizationPlan, options:
     macs: rows.reduce((a, r) => a + r.denseMacs, 0),
   };
   const planned = { params: rows.reduce((a, r) => a + r.params, 0), macs: rows.reduce((a, r) => a + r.macs, 0) };
-  const metric = options.budget.metric;
+  const metric = budget.metric;
+  const whole = model.cost(options.context.inputShape);
+  const wholeModel = {
+    dense: { params: whole.params, macs: whole.macs },
+    planned: {
+      params: whole.params - dense.params + planned.params,
+      macs: whole.macs - dense.macs + planned.macs,
+    },
+  };
+  const achievedLayers = metricOf(planned, metric) / metricOf(dense, metric);
+  const achievedModel = metricOf(wholeModel.planned, metric) / metricOf(wholeModel.dense, metric);
   const report: SelectionReport = {
     method: options.method,
-    budget: options.budget,
+    budget,
     layers: rows,
     dense,
     planned,
-    achieved: metric === 'params' ? planned.params / dense.params : planned.macs / dense.macs,
+    model: wholeModel,
+    achieved: budget.scope === 'model' ? achievedModel : achievedLayers,
+    achievedLayers,
+    achievedModel,
     searchMs: options.searchMs ?? 0,
     ...(options.details === undefined ? {} : { details: options.details }),
   };

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FactorizationPlan, LayerPlan, Module, Shape } from '@tnzip/layers';
-import type { Budget } from './budget.js';
+import type { TrainHook, TrainResult } from '@tnzip/train';
+import type { Budget, CheckedBudget } from './budget.js';
 
 /** Calibration data for data-driven selectors (LWIQ): a batch of inputs and their labels. */
 export interface Calibration {
@@ -21,7 +22,21 @@ export interface SelectionContext {
   readonly calibration?: Calibration;
   /** Seed for anything random. */
   readonly seed?: number;
+  /**
+   * Runs a training phase for a selector that learns its ranks while the network trains (BATUDE):
+   * the selector passes its hooks and the phase length, the caller owns the data and the
+   * schedule. The compression pipeline (`compress` of `@tnzip/ranks/compress`) provides it; the
+   * selectors themselves never import the training loop (which is Node-only), so this entry
+   * point stays bundleable for browsers.
+   */
+  readonly train?: TrainingPhase;
 }
+
+/** See {@link SelectionContext.train}. Trains the model in place with `hooks` added for `epochs` epochs. */
+export type TrainingPhase = (phase: {
+  readonly epochs: number;
+  readonly hooks: readonly TrainHook[];
+}) => Promise<TrainResult>;
 
 /** One row of a selection report. */
 export interface LayerReport {
@@ -36,13 +51,22 @@ export interface LayerReport {
 /** What a selector reports next to its plan. */
 export interface SelectionReport {
   readonly method: string;
-  readonly budget: Budget;
+  readonly budget: CheckedBudget;
   readonly layers: readonly LayerReport[];
   /** Cost of the compressible layers, dense and planned, summed over `layers`. */
   readonly dense: { readonly params: number; readonly macs: number };
   readonly planned: { readonly params: number; readonly macs: number };
-  /** planned / dense by the budget's metric: what the plan actually keeps. */
+  /** Cost of the whole model, dense and planned (the layers left alone at their own cost). */
+  readonly model: {
+    readonly dense: { readonly params: number; readonly macs: number };
+    readonly planned: { readonly params: number; readonly macs: number };
+  };
+  /** planned / dense by the budget's metric over the budget's scope: what the plan actually keeps. */
   readonly achieved: number;
+  /** planned / dense by the budget's metric over the compressible layers. */
+  readonly achievedLayers: number;
+  /** planned / dense by the budget's metric over the whole model. */
+  readonly achievedModel: number;
   /** Wall time of the rank search, milliseconds. */
   readonly searchMs: number;
   /** Method-specific details (scores, thresholds, the scaling factor, …). */

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
+import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
-import { type Budget, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
-import { type OptimizerConfig, recipes } from '@tnzip/train';
+import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
+import { recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
-import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, num, str } from '../args.js';
+import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
 import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
@@ -13,7 +14,7 @@ import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { selectAndFactorize } from '../select-step.js';
+import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
@@ -37,6 +38,11 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'fraction (0.25) or reduction factor (4x) of the compressed layers kept (default 4x)',
   },
   metric: { type: 'string', value: 'params|macs', help: 'what the budget limits (default params)' },
+  scope: {
+    type: 'string',
+    value: 'layers|model',
+    help: 'what the budget is counted over: the compressed layers (default) or the whole model',
+  },
   layers: { type: 'string', value: 'A,B', help: "layer paths to compress (default: the zoo's compressibleLayers)" },
   'finetune-epochs': {
     type: 'string',
@@ -57,7 +63,8 @@ export const COMPRESS_HELP = formatHelp(
   'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs] [options]',
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
-    'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers only.\n' +
+    'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers\n' +
+    '(--scope layers, default) or to the whole model (--scope model); the report gives both ratios.\n' +
     'Methods ([P]: implemented from the reconstruction marked [P] in papers.md, the paper leaving details open):\n' +
     methodHelp() +
     '\nEvery method is used the same way: select ranks, factorize from the dense weights (BATUDE: after its\n' +
@@ -114,11 +121,11 @@ const FROM_FORBIDDEN = [
   'label-smoothing',
 ];
 
-function resolveCompress(v: FlagValues, dense: TrainConfig, denseLrKnown: boolean): CompressConfig {
+function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
   const format = resolveFormat(v, method);
   const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
-  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget');
+  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v));
   const layersText = str(v, 'layers');
   const layers =
     layersText === undefined
@@ -128,30 +135,21 @@ function resolveCompress(v: FlagValues, dense: TrainConfig, denseLrKnown: boolea
           .map((s) => s.trim())
           .filter((s) => s !== '');
   if (layers !== null && layers.length === 0) throw new UsageError('--layers must name at least one layer path');
-  const epochs = int(v, 'finetune-epochs', 0, 100_000) ?? 1;
-  const lr = num(v, 'finetune-lr', 0, 10, true) ?? (denseLrKnown ? dense.lr / 10 : 0.005);
-  const optimizer: OptimizerConfig = denseLrKnown
-    ? dense.optimizer
-    : { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
   return {
     method,
     format,
     budget,
     layers,
-    finetune: {
-      ...dense,
-      recipe: 'fine-tune',
-      epochs,
-      lr,
-      optimizer,
-      schedule: { kind: 'cosine' },
-      warmupSteps: 0,
-      labelSmoothing: 0,
-    },
+    finetune: resolveFinetune(v, dense),
     latency: v['no-latency'] !== true,
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
   };
+}
+
+/** `--scope` (absent: the budget's default, the compressed layers). */
+export function resolveScope(v: FlagValues): BudgetScope | undefined {
+  return choice(v, 'scope', ['layers', 'model'] as const, 'budget scope');
 }
 
 /**
@@ -215,7 +213,7 @@ async function resolveRun(
     );
     source = { train: dense };
   }
-  const compress = resolveCompress(v, dense, from === undefined);
+  const compress = resolveCompress(v, dense);
   return {
     config: {
       command: 'compress',
@@ -232,6 +230,104 @@ async function resolveRun(
   };
 }
 
+/** The config of `--resume RUN_DIR` (no other run flag allowed) and the backend it asks for. */
+async function resumeRun(
+  v: FlagValues,
+  resumeDir: string,
+): Promise<{ config: CompressRunConfig; backend: BackendRecord }> {
+  const given = [
+    ...givenTrainFlags(v),
+    ...Object.keys(COMPRESS_FLAGS).filter(
+      (k) =>
+        k in TRAIN_FLAGS === false &&
+        !(k in COMMON_FLAGS) &&
+        k !== 'resume' &&
+        k !== 'no-latency' &&
+        v[k] !== undefined,
+    ),
+  ];
+  if (given.length > 0 || v.seed !== undefined) {
+    throw new UsageError(
+      `--resume continues a run with its own config.json; drop ${given.map((g) => `--${g}`).join(', ') || '--seed'}`,
+    );
+  }
+  const config = await readJson<CompressRunConfig>(path.join(resumeDir, 'config.json'), 'run config');
+  if (config.command !== 'compress') {
+    throw new UsageError(
+      `'${resumeDir}' is a ${String(config.command)} run; resume it with 'tnzip ${String(config.command)} --resume'`,
+    );
+  }
+  const backend = await startBackend(v.backend === undefined ? config.backend.requested : backendChoice(v));
+  return { config, backend };
+}
+
+/** The dense model: loaded (`--from`, or a resumed run that already trained it), or trained into `<run>/dense`. */
+async function denseStage(
+  ctx: CommandContext,
+  config: CompressRunConfig,
+  ds: Dataset,
+  runDir: string,
+  resuming: boolean,
+): Promise<{ model: Module; dir: string }> {
+  if ('from' in config.source)
+    return { model: (await loadModelDir(config.source.from)).model, dir: config.source.from };
+  const cfg = config.source.train;
+  const dir = path.join(runDir, 'dense', 'model');
+  if (resuming && (await exists(path.join(dir, 'model.json')))) {
+    ctx.progress.note(`dense model already trained: ${dir}`);
+    return { model: (await loadModelDir(dir)).model, dir };
+  }
+  const model = buildModel(cfg, ds);
+  try {
+    const r = await trainModel(model, ds, cfg, path.join(runDir, 'dense'), resuming, ctx.progress, 'dense');
+    ctx.progress.done();
+    await saveModelDir(model, dir, {
+      inputShape: ds.inputShape,
+      meta: {
+        model: cfg.model,
+        dataset: cfg.dataset,
+        numClasses: ds.numClasses,
+        testAcc: r.final.testAcc ?? null,
+      },
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, dir };
+}
+
+/** The one-line plan of the run. */
+function startLine(config: CompressRunConfig, ds: Dataset, budgetText: string, backend: BackendRecord, runDir: string) {
+  const c = config.compress;
+  const dense = 'train' in config.source ? config.source.train : null;
+  const what =
+    dense === null
+      ? `model ${'from' in config.source ? config.source.from : ''}`
+      : `train ${dense.model} on ${dense.dataset} (recipe ${dense.recipe}, ${dense.epochs} epoch(s))`;
+  return (
+    `tnzip compress: ${what}, then ${c.method} ${c.format} ranks at ${budgetText} ${c.budget.metric}${c.budget.scope === 'model' ? ' of the whole model' : ''}, ` +
+    `fine-tune ${c.finetune.epochs} epoch(s); ${ds.train.count} train / ${ds.test.count} test images; ` +
+    `backend ${backend.used}${backend.threads === null ? '' : ` (${backend.threads} threads)`}; run ${runDir}`
+  );
+}
+
+/** The main job's head line above the table. */
+function mainJobHead(
+  c: CompressConfig,
+  denseCfg: TrainConfig,
+  ds: Dataset,
+  layers: readonly string[],
+  backend: BackendRecord,
+) {
+  return (
+    `tnzip main job: LeNet-5 on MNIST (${ds.train.count} train / ${ds.test.count} test images), dense training with ${denseCfg.recipe} ` +
+    `for ${denseCfg.epochs} epoch(s) (the full recipe has ${recipes.lenet5.options.epochs}), ${c.method} ${c.format} ranks on ${layers.join(' + ')} at ` +
+    `${(1 / c.budget.target).toFixed(0)}x fewer ${c.budget.metric}${c.budget.scope === 'model' ? ' (whole model)' : ''}, fine-tuned ${c.finetune.epochs} epoch(s); backend ${backend.used}; ` +
+    'latency = median ms per inference batch.\n\n'
+  );
+}
+
 /** `tnzip compress` (and, with main-job defaults, `tnzip` with no arguments). */
 export async function compressCommand(ctx: CommandContext, defaults: CompressDefaults = {}): Promise<number> {
   const started = performance.now();
@@ -239,31 +335,8 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
   const resumeDir = str(v, 'resume');
   let config: CompressRunConfig;
   let backend: BackendRecord;
-  if (resumeDir !== undefined) {
-    const given = [
-      ...givenTrainFlags(v),
-      ...Object.keys(COMPRESS_FLAGS).filter(
-        (k) =>
-          k in TRAIN_FLAGS === false &&
-          !(k in COMMON_FLAGS) &&
-          k !== 'resume' &&
-          k !== 'no-latency' &&
-          v[k] !== undefined,
-      ),
-    ];
-    if (given.length > 0 || v.seed !== undefined) {
-      throw new UsageError(
-        `--resume continues a run with its own config.json; drop ${given.map((g) => `--${g}`).join(', ') || '--seed'}`,
-      );
-    }
-    config = await readJson<CompressRunConfig>(path.join(resumeDir, 'config.json'), 'run config');
-    if (config.command !== 'compress') {
-      throw new UsageError(
-        `'${resumeDir}' is a ${String(config.command)} run; resume it with 'tnzip ${String(config.command)} --resume'`,
-      );
-    }
-    backend = await startBackend(v.backend === undefined ? config.backend.requested : backendChoice(v));
-  } else {
+  if (resumeDir !== undefined) ({ config, backend } = await resumeRun(v, resumeDir));
+  else {
     const choiceB = backendChoice(v);
     // Validate every flag before the backend starts: a typo costs nothing.
     await resolveRun(ctx, defaults, { requested: choiceB, used: '', threads: null, reason: '' });
@@ -274,66 +347,24 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
   const denseCfg = 'train' in config.source ? config.source.train : config.compress.finetune;
   const ds = loadDataset(config.compress.finetune);
   const c = config.compress;
-
   let model: Module | null = null;
   try {
-    let runDir: string;
-    if (resumeDir !== undefined) runDir = resumeDir;
-    else {
-      runDir = await createRunDir(str(v, 'out') ?? 'runs', 'compress', denseCfg.model);
-      await writeJson(path.join(runDir, 'config.json'), config);
-    }
+    const runDir = resumeDir ?? (await createRunDir(str(v, 'out') ?? 'runs', 'compress', denseCfg.model));
+    if (resumeDir === undefined) await writeJson(path.join(runDir, 'config.json'), config);
     const say = ctx.progress.note;
-    say(
-      `tnzip compress: ${'train' in config.source ? `train ${denseCfg.model} on ${denseCfg.dataset} (recipe ${denseCfg.recipe}, ${denseCfg.epochs} epoch(s))` : `model ${fromDir}`}, ` +
-        `then ${c.method} ${c.format} ranks at ${str(v, 'budget') ?? `${(1 / c.budget.target).toFixed(2)}x`} ${c.budget.metric}, ` +
-        `fine-tune ${c.finetune.epochs} epoch(s); ${ds.train.count} train / ${ds.test.count} test images; ` +
-        `backend ${backend.used}${backend.threads === null ? '' : ` (${backend.threads} threads)`}; run ${runDir}`,
-    );
-
-    // 1. The dense model: trained here (resumable), or loaded.
-    let denseDir: string;
-    if (fromDir !== null) {
-      denseDir = fromDir;
-      model = (await loadModelDir(fromDir)).model;
-    } else {
-      denseDir = path.join(runDir, 'dense', 'model');
-      if (resumeDir !== undefined && (await exists(path.join(denseDir, 'model.json')))) {
-        say(`dense model already trained: ${denseDir}`);
-        model = (await loadModelDir(denseDir)).model;
-      } else {
-        model = buildModel(denseCfg, ds);
-        const r = await trainModel(
-          model,
-          ds,
-          denseCfg,
-          path.join(runDir, 'dense'),
-          resumeDir !== undefined,
-          ctx.progress,
-          'dense',
-        );
-        ctx.progress.done();
-        await saveModelDir(model, denseDir, {
-          inputShape: ds.inputShape,
-          meta: {
-            model: denseCfg.model,
-            dataset: denseCfg.dataset,
-            numClasses: ds.numClasses,
-            testAcc: r.final.testAcc ?? null,
-          },
-        });
-      }
-    }
-    const dense: ModelResult = await measureModel(model, denseDir, runDir, ds, c.latency);
+    say(startLine(config, ds, str(v, 'budget') ?? `${(1 / c.budget.target).toFixed(2)}x`, backend, runDir));
+    const denseStep = await denseStage(ctx, config, ds, runDir, resumeDir !== undefined);
+    model = denseStep.model;
+    const dense: ModelResult = await measureModel(model, denseStep.dir, runDir, ds, c.latency);
     say(
       `dense: test acc ${(100 * dense.testAcc).toFixed(2)}%, ${dense.params.toLocaleString('en-US')} params, ${dense.macs.toLocaleString('en-US')} MACs`,
     );
-
-    // 2. Ranks under the budget, then factorization from the dense weights.
     if (METHODS[c.method] === undefined)
       throw new UsageError(`unknown method '${c.method}' (valid: ${methodNames().join(', ')})`);
     const layers = c.layers ?? compressibleLayers(model);
-    const outcome = await selectAndFactorize(
+    const modelDir = path.join(runDir, 'model');
+    // Select, factorize, fine-tune (resumable: checkpoints in <run>/checkpoints), evaluate, save.
+    const outcome = await runCompressStep(
       model,
       ds,
       {
@@ -345,36 +376,31 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         knobs: c.knobs ?? DEFAULT_KNOBS,
         finetune: c.finetune,
       },
-      denseCfg.seed,
-      ctx.progress,
-    );
-    const selection = { plan: outcome.plan, report: outcome.report };
-    const before = { top1: outcome.before.testAcc, loss: outcome.before.testLoss };
-    say(
-      `${c.method} ranks: ${selection.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
-        `kept ${(100 * selection.report.achieved).toFixed(1)}% of the compressed layers' ${c.budget.metric}; ` +
-        `search ${outcome.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * before.top1).toFixed(2)}%`,
-    );
-
-    // 3. Fine-tune (resumable: checkpoints of the factorized model in <run>/checkpoints).
-    const ftStarted = performance.now();
-    if (c.finetune.epochs > 0) {
-      await trainModel(model, ds, c.finetune, runDir, resumeDir !== undefined, ctx.progress, 'fine-tune');
-      ctx.progress.done();
-    }
-    const finetuneSeconds = (performance.now() - ftStarted) / 1000;
-    const modelDir = path.join(runDir, 'model');
-    await saveModelDir(model, modelDir, {
-      plan: selection.plan,
-      inputShape: ds.inputShape,
-      meta: {
-        model: denseCfg.model,
-        dataset: denseCfg.dataset,
-        numClasses: ds.numClasses,
-        method: c.method,
-        budget: c.budget,
+      {
+        outDir: runDir,
+        resume: resumeDir !== undefined,
+        label: 'fine-tune',
+        progress: ctx.progress,
+        save: (m, plan) =>
+          saveModelDir(m, modelDir, {
+            plan,
+            inputShape: ds.inputShape,
+            meta: {
+              model: denseCfg.model,
+              dataset: denseCfg.dataset,
+              numClasses: ds.numClasses,
+              method: c.method,
+              budget: c.budget,
+            },
+          }),
+        onFactorized: (o) =>
+          say(
+            `${c.method} ranks: ${o.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
+              `kept ${(100 * o.report.achievedLayers).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * o.report.achievedModel).toFixed(1)}% of the whole model's); ` +
+              `search ${o.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * o.before.testAcc).toFixed(2)}%`,
+          ),
       },
-    });
+    );
     const compressed = await measureModel(model, modelDir, runDir, ds, c.latency);
     const results: Results = {
       command: 'compress',
@@ -382,22 +408,17 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       dataset: denseCfg.dataset,
       dense,
       compressed,
-      beforeFinetune: { testAcc: before.top1, testLoss: before.loss },
-      selection: selection.report,
+      beforeFinetune: outcome.before,
+      selection: outcome.report,
       wallSeconds: (performance.now() - started) / 1000,
-      timing: { searchSeconds: outcome.searchSeconds, finetuneSeconds },
+      timing: { searchSeconds: outcome.searchSeconds, finetuneSeconds: outcome.finetuneSeconds },
       epochs: { dense: fromDir === null ? denseCfg.epochs : 0, finetune: c.finetune.epochs },
     };
     await writeJson(path.join(runDir, 'results.json'), results);
     const report = await renderReport(runDir);
     if (ctx.json) ctx.out(JSON.stringify({ runDir, ...report }));
     else {
-      const head = config.mainJob
-        ? `tnzip main job: LeNet-5 on MNIST (${ds.train.count} train / ${ds.test.count} test images), dense training with ${denseCfg.recipe} ` +
-          `for ${denseCfg.epochs} epoch(s) (the full recipe has ${recipes.lenet5.options.epochs}), ${c.method} ${c.format} ranks on ${layers.join(' + ')} at ` +
-          `${(1 / c.budget.target).toFixed(0)}x fewer ${c.budget.metric}, fine-tuned ${c.finetune.epochs} epoch(s); backend ${backend.used}; ` +
-          `latency = median ms per inference batch.\n\n`
-        : '';
+      const head = config.mainJob ? mainJobHead(c, denseCfg, ds, layers, backend) : '';
       ctx.out(
         `${head}${formatTable(report.table)}\n\nwall time ${results.wallSeconds.toFixed(1)} s; run directory: ${runDir}\nreport: ${path.join(runDir, 'report.md')}`,
       );

@@ -5,21 +5,21 @@ import type { LayerPlan, Module } from '@tnzip/layers';
 import { type Budget, type BudgetMetric, type DenseFallback, parseBudget } from '@tnzip/ranks';
 import { writeFileAtomic } from '@tnzip/train';
 import { compressibleLayers, MODEL_NAMES, type ModelName } from '@tnzip/zoo';
-import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, num, str } from '../args.js';
+import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
 import { loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
-import { METHOD_FLAGS, resolveKnobs } from '../method-flags.js';
+import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { loadModelDir, resolveModelDir, saveModelDir, testEval } from '../model-files.js';
 import { lineChart } from '../plots.js';
 import { layerRows } from '../results.js';
 import { createRunDir, exists, readJson, readJsonLines, writeJson } from '../run-dir.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { selectAndFactorize } from '../select-step.js';
+import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
-import { resolveFormat } from './compress.js';
+import { resolveFormat, resolveScope } from './compress.js';
 import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip sweep`. */
@@ -32,6 +32,11 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   budgets: { type: 'string', value: '2x,4x,…', help: 'budgets, comma-separated: factors (4x) or fractions (0.25)' },
   metric: { type: 'string', value: 'params|macs', help: 'what the budgets limit (default params)' },
+  scope: {
+    type: 'string',
+    value: 'layers|model',
+    help: 'what the budgets are counted over: the compressed layers (default) or the whole model',
+  },
   'finetune-epochs': { type: 'string', value: 'N', help: 'fine-tuning epochs per cell (default 1; 0: none)' },
   'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
   'dense-from': {
@@ -52,11 +57,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'use only the first N training images (dense, search, fine-tuning)',
   },
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
-  'dense-fallback': {
-    ...(METHOD_FLAGS['dense-fallback'] as FlagSpec),
-    help: "keep a layer dense when its factorization is not cheaper than dense by both metrics / the budget's metric (default: metric, so every method spends the same budget) / never",
-  },
-  ...Object.fromEntries(Object.entries(METHOD_FLAGS).filter(([k]) => k !== 'dense-fallback')),
+  ...METHOD_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: {
     type: 'string',
@@ -156,7 +157,8 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
   const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
   const budgetTexts = list(v, 'budgets');
   if (budgetTexts === undefined) throw new UsageError('--budgets is required, e.g. --budgets 2x,4x,10x,50x');
-  const budgets = budgetTexts.map((label) => ({ label, budget: parseBudget(label, metric, '--budgets') }));
+  const scope = resolveScope(v);
+  const budgets = budgetTexts.map((label) => ({ label, budget: parseBudget(label, metric, '--budgets', scope) }));
   const denseFrom = list(v, 'dense-from') ?? null;
   if (denseFrom !== null && denseFrom.length !== models.length)
     throw new UsageError(
@@ -165,20 +167,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
   if (denseFrom !== null && v.epochs !== undefined)
     throw new UsageError('--epochs applies to training the dense models, not to --dense-from');
   const dense = models.map((model) => resolveTrainConfig({ ...v, model }, null));
-  const ftEpochs = int(v, 'finetune-epochs', 0, 100_000) ?? 1;
-  const ftLr = num(v, 'finetune-lr', 0, 10, true);
-  const finetune = dense.map(
-    (d): TrainConfig => ({
-      ...d,
-      recipe: 'fine-tune',
-      epochs: ftEpochs,
-      lr: ftLr ?? d.lr / 10,
-      schedule: { kind: 'cosine' },
-      warmupSteps: 0,
-      labelSmoothing: 0,
-      checkpointEvery: 0,
-    }),
-  );
+  const finetune = dense.map((d) => resolveFinetune(v, d));
   // Formats are checked up front: a bad combination is a usage error, not a failed cell.
   for (const m of methods) resolveFormat(v, m);
   return {
@@ -195,7 +184,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     dense,
     denseFrom,
     finetune,
-    denseFallback: choice(v, 'dense-fallback', ['both', 'metric', 'none'] as const, 'dense fallback') ?? 'metric',
+    denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
   };
 }
@@ -259,7 +248,7 @@ async function renderSweep(
     '',
     `Protocol: seed ${config.seed}; one dense model per network (${config.denseFrom === null ? config.dense.map((d) => `${d.model}: ${d.recipe}, ${d.epochs} epoch(s)`).join('; ') : `loaded from ${config.denseFrom.join(', ')}`}); ` +
       `${config.dense[0]?.limitTrain ?? 'all'} training / ${config.dense[0]?.limitTest ?? 'all'} test images; ` +
-      `every cell: rank selection under the ${config.metric} budget of the compressed layers (dense fallback '${config.denseFallback}'), factorization from the dense weights, ` +
+      `every cell: rank selection under the ${config.metric} budget of ${config.budgets[0]?.budget.scope === 'model' ? 'the whole model' : 'the compressed layers'} (dense fallback '${config.denseFallback}'), factorization from the dense weights, ` +
       `fine-tuning ${ft?.epochs ?? 0} epoch(s) (${ft?.optimizer.kind ?? '?'}, lr ${ft?.lr ?? '?'}, cosine, batch ${ft?.batchSize ?? '?'}); ` +
       `BATUDE phase 1: ${config.knobs.batudeEpochs} epoch(s) (ρ₀ ${config.knobs.batudeRho}, Z/U update every ${config.knobs.batudeUpdateEvery} steps); ` +
       `LWIQ calibration ${config.knobs.calibrationSize} images; ADA/SCADA init '${config.knobs.adaInit}', order ${config.knobs.adaOrder}.`,
@@ -340,41 +329,30 @@ async function runCell(
   try {
     model = (await loadModelDir(dense.dir)).model;
     const denseRows = layerRows(model, ds.inputShape);
-    const layers = compressibleLayers(model);
     const format = resolveFormat(ctx.values, method);
-    const outcome = await selectAndFactorize(
+    const ft = config.finetune[i] as TrainConfig;
+    await fs.rm(cellDir, { recursive: true, force: true });
+    const outcome = await runCompressStep(
       model,
       ds,
       {
         method,
         format,
         budget: b.budget,
-        layers,
+        layers: compressibleLayers(model),
         denseFallback: config.denseFallback,
         knobs: config.knobs,
-        finetune: config.finetune[i] as TrainConfig,
+        finetune: ft,
       },
-      config.seed,
-      ctx.progress,
+      { outDir: cellDir, resume: false, label: `${modelName} ${method} ${b.label} fine-tune`, progress: ctx.progress },
     );
-    const ft = config.finetune[i] as TrainConfig;
-    const started = performance.now();
-    if (ft.epochs > 0) {
-      await fs.rm(cellDir, { recursive: true, force: true });
-      await trainModel(model, ds, ft, cellDir, false, ctx.progress, `${modelName} ${method} ${b.label} fine-tune`);
-      ctx.progress.done();
-    }
-    const finetuneSeconds = (performance.now() - started) / 1000;
-    const ev = await testEval(model, ds);
-    if (!Number.isFinite(ev.loss) || !Number.isFinite(ev.top1))
-      throw new Error(`the compressed model's test loss is ${ev.loss} (NaN/Inf): fine-tuning diverged`);
     const rows = layerRows(model, ds.inputShape);
     const r = outcome.report;
     return {
       ...base,
       status: 'ok',
       format: String(r.details?.format ?? format),
-      testAcc: ev.top1,
+      testAcc: outcome.after.testAcc,
       beforeFinetuneAcc: outcome.before.testAcc,
       paramsRatioLayers: r.dense.params / r.planned.params,
       macsRatioLayers: r.dense.macs / r.planned.macs,
@@ -383,7 +361,7 @@ async function runCell(
       params: rows.params,
       macs: rows.macs,
       searchSeconds: outcome.searchSeconds,
-      finetuneSeconds,
+      finetuneSeconds: outcome.finetuneSeconds,
       plan: outcome.plan as Record<string, LayerPlan>,
       finishedAt: new Date().toISOString(),
     };

@@ -1,0 +1,94 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Tensor64 } from '@tnzip/tensor';
+import { type BatudeSpectra, batudeProject, batudeSpectra } from './batude-truncate.js';
+import { greedyAllocate } from './greedy-allocate.js';
+import { factorizedAt, type RankProblem } from './problem.js';
+
+/** The weight variable of layer `l` of `problem`. */
+export function weightOf(problem: RankProblem, l: number): tf.Variable {
+  return (problem.spaces[l] as RankProblem['spaces'][number]).layer.weight;
+}
+
+/** What one BATUDE Z/U update produces (float32 per layer, as the hook stores them). */
+export interface AdmmUpdate {
+  readonly z: Float32Array[];
+  readonly u: Float32Array[];
+  readonly rho: number;
+  readonly ranks: number[][];
+  /** Per layer path, the smallest kept singular value of each unfolding. */
+  readonly thresholds: Record<string, number[]>;
+}
+
+/**
+ * One Z/U update of BATUDE's ADMM (see `batudeHook`): for every layer `A_l = W_l + U_l` (float64);
+ * GreedyBudget over the normalized singular values of the unfoldings of every `A_l` gives the
+ * ranks; `Z_l` = the Tucker-2 truncation of `A_l` to them, soft-shrunk by `lambda / rho` (a layer
+ * planned dense keeps `A_l`: no rank constraint); `U_l ← U_l + W_l − Z_l`; then
+ * `ρ ← min(ρ·growth, rhoMax)` and the scaled dual is rescaled by `ρ_old / ρ_new`.
+ *
+ * @param ws the current weights (float32, one per layer of `problem`)
+ * @param u the current scaled duals, or null before the first update
+ */
+export function admmUpdate(
+  problem: RankProblem,
+  ws: readonly Float32Array[],
+  u: readonly Float32Array[] | null,
+  rho: number,
+  options: { readonly lambda: number; readonly growth: number; readonly rhoMax: number },
+): AdmmUpdate {
+  const as: Tensor64[] = ws.map((w, l) => {
+    const a = new Float64Array(w.length);
+    const ul = u?.[l];
+    for (let i = 0; i < a.length; i++) a[i] = (w[i] as number) + (ul === undefined ? 0 : (ul[i] as number));
+    return { shape: weightOf(problem, l).shape, data: a };
+  });
+  const spectra: BatudeSpectra[] = as.map(batudeSpectra);
+  const result = greedyAllocate(problem, {
+    value: (l, i, k) => {
+      const sp = spectra[l] as BatudeSpectra;
+      return sp.norm > 0 ? ((sp.sigma[i] as Float64Array)[k] as number) / sp.norm : 0;
+    },
+  });
+  const tau = options.lambda / rho;
+  const newZ: Float32Array[] = [];
+  const newU: Float32Array[] = [];
+  const thresholds: Record<string, number[]> = {};
+  problem.spaces.forEach((space, l) => {
+    const r = result.ranks[l] as number[];
+    // A layer planned dense keeps its full-rank weight: no projection.
+    const zl = factorizedAt(problem, l, r)
+      ? batudeProject(as[l] as Tensor64, spectra[l] as BatudeSpectra, r, tau)
+      : (as[l] as Tensor64);
+    const w = ws[l] as Float32Array;
+    const ul = u?.[l];
+    const zf = Float32Array.from(zl.data);
+    const uf = new Float32Array(w.length);
+    for (let i = 0; i < uf.length; i++)
+      uf[i] = (ul === undefined ? 0 : (ul[i] as number)) + (w[i] as number) - (zf[i] as number);
+    newZ.push(zf);
+    newU.push(uf);
+    thresholds[space.path] = r.map((k, i) => ((spectra[l] as BatudeSpectra).sigma[i] as Float64Array)[k - 1] as number);
+  });
+  const next = Math.min(rho * options.growth, options.rhoMax);
+  if (next !== rho) {
+    // Scaled dual: U = y/ρ, so a new ρ rescales U and keeps the multiplier y.
+    const f = rho / next;
+    for (const ul of newU) for (let i = 0; i < ul.length; i++) ul[i] = (ul[i] as number) * f;
+  }
+  return { z: newZ, u: newU, rho: next, ranks: result.ranks, thresholds };
+}
+
+/** The primal residual `Σ‖W − Z‖² / Σ‖W‖²` of the current weights (0 without Z). */
+export function primalResidual(problem: RankProblem, z: readonly Float32Array[] | null): number {
+  if (z === null) return 0;
+  let num = 0;
+  let den = 0;
+  z.forEach((zl, l) => {
+    const w = weightOf(problem, l).dataSync();
+    for (let i = 0; i < zl.length; i++) {
+      num += ((w[i] as number) - (zl[i] as number)) ** 2;
+      den += (w[i] as number) ** 2;
+    }
+  });
+  return den > 0 ? num / den : 0;
+}

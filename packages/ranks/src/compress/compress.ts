@@ -1,0 +1,187 @@
+import {
+  cacheOnCpu,
+  type FactorizationPlan,
+  type FactorizeOptions,
+  factorize,
+  type Module,
+  type Shape,
+} from '@tnzip/layers';
+import { TnzipError } from '@tnzip/tensor';
+import {
+  type EvalResult,
+  type EvaluateOptions,
+  evaluate,
+  type TrainData,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from '@tnzip/train';
+import { type Budget, checkBudget } from '../budget.js';
+import { now } from '../finish.js';
+import type { RankSelector, SelectionContext, SelectionReport, TrainingPhase } from '../selector.js';
+
+/** Options of {@link compress}. */
+export interface CompressOptions {
+  readonly budget: Budget;
+  /**
+   * What the selector is told: layers, calibration, seed (also the seed of `factorize`'s random
+   * parts), input shape (default `data.train.shape`). The pipeline adds `train` itself.
+   */
+  readonly context?: Omit<SelectionContext, 'train' | 'inputShape'> & { readonly inputShape?: Shape };
+  /** Fine-tuning after factorization (`train` options: outDir, checkpoints, resume, …); null: none. */
+  readonly finetune: TrainOptions | null;
+  /**
+   * A selector's training phase (BATUDE's phase 1), over defaults taken from `finetune`: its batch
+   * size, lr, optimizer, schedule, warm-up, label smoothing, seed, normalization and augmentation —
+   * not its logging, checkpoints, resume or hooks. The phase length comes from the selector.
+   */
+  readonly phase?: Partial<Omit<TrainOptions, 'epochs' | 'hooks'>>;
+  /** Options of `factorize` (ADA/SCADA's `adaInit`, execution mode); `seed` defaults to `context.seed`. */
+  readonly factorize?: FactorizeOptions;
+  /**
+   * Test-split evaluation right after factorization (`before`) and after fine-tuning (`after`):
+   * `evaluate` options (default batch 500, `finetune`'s normalization); `after: false` skips the
+   * second (a caller that measures the saved model itself); `false` skips both. Needs `data.test`.
+   */
+  readonly evaluate?: false | (EvaluateOptions & { readonly after?: boolean });
+  /** Called as each stage ends (progress lines). */
+  readonly onStage?: (stage: CompressStage) => void;
+  /** Saves the compressed model, last (e.g. `save` of @tnzip/layers with the plan and metadata). */
+  readonly save?: (model: Module, plan: FactorizationPlan) => Promise<void>;
+}
+
+/** A stage of {@link compress}, as reported to `onStage`. */
+export type CompressStage =
+  | { readonly stage: 'selected'; readonly plan: FactorizationPlan; readonly report: SelectionReport }
+  | { readonly stage: 'factorized'; readonly before: EvalResult | null }
+  | { readonly stage: 'fine-tuned'; readonly result: TrainResult | null }
+  | { readonly stage: 'evaluated'; readonly after: EvalResult | null }
+  | { readonly stage: 'saved' };
+
+/** What {@link compress} did. */
+export interface CompressResult {
+  /** The same module, its planned layers replaced by factorized ones and fine-tuned. */
+  readonly model: Module;
+  readonly plan: FactorizationPlan;
+  /** The selector's report (`searchMs`: the rank search; BATUDE: its training phase). */
+  readonly report: SelectionReport;
+  /** Test metrics right after factorization and after fine-tuning (null when not evaluated). */
+  readonly before: EvalResult | null;
+  readonly after: EvalResult | null;
+  /** The selector's training phase, when it has one. */
+  readonly phase: TrainResult | null;
+  readonly finetune: TrainResult | null;
+  /** Wall times, milliseconds. */
+  readonly searchMs: number;
+  readonly finetuneMs: number;
+}
+
+const PHASE_KEYS = [
+  'batchSize',
+  'lr',
+  'optimizer',
+  'schedule',
+  'warmupSteps',
+  'labelSmoothing',
+  'seed',
+  'normalize',
+  'augment',
+] as const;
+
+function phaseRunner(
+  model: Module,
+  data: TrainData,
+  options: CompressOptions,
+  done: (r: TrainResult) => void,
+): TrainingPhase {
+  const base: Record<string, unknown> = {};
+  const ft = options.finetune as Record<string, unknown> | null;
+  if (ft !== null) for (const k of PHASE_KEYS) if (ft[k] !== undefined) base[k] = ft[k];
+  return async ({ epochs, hooks }) => {
+    const r = await train(model, data, {
+      ...(base as Partial<TrainOptions>),
+      ...options.phase,
+      epochs,
+      hooks,
+    } as TrainOptions);
+    done(r);
+    return r;
+  };
+}
+
+async function evaluateIf(model: Module, data: TrainData, options: CompressOptions, which: 'before' | 'after') {
+  const ev = options.evaluate;
+  if (ev === false || data.test === undefined || (which === 'after' && ev?.after === false)) return null;
+  const normalize = ev?.normalize ?? options.finetune?.normalize;
+  return evaluate(model, data.test, {
+    batchSize: ev?.batchSize ?? 500,
+    ...(normalize === undefined ? {} : { normalize }),
+  });
+}
+
+function check(model: Module, data: TrainData, selector: RankSelector, options: CompressOptions): void {
+  if (model === null || typeof model !== 'object' || typeof model.namedModules !== 'function')
+    throw new TnzipError('INVALID_ARGUMENT', 'compress: model must be a Module');
+  if (data === null || typeof data !== 'object' || data.train === undefined)
+    throw new TnzipError('INVALID_ARGUMENT', 'compress: data must be { train, val?, test? } splits');
+  if (selector === null || typeof selector !== 'object' || typeof selector.select !== 'function')
+    throw new TnzipError('INVALID_ARGUMENT', 'compress: selector must be a RankSelector { name, select }');
+  if (options === null || typeof options !== 'object' || options.finetune === undefined)
+    throw new TnzipError('INVALID_ARGUMENT', 'compress: options must be { budget, finetune (options or null), … }');
+  checkBudget(options.budget, 'options.budget');
+}
+
+/**
+ * The compression pipeline — select → factorize → fine-tune → evaluate → save — the one the
+ * `tnzip` CLI's `compress`, `sweep` and main job call. `selector.select(model, budget, context)`
+ * plans the ranks (a selector that learns ranks while training, BATUDE, runs its phase through
+ * `context.train`, which this pipeline provides); `factorize` replaces the planned layers,
+ * initialized from the (possibly phase-trained) dense weights; `train` fine-tunes with
+ * `options.finetune`; the test split is evaluated before and after fine-tuning; `options.save`
+ * stores the result. Mutates `model` and returns it. Node-only (the training loop writes files).
+ *
+ * @throws TnzipError INVALID_ARGUMENT for bad arguments, NON_FINITE when fine-tuning diverged
+ *   (a NaN/Inf test loss), and whatever the selector, `factorize` or `train` throw
+ */
+export async function compress(
+  model: Module,
+  data: TrainData,
+  selector: RankSelector,
+  options: CompressOptions,
+): Promise<CompressResult> {
+  check(model, data, selector, options);
+  let phase: TrainResult | null = null;
+  const context: SelectionContext = {
+    ...options.context,
+    inputShape: options.context?.inputShape ?? data.train.shape,
+    train: phaseRunner(model, data, options, (r) => {
+      phase = r;
+    }),
+  };
+  // Selectors and factorize read weights synchronously: on webgpu they must be on the CPU first.
+  await cacheOnCpu(model);
+  const { plan, report } = await selector.select(model, options.budget, context);
+  options.onStage?.({ stage: 'selected', plan, report });
+  await cacheOnCpu(model); // a training phase or a scoring pass ran the model since
+  const seed = options.context?.seed;
+  factorize(model, plan, { ...(seed === undefined ? {} : { seed }), ...options.factorize });
+  const before = await evaluateIf(model, data, options, 'before');
+  options.onStage?.({ stage: 'factorized', before });
+  const started = now();
+  const ft = options.finetune;
+  const finetune = ft === null || ft.epochs === 0 ? null : await train(model, data, ft);
+  const finetuneMs = now() - started;
+  options.onStage?.({ stage: 'fine-tuned', result: finetune });
+  const after = await evaluateIf(model, data, options, 'after');
+  if (after !== null && (!Number.isFinite(after.loss) || !Number.isFinite(after.top1)))
+    throw new TnzipError(
+      'NON_FINITE',
+      `compress: the compressed model's test loss is ${after.loss}: fine-tuning diverged`,
+    );
+  options.onStage?.({ stage: 'evaluated', after });
+  if (options.save !== undefined) {
+    await options.save(model, plan);
+    options.onStage?.({ stage: 'saved' });
+  }
+  return { model, plan, report, before, after, phase, finetune, searchMs: report.searchMs, finetuneMs };
+}
