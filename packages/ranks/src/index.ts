@@ -27,6 +27,8 @@ export { lwiqSelector } from './lwiq.js';
 export type { LwiqLayerScore, LwiqScoreOptions, LwiqScores } from './lwiq-scores.js';
 export { lwiqScores } from './lwiq-scores.js';
 export type { DenseFallback, RankProblemOptions } from './problem.js';
+export type { RankSpaceProvider } from './rank-space-registry.js';
+export { registeredRankFormats, registerRankSpace } from './rank-space-registry.js';
 export type {
   Calibration,
   LayerReport,
@@ -35,8 +37,6 @@ export type {
   SelectionReport,
   TrainingPhase,
 } from './selector.js';
-export type { RankSpaceProvider } from './rank-space-registry.js';
-export { registeredRankFormats, registerRankSpace } from './rank-space-registry.js';
 export type { BaselineOptions } from './uniform.js';
 export { uniformSelector } from './uniform.js';
 export { vbmfSelector } from './vbmf.js';
