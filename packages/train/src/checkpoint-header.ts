@@ -48,7 +48,26 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const METRIC_TYPES = new Set(['step', 'epoch', 'error']);
+/** The numeric fields of each metrics line type (`?`: optional). */
+const RECORD_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  step: ['epoch', 'step', 'globalStep', 'loss', 'accuracy', 'lr', 'imgPerSec'],
+  epoch: [
+    'epoch',
+    'globalStep',
+    'trainLoss',
+    'trainAcc',
+    'lr',
+    'imgPerSec',
+    'seconds',
+    ...optional('val'),
+    ...optional('test'),
+  ],
+  error: ['epoch', 'step', 'globalStep'],
+};
+
+function optional(split: string): string[] {
+  return ['Acc', 'Top5', 'Loss'].map((k) => `${split}${k}?`);
+}
 
 /**
  * Checks the decoded header JSON field by field, so that a file whose bytes were edited (and whose
@@ -122,8 +141,8 @@ function parseState(s: unknown, version: number, bad: Bad): CheckpointState {
   for (const k of ['hooks', 'fingerprint'] as const) if (!isObj(s[k])) throw bad(`state.${k}`, 'is not an object');
   if (!isObj(moduleStates)) throw bad('state.moduleStates', 'is not an object');
   const metrics = s.metrics;
-  if (!Array.isArray(metrics) || !metrics.every((m) => isObj(m) && METRIC_TYPES.has(m.type as string)))
-    throw bad('state.metrics', "must be an array of { type: 'step' | 'epoch' | 'error', … }");
+  if (!Array.isArray(metrics)) throw bad('state.metrics', 'is not an array');
+  for (const [i, m] of metrics.entries()) checkRecord(m, `state.metrics[${i}]`, bad);
   return {
     epoch: s.epoch as number,
     stepInEpoch: s.stepInEpoch as number,
@@ -136,6 +155,19 @@ function parseState(s: unknown, version: number, bad: Bad): CheckpointState {
     metrics: metrics as MetricsRecord[],
     fingerprint: s.fingerprint as Record<string, JsonValue>,
   };
+}
+
+/** A metrics line: its type, and every number it holds finite (a resumed run returns and prints them). */
+function checkRecord(m: unknown, field: string, bad: Bad): void {
+  const fields = isObj(m) && typeof m.type === 'string' ? RECORD_FIELDS[m.type] : undefined;
+  if (!isObj(m) || fields === undefined) throw bad(field, "must be a { type: 'step' | 'epoch' | 'error', … } line");
+  for (const f of fields) {
+    const key = f.endsWith('?') ? f.slice(0, -1) : f;
+    if (key !== f && m[key] === undefined) continue;
+    if (!isFiniteNum(m[key])) throw bad(`${field}.${key}`, `must be a finite number, got ${JSON.stringify(m[key])}`);
+  }
+  if (m.type === 'error' && (typeof m.code !== 'string' || typeof m.message !== 'string'))
+    throw bad(field, 'an error line needs string code and message');
 }
 
 function fromDropoutCalls(v: unknown, bad: Bad): Record<string, JsonValue> {

@@ -49,6 +49,7 @@ function checkPosition(run: TrainRun, s: CheckpointState, file: string): void {
     s.globalStep === s.epoch * spe + s.stepInEpoch &&
     epochLines === s.epoch &&
     s.epochSums.count <= s.stepInEpoch * run.options.batchSize &&
+    (s.epochSums.count > 0 || s.epochSums.loss === 0) &&
     s.optimizer.kind === run.optimizer.config.kind;
   if (!ok)
     throw new TnzipError(
@@ -70,7 +71,11 @@ function restoreModelAndOptimizer(
     else if (k.startsWith('optimizer/')) slots.set(k.slice(10), t);
   }
   try {
-    run.model.loadNamedStates(new Map(Object.entries(state.moduleStates as Record<string, ModuleState>)));
+    const states = new Map(Object.entries(state.moduleStates as Record<string, ModuleState>));
+    const want = [...run.model.namedStates().keys()];
+    if (want.length !== states.size || want.some((p) => !states.has(p)))
+      throw new TnzipError('NOT_FOUND', `module states for [${[...states.keys()]}], the model has [${want}]`);
+    run.model.loadNamedStates(states);
     run.model.loadStateDict(modelState);
   } catch (e) {
     throw new TnzipError('CORRUPT_FILE', `checkpoint '${file}' does not fit the model: ${(e as Error).message}`, {
