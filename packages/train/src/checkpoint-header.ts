@@ -49,21 +49,23 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** The numeric fields of each metrics line type (`?`: optional). */
-const RECORD_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  step: ['epoch', 'step', 'globalStep', 'loss', 'accuracy', 'lr', 'imgPerSec'],
-  epoch: [
-    'epoch',
-    'globalStep',
-    'trainLoss',
-    'trainAcc',
-    'lr',
-    'imgPerSec',
-    'seconds',
-    ...optional('val'),
-    ...optional('test'),
-  ],
-  error: ['epoch', 'step', 'globalStep'],
-};
+const RECORD_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries({
+    step: ['epoch', 'step', 'globalStep', 'loss', 'accuracy', 'lr', 'imgPerSec'],
+    epoch: [
+      'epoch',
+      'globalStep',
+      'trainLoss',
+      'trainAcc',
+      'lr',
+      'imgPerSec',
+      'seconds',
+      ...optional('val'),
+      ...optional('test'),
+    ],
+    error: ['epoch', 'step', 'globalStep'],
+  }),
+);
 
 function optional(split: string): string[] {
   return ['Acc', 'Top5', 'Loss'].map((k) => `${split}${k}?`);
@@ -159,7 +161,7 @@ function parseState(s: unknown, version: number, bad: Bad): CheckpointState {
 
 /** A metrics line: its type, and every number it holds finite (a resumed run returns and prints them). */
 function checkRecord(m: unknown, field: string, bad: Bad): void {
-  const fields = isObj(m) && typeof m.type === 'string' ? RECORD_FIELDS[m.type] : undefined;
+  const fields = isObj(m) && typeof m.type === 'string' ? RECORD_FIELDS.get(m.type) : undefined;
   if (!isObj(m) || fields === undefined) throw bad(field, "must be a { type: 'step' | 'epoch' | 'error', … } line");
   for (const f of fields) {
     const key = f.endsWith('?') ? f.slice(0, -1) : f;

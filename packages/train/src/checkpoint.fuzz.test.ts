@@ -244,7 +244,21 @@ describe('checkpoint fuzzing (cpu)', () => {
             m.dispose();
           },
         ),
-        { numRuns: RUNS, seed: 20261203 },
+        {
+          numRuns: RUNS,
+          seed: 20261203,
+          // found by the 100,000-case run: a metrics line of type '__proto__' reached a prototype lookup
+          examples: [
+            [
+              'v2mid',
+              [
+                { path: [0, 2040287918, 0, 0], kind: 'set', key: '__proto__', value: '__proto__' },
+                { path: [0], kind: 'set', key: '__proto__', value: 1e308 },
+              ],
+              0,
+            ],
+          ],
+        },
       );
     },
     Math.max(120_000, RUNS * 40),
