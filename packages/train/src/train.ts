@@ -19,7 +19,7 @@ import { learningRate } from './schedule.js';
 import type { ResolvedOptions, TrainData, TrainOptions, TrainResult } from './train-options.js';
 import { resolveOptions } from './train-options.js';
 import { TrainRun } from './train-run.js';
-import { computeStep } from './train-step.js';
+import { type ComputedStep, computeStep } from './train-step.js';
 
 export type { ProgressEvent } from './callbacks/progress.js';
 export { CHECKPOINT_DIR, METRICS_FILE } from './run-files.js';
@@ -96,7 +96,7 @@ function callbacksFor(o: ResolvedOptions): TrainCallback[] {
 /** One step: gradients, the callbacks' veto (NaN guard), the update, then the step's callbacks. */
 async function trainOnBatch(run: TrainRun, b: Batch): Promise<void> {
   run.lr = learningRate(run.plan, run.globalStep);
-  let step: Awaited<ReturnType<typeof computeStep>>;
+  let step: ComputedStep;
   try {
     step = await computeStep(run, b.x, b.y, b.batch);
   } finally {
