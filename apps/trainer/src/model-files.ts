@@ -42,7 +42,7 @@ export async function saveModelDir(model: Module, dir: string, meta: SaveMeta): 
 
 /** Test-set evaluation with the dataset's normalization. */
 export function testEval(model: Module, ds: Dataset): Promise<EvalResult> {
-  return evaluate(model, ds.test, { batchSize: 500, normalize: ds.normalization });
+  return evaluate(model, ds.test, { batchSize: 500, normalize: ds.normalization, name: `${ds.name} test split` });
 }
 
 /**

@@ -63,7 +63,7 @@ export { ReLU } from './layers/relu.js';
 export type { ResidualOptions } from './layers/residual.js';
 export { Residual } from './layers/residual.js';
 export { chainCost, Sequential } from './layers/sequential.js';
-export type { ApplyOptions, CaptureResult, Cost, ForwardContext, ModuleConfig, Shape } from './module.js';
+export type { ApplyOptions, CaptureResult, Cost, ForwardContext, ModuleConfig, ModuleState, Shape } from './module.js';
 export { Module } from './module.js';
 export type { Padding, Pads } from './ops/conv-geometry.js';
 export { convOutputShape, resolvePads } from './ops/conv-geometry.js';

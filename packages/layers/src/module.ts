@@ -41,6 +41,12 @@ export interface ForwardContext {
   readonly record: (path: string, output: tf.Tensor) => void;
 }
 
+/**
+ * A module's non-parameter state as JSON (e.g. Dropout's call counter, on which its next mask
+ * depends): what a checkpoint must carry besides the parameters and buffers to resume exactly.
+ */
+export type ModuleState = null | boolean | number | string | ModuleState[] | { [key: string]: ModuleState };
+
 /** The JSON that describes a module's architecture in `model.json`; `kind` selects the factory. */
 export interface ModuleConfig {
   readonly kind: string;
@@ -242,6 +248,51 @@ export abstract class Module {
       }
     }
     for (const [k, v] of vars) v.assign(state.get(k) as tf.Tensor);
+  }
+
+  /**
+   * This module's own non-parameter state (children excluded), or `undefined` when it has none
+   * (the default). Modules whose forward pass depends on something other than their parameters
+   * and buffers — a random-stream counter — override this and {@link Module.setState}.
+   */
+  getState(): ModuleState | undefined {
+    return undefined;
+  }
+
+  /**
+   * Restores what {@link Module.getState} returned.
+   *
+   * @throws TnzipError `INVALID_ARGUMENT` when the module has no state or `state` has the wrong form.
+   */
+  setState(state: ModuleState): void {
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `module '${this.name}' (${this.kind}) has no state to set, got ${JSON.stringify(state)}`,
+    );
+  }
+
+  /** {@link Module.getState} of every module of the subtree that has state, by full path (as {@link Module.namedModules}). */
+  namedStates(): Map<string, ModuleState> {
+    const out = new Map<string, ModuleState>();
+    for (const [p, m] of this.namedModules()) {
+      const s = m.getState();
+      if (s !== undefined) out.set(p, s);
+    }
+    return out;
+  }
+
+  /**
+   * Restores {@link Module.namedStates}. Paths absent from `states` keep their state; every path
+   * given is checked before any is set.
+   *
+   * @throws TnzipError `NOT_FOUND` for a path that names no module with state; `INVALID_ARGUMENT`
+   *   (from {@link Module.setState}) for a state of the wrong form.
+   */
+  loadNamedStates(states: ReadonlyMap<string, ModuleState>): void {
+    const withState = new Map(this.namedModules().filter(([, m]) => m.getState() !== undefined));
+    for (const p of states.keys())
+      if (!withState.has(p)) throw new TnzipError('NOT_FOUND', `no module with state at path '${p}'`);
+    for (const [p, s] of states) (withState.get(p) as Module).setState(s);
   }
 
   /** Disposes every parameter and buffer of the subtree. */

@@ -22,7 +22,7 @@ const STATE: CheckpointState = {
   rng: [1, 2, 3, 4294967295],
   hooks: { h: { rho: 0.5 } },
   epochSums: { loss: 1.5, correct: 7, count: 9 },
-  dropoutCalls: {},
+  moduleStates: { drop: { calls: 3 } },
   metrics: [],
   fingerprint: { seed: 1 },
 };
@@ -71,9 +71,9 @@ describeBackends('checkpoint files', () => {
     const flipped = bytes.slice();
     flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
     expect(codeOf(() => decodeCheckpoint(flipped))).toBe('CORRUPT_FILE');
-    const v2 = bytes.slice();
-    new DataView(v2.buffer).setUint32(4, 2, true);
-    expect(codeOf(() => decodeCheckpoint(v2))).toBe('UNSUPPORTED_VERSION');
+    const v3 = bytes.slice();
+    new DataView(v3.buffer).setUint32(4, 3, true);
+    expect(codeOf(() => decodeCheckpoint(v3))).toBe('UNSUPPORTED_VERSION');
     tf.dispose([a, b]);
   });
 

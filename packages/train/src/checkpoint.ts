@@ -4,39 +4,23 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import { writeFileAtomic } from './atomic-write.js';
-import type { JsonValue } from './hooks.js';
-import type { MetricsRecord } from './metrics.js';
+import { type CheckpointState, parseCheckpointHeader, type TensorEntry } from './checkpoint-header.js';
+
+export type { CheckpointState } from './checkpoint-header.js';
 
 /** Magic bytes of a checkpoint file. */
 export const CHECKPOINT_MAGIC = 'TNZC';
-/** Format version this build writes and reads. */
-export const CHECKPOINT_VERSION = 1;
+/**
+ * Format version this build writes. Version 2 hashes the whole file (header included); this build
+ * still reads version 1 (whose hash covered only the tensor data).
+ */
+export const CHECKPOINT_VERSION = 2;
 /** File-name pattern: `ckpt-<global step, 9 digits>.tnzc`. */
 const NAME = /^ckpt-(\d{9})\.tnzc$/;
-
-/** The JSON part of a checkpoint (everything but the tensors). */
-export interface CheckpointState {
-  /** Epoch to run next (0-based); equals the epoch count when training finished. */
-  readonly epoch: number;
-  /** First batch of `epoch` still to run (0 at an epoch boundary). */
-  readonly stepInEpoch: number;
-  /** Steps completed over the whole run. */
-  readonly globalStep: number;
-  /** Optimizer kind and step counter (its slots are tensors). */
-  readonly optimizer: { readonly kind: string; readonly step: number };
-  /** The trainer's Rng state. */
-  readonly rng: readonly [number, number, number, number];
-  /** `TrainHook.state()` by hook name. */
-  readonly hooks: Readonly<Record<string, JsonValue>>;
-  /** Training sums of the current epoch so far: loss·count, correct, count. */
-  readonly epochSums: { readonly loss: number; readonly correct: number; readonly count: number };
-  /** Training calls made by each Dropout layer (their masks depend on it), by module path. */
-  readonly dropoutCalls: Readonly<Record<string, number>>;
-  /** Every metrics line logged so far (metrics.jsonl is rewritten from these on resume). */
-  readonly metrics: readonly MetricsRecord[];
-  /** The options that must not change on resume. */
-  readonly fingerprint: Readonly<Record<string, JsonValue>>;
-}
+/** Byte length of the SHA-256 trailer of a version-2 file. */
+const HASH_BYTES = 32;
+/** Largest header this build reads (a version-1 header of a long run's metrics stays far below). */
+const MAX_HEADER_BYTES = 256 * 1024 * 1024;
 
 /** A decoded checkpoint: its state and tensors (`model/<path>`, `optimizer/<slot>`), owned by the caller. */
 export interface Checkpoint {
@@ -44,16 +28,11 @@ export interface Checkpoint {
   readonly tensors: Map<string, tf.Tensor>;
 }
 
-interface TensorEntry {
-  name: string;
-  shape: number[];
-  offset: number;
-}
-
 /**
- * Encodes a checkpoint: `TNZC`, u32 version, u32 header length, the UTF-8 JSON header
- * (`{ state, tensors: [{ name, shape, offset }], dataByteLength, dataSha256 }`) padded to 4 bytes,
- * then every tensor's float32 data, little-endian, bit-exact.
+ * Encodes a checkpoint (version 2): `TNZC`, u32 version, u32 header length, the UTF-8 JSON header
+ * (`{ state, tensors: [{ name, shape, offset }], dataByteLength }`) padded to 4 bytes, every
+ * tensor's float32 data (little-endian, bit-exact), then the SHA-256 of all the bytes before it, so
+ * that an edit anywhere — the step, the Rng state, the epoch sums, a weight — is detected.
  */
 export async function encodeCheckpoint(
   state: CheckpointState,
@@ -70,35 +49,35 @@ export async function encodeCheckpoint(
     parts.push(data);
     offset += data.byteLength;
   }
-  const data = new Uint8Array(offset);
-  let o = 0;
-  for (const p of parts) {
-    data.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
-    o += p.byteLength;
-  }
-  const header = JSON.stringify({ state, tensors: entries, dataByteLength: offset, dataSha256: sha256(data) });
-  let headerBytes = new TextEncoder().encode(header);
-  const pad = (4 - (headerBytes.length % 4)) % 4;
-  if (pad > 0) headerBytes = new TextEncoder().encode(header + ' '.repeat(pad));
-  const out = new Uint8Array(12 + headerBytes.length + data.length);
+  const header = JSON.stringify({ state, tensors: entries, dataByteLength: offset });
+  const pad = (4 - (new TextEncoder().encode(header).length % 4)) % 4;
+  const headerBytes = new TextEncoder().encode(header + ' '.repeat(pad));
+  const body = 12 + headerBytes.length + offset;
+  const out = new Uint8Array(body + HASH_BYTES);
   out.set(new TextEncoder().encode(CHECKPOINT_MAGIC), 0);
   const view = new DataView(out.buffer);
   view.setUint32(4, CHECKPOINT_VERSION, true);
   view.setUint32(8, headerBytes.length, true);
   out.set(headerBytes, 12);
-  out.set(data, 12 + headerBytes.length);
+  let o = 12 + headerBytes.length;
+  for (const p of parts) {
+    out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
+    o += p.byteLength;
+  }
+  out.set(sha256(out.subarray(0, body)), body);
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+function sha256(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest();
 }
 
 /**
- * Decodes {@link encodeCheckpoint}'s bytes.
+ * Decodes {@link encodeCheckpoint}'s bytes (versions 1 and 2). Every check runs before any tensor
+ * is made, and no tensor is larger than the file's data.
  *
- * @throws TnzipError `CORRUPT_FILE` (bad magic, truncated, bad JSON, hash mismatch) or
- *   `UNSUPPORTED_VERSION`, naming `source`.
+ * @throws TnzipError `CORRUPT_FILE` (bad magic, truncated, hash mismatch, a header field out of its
+ *   range: see `parseCheckpointHeader`) or `UNSUPPORTED_VERSION`, naming `source`.
  */
 export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
   const bad = (why: string): TnzipError => new TnzipError('CORRUPT_FILE', `${source}: ${why}`);
@@ -106,34 +85,43 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
     throw bad(`not a tnzip checkpoint (magic '${CHECKPOINT_MAGIC}' missing)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== CHECKPOINT_VERSION)
+  if (version !== 1 && version !== 2)
     throw new TnzipError(
       'UNSUPPORTED_VERSION',
-      `${source}: checkpoint format version ${version}, this build reads ${CHECKPOINT_VERSION}`,
+      `${source}: checkpoint format version ${version}, this build reads 1 and ${CHECKPOINT_VERSION}`,
     );
+  const end = version === 2 ? bytes.length - HASH_BYTES : bytes.length;
+  if (end < 12) throw bad('truncated (no room for its hash)');
+  if (version === 2 && !equalBytes(sha256(bytes.subarray(0, end)), bytes.subarray(end)))
+    throw bad('fails its SHA-256 check (the file was truncated or edited)');
   const hlen = view.getUint32(8, true);
-  if (12 + hlen > bytes.length) throw bad('truncated header');
-  let header: { state: CheckpointState; tensors: TensorEntry[]; dataByteLength: number; dataSha256: string };
+  if (hlen > MAX_HEADER_BYTES || 12 + hlen > end) throw bad(`truncated header (${hlen} bytes announced)`);
+  let json: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen)));
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + hlen)));
   } catch (e) {
     throw bad(`header is not JSON: ${(e as Error).message}`);
   }
-  const data = bytes.subarray(12 + hlen);
-  if (data.length !== header.dataByteLength)
-    throw bad(`holds ${data.length} data bytes, header says ${header.dataByteLength} (truncated)`);
-  if (sha256(data) !== header.dataSha256) throw bad('data fails its SHA-256 check');
+  const data = bytes.subarray(12 + hlen, end);
+  if (version === 1) checkV1Hash(json, data, bad);
+  const header = parseCheckpointHeader(json, data.length, source, version);
   const aligned = new Uint8Array(data); // copy: the data's offset within `bytes` need not be 4-aligned
   const tensors = new Map<string, tf.Tensor>();
   for (const e of header.tensors) {
     const n = e.shape.reduce((a, b) => a * b, 1);
-    if (e.offset + 4 * n > aligned.length) {
-      tf.dispose([...tensors.values()]);
-      throw bad(`tensor '${e.name}' lies outside the data`);
-    }
-    tensors.set(e.name, tf.tensor(new Float32Array(aligned.buffer, e.offset, n), e.shape, 'float32'));
+    tensors.set(e.name, tf.tensor(new Float32Array(aligned.buffer, e.offset, n), [...e.shape], 'float32'));
   }
   return { state: header.state, tensors };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Version 1 hashed only the data, in the header's `dataSha256`. */
+function checkV1Hash(json: unknown, data: Uint8Array, bad: (why: string) => TnzipError): void {
+  const want = typeof json === 'object' && json !== null ? (json as { dataSha256?: unknown }).dataSha256 : undefined;
+  if (want !== createHash('sha256').update(data).digest('hex')) throw bad('data fails its SHA-256 check');
 }
 
 /** Writes a checkpoint for `state.globalStep` atomically into `dir`; returns its path. */
@@ -167,12 +155,20 @@ export async function listCheckpoints(dir: string): Promise<string[]> {
     .map((n) => path.join(dir, n));
 }
 
-/** Reads and decodes one checkpoint file. */
+/**
+ * Reads and decodes one checkpoint file.
+ *
+ * @throws TnzipError `NOT_FOUND`, `IO_ERROR`, `CORRUPT_FILE` (also for a path that is not a regular
+ *   file: a FIFO would block the read) or `UNSUPPORTED_VERSION`, naming the file.
+ */
 export async function readCheckpoint(file: string): Promise<Checkpoint> {
   let buf: Buffer;
   try {
+    if (!(await fs.stat(file)).isFile())
+      throw new TnzipError('CORRUPT_FILE', `checkpoint '${file}' is not a regular file`);
     buf = await fs.readFile(file);
   } catch (e) {
+    if (e instanceof TnzipError) throw e;
     const code = (e as { code?: string }).code;
     throw new TnzipError(
       code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
@@ -183,16 +179,32 @@ export async function readCheckpoint(file: string): Promise<Checkpoint> {
   return decodeCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
 }
 
-/** The newest checkpoint in `dir` that decodes, with its path, or null when there is none. */
+/**
+ * The newest checkpoint in `dir` that decodes, with its path, or null when `dir` holds no
+ * checkpoint file. A newer file that does not decode (a torn disk write, an edit) is skipped for the
+ * previous good one.
+ *
+ * @throws TnzipError when checkpoint files exist but none decodes: never a silent fresh start. The
+ *   code is the files' common one (`CORRUPT_FILE`, `UNSUPPORTED_VERSION`, …), else `CORRUPT_FILE`;
+ *   the message names each file and why.
+ */
 export async function latestCheckpoint(dir: string): Promise<{ file: string; checkpoint: Checkpoint } | null> {
-  for (const file of await listCheckpoints(dir)) {
+  const files = await listCheckpoints(dir);
+  const errors: TnzipError[] = [];
+  for (const file of files) {
     try {
       return { file, checkpoint: await readCheckpoint(file) };
-    } catch {
-      // an unreadable file (disk damage, a foreign file) falls back to the previous good one
+    } catch (e) {
+      if (!(e instanceof TnzipError)) throw e;
+      errors.push(e);
     }
   }
-  return null;
+  if (errors.length === 0) return null;
+  const code = errors.every((e) => e.code === errors[0]?.code) ? (errors[0] as TnzipError).code : 'CORRUPT_FILE';
+  throw new TnzipError(
+    code,
+    `none of the ${files.length} checkpoint(s) in '${dir}' can be read: ${errors.map((e) => e.message).join('; ')}`,
+  );
 }
 
 /** Deletes all but the newest `keep` checkpoints in `dir`. */

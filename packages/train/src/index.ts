@@ -22,5 +22,12 @@ export type { Recipe } from './recipes.js';
 export { recipes } from './recipes.js';
 export type { LrPlan, ScheduleConfig } from './schedule.js';
 export { learningRate } from './schedule.js';
-export type { DistillOptions, ProgressEvent, TrainData, TrainOptions, TrainResult } from './train.js';
+export type {
+  CheckpointInfo,
+  DistillOptions,
+  ProgressEvent,
+  TrainData,
+  TrainOptions,
+  TrainResult,
+} from './train.js';
 export { CHECKPOINT_DIR, METRICS_FILE, train } from './train.js';

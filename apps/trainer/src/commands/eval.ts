@@ -52,7 +52,11 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
         `the model expects inputs [${inputShape.join(', ')}] but ${ds.name} has [${ds.inputShape.join(', ')}]`,
       );
     }
-    const ev = await evaluate(model, ds.test, { batchSize, normalize: ds.normalization });
+    const ev = await evaluate(model, ds.test, {
+      batchSize,
+      normalize: ds.normalization,
+      name: `${ds.name} test split`,
+    });
     const rows = layerRows(model, ds.inputShape);
     const result = {
       modelDir: dir,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkInt, checkNumber } from '@tnzip/tensor';
+import { checkInt, checkNumber, TnzipError } from '@tnzip/tensor';
 import { defaultSeed } from '../init.js';
-import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
+import { type Cost, type ForwardContext, Module, type ModuleConfig, type ModuleState, type Shape } from '../module.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
 import { field, isNum } from './checks.js';
@@ -17,7 +17,9 @@ export interface DropoutOptions {
 /**
  * Inverted dropout: in training, each element is zeroed with probability `rate` and the rest
  * scaled by 1/(1 − rate); identity in evaluation. The k-th training call draws its mask with
- * seed `seed + k`, so a run is reproducible and masks differ between steps.
+ * seed `seed + k`, so a run is reproducible and masks differ between steps. The count k is the
+ * layer's state ({@link Dropout.getState}): a checkpoint saves it so that a resumed run draws the
+ * same masks as an uninterrupted one.
  */
 export class Dropout extends Module {
   readonly kind = 'dropout';
@@ -39,6 +41,22 @@ export class Dropout extends Module {
     this.calls += 1;
     const keep = tf.step(tf.sub(tf.randomUniform(x.shape, 0, 1, 'float32', seed), this.rate));
     return tf.mul(x, tf.mul(keep, 1 / (1 - this.rate)));
+  }
+
+  /** `{ calls }`: training calls made so far (the next mask uses seed `seed + calls`). */
+  override getState(): ModuleState {
+    return { calls: this.calls };
+  }
+
+  /** Restores {@link Dropout.getState}; `calls` must be an integer in [0, 2^53). */
+  override setState(state: ModuleState): void {
+    const calls = typeof state === 'object' && state !== null && !Array.isArray(state) ? state.calls : undefined;
+    if (typeof calls !== 'number' || !Number.isSafeInteger(calls) || calls < 0)
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `Dropout '${this.name}': state must be { calls: integer >= 0 }, got ${JSON.stringify(state)}`,
+      );
+    this.calls = calls;
   }
 
   cost(inputShape: Shape): Cost {

@@ -156,6 +156,30 @@ describeBackends('dense layers', () => {
     tf.dispose([x, e, a, b, c]);
   });
 
+  it('Dropout state: namedStates/loadNamedStates carry the call counter, so a restored copy draws the same masks', async () => {
+    const x = tf.ones([20, 30]);
+    const net = (): Sequential =>
+      new Sequential('net', [new Flatten('f'), new Dropout('drop', { rate: 0.5, seed: 4 }), new ReLU('r')]);
+    const a = net();
+    tf.dispose([a.apply(x, { training: true }), a.apply(x, { training: true })]);
+    const saved = a.namedStates();
+    expect([...saved]).toEqual([['drop', { calls: 2 }]]);
+    const b = net();
+    expect([...b.namedStates()]).toEqual([['drop', { calls: 0 }]]);
+    b.loadNamedStates(saved);
+    const ma = a.apply(x, { training: true });
+    const mb = b.apply(x, { training: true });
+    expect(Array.from(await mb.data())).toEqual(Array.from(await ma.data()));
+    // modules without state have none; bad states and unknown paths are refused before anything is set
+    expect(new ReLU('r').getState()).toBeUndefined();
+    expect(code(() => new ReLU('r').setState({ calls: 1 }))).toBe('INVALID_ARGUMENT');
+    for (const bad of [{ calls: -1 }, { calls: 1.5 }, 3, null, [1], { calls: '2' }])
+      expect(code(() => b.loadNamedStates(new Map([['drop', bad]])))).toBe('INVALID_ARGUMENT');
+    expect(code(() => b.loadNamedStates(new Map([['r', { calls: 1 }]])))).toBe('NOT_FOUND');
+    expect(b.namedStates().get('drop')).toEqual({ calls: 3 });
+    tf.dispose([x, ma, mb]);
+  });
+
   it('Residual adds an identity or a ChannelPadShortcut (option A)', async () => {
     const x = randn([2, 4, 4, 2], 1);
     const sc = new ChannelPadShortcut('shortcut', { inChannels: 2, outChannels: 4, stride: 2 });
