@@ -13,6 +13,8 @@ export {
 export type { Cifar10FixtureOptions } from './cifar10-fixture.js';
 export { encodeCifar10, writeCifar10Fixture } from './cifar10-fixture.js';
 export type { Dataset, DatasetSource, Split } from './dataset.js';
+export type { DatasetHeaders, HeaderDatasetName } from './dataset-headers.js';
+export { datasetHeaders } from './dataset-headers.js';
 export { FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, fashionMnist } from './fashion-mnist.js';
 export type { IdxArray, IdxData, ReadIdxOptions } from './idx.js';
 export { encodeIdx, isGzip, readIdx } from './idx.js';
