@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Augmentation, batchCount, batches, type Normalization, type Split } from '@tnzip/data';
-import type { Module } from '@tnzip/layers';
+import { type Module, makeDirectory } from '@tnzip/layers';
 import { checkInt, checkNumber, Rng, TnzipError } from '@tnzip/tensor';
 import { removeStaleTemps, writeFileAtomic } from './atomic-write.js';
 import { type CheckpointState, latestCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint.js';
@@ -174,7 +174,7 @@ export async function train(model: Module, data: TrainData, options: TrainOption
   const metricsFile = o.outDir === null ? null : path.join(o.outDir, METRICS_FILE);
   if (o.outDir !== null && ckptDir !== null) {
     try {
-      await fs.mkdir(ckptDir, { recursive: true });
+      await makeDirectory(ckptDir); // fs.mkdir recursive spins forever on procfs
       await fs.access(o.outDir, fs.constants.W_OK);
     } catch (e) {
       optimizer.dispose();
