@@ -19,7 +19,7 @@ export type { Tucker2Conv2dOptions } from './factorized/tucker2-conv2d.js';
 export { Tucker2Conv2d } from './factorized/tucker2-conv2d.js';
 export { defaultSeed, glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
 export type { LoadedModel } from './io/load.js';
-export { load } from './io/load.js';
+export { load, verifyModelFiles } from './io/load.js';
 export { makeDirectory } from './io/make-directory.js';
 export type { ModelJson, SaveMeta } from './io/model-json.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModelJson } from './io/model-json.js';

@@ -44,30 +44,8 @@ export interface LoadedModel {
  * everything checks out; on error no tensor is left behind.
  */
 export async function load(source: string | tf.io.IOHandler): Promise<LoadedModel> {
-  const { raw, weights } = await readSource(source);
-  const json = parseModelJson(raw);
+  const { json, weights } = await readChecked(source);
   const specs = json.weightsManifest[0]?.weights ?? [];
-  const expectedBytes = specs.reduce((a, s) => a + 4 * s.shape.reduce((p, d) => p * d, 1), 0);
-  if (expectedBytes !== json.weightsByteLength) {
-    throw new TnzipError(
-      'CORRUPT_FILE',
-      `model.json: weightsByteLength ${json.weightsByteLength} disagrees with the manifest (${expectedBytes} bytes)`,
-    );
-  }
-  if (weights.byteLength !== json.weightsByteLength) {
-    throw new TnzipError(
-      'CORRUPT_FILE',
-      `weights.bin has ${weights.byteLength} bytes, model.json expects ${json.weightsByteLength} (truncated or wrong file)`,
-    );
-  }
-  const hash = await sha256Hex(weights);
-  if (hash !== json.weightsSha256)
-    throw new TnzipError(
-      'CORRUPT_FILE',
-      `weights.bin fails its SHA-256 check (got ${hash}, expected ${json.weightsSha256})`,
-    );
-
-  checkArchitecture(json, specs);
 
   let model: Module;
   if (builtinKindCount() === 0) throw new TnzipError('NOT_FOUND', 'load: no built-in layer kinds are registered');
@@ -146,6 +124,44 @@ function checkArchitecture(json: ModelJson, specs: readonly tf.io.WeightsManifes
       'CORRUPT_FILE',
       `model.json: the architecture derives ${shapes.derivedElements} cached elements from ${storedElements} stored ones (at most ${limit} allowed)`,
     );
+}
+
+/**
+ * Every check {@link load} makes before building anything (file kinds and sizes, JSON fields,
+ * SHA-256, the architecture's parameter shapes against the manifest), with the same errors, and
+ * nothing built: lets a caller refuse a bad model file before starting work. Returns the parsed
+ * `model.json`.
+ */
+export async function verifyModelFiles(source: string | tf.io.IOHandler): Promise<ModelJson> {
+  return (await readChecked(source)).json;
+}
+
+async function readChecked(source: string | tf.io.IOHandler): Promise<{ json: ModelJson; weights: ArrayBuffer }> {
+  const { raw, weights } = await readSource(source);
+  const json = parseModelJson(raw);
+  const specs = json.weightsManifest[0]?.weights ?? [];
+  const expectedBytes = specs.reduce((a, s) => a + 4 * s.shape.reduce((p, d) => p * d, 1), 0);
+  if (expectedBytes !== json.weightsByteLength) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `model.json: weightsByteLength ${json.weightsByteLength} disagrees with the manifest (${expectedBytes} bytes)`,
+    );
+  }
+  if (weights.byteLength !== json.weightsByteLength) {
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `weights.bin has ${weights.byteLength} bytes, model.json expects ${json.weightsByteLength} (truncated or wrong file)`,
+    );
+  }
+  const hash = await sha256Hex(weights);
+  if (hash !== json.weightsSha256)
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `weights.bin fails its SHA-256 check (got ${hash}, expected ${json.weightsSha256})`,
+    );
+
+  checkArchitecture(json, specs);
+  return { json, weights };
 }
 
 async function readSource(source: string | tf.io.IOHandler): Promise<{ raw: unknown; weights: ArrayBuffer }> {
