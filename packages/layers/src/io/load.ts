@@ -49,10 +49,20 @@ export async function load(source: string | tf.io.IOHandler): Promise<LoadedMode
 
   let model: Module;
   if (builtinKindCount() === 0) throw new TnzipError('NOT_FOUND', 'load: no built-in layer kinds are registered');
+  const existing = new Set(Object.keys(tf.engine().registeredVariables));
   try {
-    model = createModule(json.architecture);
-    linkSharedCores(model);
+    // tidy: constructors leave their init tensors alive beside the variables (same data); they
+    // are garbage here, and would double the memory until the weights are assigned.
+    const built: { model: Module | null } = { model: null };
+    tf.tidy(() => {
+      built.model = createModule(json.architecture);
+      linkSharedCores(built.model);
+    });
+    model = built.model as unknown as Module;
   } catch (e) {
+    // The layers built before the one that failed are not reachable from here: dispose every
+    // variable this construction registered.
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!existing.has(name)) v.dispose();
     // Whatever a layer rejects (negative sizes, bad ranks, duplicate names) is a fault of the file.
     const why = isTnzipError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
     throw new TnzipError('CORRUPT_FILE', `model.json: cannot rebuild the architecture: ${why}`, { cause: e });
