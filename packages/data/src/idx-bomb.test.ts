@@ -63,6 +63,22 @@ describe('IDX reader against hostile files', () => {
     expect(readIdx(gzipSync(small)).shape).toEqual([100, 100, 100]);
   });
 
+  it('handles a zero dimension beside overflowing ones (Infinity · 0; found by fuzzing)', () => {
+    const h = new Uint8Array(4 + 4 * 4);
+    h[2] = 0x08;
+    h[3] = 4;
+    const v = new DataView(h.buffer);
+    v.setUint32(4, 0xffffffff, false);
+    v.setUint32(8, 0xffffffff, false);
+    v.setUint32(12, 0xffffffff, false);
+    v.setUint32(16, 0xffffffff, false);
+    expect(codeOf(() => readIdx(h, 'inf')).message).toMatch(/more than the 1073741824 allowed/);
+    v.setUint32(16, 0, false);
+    const empty = readIdx(h, 'zero');
+    expect([empty.data.length, empty.shape[3]]).toEqual([0, 0]);
+    expect(codeOf(() => readIdx(Uint8Array.from([...h, 1]), 'zero+1')).message).toMatch(/1 trailing bytes/);
+  });
+
   it('refuses a FIFO at once instead of blocking', () => {
     const fifo = join(dir, 'fifo-idx3-ubyte');
     execFileSync('mkfifo', [fifo]);

@@ -57,7 +57,9 @@ export function parseIdxHeader(raw: Uint8Array, source: string, complete: boolea
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const shape: number[] = [];
   for (let i = 0; i < ndims; i++) shape.push(view.getUint32(4 + 4 * i, false));
-  const totalBytes = headerBytes + shape.reduce((a, b) => a * b, 1) * elem;
+  // A zero dimension empties the array whatever the others say (Infinity · 0 would be NaN).
+  const count = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1);
+  const totalBytes = headerBytes + count * elem;
   return { code, shape, headerBytes, totalBytes };
 }
 

@@ -78,7 +78,7 @@ export function readIdx(bytes: Uint8Array, source = 'IDX data', options: ReadIdx
   checkIdxSize(header, source, maxBytes);
   const { code, shape, headerBytes, totalBytes: expected } = header;
   const type = IDX_TYPES[code] as { name: string; bytes: number };
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = (expected - headerBytes) / type.bytes;
   if (raw.length < expected) {
     throw new TnzipError(
       'CORRUPT_FILE',
