@@ -38,7 +38,7 @@ export interface LoadedModel {
  * (UNSUPPORTED_VERSION), weights size (truncated: CORRUPT_FILE) and SHA-256 (corrupted:
  * CORRUPT_FILE), the parameter shapes the architecture implies against the manifest, before
  * anything is built (CORRUPT_FILE: a file cannot make load allocate more than its weights.bin
- * implies, see README "Threat model"), then the built architecture (CORRUPT_FILE, the layer's
+ * implies, see README "Loading untrusted model files"), then the built architecture (CORRUPT_FILE, the layer's
  * own error as the cause), weight names and shapes (CORRUPT_FILE). Every error about the file is
  * CORRUPT_FILE, NOT_FOUND, IO_ERROR or UNSUPPORTED_VERSION. Nothing is assigned unless
  * everything checks out; on error no tensor is left behind.
