@@ -68,7 +68,8 @@ function check(bytes: Uint8Array, gz: boolean): void {
     if (!isTnzipError(e) || e.code !== 'CORRUPT_FILE')
       throw new Error(`undocumented failure: ${String(e)}`, { cause: e });
   }
-  expect(performance.now() - t0).toBeLessThan(1000);
+  // Bombs of up to 64 MiB inflate up to their header's size: well under a second on an idle core.
+  expect(performance.now() - t0).toBeLessThan(5000);
 }
 
 describe('IDX reader under fuzzing', () => {
