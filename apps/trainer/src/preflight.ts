@@ -68,7 +68,8 @@ function checkModelShape(model: string, dataset: string, shape: readonly number[
 function checkBudget(model: string, headers: DatasetHeaders | null, b: BudgetCheck): void {
   if (METHODS[b.method]?.formats === null) return; // ADA/SCADA plan their own format
   const inputShape = headers?.inputShape ?? modelInputShape(model);
-  const net = createModel(model, { seed: 0, ...(model === 'resnet18' ? { inputShape } : {}) });
+  // Every dataset of the CLI has 10 classes (datasets.ts).
+  const net = createModel(model, { seed: 0, numClasses: 10, ...(model === 'resnet18' ? { inputShape } : {}) });
   try {
     const problem = rankProblem(
       net,
