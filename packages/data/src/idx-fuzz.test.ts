@@ -94,7 +94,6 @@ describe('IDX reader under fuzzing', () => {
     });
 
   it(`mutated raw and gzip IDX bytes (${RUNS} cases)`, () => {
-    const rss = process.resourceUsage().maxRSS;
     fc.assert(
       fc.property(
         valid,
@@ -116,8 +115,9 @@ describe('IDX reader under fuzzing', () => {
       ),
       { numRuns: RUNS, seed: 18 },
     );
-    // Bombs of up to 64 MiB were fed: the reader's peak stayed far below (maxRSS in KiB).
-    expect(process.resourceUsage().maxRSS - rss).toBeLessThan(128 * 1024);
+    // Memory: each case's output is bounded above (≤ 1032 × its input); the peak of one bomb is
+    // measured deterministically in idx-bomb.test.ts (an aggregate RSS over thousands of cases
+    // would measure the garbage collector).
   });
 
   it(`mutated IDX files: readIdxFile and readIdxFileHeader agree (${Math.ceil(RUNS / 8)} cases)`, () => {
