@@ -25,6 +25,8 @@ import { save } from './save.js';
  * count (a few hundred in CI; the closing note of issue 18 reports a 100,000-case run).
  */
 const RUNS = Number(process.env.TNZIP_FUZZ_RUNS ?? 300);
+/** 20 ms a case on a loaded machine, and a minute to start. */
+const TIMEOUT_MS = 60_000 + 20 * RUNS;
 const DOCUMENTED = new Set(['CORRUPT_FILE', 'NOT_FOUND', 'IO_ERROR', 'UNSUPPORTED_VERSION']);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -204,46 +206,54 @@ describeBackends('model files under fuzzing', (backend) => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it(`mutated model.json / weights.bin through an IOHandler (${RUNS} cases)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), async (ms, fixUp) => {
-        const { text, bytes } = await mutate(json, bin, ms, fixUp);
-        await checkLoad(
-          { load: async () => ({ modelTopology: text as unknown as object, weightData: bytes.slice().buffer }) },
-          bytes.length,
-        );
-      }),
-      { numRuns: RUNS, seed: 18 },
-    );
-  }, 600_000);
+  it(
+    `mutated model.json / weights.bin through an IOHandler (${RUNS} cases)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), async (ms, fixUp) => {
+          const { text, bytes } = await mutate(json, bin, ms, fixUp);
+          await checkLoad(
+            { load: async () => ({ modelTopology: text as unknown as object, weightData: bytes.slice().buffer }) },
+            bytes.length,
+          );
+        }),
+        { numRuns: RUNS, seed: 18 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it(`mutated model directories never read outside themselves (${Math.ceil(RUNS / 6)} cases)`, async () => {
-    let n = 0;
-    const escapes = ['../weights.bin', `${root}/weights.bin`, 'link.bin', 'fifo.bin', 'sub', 'sub/../../weights.bin'];
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(mutation, { maxLength: 3 }),
-        fc.option(fc.constantFrom(...escapes), { nil: null }),
-        async (ms, escapeTo) => {
-          const dir = path.join(root, `${backend}-case-${n++}`);
-          await fs.mkdir(path.join(dir, 'sub'), { recursive: true });
-          let { text, bytes } = await mutate(json, bin, ms, true);
-          if (escapeTo !== null) {
-            const j = JSON.parse(text) as { weightsManifest?: Array<{ paths?: string[] }> };
-            const group = j.weightsManifest?.[0];
-            if (group?.paths !== undefined) group.paths = [escapeTo];
-            text = JSON.stringify(j);
-          }
-          await fs.writeFile(path.join(dir, 'model.json'), text);
-          await fs.writeFile(path.join(dir, 'weights.bin'), bytes);
-          await fs.symlink(path.join(root, 'weights.bin'), path.join(dir, 'link.bin'));
-          execFileSync('mkfifo', [path.join(dir, 'fifo.bin')]);
-          const loaded = await checkLoad(dir, bytes.length);
-          if (escapeTo !== null) expect(loaded).toBe(false);
-          await fs.rm(dir, { recursive: true, force: true });
-        },
-      ),
-      { numRuns: Math.ceil(RUNS / 6), seed: 19 },
-    );
-  }, 600_000);
+  it(
+    `mutated model directories never read outside themselves (${Math.ceil(RUNS / 6)} cases)`,
+    async () => {
+      let n = 0;
+      const escapes = ['../weights.bin', `${root}/weights.bin`, 'link.bin', 'fifo.bin', 'sub', 'sub/../../weights.bin'];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(mutation, { maxLength: 3 }),
+          fc.option(fc.constantFrom(...escapes), { nil: null }),
+          async (ms, escapeTo) => {
+            const dir = path.join(root, `${backend}-case-${n++}`);
+            await fs.mkdir(path.join(dir, 'sub'), { recursive: true });
+            let { text, bytes } = await mutate(json, bin, ms, true);
+            if (escapeTo !== null) {
+              const j = JSON.parse(text) as { weightsManifest?: Array<{ paths?: string[] }> };
+              const group = j.weightsManifest?.[0];
+              if (group?.paths !== undefined) group.paths = [escapeTo];
+              text = JSON.stringify(j);
+            }
+            await fs.writeFile(path.join(dir, 'model.json'), text);
+            await fs.writeFile(path.join(dir, 'weights.bin'), bytes);
+            await fs.symlink(path.join(root, 'weights.bin'), path.join(dir, 'link.bin'));
+            execFileSync('mkfifo', [path.join(dir, 'fifo.bin')]);
+            const loaded = await checkLoad(dir, bytes.length);
+            if (escapeTo !== null) expect(loaded).toBe(false);
+            await fs.rm(dir, { recursive: true, force: true });
+          },
+        ),
+        { numRuns: Math.ceil(RUNS / 6), seed: 19 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
