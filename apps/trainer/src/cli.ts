@@ -8,6 +8,7 @@ import { SWEEP_FLAGS, SWEEP_HELP, sweepCommand } from './commands/sweep.js';
 import { TRAIN_COMMAND_FLAGS, TRAIN_HELP, trainCommand } from './commands/train.js';
 import { EXIT, exitCodeOf, isExpected, oneLine, UsageError } from './exit-codes.js';
 import { createProgress, type ProgressStream } from './progress.js';
+import { releaseRunLocks } from './run-lock.js';
 
 /** Epochs of dense LeNet-5 training in the main job (the recipe's 5 do not fit 10 minutes on 2 cores). */
 export const MAIN_JOB_EPOCHS = 2;
@@ -109,5 +110,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (!isExpected(e) && (io.env ?? process.env).TNZIP_DEBUG === '1' && e instanceof Error)
       io.stderr.write(`${e.stack}\n`);
     return code;
+  } finally {
+    releaseRunLocks();
   }
 }

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { makeDirectory } from '@tnzip/layers';
 import { writeFileAtomic } from '@tnzip/train';
 import { FileError } from './exit-codes.js';
+import { lockRunDir } from './run-lock.js';
 
 /** `20240131-142501` in local time: sortable, and readable in a directory listing. */
 function stamp(d: Date): string {
@@ -11,13 +13,14 @@ function stamp(d: Date): string {
 
 /**
  * Creates a new run directory `<out>/<timestamp>-<command>-<model>` (suffixed `-2`, `-3`, … when
- * taken, so an existing run is never reused or overwritten). `out` is created if needed.
+ * taken, so an existing run is never reused or overwritten), locked for this process
+ * ({@link lockRunDir}). `out` is created if needed.
  *
  * @throws FileError naming `out` when it cannot be created or written.
  */
 export async function createRunDir(out: string, command: string, model: string, now = new Date()): Promise<string> {
   try {
-    await fs.mkdir(out, { recursive: true });
+    await makeDirectory(out); // not fs.mkdir recursive: that spins forever on procfs
     await fs.access(out, fs.constants.W_OK);
   } catch (e) {
     throw new FileError(`output directory '${out}' is not writable: ${(e as Error).message}`);
@@ -27,6 +30,7 @@ export async function createRunDir(out: string, command: string, model: string, 
     const dir = path.join(out, k === 1 ? base : `${base}-${k}`);
     try {
       await fs.mkdir(dir); // not recursive: fails when the directory exists, so two runs never share one
+      await lockRunDir(dir);
       return dir;
     } catch (e) {
       if ((e as { code?: string }).code === 'EEXIST') continue;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { TnzipError } from '@tnzip/tensor';
 import type { Dataset, DatasetSource } from './dataset.js';
 import { sourceDir } from './dataset.js';
+import { idxDatasetHeaders } from './dataset-headers.js';
 import { readIdxSplit } from './idx-dataset.js';
 import { FASHION_MNIST_NORMALIZATION } from './normalization.js';
 
@@ -43,6 +44,7 @@ export function fashionMnist(source?: DatasetSource): Dataset {
       `Fashion-MNIST not found: directory ${dir} does not exist (install the Debian package dataset-fashion-mnist, which fills ${FASHION_MNIST_DEBIAN_DIR}, or pass the directory holding its IDX files)`,
     );
   }
+  idxDatasetHeaders(dir, 'Fashion-MNIST'); // shapes and counts checked before any example is read
   const train = readIdxSplit(dir, 'train', 10, 'Fashion-MNIST');
   const test = readIdxSplit(dir, 't10k', 10, 'Fashion-MNIST');
   return {

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { TnzipError } from '@tnzip/tensor';
+import { checkIdxSize, gzipIdxHeader, type IdxHeader, MAX_IDX_BYTES, parseIdxHeader } from './idx-header.js';
 
 /** The element arrays an IDX file can hold, one per type code. */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -28,7 +29,11 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-const hex = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2, '0');
+/** Options of {@link readIdx}. */
+export interface ReadIdxOptions {
+  /** The most bytes the (inflated) file may have; default `MAX_IDX_BYTES` (1 GiB). */
+  readonly maxBytes?: number;
+}
 
 /**
  * Decodes an IDX file (LeCun's MNIST format), raw or gzip-compressed.
@@ -40,52 +45,40 @@ const hex = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2,
  * @param bytes the file's contents; gzip is detected by its `1f 8b` header and inflated with node:zlib.
  * @param source what to call the data in error messages (a file path).
  * @returns `{ shape, data }` with a typed array matching the type code (a copy; `bytes` is not kept).
+ * Gzip is inflated with a cap: the header is inflated first (from a small prefix), and the whole
+ * stream only up to the size that header implies, which must be at most `options.maxBytes` and
+ * at most what the compressed bytes can hold; a gzip bomb fails after inflating that much.
+ *
  * @throws TnzipError `CORRUPT_FILE` (naming `source`) on a wrong magic number, an unknown type code,
- *   a gzip stream that does not inflate, fewer bytes than the header's dimensions need (truncated),
- *   or bytes left over after the data (trailing garbage).
+ *   a gzip stream that does not inflate or inflates past its header's size, a header implying more
+ *   than `maxBytes`, fewer bytes than the header's dimensions need (truncated), or bytes left over
+ *   after the data (trailing garbage).
  */
-export function readIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
+export function readIdx(bytes: Uint8Array, source = 'IDX data', options: ReadIdxOptions = {}): IdxArray {
+  const maxBytes = options.maxBytes ?? MAX_IDX_BYTES;
   let raw = bytes;
   if (isGzip(bytes)) {
+    const header = gzipIdxHeader(bytes, source);
+    checkIdxSize(header, source, maxBytes, bytes.length);
     try {
-      raw = gunzipSync(bytes);
+      // One byte more than the header implies: enough to tell trailing garbage from a bomb.
+      raw = gunzipSync(bytes, { maxOutputLength: header.totalBytes + 1 });
     } catch (e) {
-      throw new TnzipError('CORRUPT_FILE', `${source}: gzip stream does not inflate (${(e as Error).message})`, {
-        cause: e,
-      });
+      const tooLarge = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      throw new TnzipError(
+        'CORRUPT_FILE',
+        tooLarge
+          ? `${source}: gzip stream inflates past the ${header.totalBytes} bytes its IDX header implies (trailing data or a gzip bomb)`
+          : `${source}: gzip stream does not inflate (${(e as Error).message})`,
+        { cause: e },
+      );
     }
   }
-  if (raw.length < 4) {
-    throw new TnzipError('CORRUPT_FILE', `${source}: truncated IDX header (${raw.length} bytes, need at least 4)`);
-  }
-  if (raw[0] !== 0 || raw[1] !== 0) {
-    throw new TnzipError(
-      'CORRUPT_FILE',
-      `${source}: wrong IDX magic number (bytes 0-1 must be 00 00, got ${hex(raw[0])} ${hex(raw[1])}): not an IDX file`,
-    );
-  }
-  const code = raw[2] as number;
-  const type = IDX_TYPES[code];
-  if (type === undefined) {
-    throw new TnzipError(
-      'CORRUPT_FILE',
-      `${source}: unknown IDX type code 0x${hex(code)} (allowed: 08 ubyte, 09 byte, 0b short, 0c int, 0d float, 0e double)`,
-    );
-  }
-  const ndims = raw[3] as number;
-  const headerBytes = 4 + 4 * ndims;
-  if (raw.length < headerBytes) {
-    throw new TnzipError(
-      'CORRUPT_FILE',
-      `${source}: truncated IDX header (${ndims} dimensions need ${headerBytes} header bytes, file has ${raw.length})`,
-    );
-  }
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const shape: number[] = [];
-  for (let i = 0; i < ndims; i++) shape.push(view.getUint32(4 + 4 * i, false));
-  const count = shape.reduce((a, b) => a * b, 1);
-  const dataBytes = count * type.bytes;
-  const expected = headerBytes + dataBytes;
+  const header = parseIdxHeader(raw, source, true) as IdxHeader;
+  checkIdxSize(header, source, maxBytes);
+  const { code, shape, headerBytes, totalBytes: expected } = header;
+  const type = IDX_TYPES[code] as { name: string; bytes: number };
+  const count = (expected - headerBytes) / type.bytes;
   if (raw.length < expected) {
     throw new TnzipError(
       'CORRUPT_FILE',
@@ -98,6 +91,7 @@ export function readIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
       `${source}: ${raw.length - expected} trailing bytes after the IDX data (shape [${shape.join(', ')}] of ${type.name} ends at byte ${expected})`,
     );
   }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   return { shape, data: decode(code, view, headerBytes, count) };
 }
 

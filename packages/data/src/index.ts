@@ -13,10 +13,14 @@ export {
 export type { Cifar10FixtureOptions } from './cifar10-fixture.js';
 export { encodeCifar10, writeCifar10Fixture } from './cifar10-fixture.js';
 export type { Dataset, DatasetSource, Split } from './dataset.js';
+export type { DatasetHeaders, HeaderDatasetName } from './dataset-headers.js';
+export { datasetHeaders } from './dataset-headers.js';
 export { FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, fashionMnist } from './fashion-mnist.js';
-export type { IdxArray, IdxData } from './idx.js';
+export type { IdxArray, IdxData, ReadIdxOptions } from './idx.js';
 export { encodeIdx, isGzip, readIdx } from './idx.js';
-export { readIdxFile } from './idx-file.js';
+export { readIdxFile, readIdxFileHeader } from './idx-file.js';
+export type { IdxHeader } from './idx-header.js';
+export { MAX_IDX_BYTES } from './idx-header.js';
 export { mnist, mnistDataDir } from './mnist.js';
 export type { Normalization } from './normalization.js';
 export {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Dataset, DatasetSource } from './dataset.js';
 import { sourceDir } from './dataset.js';
+import { idxDatasetHeaders } from './dataset-headers.js';
 import { readIdxSplit } from './idx-dataset.js';
 import { MNIST_NORMALIZATION } from './normalization.js';
 
@@ -24,6 +25,7 @@ export function mnistDataDir(): string {
  */
 export function mnist(source?: DatasetSource): Dataset {
   const dir = sourceDir(source) ?? mnistDataDir();
+  idxDatasetHeaders(dir, 'MNIST'); // shapes and counts checked before any example is read
   const train = readIdxSplit(dir, 'train', 10, 'MNIST');
   const test = readIdxSplit(dir, 't10k', 10, 'MNIST');
   return {

@@ -39,9 +39,12 @@ export {
 } from './factorized/tucker2-conv2d.js';
 export { defaultSeed, glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
 export type { LoadedModel } from './io/load.js';
-export { load } from './io/load.js';
+export { load, verifyModelFiles } from './io/load.js';
+export { makeDirectory } from './io/make-directory.js';
 export type { ModelJson, SaveMeta } from './io/model-json.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModelJson } from './io/model-json.js';
+export type { ParamShapeReporter, ParamShapes } from './io/param-shapes.js';
+export { registerParamShapes } from './io/param-shapes.js';
 export { save, saveToMemory } from './io/save.js';
 export { AvgPool } from './layers/avg-pool.js';
 export type { BatchNormOptions } from './layers/batch-norm.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { makeDirectory } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { writeFileAtomic } from './atomic-write.js';
 import { type CheckpointState, parseCheckpointHeader, type TensorEntry } from './checkpoint-header.js';
@@ -130,7 +131,7 @@ export async function writeCheckpoint(
   state: CheckpointState,
   tensors: ReadonlyMap<string, tf.Tensor>,
 ): Promise<string> {
-  await fs.mkdir(dir, { recursive: true }).catch((e: unknown) => {
+  await makeDirectory(dir).catch((e: unknown) => {
     throw new TnzipError('IO_ERROR', `cannot create checkpoint directory '${dir}': ${(e as Error).message}`, {
       cause: e,
     });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Batch, batches } from '@tnzip/data';
-import type { Module } from '@tnzip/layers';
+import { type Module, makeDirectory } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { removeStaleTemps } from './atomic-write.js';
 import type { TrainCallback } from './callback.js';
@@ -126,7 +126,7 @@ async function endEpoch(run: TrainRun): Promise<void> {
 async function prepareOutDir(outDir: string): Promise<void> {
   const ckptDir = path.join(outDir, CHECKPOINT_DIR);
   try {
-    await fs.mkdir(ckptDir, { recursive: true });
+    await makeDirectory(ckptDir); // fs.mkdir recursive spins forever on procfs
     await fs.access(outDir, fs.constants.W_OK);
   } catch (e) {
     throw new TnzipError('IO_ERROR', `outDir '${outDir}' is not a writable directory: ${(e as Error).message}`, {

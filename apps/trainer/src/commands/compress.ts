@@ -10,9 +10,11 @@ import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { DEFAULT_KNOBS, METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { loadModelDir, measureModel, resolveModelDir, saveModelDir } from '../model-files.js';
+import { preflightCompress } from '../preflight-compress.js';
 import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
+import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
@@ -343,6 +345,8 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     backend = await startBackend(choiceB);
     config = (await resolveRun(ctx, defaults, backend)).config;
   }
+  await preflightCompress(config, str(v, 'budget') ?? '4x', resumeDir === undefined ? (str(v, 'out') ?? 'runs') : null);
+  if (resumeDir !== undefined) await lockRunDir(resumeDir); // one writer per run directory
   const fromDir = 'from' in config.source ? config.source.from : null;
   const denseCfg = 'train' in config.source ? config.source.train : config.compress.finetune;
   const ds = loadDataset(config.compress.finetune);

@@ -12,8 +12,10 @@ import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flag
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { loadModelDir, resolveModelDir, saveModelDir, testEval } from '../model-files.js';
 import { lineChart } from '../plots.js';
+import { preflight } from '../preflight.js';
 import { layerRows } from '../results.js';
 import { createRunDir, exists, readJson, readJsonLines, writeJson } from '../run-dir.js';
+import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
@@ -398,11 +400,14 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
       throw new UsageError(`'${resumeDir}' is a ${String(config.command)} run, not a sweep`);
     backend = await startBackend(v.backend === undefined ? config.backend.requested : backendChoice(v));
     runDir = resumeDir;
+    await lockRunDir(runDir);
   } else {
     const choiceB = backendChoice(v);
     resolveSweep(ctx, { requested: choiceB, used: '', threads: null, reason: '' });
     backend = await startBackend(choiceB);
     config = resolveSweep(ctx, backend);
+    for (const d of config.dense) await preflight({ dataset: d, model: d.model });
+    await preflight({ out: str(v, 'out') ?? 'runs' });
     runDir = await createRunDir(str(v, 'out') ?? 'runs', 'sweep', config.models.join('+'));
     await writeJson(path.join(runDir, 'config.json'), config);
   }

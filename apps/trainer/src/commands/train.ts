@@ -4,9 +4,11 @@ import { COMMON_FLAGS, type FlagSpec, formatHelp, str } from '../args.js';
 import { loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { measureModel, saveModelDir } from '../model-files.js';
+import { preflight } from '../preflight.js';
 import { formatTable, renderReport } from '../report.js';
 import type { Results } from '../results.js';
 import { createRunDir, readJson, writeJson } from '../run-dir.js';
+import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
@@ -68,6 +70,12 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
   } else {
     cfg = resolveTrainConfig(v, null);
   }
+  await preflight({
+    dataset: cfg,
+    model: cfg.model,
+    ...(resumeDir === undefined ? { out: str(v, 'out') ?? 'runs' } : {}),
+  });
+  if (resumeDir !== undefined) await lockRunDir(resumeDir); // one writer per run directory
   const choice = v.backend === undefined && saved !== null ? saved.backend.requested : backendChoice(v);
   const backend = await startBackend(choice);
   const ds = loadDataset(cfg);

@@ -5,9 +5,20 @@ import type { Module } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
 import { createModule } from '../registry.js';
 import { builtinKindCount } from './builtin-kinds.js';
+import { registerBuiltinParamShapes } from './builtin-param-shapes.js';
 import { MODEL_JSON, type ModelJson, parseModelJson, sha256Hex } from './model-json.js';
 import { inNode, nodeFs } from './node-fs.js';
+import { architectureShapes } from './param-shapes.js';
+import { readContained } from './read-contained.js';
 import { storedVariables } from './state.js';
+
+/**
+ * Buffers derived from the parameters (ADA-Tucker's dense weight cache) may hold at most this
+ * many float32 elements per stored element, or {@link DERIVED_FLOOR} elements, whichever is more.
+ */
+export const DERIVED_FACTOR = 256;
+/** 2^27 float32 elements (512 MiB): the derived-buffer allowance of a tiny model. */
+export const DERIVED_FLOOR = 2 ** 27;
 
 /** What {@link load} returns. */
 export interface LoadedModel {
@@ -25,11 +36,117 @@ export interface LoadedModel {
  * Every layer kind in the architecture must be registered (importing `@tnzip/layers` registers
  * the built-in ones). Checks, in order: JSON and fields (CORRUPT_FILE), format version
  * (UNSUPPORTED_VERSION), weights size (truncated: CORRUPT_FILE) and SHA-256 (corrupted:
- * CORRUPT_FILE), the architecture (CORRUPT_FILE / the layers' own errors), weight names
- * (missing or unknown: CORRUPT_FILE) and shapes (SHAPE_MISMATCH). Nothing is assigned unless
+ * CORRUPT_FILE), the parameter shapes the architecture implies against the manifest, before
+ * anything is built (CORRUPT_FILE: a file cannot make load allocate more than its weights.bin
+ * implies, see README "Loading untrusted model files"), then the built architecture (CORRUPT_FILE, the layer's
+ * own error as the cause), weight names and shapes (CORRUPT_FILE). Every error about the file is
+ * CORRUPT_FILE, NOT_FOUND, IO_ERROR or UNSUPPORTED_VERSION. Nothing is assigned unless
  * everything checks out; on error no tensor is left behind.
  */
 export async function load(source: string | tf.io.IOHandler): Promise<LoadedModel> {
+  const { json, weights } = await readChecked(source);
+  const specs = json.weightsManifest[0]?.weights ?? [];
+
+  let model: Module;
+  if (builtinKindCount() === 0) throw new TnzipError('NOT_FOUND', 'load: no built-in layer kinds are registered');
+  const existing = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    // tidy: constructors leave their init tensors alive beside the variables (same data); they
+    // are garbage here, and would double the memory until the weights are assigned.
+    const built: { model: Module | null } = { model: null };
+    tf.tidy(() => {
+      built.model = createModule(json.architecture);
+      linkSharedCores(built.model);
+    });
+    model = built.model as unknown as Module;
+  } catch (e) {
+    // The layers built before the one that failed are not reachable from here: dispose every
+    // variable this construction registered.
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!existing.has(name)) v.dispose();
+    // Whatever a layer rejects (negative sizes, bad ranks, duplicate names) is a fault of the file.
+    const why = isTnzipError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+    throw new TnzipError('CORRUPT_FILE', `model.json: cannot rebuild the architecture: ${why}`, { cause: e });
+  }
+  try {
+    const vars = new Map(storedVariables(model));
+    const seen = new Set<string>();
+    for (const s of specs) {
+      const v = vars.get(s.name);
+      if (v === undefined)
+        throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}', which the architecture does not have`);
+      if (seen.has(s.name)) throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}' twice`);
+      seen.add(s.name);
+      if (s.shape.length !== v.shape.length || s.shape.some((d, i) => d !== v.shape[i])) {
+        throw new TnzipError(
+          'CORRUPT_FILE',
+          `model.json: weight '${s.name}' has shape [${s.shape.join(', ')}] in the file, the architecture expects [${v.shape.join(', ')}]`,
+        );
+      }
+    }
+    for (const name of vars.keys())
+      if (!seen.has(name)) throw new TnzipError('CORRUPT_FILE', `weights.bin lacks '${name}'`);
+    const decoded = tf.io.decodeWeights(weights, specs);
+    try {
+      for (const [name, v] of vars) v.assign(decoded[name] as tf.Tensor);
+    } finally {
+      tf.dispose(Object.values(decoded));
+    }
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, plan: json.plan, inputShape: json.inputShape, meta: json.meta, json };
+}
+
+/**
+ * Compares the shapes the architecture would allocate (reported from its config, nothing built)
+ * with the manifest, so that a model file cannot make load() allocate more than its weights.bin
+ * implies: the stored variables must be exactly the manifest's, derived buffers are capped.
+ */
+function checkArchitecture(json: ModelJson, specs: readonly tf.io.WeightsManifestEntry[]): void {
+  registerBuiltinParamShapes();
+  const shapes = architectureShapes(json.architecture);
+  if (shapes === null) return;
+  const inFile = new Map<string, readonly number[]>();
+  for (const s of specs) {
+    if (inFile.has(s.name)) throw new TnzipError('CORRUPT_FILE', `model.json: the manifest lists '${s.name}' twice`);
+    inFile.set(s.name, s.shape);
+  }
+  for (const [name, shape] of shapes.stored) {
+    const got = inFile.get(name);
+    if (got === undefined) throw new TnzipError('CORRUPT_FILE', `model.json: the manifest lacks '${name}'`);
+    if (got.length !== shape.length || got.some((d, i) => d !== shape[i]))
+      throw new TnzipError(
+        'CORRUPT_FILE',
+        `model.json: weight '${name}' has shape [${got.join(', ')}] in the manifest, the architecture expects [${shape.join(', ')}]`,
+      );
+  }
+  for (const name of inFile.keys())
+    if (!shapes.stored.has(name))
+      throw new TnzipError(
+        'CORRUPT_FILE',
+        `model.json: the manifest lists '${name}', which the architecture does not have`,
+      );
+  const storedElements = json.weightsByteLength / 4;
+  const limit = Math.max(DERIVED_FACTOR * storedElements, DERIVED_FLOOR);
+  if (shapes.derivedElements > limit)
+    throw new TnzipError(
+      'CORRUPT_FILE',
+      `model.json: the architecture derives ${shapes.derivedElements} cached elements from ${storedElements} stored ones (at most ${limit} allowed)`,
+    );
+}
+
+/**
+ * Every check {@link load} makes before building anything (file kinds and sizes, JSON fields,
+ * SHA-256, the architecture's parameter shapes against the manifest), with the same errors, and
+ * nothing built: lets a caller refuse a bad model file before starting work. Returns the parsed
+ * `model.json`.
+ */
+export async function verifyModelFiles(source: string | tf.io.IOHandler): Promise<ModelJson> {
+  return (await readChecked(source)).json;
+}
+
+async function readChecked(source: string | tf.io.IOHandler): Promise<{ json: ModelJson; weights: ArrayBuffer }> {
   const { raw, weights } = await readSource(source);
   const json = parseModelJson(raw);
   const specs = json.weightsManifest[0]?.weights ?? [];
@@ -53,46 +170,8 @@ export async function load(source: string | tf.io.IOHandler): Promise<LoadedMode
       `weights.bin fails its SHA-256 check (got ${hash}, expected ${json.weightsSha256})`,
     );
 
-  let model: Module;
-  if (builtinKindCount() === 0) throw new TnzipError('NOT_FOUND', 'load: no built-in layer kinds are registered');
-  try {
-    model = createModule(json.architecture);
-    linkSharedCores(model);
-  } catch (e) {
-    if (isTnzipError(e)) throw e;
-    throw new TnzipError('CORRUPT_FILE', `model.json: cannot rebuild the architecture: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
-  try {
-    const vars = new Map(storedVariables(model));
-    const seen = new Set<string>();
-    for (const s of specs) {
-      const v = vars.get(s.name);
-      if (v === undefined)
-        throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}', which the architecture does not have`);
-      if (seen.has(s.name)) throw new TnzipError('CORRUPT_FILE', `weights.bin holds '${s.name}' twice`);
-      seen.add(s.name);
-      if (s.shape.length !== v.shape.length || s.shape.some((d, i) => d !== v.shape[i])) {
-        throw new TnzipError(
-          'SHAPE_MISMATCH',
-          `weight '${s.name}' has shape [${s.shape.join(', ')}] in the file, the architecture expects [${v.shape.join(', ')}]`,
-        );
-      }
-    }
-    for (const name of vars.keys())
-      if (!seen.has(name)) throw new TnzipError('CORRUPT_FILE', `weights.bin lacks '${name}'`);
-    const decoded = tf.io.decodeWeights(weights, specs);
-    try {
-      for (const [name, v] of vars) v.assign(decoded[name] as tf.Tensor);
-    } finally {
-      tf.dispose(Object.values(decoded));
-    }
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { model, plan: json.plan, inputShape: json.inputShape, meta: json.meta, json };
+  checkArchitecture(json, specs);
+  return { json, weights };
 }
 
 async function readSource(source: string | tf.io.IOHandler): Promise<{ raw: unknown; weights: ArrayBuffer }> {
@@ -112,34 +191,27 @@ async function readSource(source: string | tf.io.IOHandler): Promise<{ raw: unkn
   return readDirectory(source);
 }
 
+/** model.json holds an architecture and a manifest: 16 MiB is far above any real one. */
+export const MAX_MODEL_JSON_BYTES = 16 * 2 ** 20;
+
 async function readDirectory(dir: string): Promise<{ raw: unknown; weights: ArrayBuffer }> {
   const fs = await nodeFs('load');
+  const bytes = await readContained(fs, dir, MODEL_JSON, { maxBytes: MAX_MODEL_JSON_BYTES });
   let text: string;
   try {
-    text = await fs.readFile(`${dir}/${MODEL_JSON}`, 'utf8');
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new TnzipError(
-      code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
-      `load: cannot read '${dir}/${MODEL_JSON}': ${(e as Error).message}`,
-      { cause: e },
-    );
+    throw new TnzipError('CORRUPT_FILE', 'model.json is not valid UTF-8', { cause: e });
   }
   const raw = parseModelJson(text);
   const file = raw.weightsManifest[0]?.paths[0] as string;
-  if (file.includes('/') || file.includes('\\') || file.startsWith('.'))
+  if (file.includes('/') || file.includes('\\') || file.startsWith('.') || file === '')
     throw new TnzipError('CORRUPT_FILE', `model.json: weights path '${file}' must be a plain file name`);
-  try {
-    const buf = await fs.readFile(`${dir}/${file}`);
-    return { raw, weights: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer };
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new TnzipError(
-      code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
-      `load: cannot read '${dir}/${file}': ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
+  const buf = await readContained(fs, dir, file, {
+    maxBytes: raw.weightsByteLength,
+    exactBytes: raw.weightsByteLength,
+  });
+  return { raw, weights: buf.buffer as ArrayBuffer };
 }
 
 async function readUrl(base: string): Promise<{ raw: unknown; weights: ArrayBuffer }> {

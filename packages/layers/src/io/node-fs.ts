@@ -6,11 +6,29 @@ import { TnzipError } from '@tnzip/tensor';
  * dynamically, only for directory paths).
  */
 export interface NodeFs {
-  mkdir(path: string, options: { recursive: boolean }): Promise<unknown>;
+  mkdir(path: string, options?: { recursive: boolean }): Promise<unknown>;
+  stat(path: string): Promise<NodeStats>;
+  realpath(path: string): Promise<string>;
+  open(path: string, flags: number): Promise<NodeFileHandle>;
+  readonly constants: { readonly O_RDONLY: number; readonly O_NOFOLLOW?: number; readonly O_NONBLOCK?: number };
   writeFile(path: string, data: string | Uint8Array): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   readFile(path: string, encoding: 'utf8'): Promise<string>;
   readFile(path: string): Promise<Uint8Array>;
+}
+
+/** The parts of `fs.Stats` the loaders use. */
+export interface NodeStats {
+  readonly size: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+}
+
+/** The parts of `fs.promises.FileHandle` the loaders use. */
+export interface NodeFileHandle {
+  stat(): Promise<NodeStats>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
 }
 
 /** True when running under Node (where a string source/target is a directory path). */

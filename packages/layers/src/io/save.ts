@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import type { Module } from '../module.js';
+import { makeDirectory } from './make-directory.js';
 import {
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
@@ -81,7 +82,7 @@ function artifactsOf({ json, specs, bytes }: Encoded): tf.io.ModelArtifacts {
 async function writeDirectory(dir: string, json: ModelJson, bytes: ArrayBuffer): Promise<void> {
   const fs = await nodeFs('save');
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const suffix = `.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
     const write = async (name: string, content: string | Uint8Array): Promise<void> => {
       const final = `${dir}/${name}`;
