@@ -1,7 +1,8 @@
 import * as fs from 'node:fs/promises';
 import { type DatasetHeaders, datasetHeaders } from '@tnzip/data';
 import { makeDirectory } from '@tnzip/layers';
-import { type Budget, type DenseFallback, type RankFormat, rankProblem, totalCost } from '@tnzip/ranks';
+import type { Budget, DenseFallback, RankFormat } from '@tnzip/ranks';
+import { rankProblem, totalCost } from '@tnzip/ranks/internal';
 import { compressibleLayers, createModel, modelInputShape } from '@tnzip/zoo';
 import type { DatasetRequest } from './datasets.js';
 import { FileError, UsageError } from './exit-codes.js';
