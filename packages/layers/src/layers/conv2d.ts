@@ -96,12 +96,26 @@ export class Conv2d extends Module implements Fusible {
       const fused = this.forwardFused(x, ctx, { bn: null, relu: false });
       if (fused !== null) return fused;
     }
-    const y = fastConv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-    });
+    const y = this.stridedAndDilated()
+      ? fastConv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, {
+          stride: this.stride,
+          padding: this.padding,
+          dilation: this.dilation,
+        })
+      : // fastConv2d's checks and pad resolution, done once per input size (its gradient is registered for tf.conv2d).
+        tf.conv2d(
+          x as tf.Tensor4D,
+          this.weight as tf.Tensor4D,
+          this.stride,
+          this.padsFor(x.shape[1] as number, x.shape[2] as number),
+          'NHWC',
+          this.dilation,
+        );
     return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  private stridedAndDilated(): boolean {
+    return (this.stride[0] > 1 || this.stride[1] > 1) && (this.dilation[0] > 1 || this.dilation[1] > 1);
   }
 
   fusedOutFeatures(): number {
@@ -114,8 +128,7 @@ export class Conv2d extends Module implements Fusible {
    * dilates the filter for that case).
    */
   forwardFused(x: tf.Tensor, _ctx: ForwardContext, epilogue: Epilogue): tf.Tensor | null {
-    const strided = this.stride[0] > 1 || this.stride[1] > 1;
-    if (strided && (this.dilation[0] > 1 || this.dilation[1] > 1)) return null;
+    if (this.stridedAndDilated()) return null;
     expectBatch(this.name, x, [null, null, this.inChannels]);
     const { weight, bias } =
       epilogue.bn === null

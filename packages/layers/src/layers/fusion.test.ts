@@ -106,6 +106,24 @@ describeBackends('fused inference', () => {
     }
   });
 
+  it('a conv with stride and dilation both > 1 (not fusible) runs plain, alone and as a chain tail', async () => {
+    const conv = () =>
+      new Conv2d('conv', { inChannels: 3, outChannels: 4, kernelSize: 3, stride: 2, dilation: 2, padding: 'same' });
+    const bnRelu = () => [new BatchNorm('bn', { numFeatures: 4 }), new ReLU('relu')];
+    const alone = new Sequential('net', [conv(), ...bnRelu()]);
+    const tail = new Sequential('net', [
+      new Sequential('chain', [new Conv2d('first', { inChannels: 3, outChannels: 3, kernelSize: 1 }), conv()]),
+      ...bnRelu(),
+    ]);
+    const x = randn([2, 9, 9, 3], 8);
+    for (const m of [alone, tail]) {
+      randomize(m, 80);
+      await expectFusedEqualsPlain(m, x);
+      m.dispose();
+    }
+    x.dispose();
+  });
+
   it('Linear + ReLU and Linear + BatchNorm fuse into one matMul kernel', async () => {
     const m = new Sequential('mlp', [
       new Linear('fc1', { inFeatures: 6, outFeatures: 5 }),
