@@ -39,6 +39,8 @@ export interface ForwardContext {
   readonly path: string;
   /** Records the output of `path` when it was asked for. */
   readonly record: (path: string, output: tf.Tensor) => void;
+  /** True when intermediate outputs are captured; layers then run unfused, one module at a time. */
+  readonly capturing?: boolean;
 }
 
 /**
@@ -207,6 +209,7 @@ export abstract class Module {
     const output = tf.tidy(() => {
       const out = this.forward(x, {
         training,
+        capturing: true,
         path: '',
         record: (path, t) => {
           if (wanted.has(path)) {

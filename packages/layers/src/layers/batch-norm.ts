@@ -48,10 +48,15 @@ export class BatchNorm extends Module {
     this.eps = options.eps ?? 1e-5;
     checkNumber(this.momentum, `BatchNorm '${name}': momentum`, 0, 1);
     checkNumber(this.eps, `BatchNorm '${name}': eps`, 0, 1);
-    this.weight = this.addParam('weight', tf.ones([this.numFeatures]));
-    this.bias = this.addParam('bias', tf.zeros([this.numFeatures]));
-    this.runningMean = this.addBuffer('runningMean', tf.zeros([this.numFeatures]));
-    this.runningVar = this.addBuffer('runningVar', tf.ones([this.numFeatures]));
+    const ones = tf.ones([this.numFeatures]);
+    const zeros = tf.zeros([this.numFeatures]);
+    // addParam / addBuffer copy into variables, so one ones and one zeros serve all four.
+    this.weight = this.addParam('weight', ones);
+    this.bias = this.addParam('bias', zeros);
+    this.runningMean = this.addBuffer('runningMean', zeros);
+    this.runningVar = this.addBuffer('runningVar', ones);
+    ones.dispose();
+    zeros.dispose();
   }
 
   private check(shape: Shape): void {

@@ -6,6 +6,7 @@ import { fastMatMul } from '../ops/fast-matmul.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
 import { expectBatch, expectShape, field, isBool, isNum } from './checks.js';
+import { type Epilogue, type Fusible, foldedParams } from './fusion.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -25,7 +26,7 @@ export interface LinearOptions {
  *
  * Cost: params = S·T (+T), MACs = S·T.
  */
-export class Linear extends Module {
+export class Linear extends Module implements Fusible {
   readonly kind = 'linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -47,17 +48,50 @@ export class Linear extends Module {
     this.outFeatures = options.outFeatures;
     this.seed = options.seed;
     const seed = options.seed ?? defaultSeed(name);
-    this.weight = this.addParam(
-      'weight',
-      tf.tidy(() => glorotUniform([this.inFeatures, this.outFeatures], this.inFeatures, this.outFeatures, seed)),
+    const init = tf.tidy(() =>
+      glorotUniform([this.inFeatures, this.outFeatures], this.inFeatures, this.outFeatures, seed),
     );
-    this.bias = options.bias === false ? null : this.addParam('bias', tf.zeros([this.outFeatures]));
+    this.weight = this.addParam('weight', init);
+    init.dispose(); // addParam copies into a variable
+    if (options.bias === false) {
+      this.bias = null;
+    } else {
+      const zeros = tf.zeros([this.outFeatures]);
+      this.bias = this.addParam('bias', zeros);
+      zeros.dispose();
+    }
   }
 
-  forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+  forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    if (this.bias !== null && tf.engine().state.gradientDepth === 0) {
+      // No gradient recorded: bias in the matMul kernel (_FusedMatMul) instead of a separate Add.
+      return this.forwardFused(x, ctx, { bn: null, relu: false });
+    }
     expectBatch(this.name, x, [this.inFeatures]);
     const y = fastMatMul(x as tf.Tensor2D, this.weight as tf.Tensor2D);
     return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  fusedOutFeatures(): number {
+    return this.outFeatures;
+  }
+
+  /**
+   * matMul + bias (+ folded BatchNorm) (+ ReLU) as one `tf.fused.matMul` kernel; for inference
+   * only (no gradient flows to a folded weight).
+   */
+  forwardFused(x: tf.Tensor, _ctx: ForwardContext, epilogue: Epilogue): tf.Tensor {
+    expectBatch(this.name, x, [this.inFeatures]);
+    const { weight, bias } =
+      epilogue.bn === null
+        ? { weight: this.weight as tf.Tensor, bias: this.bias as tf.Tensor | null }
+        : foldedParams(this, this.weight, this.bias, epilogue.bn);
+    return tf.fused.matMul({
+      a: x as tf.Tensor2D,
+      b: weight as tf.Tensor2D,
+      ...(bias === null ? {} : { bias }),
+      activation: epilogue.relu ? 'relu' : 'linear',
+    });
   }
 
   cost(inputShape: Shape): Cost {

@@ -3,6 +3,7 @@ import { TnzipError } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import '../ops/register-gradients.js';
 import { createModule, registerModule } from '../registry.js';
+import { releaseFolds, runChain } from './fusion.js';
 import { chainCost, childConfigs } from './sequential.js';
 
 /** Options of {@link Residual}. */
@@ -51,8 +52,8 @@ export class Residual extends Module {
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     const { body, shortcut } = this.parts();
-    let y = x;
-    for (const m of body) y = this.call(m, y, ctx);
+    // At inference, conv + BatchNorm (+ ReLU) runs of the body are fused (fusion.ts).
+    const y = runChain(body, x, ctx, (m, v) => this.call(m, v, ctx));
     const s = shortcut === null ? x : this.call(shortcut, x, ctx);
     if (y.shape.length !== s.shape.length || y.shape.some((d, i) => d !== s.shape[i])) {
       throw new TnzipError(
@@ -62,6 +63,12 @@ export class Residual extends Module {
     }
     const sum = tf.add(y, s);
     return this.activation === 'relu' ? tf.relu(sum) : sum;
+  }
+
+  /** Disposes every parameter and buffer of the subtree and the fused-inference caches. */
+  override dispose(): void {
+    releaseFolds(this);
+    super.dispose();
   }
 
   cost(inputShape: Shape): Cost {

@@ -1,11 +1,16 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { createModule, registerModule } from '../registry.js';
+import { type Epilogue, isFusible, releaseFolds, runChain } from './fusion.js';
 
 /**
  * Runs its children in order; the output of one is the input of the next. Cost: the sum of
  * the children's params and MACs along the propagated shapes.
+ *
+ * At inference (not training, no capture, no gradient recorded) a Conv2d / Linear followed by
+ * BatchNorm and/or ReLU runs as one fused kernel, the BatchNorm folded into cached weights
+ * (see fusion.ts); {@link Sequential.dispose} releases those caches for the whole subtree.
  */
 export class Sequential extends Module {
   readonly kind = 'sequential';
@@ -18,9 +23,41 @@ export class Sequential extends Module {
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    let y = x;
-    for (const c of this.children()) y = this.call(c, y, ctx);
-    return y;
+    return runChain(this.children(), x, ctx, (c, y) => this.call(c, y, ctx));
+  }
+
+  /** The fused path of a chain: the last child absorbs the epilogue when it can (fusion.ts). */
+  fusedOutFeatures(): number | null {
+    const last = this.children().at(-1);
+    return last !== undefined && isFusible(last) ? last.fusedOutFeatures() : null;
+  }
+
+  forwardFused(x: tf.Tensor, ctx: ForwardContext, epilogue: Epilogue): tf.Tensor | null {
+    const all = this.children();
+    const last = all.at(-1);
+    if (last === undefined || !isFusible(last)) return null;
+    const y = runChain(all.slice(0, -1), x, ctx, (c, v) => this.call(c, v, ctx));
+    const path = ctx.path === '' ? last.name : `${ctx.path}.${last.name}`;
+    const out = last.forwardFused(y, { ...ctx, path }, epilogue);
+    if (out !== null) return out;
+    // The tail refused after the head ran: finish the chain the plain way.
+    let z = this.call(last, y, ctx);
+    if (epilogue.bn !== null)
+      z = tf.batchNorm(
+        z,
+        epilogue.bn.runningMean,
+        epilogue.bn.runningVar,
+        epilogue.bn.bias,
+        epilogue.bn.weight,
+        epilogue.bn.eps,
+      );
+    return epilogue.relu ? tf.relu(z) : z;
+  }
+
+  /** Disposes every parameter and buffer of the subtree and the fused-inference caches. */
+  override dispose(): void {
+    releaseFolds(this);
+    super.dispose();
   }
 
   cost(inputShape: Shape): Cost {
