@@ -35,7 +35,7 @@ export const UNIT_SCALE: Normalization = { mean: [0], std: [1] };
  * every backend, webgpu in Node included (which cannot read synchronously).
  *
  * @throws TnzipError `INVALID_ARGUMENT` for a split with no example (there is no accuracy to
- *   report) or a bad batch size; `NON_FINITE` when an output logit or the loss is NaN/±Inf (a
+ *   report) or a bad batch size; `NON_FINITE` when a weight, an input, an output logit or the loss is NaN/±Inf (a
  *   comparison with NaN is false, so such a model would otherwise score as if it were right),
  *   naming the split, the example and the value.
  */
@@ -47,11 +47,13 @@ export async function evaluate(model: Module, split: Split, options: EvaluateOpt
     throw new TnzipError('INVALID_ARGUMENT', `evaluate: ${name} has ${split.count} examples, it needs at least 1`);
   const totals = { c1: 0, c5: 0, loss: 0, n: 0 };
   const normalize = options.normalize === undefined ? UNIT_SCALE : options.normalize;
+  await checkWeightsFinite(model, name);
   for (const b of batches(split, { batchSize, shuffle: false, normalize, flatten: options.flatten === true })) {
     try {
       const first = totals.n;
-      const { logits, loss, labels } = await forward(model, b.x, b.y);
+      const { logits, loss, labels, inputOk } = await forward(model, b.x, b.y);
       const k = logits.length / labels.length;
+      checkInputsFinite(inputOk, name, first);
       checkFinite(logits, loss, k, name, first);
       for (let i = 0; i < labels.length; i++) {
         const above = rankOfLabel(logits, i * k, k, labels[i] as number);
@@ -73,18 +75,46 @@ async function forward(
   model: Module,
   x: tf.Tensor,
   y: tf.Tensor1D,
-): Promise<{ logits: Float32Array; loss: number; labels: Int32Array }> {
-  const [z, total] = tf.tidy(() => {
+): Promise<{ logits: Float32Array; loss: number; labels: Int32Array; inputOk: Uint8Array }> {
+  const [z, total, ok] = tf.tidy(() => {
     const logits = model.apply(x, { training: false }) as tf.Tensor2D;
     const per = tf.neg(tf.sum(tf.mul(tf.oneHot(y, logits.shape[1]), tf.logSoftmax(logits)), 1));
-    return [logits, tf.sum(per)] as const;
+    // Per example: are all its inputs finite? (A fused ReLU may turn NaN into 0 on some backends.)
+    const rows = tf.reshape(tf.isFinite(x), [x.shape[0] as number, -1]);
+    return [logits, tf.sum(per), tf.all(rows, 1)] as const;
   });
   try {
-    const [logits, loss, labels] = await Promise.all([z.data(), total.data(), y.data()]);
-    return { logits: logits as Float32Array, loss: loss[0] as number, labels: labels as Int32Array };
+    const [logits, loss, labels, inputOk] = await Promise.all([z.data(), total.data(), y.data(), ok.data()]);
+    return {
+      logits: logits as Float32Array,
+      loss: loss[0] as number,
+      labels: labels as Int32Array,
+      inputOk: Uint8Array.from(inputOk),
+    };
   } finally {
-    tf.dispose([z, total]);
+    tf.dispose([z, total, ok]);
   }
+}
+
+/**
+ * A NaN/±Inf weight makes every output meaningless even where a backend's fused activation hides it
+ * (XNNPACK's ReLU clamp turns NaN into 0), so the weights are checked once before any batch.
+ */
+async function checkWeightsFinite(model: Module, name: string): Promise<void> {
+  for (const [path, v] of [...model.namedParameters(), ...model.namedBuffers()]) {
+    const ok = tf.tidy(() => tf.all(tf.isFinite(v)));
+    const [flag] = await ok.data().finally(() => ok.dispose());
+    if (flag === 0)
+      throw new TnzipError(
+        'NON_FINITE',
+        `evaluate: weight '${path}' holds NaN/Inf, so the model's output on ${name} cannot be scored`,
+      );
+  }
+}
+
+function checkInputsFinite(inputOk: Uint8Array, name: string, first: number): void {
+  const bad = inputOk.indexOf(0);
+  if (bad >= 0) throw new TnzipError('NON_FINITE', `evaluate: input example ${first + bad} of ${name} holds NaN/Inf`);
 }
 
 function checkFinite(logits: Float32Array, loss: number, k: number, name: string, first: number): void {
