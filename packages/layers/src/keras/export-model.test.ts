@@ -101,6 +101,15 @@ describeBackends('exportLayersModel', () => {
     model.dispose();
   });
 
+  it('low-rank linear (TT rowDims [1, T], colDims [S, 1]): two Dense, < 1e-5', async () => {
+    const { model } = await importLayersModel(fx.mlp);
+    factorize(model, { hidden: { kind: 'tt', rowDims: [1, 32], colDims: [784, 1], ranks: [8] } });
+    const { err, classes } = await roundTrip(model, x, true);
+    expect(err).toBeLessThan(1e-5);
+    expect(classes.filter((c) => c === 'Dense')).toHaveLength(3);
+    model.dispose();
+  });
+
   it('a Sequential ResNet (Residual blocks, channel-pad shortcuts, explicit conv pads) exports exactly', async () => {
     const net = cifarResNet(8);
     const input = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 3);

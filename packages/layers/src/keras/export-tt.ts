@@ -51,6 +51,7 @@ export const exportTTLinear: KerasExporter = (module, x, ctx) => {
   const b = ctx.builder;
   const cores = m.cores;
   const d = cores.length;
+  if (d === 2 && m.rowDims[0] === 1 && m.colDims[1] === 1) return exportLowRank(m, x, ctx);
   const n = cores.map((c) => c.shape[2] as number);
   const prodN = (k: number): number => n.slice(0, k).reduce((a, v) => a * v, 1);
   let done = 1;
@@ -121,3 +122,38 @@ export const exportTTLinear: KerasExporter = (module, x, ctx) => {
   ones.dispose();
   return { output: b.layer('Reshape', ctx.base, { target_shape: [t] }, [y], [t]), form: 'factorized' };
 };
+
+/**
+ * The low-rank linear (a 2-core TT with rowDims `[1, T]`, colDims `[S, 1]`: W = A·B, A `[S, R]`,
+ * B `[R, T]`) → Dense (S→R, no bias) → Dense (R→T, bias).
+ */
+function exportLowRank(m: TTLinear, x: KerasRef, ctx: Parameters<KerasExporter>[2]): ReturnType<KerasExporter> {
+  const [g1, g2] = m.cores as [tf.Variable, tf.Variable];
+  const r = g1.shape[3] as number;
+  const a = tf.reshape(g1, [m.inFeatures, r]);
+  const bm = tf.reshape(g2, [r, m.outFeatures]);
+  const b = ctx.builder;
+  let y = b.layer(
+    'Dense',
+    `${ctx.base}_in`,
+    { units: r, activation: 'linear', use_bias: false },
+    [x],
+    [r],
+    [['kernel', a]],
+  );
+  y = b.layer(
+    'Dense',
+    `${ctx.base}_out`,
+    { units: m.outFeatures, activation: 'linear', use_bias: m.bias !== null },
+    [y],
+    [m.outFeatures],
+    m.bias === null
+      ? [['kernel', bm]]
+      : [
+          ['kernel', bm],
+          ['bias', m.bias],
+        ],
+  );
+  tf.dispose([a, bm]);
+  return { output: y, form: 'factorized' };
+}
