@@ -135,6 +135,44 @@ describe('tnzip with a tfjs LayersModel', () => {
     expect(await stockAccuracy(out)).toBe(await stockAccuracy(path.join(root, 'mlp')));
   });
 
+  it('compress --from model.json --method energy --budget 2x --export tfjs-layers: stock tfjs loads the export, same accuracy', async () => {
+    const out = path.join(root, 'runs');
+    const r = await runInProcess([
+      'compress',
+      '--from',
+      path.join(root, 'mlp', 'model.json'),
+      '--method',
+      'energy',
+      '--budget',
+      '2x',
+      '--export',
+      'tfjs-layers',
+      '--limit-train',
+      '512',
+      '--limit-test',
+      String(TEST),
+      '--finetune-epochs',
+      '1',
+      '--no-latency',
+      '--backend',
+      'cpu',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const { runDir } = JSON.parse(r.stdout) as { runDir: string };
+    const results = JSON.parse(await fs.readFile(path.join(runDir, 'results.json'), 'utf8')) as {
+      dense: { testAcc: number; params: number };
+      compressed: { testAcc: number; params: number };
+    };
+    expect(results.dense.testAcc).toBe(await stockAccuracy(path.join(root, 'mlp')));
+    expect(results.compressed.params).toBeLessThan(results.dense.params);
+    expect(results.compressed.testAcc).toBeGreaterThan(results.dense.testAcc - 0.05);
+    const exported = path.join(runDir, 'export', 'tfjs-layers');
+    expect(await stockAccuracy(exported)).toBeCloseTo(results.compressed.testAcc, 2);
+  }, 300_000);
+
   for (const [name, pattern] of [
     ['unsupported', /layer 'leaky' \(LeakyReLU\).*not supported/],
     ['truncated', /shards hold/],
