@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
 import { exportLayersModel, formatExportReport, type Module, writeLayersModelFiles } from '@tnzip/layers';
 import { choice, type FlagSpec, type FlagValues, str } from './args.js';
@@ -52,6 +53,9 @@ export async function fromAsTnzipDir(from: string, v: FlagValues): Promise<strin
     STANDARD_NORMALIZATION,
     STANDARD_NORMALIZATION[dataset] ?? { mean: [0], std: [1] },
   );
+  // Flags are validated before the chosen backend starts (a wasm backend must not start before its
+  // thread count is set): the import, a one-off copy of weights, runs on cpu when none is set yet.
+  if ((tf.engine() as unknown as { backendName: string | null }).backendName == null) await tf.setBackend('cpu');
   const { model, inputShape, outputActivation } = await importLayersModelFile(file);
   const hash = createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 8);
   const dir = path.join(

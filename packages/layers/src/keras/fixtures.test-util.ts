@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadMnistTrain } from '../../bench/mnist.js';
 
@@ -130,10 +131,14 @@ export function kitchenSink(): tfl.LayersModel {
 
 /** Trains `model` for one epoch of Adam on the first `count` MNIST images (a realistic, non-random fixture). */
 export async function trainBriefly(model: tfl.LayersModel, count: number): Promise<void> {
+  // tfjs-backend-wasm has no conv backprop kernels: the fixtures train on cpu whatever backend the suite runs.
+  const previous = tf.getBackend();
+  await tf.setBackend('cpu');
   const { x, y } = mnistBatch(count);
   model.compile({ optimizer: tf.train.adam(0.003), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, { epochs: 1, batchSize: 64, shuffle: false, verbose: 0 });
   tf.dispose([x, y]);
+  await tf.setBackend(previous);
 }
 
 /** Relative error ‖a − b‖ / ‖b‖ of two arrays of one length. */
