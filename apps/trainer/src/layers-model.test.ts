@@ -169,6 +169,8 @@ describe('tnzip with a tfjs LayersModel', () => {
     expect(results.dense.testAcc).toBe(await stockAccuracy(path.join(root, 'mlp')));
     expect(results.compressed.params).toBeLessThan(results.dense.params);
     expect(results.compressed.testAcc).toBeGreaterThan(results.dense.testAcc - 0.05);
+    const again = await runInProcess(['eval', runDir, '--json', '--limit-test', String(TEST), '--backend', 'cpu']);
+    expect((JSON.parse(again.stdout) as { testAcc: number }).testAcc).toBe(results.compressed.testAcc);
     const exported = path.join(runDir, 'export', 'tfjs-layers');
     expect(await stockAccuracy(exported)).toBeCloseTo(results.compressed.testAcc, 2);
   }, 300_000);

@@ -66,7 +66,7 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
   const dir = foreign === null ? await resolveModelDir(target) : path.dirname(foreign);
   await startBackend(choiceB);
   let model: Module;
-  let meta: { dataset?: string };
+  let meta: { dataset?: string; inputNormalization?: Normalization };
   let inputShape: readonly number[] | null;
   if (foreign !== null) {
     const imported = await importLayersModelFile(foreign);
@@ -94,7 +94,12 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
         `the model expects inputs [${inputShape.join(', ')}] but ${ds.name} has [${ds.inputShape.join(', ')}]`,
       );
     }
-    const normalize = parseInputNormalization(normalizationFlag, STANDARD_NORMALIZATION, ds.normalization);
+    // A model imported from tfjs by `compress --from` records the normalization it expects.
+    const normalize = parseInputNormalization(
+      normalizationFlag,
+      STANDARD_NORMALIZATION,
+      meta.inputNormalization ?? ds.normalization,
+    );
     const ev = await evaluate(model, ds.test, { batchSize, normalize, flatten });
     const rows = layerRows(model, flatten ? [size] : ds.inputShape);
     const result = {
