@@ -2,6 +2,7 @@ import { type FlagSpec, parseFlags } from './args.js';
 import { COMPRESS_FLAGS, COMPRESS_HELP, compressCommand } from './commands/compress.js';
 import type { CommandContext } from './commands/context.js';
 import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './commands/eval.js';
+import { EXPORT_FLAGS, EXPORT_HELP, exportCommand } from './commands/export.js';
 import { REPORT_FLAGS, REPORT_HELP, reportCommand } from './commands/report.js';
 import { SUMMARY_FLAGS, SUMMARY_HELP, summaryCommand } from './commands/summary.js';
 import { SWEEP_FLAGS, SWEEP_HELP, sweepCommand } from './commands/sweep.js';
@@ -24,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   train: { flags: TRAIN_COMMAND_FLAGS, help: TRAIN_HELP, positionals: 0, run: trainCommand },
   compress: { flags: COMPRESS_FLAGS, help: COMPRESS_HELP, positionals: 0, run: (c) => compressCommand(c) },
   eval: { flags: EVAL_FLAGS, help: EVAL_HELP, positionals: 1, run: evalCommand },
+  export: { flags: EXPORT_FLAGS, help: EXPORT_HELP, positionals: 1, run: exportCommand },
   summary: { flags: SUMMARY_FLAGS, help: SUMMARY_HELP, positionals: 1, run: summaryCommand },
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
   sweep: { flags: SWEEP_FLAGS, help: SWEEP_HELP, positionals: 0, run: sweepCommand },
@@ -48,6 +50,7 @@ commands:
   train     train a zoo model (LeNet-300-100, LeNet-5, ResNet-20/32/56, ResNet-18, VGG-16)
   compress  select ranks under a budget, factorize, fine-tune, evaluate, save
   eval      evaluate a saved model on a test set
+  export    write a model as a tfjs LayersModel of stock layers
   summary   per-layer table of a model: kind, shape, ranks, params, MACs
   report    re-render a run's report.md, report.json and plots
   sweep     every method × budget on one dense model per network: table and Pareto plots

@@ -5,6 +5,13 @@ import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type Ra
 import { recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
+import {
+  exportFormat,
+  exportRun,
+  fromAsTnzipDir,
+  LAYERS_MODEL_COMPRESS_FLAGS,
+  withModelNormalization,
+} from '../compress-layers-model.js';
 import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
@@ -57,6 +64,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: { type: 'string', value: 'RUN_DIR', help: 'continue an interrupted compress run, with its config.json' },
   'no-latency': { type: 'boolean', help: 'skip the latency measurement' },
+  ...LAYERS_MODEL_COMPRESS_FLAGS,
   ...COMMON_FLAGS,
 };
 
@@ -190,7 +198,7 @@ async function resolveRun(
         `${bad.map((b) => `--${b}`).join(', ')} ${bad.length > 1 ? 'apply' : 'applies'} to training a dense --model, not to --from (fine-tuning: --finetune-epochs, --finetune-lr)`,
       );
     }
-    fromDir = await resolveModelDir(from);
+    fromDir = await resolveModelDir(await fromAsTnzipDir(from, v));
     const loadedMeta = await readJson<{ meta?: { model?: string; dataset?: string } }>(
       path.join(fromDir, 'model.json'),
       'model file',
@@ -215,6 +223,7 @@ async function resolveRun(
     );
     source = { train: dense };
   }
+  exportFormat(v);
   const compress = resolveCompress(v, dense);
   return {
     config: {
@@ -349,7 +358,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
   if (resumeDir !== undefined) await lockRunDir(resumeDir); // one writer per run directory
   const fromDir = 'from' in config.source ? config.source.from : null;
   const denseCfg = 'train' in config.source ? config.source.train : config.compress.finetune;
-  const ds = loadDataset(config.compress.finetune);
+  const ds = await withModelNormalization(loadDataset(config.compress.finetune), fromDir);
   const c = config.compress;
   let model: Module | null = null;
   try {
@@ -406,6 +415,8 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       },
     );
     const compressed = await measureModel(model, modelDir, runDir, ds, c.latency);
+    const exported = await exportRun(v, model, runDir, ds.inputShape);
+    if (exported !== null) say(exported);
     const results: Results = {
       command: 'compress',
       model: denseCfg.model,

@@ -1,8 +1,21 @@
 import * as path from 'node:path';
+import {
+  CIFAR10_NORMALIZATION,
+  FASHION_MNIST_NORMALIZATION,
+  MNIST_NORMALIZATION,
+  type Normalization,
+} from '@tnzip/data';
+import type { Module } from '@tnzip/layers';
 import { evaluate } from '@tnzip/train';
 import { COMMON_FLAGS, choice, type FlagSpec, formatHelp, int, str } from '../args.js';
 import { DATASET_NAMES, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
+import {
+  INPUT_NORMALIZATION_HELP,
+  importLayersModelFile,
+  layersModelJson,
+  parseInputNormalization,
+} from '../layers-model.js';
 import { loadModelDir, resolveModelDir } from '../model-files.js';
 import { layerRows } from '../results.js';
 import { dirBytes } from '../run-dir.js';
@@ -11,7 +24,12 @@ import type { CommandContext } from './context.js';
 
 /** Flags of `tnzip eval`. */
 export const EVAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  dataset: { type: 'string', value: 'NAME', help: `${DATASET_NAMES.join(', ')} (default: the one in model.json)` },
+  dataset: {
+    type: 'string',
+    value: 'NAME',
+    help: `${DATASET_NAMES.join(', ')} (default: the one in model.json; mnist for a tfjs LayersModel)`,
+  },
+  'input-normalization': { type: 'string', value: 'SPEC', help: `tfjs LayersModel only: ${INPUT_NORMALIZATION_HELP}` },
   'data-dir': { type: 'string', value: 'DIR', help: 'dataset directory' },
   'limit-test': { type: 'string', value: 'N', help: 'evaluate only the first N test images' },
   'batch-size': { type: 'string', value: 'B', help: 'examples per forward pass (default 500)' },
@@ -20,10 +38,17 @@ export const EVAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 /** `tnzip eval --help`. */
 export const EVAL_HELP = formatHelp(
-  'tnzip eval RUN_DIR|MODEL_DIR [--dataset NAME] [--data-dir DIR]',
-  'Evaluates a saved model on the test split: top-1 and top-5 accuracy, loss, params, MACs, bytes on disk.\nWrites nothing.',
+  'tnzip eval RUN_DIR|MODEL_DIR|path/to/model.json [--dataset NAME] [--data-dir DIR] [--input-normalization SPEC]',
+  'Evaluates a saved model (tnzip, or a tfjs LayersModel: model.json + shards) on the test split: top-1 and\ntop-5 accuracy, loss, params, MACs, bytes on disk. Writes nothing.',
   EVAL_FLAGS,
 );
+
+/** Each dataset's standard normalization, by `--input-normalization` name. */
+export const STANDARD_NORMALIZATION: Readonly<Record<string, Normalization>> = {
+  mnist: MNIST_NORMALIZATION,
+  'fashion-mnist': FASHION_MNIST_NORMALIZATION,
+  cifar10: CIFAR10_NORMALIZATION,
+};
 
 /** `tnzip eval`. */
 export async function evalCommand(ctx: CommandContext): Promise<number> {
@@ -34,9 +59,23 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
   const limitTest = int(v, 'limit-test', 1) ?? null;
   const batchSize = int(v, 'batch-size', 1, 65_536) ?? 500;
   const choiceB = backendChoice(v);
-  const dir = await resolveModelDir(target);
+  const foreign = await layersModelJson(target);
+  const normalizationFlag = str(v, 'input-normalization');
+  if (foreign === null && normalizationFlag !== undefined)
+    throw new UsageError('--input-normalization applies to a tfjs LayersModel (model.json) only');
+  const dir = foreign === null ? await resolveModelDir(target) : path.dirname(foreign);
   await startBackend(choiceB);
-  const { model, meta, inputShape } = await loadModelDir(dir);
+  let model: Module;
+  let meta: { dataset?: string; inputNormalization?: Normalization };
+  let inputShape: readonly number[] | null;
+  if (foreign !== null) {
+    const imported = await importLayersModelFile(foreign);
+    model = imported.model;
+    meta = { dataset: 'mnist' };
+    inputShape = imported.inputShape;
+  } else {
+    ({ model, meta, inputShape } = await loadModelDir(dir));
+  }
   try {
     const name = requested ?? (DATASET_NAMES as readonly string[]).find((d) => d === meta.dataset);
     if (name === undefined)
@@ -47,19 +86,25 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
       limitTrain: 1,
       limitTest,
     });
-    if (inputShape !== null && inputShape.join('x') !== ds.inputShape.join('x')) {
+    const size = ds.inputShape.reduce((a, b) => a * b, 1);
+    // A LayersModel may take the image flattened ([784] for MNIST).
+    const flatten = foreign !== null && inputShape !== null && inputShape.length === 1 && inputShape[0] === size;
+    if (inputShape !== null && !flatten && inputShape.join('x') !== ds.inputShape.join('x')) {
       throw new UsageError(
         `the model expects inputs [${inputShape.join(', ')}] but ${ds.name} has [${ds.inputShape.join(', ')}]`,
       );
     }
-    const ev = await evaluate(model, ds.test, {
-      batchSize,
-      normalize: ds.normalization,
-      name: `${ds.name} test split`,
-    });
-    const rows = layerRows(model, ds.inputShape);
+    // A model imported from tfjs by `compress --from` records the normalization it expects.
+    const normalize = parseInputNormalization(
+      normalizationFlag,
+      STANDARD_NORMALIZATION,
+      meta.inputNormalization ?? ds.normalization,
+    );
+    const ev = await evaluate(model, ds.test, { batchSize, normalize, flatten, name: `${ds.name} test split` });
+    const rows = layerRows(model, flatten ? [size] : ds.inputShape);
     const result = {
       modelDir: dir,
+      ...(foreign === null ? {} : { format: 'tfjs-layers', inputNormalization: normalize }),
       dataset: ds.name,
       testCount: ev.count,
       testAcc: ev.top1,

@@ -2,6 +2,7 @@ import type { Module } from '@tnzip/layers';
 import { createModel, MODEL_NAMES, modelInputShape } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, formatHelp } from '../args.js';
 import { UsageError } from '../exit-codes.js';
+import { importLayersModelFile, layersModelJson } from '../layers-model.js';
 import { loadModelDir, resolveModelDir } from '../model-files.js';
 import { type LayerRow, layerRows } from '../results.js';
 import { backendChoice, startBackend } from '../runtime.js';
@@ -15,8 +16,8 @@ export const SUMMARY_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 /** `tnzip summary --help`. */
 export const SUMMARY_HELP = formatHelp(
-  'tnzip summary RUN_DIR|MODEL_DIR\n       tnzip summary --model NAME',
-  'Prints the per-layer table of a model: name, kind, output shape, ranks, params, MACs (per example).',
+  'tnzip summary RUN_DIR|MODEL_DIR|path/to/model.json\n       tnzip summary --model NAME',
+  'Prints the per-layer table of a model (tnzip, or a tfjs LayersModel: model.json + shards): name, kind,\noutput shape, ranks, params, MACs (per example).',
   SUMMARY_FLAGS,
 );
 
@@ -50,12 +51,18 @@ export async function summaryCommand(ctx: CommandContext): Promise<number> {
     throw new UsageError("summary needs either a run/model directory or --model NAME (see 'tnzip summary --help')");
   }
   const choiceB = backendChoice(v);
-  const dir = target === undefined ? null : await resolveModelDir(target);
+  const foreign = target === undefined ? null : await layersModelJson(target);
+  const dir = target === undefined || foreign !== null ? null : await resolveModelDir(target);
   await startBackend(choiceB);
   let model: Module;
   let inputShape: readonly number[];
   let source: string;
-  if (dir !== null) {
+  if (foreign !== null) {
+    const imported = await importLayersModelFile(foreign);
+    model = imported.model;
+    inputShape = imported.inputShape;
+    source = `${foreign} (tfjs LayersModel${imported.outputActivation === 'softmax' ? ', final softmax kept for export' : ''})`;
+  } else if (dir !== null) {
     const loaded = await loadModelDir(dir);
     model = loaded.model;
     if (loaded.inputShape === null) {

@@ -1,3 +1,4 @@
+import { Graph } from '../layers/graph.js';
 import { Residual } from '../layers/residual.js';
 import { Sequential } from '../layers/sequential.js';
 import type { Cost, Module, Shape } from '../module.js';
@@ -24,7 +25,7 @@ export interface Summary {
 
 /** Modules that only route data (their cost is their children's). */
 function isContainer(m: Module): boolean {
-  return m instanceof Sequential || m instanceof Residual;
+  return m instanceof Sequential || m instanceof Residual || m instanceof Graph;
 }
 
 /**

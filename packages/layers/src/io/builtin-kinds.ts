@@ -5,18 +5,24 @@ import { SharedCore } from '../factorized/shared-core.js';
 import { TTConv2d, ttConvKind } from '../factorized/tt-conv2d.js';
 import { TTLinear, ttLinearKind } from '../factorized/tt-linear.js';
 import { Tucker2Conv2d, tucker2Kind, tuckerKind } from '../factorized/tucker2-conv2d.js';
+import { Activation } from '../layers/activation.js';
 import { AvgPool } from '../layers/avg-pool.js';
 import { BatchNorm } from '../layers/batch-norm.js';
 import { ChannelPadShortcut } from '../layers/channel-pad-shortcut.js';
 import { Conv2d } from '../layers/conv2d.js';
+import { DepthwiseConv2d } from '../layers/depthwise-conv2d.js';
 import { Dropout } from '../layers/dropout.js';
 import { Flatten } from '../layers/flatten.js';
 import { GlobalAvgPool } from '../layers/global-avg-pool.js';
+import { Graph } from '../layers/graph.js';
 import { Linear } from '../layers/linear.js';
 import { MaxPool } from '../layers/max-pool.js';
+import { Add, Concatenate } from '../layers/merge.js';
 import { ReLU } from '../layers/relu.js';
+import { Reshape } from '../layers/reshape.js';
 import { Residual } from '../layers/residual.js';
 import { Sequential } from '../layers/sequential.js';
+import { ZeroPad2d } from '../layers/zero-pad2d.js';
 
 // THE list of built-in kinds. Each layer file registers its module kind (registerModule) and each
 // factorized kind file its descriptor (registerFactorizedKind) when it is evaluated. A bundler
@@ -54,6 +60,13 @@ const BUILTIN_KINDS: readonly unknown[] = [
   ttLinearKind,
   adaTuckerKind,
   scadaTuckerKind,
+  Activation,
+  Add,
+  Concatenate,
+  DepthwiseConv2d,
+  Graph,
+  Reshape,
+  ZeroPad2d,
 ];
 
 /** The number of built-in entries (keeps their registrations in every bundle that loads or factorizes models). */

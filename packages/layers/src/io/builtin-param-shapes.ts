@@ -29,6 +29,12 @@ function registerAll(): void {
     'avg-pool',
     'global-avg-pool',
     'channel-pad-shortcut',
+    'graph',
+    'add',
+    'concatenate',
+    'activation',
+    'reshape',
+    'zero-pad2d',
   ])
     registerParamShapes(kind, none);
 
@@ -42,6 +48,13 @@ function registerAll(): void {
     const [kh, kw] = pairField(c, 'kernelSize');
     const t = dimField(c, 'outChannels');
     return { stored: withBias(c, [['weight', [kh, kw, dimField(c, 'inChannels'), t]]], t) };
+  });
+
+  registerParamShapes('depthwise-conv2d', (c) => {
+    const [kh, kw] = pairField(c, 'kernelSize');
+    const channels = dimField(c, 'channels');
+    const multiplier = dimField(c, 'depthMultiplier');
+    return { stored: withBias(c, [['weight', [kh, kw, channels, multiplier]]], channels * multiplier) };
   });
 
   registerParamShapes('batch-norm', (c) => {

@@ -46,12 +46,19 @@ const isConfig = (v: unknown): v is ModuleConfig =>
   typeof (v as Record<string, unknown>).name === 'string';
 
 /** Nested module configs of a config: fields holding a config or a list of configs. */
+const isGraphNode = (v: unknown): v is { module: ModuleConfig } =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && isConfig((v as Record<string, unknown>).module);
+
 function childConfigs(config: ModuleConfig): ModuleConfig[] {
   const out: ModuleConfig[] = [];
   for (const [key, v] of Object.entries(config)) {
     if (key === 'kind' || key === 'name') continue;
     if (isConfig(v)) out.push(v);
-    else if (Array.isArray(v)) for (const c of v) if (isConfig(c)) out.push(c);
+    else if (Array.isArray(v))
+      for (const c of v) {
+        if (isConfig(c)) out.push(c);
+        else if (isGraphNode(c)) out.push(c.module); // a Graph's { inputs, module } node
+      }
   }
   return out;
 }
