@@ -170,6 +170,65 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     m.dispose();
   });
 
+  it('order 8 (no order cap): exact at full ranks, and Adam steps give the cpu result (ADA and SCADA)', async () => {
+    // 256 = 2^8: an order-8 reshape. On wasm a 7-D+ tensor anywhere in the forward pass, the
+    // gradients or the optimizer's update would return garbage (the reason for the old cap of 6).
+    const dims = new Array<number>(8).fill(2);
+    const dense = new Linear('l', { inFeatures: 16, outFeatures: 16, seed: 4 });
+    await cacheOnCpu(dense);
+    const x = randomTensor([3, 16], 7);
+    const full = AdaTuckerLayer.fromDense(dense, { kind: 'ada-tucker', dims, ranks: dims });
+    expect(full.core.shape).toEqual([2, 128]);
+    const a = run(full, x);
+    const b = run(dense, x);
+    expect(await relError(a, b)).toBeLessThan(1e-4);
+    tf.dispose([a, b]);
+    full.dispose();
+    dense.dispose();
+    const ranks = [2, 2, 1, 2, 2, 1, 2, 2];
+    const train = async (on: string, group: string | null): Promise<Float32Array[]> => {
+      await tf.setBackend(on);
+      const f = new AdaTuckerLayer('a', {
+        target: { type: 'linear', inFeatures: 16, outFeatures: 16 },
+        dims,
+        ranks,
+        group,
+        ownsCore: group !== null,
+        seed: 5,
+      });
+      const xs = randomTensor([4, 16], 8);
+      const opt = tf.train.adam(1e-2);
+      for (let i = 0; i < 3; i++)
+        opt.minimize(() => tf.mean(tf.square(tf.sub(f.apply(xs, { training: true }), 1))) as tf.Scalar, false);
+      const w = f.weight();
+      const out = [
+        await w.data(),
+        ...(await Promise.all(f.namedParameters().map(([, p]) => p.data()))),
+      ] as Float32Array[];
+      tf.dispose([w, xs]);
+      opt.dispose();
+      f.dispose();
+      return out;
+    };
+    for (const group of [null, 'g']) {
+      const ref = await train('cpu', group);
+      const got = await train(backend, group);
+      got.forEach((g, i) => {
+        const r = ref[i] as Float32Array;
+        let num = 0;
+        let den = 0;
+        for (let j = 0; j < r.length; j++) {
+          num += ((g[j] as number) - (r[j] as number)) ** 2;
+          den += (r[j] as number) ** 2;
+        }
+        // float32 on both sides, three Adam steps: agreement to float32 rounding, far from garbage.
+        expect(Math.sqrt(num / den)).toBeLessThan(1e-4);
+      });
+    }
+    await tf.setBackend(backend);
+    x.dispose();
+  });
+
   it('no tensor leak over training steps', () => {
     const f = new AdaTuckerLayer('a', {
       target: {
