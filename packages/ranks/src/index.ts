@@ -7,7 +7,16 @@ export type {
 } from './ada-compress.js';
 export { ADA_TRAIN_DEFAULTS, ada, adaCompress, scada, scadaCompress } from './ada-compress.js';
 export type { AdjustDimsOptions } from './ada-dims.js';
-export { ADA_DEFAULT_MAX_DIM, ADA_DEFAULT_MAX_ORDER, ADA_MAX_ORDER, adjustDims, autoOrder } from './ada-dims.js';
+export {
+  ADA_DEFAULT_MAX_DIM,
+  ADA_DEFAULT_MAX_ORDER,
+  ADA_MAX_ORDER,
+  type AdaDimsRule,
+  adjustDims,
+  autoOrder,
+  separateDims,
+} from './ada-dims.js';
+export { adaMatrixRankCap, genericMatrixRank, type MatrixRankCap } from './ada-rank-cap.js';
 export type { ParamRatio, StorageRatios } from './ada-ratios.js';
 export { storageRatios } from './ada-ratios.js';
 export type { AdaSelectOptions, BiasCounting, ScadaSelectOptions } from './ada-select.js';
