@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import { cacheOnCpu } from '../cache-on-cpu.js';
+import { load } from '../io/load.js';
+import { saveToMemory } from '../io/save.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
@@ -227,6 +229,30 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     }
     await tf.setBackend(backend);
     x.dispose();
+  });
+
+  it('an order-8 ADA + SCADA model saves and loads (the core as its unfolding) with the same output', async () => {
+    const dims = new Array<number>(8).fill(2);
+    const ranks = [2, 1, 2, 2, 1, 2, 2, 2];
+    const model = new Sequential('m', [
+      new Linear('l1', { inFeatures: 16, outFeatures: 16, seed: 1 }),
+      new Linear('l2', { inFeatures: 16, outFeatures: 16, seed: 2 }),
+      new Linear('l3', { inFeatures: 16, outFeatures: 16, seed: 3 }),
+    ]);
+    await cacheOnCpu(model);
+    factorize(model, {
+      l1: { kind: 'ada-tucker', dims, ranks },
+      l2: { kind: 'scada-tucker', dims, ranks, group: 'g' },
+      l3: { kind: 'scada-tucker', dims, ranks, group: 'g' },
+    });
+    const x = randomTensor([2, 16], 3);
+    const y = model.apply(x);
+    const loaded = await load(tf.io.fromMemory(await saveToMemory(model)));
+    const z = loaded.model.apply(x);
+    expect(await relError(z, y)).toBeLessThan(1e-6);
+    tf.dispose([x, y, z]);
+    loaded.model.dispose();
+    model.dispose();
   });
 
   it('no tensor leak over training steps', () => {
