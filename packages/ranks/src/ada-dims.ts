@@ -68,7 +68,7 @@ export function autoOrder(n: number, maxDim: number, pad: boolean, maxOrder: num
  * order-d tensor whose modes are as equal as possible.
  *
  * @returns d mode sizes, descending, with product `n` (or the padded `n' ≥ n` when `pad`)
- * @example adjustDims(235200) → [10, 10, 8, 7, 7, 6] (d = 6, the cap; d = 7 would give every mode ≤ 8)
+ * @example adjustDims(235200) → [8, 7, 7, 6, 5, 5, 4] (d = 7, the smallest order with every mode ≤ 8)
  * @throws TnzipError INVALID_ARGUMENT for a bad `n`, order or maxDim
  */
 export function adjustDims(n: number, options: AdjustDimsOptions = {}): number[] {
@@ -81,7 +81,7 @@ export function adjustDims(n: number, options: AdjustDimsOptions = {}): number[]
 /**
  * How a layer's weight is reshaped: `'mixed'` — the whole weight of n entries to balanced dims
  * ({@link adjustDims}; the modes mix inputs and outputs, e.g. LeNet-300-100's fc1 784×300 →
- * `[10, 8, 8, 7, 7, 5, 3]`-like dims); `'separate'` — {@link separateDims}: the inputs and the
+ * `[8, 7, 7, 6, 5, 5, 4]`); `'separate'` — {@link separateDims}: the inputs and the
  * outputs factored apart and concatenated, so the [inputs × outputs] matrix splits between two
  * modes; `'auto'` — per layer, the one the cheap criterion of the selector prefers.
  */
@@ -109,6 +109,7 @@ function outputOrder(cols: number, maxDim: number, maxOrder: number): number {
  * and the matrix rank is bounded by `min(Π r_in, Π r_out)` (see `adaMatrixRankCap`).
  *
  * @returns the dims and the number of input modes; null for a fixed order below 2
+ * @example separateDims(784, 300) → { dims: [7, 7, 4, 4, 5, 5, 4, 3], inputModes: 4 }
  */
 export function separateDims(
   rows: number,
