@@ -84,7 +84,7 @@ describe('adjustDims (dimension adjustment)', () => {
     );
   });
 
-  it('padding stays small and balances a prime size; the default order cap is 6', () => {
+  it('padding stays small and balances a prime size; the default order search range holds it', () => {
     const dims = adjustDims(1009, { order: 3 });
     expect(dims).toEqual([16, 8, 8]);
     expect(adjustDims(1009, { order: 3, pad: false })).toEqual([1009, 1, 1]);
@@ -104,11 +104,13 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
   const optionSets: AdaSelectOptions[] = [
     {},
     { biases: 'exclude' },
-    { order: 3, maxDim: 12 },
-    { minRank: 2, pad: false },
+    // allowRankCaps: order 3 at 300x (biases counted) cannot pay for a classifier of rank 10.
+    { order: 3, maxDim: 12, allowRankCaps: true },
+    // allowRankCaps: at 300x with every mode rank >= 2 the budget cannot keep the classifier at rank 10.
+    { minRank: 2, pad: false, allowRankCaps: true },
   ];
 
-  it('ADA meets each budget within one hypercube rank step and respects the bounds', async () => {
+  it('ADA meets each budget within one per-mode rank step and respects the bounds', async () => {
     const model = lenet5();
     const layers = sizes(model);
     for (const options of optionSets)
@@ -117,7 +119,7 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
         const { plan, report } = await select(adaSelector(options), model, budget);
         const dense = layers.reduce((a, l) => a + l.n + (countBias ? l.bias : 0), 0);
         const limit = budget.target * dense;
-        const details = report.details as { ranks: Record<string, number>; cost: number };
+        const details = report.details as { ranks: Record<string, number[]>; cost: number };
         let total = 0;
         const cost: number[] = [];
         for (const l of layers) {
@@ -127,12 +129,12 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
           const prod = p.dims.reduce((a, b) => a * b, 1);
           expect(prod).toBeGreaterThanOrEqual(l.n);
           if (options.pad === false) expect(prod).toBe(l.n);
-          const r = details.ranks[l.path] as number;
+          if (typeof options.order === 'number') expect(p.dims).toHaveLength(options.order);
+          expect(details.ranks[l.path]).toEqual(p.ranks);
           p.ranks.forEach((ri, i) => {
-            expect(ri).toBe(Math.min(r, p.dims[i] as number));
+            expect(ri).toBeLessThanOrEqual(p.dims[i] as number);
             expect(ri).toBeGreaterThanOrEqual(Math.min(options.minRank ?? 1, p.dims[i] as number));
           });
-          expect(r).toBeLessThanOrEqual(Math.max(...p.dims));
           const c = paramsOf(p) + (countBias ? l.bias : 0);
           cost.push(c);
           total += c;
@@ -140,16 +142,21 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
         expect(total).toBe(details.cost);
         expect(total).toBeLessThanOrEqual(limit);
         if (countBias) expect(report.achieved).toBeLessThanOrEqual(budget.target);
-        // Within one step: raising any one layer's hypercube rank by one exceeds the budget.
+        // The classifier keeps its 10 classes (or, where allowed, is flagged).
+        const cap = (report.details as { rankCaps: Record<string, { cap: number; ok: boolean }> }).rankCaps.fc2;
+        expect(cap?.ok).toBe((cap?.cap as number) >= 10);
+        if (options.allowRankCaps !== true) expect(cap?.ok).toBe(true);
+        // Within one step: raising any one mode rank of any layer by one exceeds the budget.
         layers.forEach((l, i) => {
           const p = plan[l.path] as Plan;
-          const r = details.ranks[l.path] as number;
-          if (r >= Math.max(...p.dims)) return;
-          const up: Plan = { ...p, ranks: p.dims.map((m) => Math.min(m, r + 1)) };
-          expect(
-            total - (cost[i] as number) + paramsOf(up) + (countBias ? l.bias : 0),
-            `${l.path} r+1`,
-          ).toBeGreaterThan(limit);
+          p.ranks.forEach((r, k) => {
+            if (r >= (p.dims[k] as number)) return;
+            const up: Plan = { ...p, ranks: p.ranks.map((v, j) => (j === k ? v + 1 : v)) };
+            expect(
+              total - (cost[i] as number) + paramsOf(up) + (countBias ? l.bias : 0),
+              `${l.path} mode ${k} +1`,
+            ).toBeGreaterThan(limit);
+          });
         });
         // The report's planned params are planCost's (biases counted).
         const planned = layers.reduce((a, l) => {
@@ -161,24 +168,24 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
     model.dispose();
   });
 
-  it('SCADA shares one group with equal order and ranks, and meets the budget within one step of r', async () => {
+  it('SCADA shares one group and one core (per-mode ranks), and meets the budget within one step of any rank', async () => {
     const model = lenet5();
     const layers = sizes(model);
     for (const options of [{}, { biases: 'exclude' as const }, { order: 4 }, { order: 'auto' as const }])
       for (const budget of budgets) {
         const countBias = (options as AdaSelectOptions).biases !== 'exclude';
         const { plan, report } = await select(scadaSelector(options), model, budget);
-        const d = report.details as { order: number; rank: number; rankBound: number; cost: number };
+        const d = report.details as { order: number; ranks: number[]; rankBounds: number[]; cost: number };
         const plans = layers.map((l) => plan[l.path] as Plan);
         const groups = new Set(plans.map((p) => (p.kind === 'scada-tucker' ? p.group : '')));
         expect([...groups]).toEqual(['scada']);
         for (const [i, p] of plans.entries()) {
           expect(p.kind).toBe('scada-tucker');
           expect(p.dims.length).toBe(d.order);
-          expect(p.ranks).toEqual(new Array(d.order).fill(d.rank));
+          expect(p.ranks).toEqual(d.ranks);
           expect(p.dims.reduce((a, b) => a * b, 1)).toBeGreaterThanOrEqual((layers[i] as { n: number }).n);
-          p.dims.forEach((m) => {
-            expect(m).toBeGreaterThanOrEqual(d.rank);
+          p.dims.forEach((m, k) => {
+            expect(m).toBeGreaterThanOrEqual(d.ranks[k] as number);
           });
         }
         if (typeof (options as { order?: unknown }).order === 'number') expect(d.order).toBe(4);
@@ -188,16 +195,17 @@ describeBackends('ADA / SCADA-Tucker selectors', () => {
         expect(total).toBe(d.cost);
         expect(total).toBeLessThanOrEqual(budget.target * dense);
         if (countBias) expect(report.achieved).toBeLessThanOrEqual(budget.target);
-        // One step up (r + 1, small modes padded up to it: max(base, r + 1) = max(dims, r + 1)) exceeds
-        // the budget, unless r is at its bound.
-        if (d.rank < d.rankBound) {
-          const r1 = d.rank + 1;
+        // One step up in any mode k (small modes padded up to it: max(dims, r_k + 1)) exceeds the
+        // budget, unless r_k is at its bound.
+        d.ranks.forEach((rk, k) => {
+          if (rk >= (d.rankBounds[k] as number)) return;
+          const r1 = d.ranks.map((v, j) => (j === k ? v + 1 : v));
           const up = plans.reduce(
-            (a, p) => a + p.dims.reduce((s, m) => s + Math.max(m, r1) * r1, 0) + 1,
-            r1 ** d.order + biases,
+            (a, p) => a + p.dims.reduce((s, m, j) => s + Math.max(m, r1[j] as number) * (r1[j] as number), 0) + 1,
+            r1.reduce((x, y) => x * y, 1) + biases,
           );
           expect(up).toBeGreaterThan(budget.target * dense);
-        }
+        });
       }
     model.dispose();
   });

@@ -64,6 +64,10 @@ describeBackends('TT / Tucker contractions', () => {
         const ref = tuckerToTensor({ core, factors, modes: [0, 1, 2] });
         expect(x.shape).toEqual([4, 5, 3]);
         expect(maxRelDiff(x, ref)).toBeLessThan(1e-5);
+        // The 'matrix' view: same entries, 2-D, from a core given as its mode-1 unfolding.
+        const m = tuckerRebuild(tf.reshape(core, [2, 6]), factors, undefined, { shape: 'matrix' });
+        expect(m.shape).toEqual([20, 3]);
+        expect(maxRelDiff(tf.reshape(m, [4, 5, 3]), ref)).toBeLessThan(1e-5);
       }),
     );
   });

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import { cacheOnCpu } from '../cache-on-cpu.js';
+import { load } from '../io/load.js';
+import { saveToMemory } from '../io/save.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
@@ -168,6 +170,89 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     expect(() => linkSharedCores(m)).toThrow(/no owner/);
     x.dispose();
     m.dispose();
+  });
+
+  it('order 8 (no order cap): exact at full ranks, and Adam steps give the cpu result (ADA and SCADA)', async () => {
+    // 256 = 2^8: an order-8 reshape. On wasm a 7-D+ tensor anywhere in the forward pass, the
+    // gradients or the optimizer's update would return garbage (the reason for the old cap of 6).
+    const dims = new Array<number>(8).fill(2);
+    const dense = new Linear('l', { inFeatures: 16, outFeatures: 16, seed: 4 });
+    await cacheOnCpu(dense);
+    const x = randomTensor([3, 16], 7);
+    const full = AdaTuckerLayer.fromDense(dense, { kind: 'ada-tucker', dims, ranks: dims });
+    expect(full.core.shape).toEqual([2, 128]);
+    const a = run(full, x);
+    const b = run(dense, x);
+    expect(await relError(a, b)).toBeLessThan(1e-4);
+    tf.dispose([a, b]);
+    full.dispose();
+    dense.dispose();
+    const ranks = [2, 2, 1, 2, 2, 1, 2, 2];
+    const train = async (on: string, group: string | null): Promise<Float32Array[]> => {
+      await tf.setBackend(on);
+      const f = new AdaTuckerLayer('a', {
+        target: { type: 'linear', inFeatures: 16, outFeatures: 16 },
+        dims,
+        ranks,
+        group,
+        ownsCore: group !== null,
+        seed: 5,
+      });
+      const xs = randomTensor([4, 16], 8);
+      const opt = tf.train.adam(1e-2);
+      for (let i = 0; i < 3; i++)
+        opt.minimize(() => tf.mean(tf.square(tf.sub(f.apply(xs, { training: true }), 1))) as tf.Scalar, false);
+      const w = f.weight();
+      const out = [
+        await w.data(),
+        ...(await Promise.all(f.namedParameters().map(([, p]) => p.data()))),
+      ] as Float32Array[];
+      tf.dispose([w, xs]);
+      opt.dispose();
+      f.dispose();
+      return out;
+    };
+    for (const group of [null, 'g']) {
+      const ref = await train('cpu', group);
+      const got = await train(backend, group);
+      got.forEach((g, i) => {
+        const r = ref[i] as Float32Array;
+        let num = 0;
+        let den = 0;
+        for (let j = 0; j < r.length; j++) {
+          num += ((g[j] as number) - (r[j] as number)) ** 2;
+          den += (r[j] as number) ** 2;
+        }
+        // float32 on both sides, three Adam steps: agreement to float32 rounding, far from garbage.
+        expect(Math.sqrt(num / den)).toBeLessThan(1e-4);
+      });
+    }
+    await tf.setBackend(backend);
+    x.dispose();
+  });
+
+  it('an order-8 ADA + SCADA model saves and loads (the core as its unfolding) with the same output', async () => {
+    const dims = new Array<number>(8).fill(2);
+    const ranks = [2, 1, 2, 2, 1, 2, 2, 2];
+    const model = new Sequential('m', [
+      new Linear('l1', { inFeatures: 16, outFeatures: 16, seed: 1 }),
+      new Linear('l2', { inFeatures: 16, outFeatures: 16, seed: 2 }),
+      new Linear('l3', { inFeatures: 16, outFeatures: 16, seed: 3 }),
+    ]);
+    await cacheOnCpu(model);
+    factorize(model, {
+      l1: { kind: 'ada-tucker', dims, ranks },
+      l2: { kind: 'scada-tucker', dims, ranks, group: 'g' },
+      l3: { kind: 'scada-tucker', dims, ranks, group: 'g' },
+    });
+    const x = randomTensor([2, 16], 3);
+    const y = model.apply(x);
+    const loaded = await load(tf.io.fromMemory(await saveToMemory(model)));
+    const z = loaded.model.apply(x);
+    expect(await relError(z, y)).toBeLessThan(1e-6);
+    tf.dispose([x, y, z]);
+    loaded.model.dispose();
+    model.dispose();
   });
 
   it('no tensor leak over training steps', () => {

@@ -13,7 +13,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, norm64, tf64 } from './params.js';
 import { checkDims, checkPlanRank } from './plan-checks.js';
-import { SharedCore, type SharedCoreUser } from './shared-core.js';
+import { adaCoreShape, SharedCore, type SharedCoreUser } from './shared-core.js';
 
 /** The dense layer an ADA-Tucker layer stands for (its weight shape and how it runs). */
 export type AdaTarget =
@@ -163,6 +163,8 @@ function orthonormal(m: number, r: number, rng: Rng): Float32Array {
  * `[m_1, …, m_d]` (zero-padded, then cropped, when `Π m_i` exceeds the weight size), is
  *
  * `W̃ = s · C ×_1 M_1 ×_2 M_2 … ×_d M_d`, `C` `[r_1…r_d]`, `M_i` `[m_i, r_i]` (`factor{i}`),
+ * any order d (above order 6 the core variable holds the unfolding `[r_1, r_2·…·r_d]`,
+ * {@link adaCoreShape}, and the rebuild works on 2-D views only),
  *
  * all learnable. `s` (`scale`, `[1]`) exists only in SCADA layers, where `C` is a
  * {@link SharedCore}. While training, the forward pass rebuilds `W` with differentiable ops
@@ -223,7 +225,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
           for (let i = 0; i < c.length; i++) ss += (c[i] as number) ** 2;
           const k = target / Math.sqrt(Math.max(ss, 1e-30));
           for (let i = 0; i < c.length; i++) c[i] = (c[i] as number) * k;
-          return tf.tensor(c, [...this.ranks], 'float32');
+          return tf.tensor(c, adaCoreShape(this.ranks), 'float32');
         },
       );
       this.scale = null;
@@ -331,7 +333,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
         (out.factors[i] as tf.Variable).assign(matrixToTf(f));
       });
       if (out.scale === null || out.ownedCore !== null) {
-        out.core.assign(tf64(dec.core));
+        out.core.assign(tf64(dec.core, adaCoreShape(out.ranks)));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
       } else {
         // On the backend (the shared core may live on the GPU, where a sync read fails in Node);
@@ -348,7 +350,8 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
   /** The weight rebuilt from core and factors, in the target's layout (differentiable). */
   weight(): tf.Tensor {
     return tf.tidy(() => {
-      let full = tuckerRebuild(this.core, this.factors, fastMatMul);
+      // The 2-D view: no tensor of rank above 2 (wasm's element-wise kernels fail above 6-D).
+      let full = tuckerRebuild(this.core, this.factors, fastMatMul, { shape: 'matrix' });
       if (this.scale !== null) full = tf.mul(full, this.scale);
       const shape = weightShape(this.target);
       const n = sizeOf(shape);

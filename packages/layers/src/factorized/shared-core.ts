@@ -6,8 +6,28 @@ import { field, isIntList, isString } from './config-fields.js';
 import { makeParam, seededNormal } from './params.js';
 
 /**
+ * Highest tensor rank the core variable of an ADA/SCADA layer has: 6. tfjs-backend-wasm's
+ * XNNPACK element-wise kernels take at most 6 dimensions and return garbage on a 7-D tensor
+ * (measured: `tf.mul(ones([2,2,2,2,2,2,2]), 3)` sums to 3.6e-41) — which the optimizer's update
+ * of a 7-D variable would hit.
+ */
+export const ADA_CORE_MAX_RANK = 6;
+
+/**
+ * Shape of the core variable for core ranks `[r_1, …, r_d]`: the ranks themselves up to order
+ * {@link ADA_CORE_MAX_RANK} (what model files written so far hold), above it the mode-1
+ * unfolding `[r_1, r_2·…·r_d]` (same entries, row-major), so no order creates a tensor of rank
+ * above 6 (the contraction, `tuckerRebuild`, works on 2-D views of either).
+ */
+export function adaCoreShape(ranks: readonly number[]): number[] {
+  if (ranks.length <= ADA_CORE_MAX_RANK) return [...ranks];
+  return [ranks[0] as number, ranks.slice(1).reduce((a, r) => a * r, 1)];
+}
+
+/**
  * The one core tensor of a SCADA-Tucker group (Zhong et al. 2019): `core` `[r_1, …, r_d]`,
  * shared by every {@link AdaTuckerLayer} of the group, each with its own factors and scale.
+ * Above order 6 the variable holds the 2-D unfolding `[r_1, r_2·…·r_d]` ({@link adaCoreShape}).
  *
  * Ownership (so the variable is trained, counted and serialized exactly once): the first layer
  * of the group in depth-first module order owns the SharedCore as its child named
@@ -19,7 +39,7 @@ export class SharedCore extends Module {
   readonly kind = 'shared-core';
   readonly group: string;
   readonly ranks: readonly number[];
-  /** `[r_1, …, r_d]`. */
+  /** `[r_1, …, r_d]` ({@link adaCoreShape}). */
   readonly core: tf.Variable;
 
   constructor(name: string, options: { group: string; ranks: readonly number[]; seed?: number }) {
@@ -42,7 +62,7 @@ export class SharedCore extends Module {
     const rng = new Rng(options.seed ?? 0);
     this.core = makeParam(
       (v) => this.addParam('core', v),
-      () => seededNormal(this.ranks, 1, rng),
+      () => seededNormal(adaCoreShape(this.ranks), 1, rng),
     );
   }
 

@@ -2,8 +2,17 @@
  * `@tnzip/ranks/internal`: the solvers and helpers the selectors are built from — for writing a
  * new selector. No stability promise: names and signatures may change in any release.
  */
-export type { AdjustDimsOptions } from '../ada-dims.js';
-export { ADA_DEFAULT_MAX_DIM, ADA_DEFAULT_MAX_ORDER, ADA_MAX_ORDER, adjustDims, autoOrder } from '../ada-dims.js';
+export type { AdaDimsRule, AdjustDimsOptions } from '../ada-dims.js';
+export {
+  ADA_DEFAULT_MAX_DIM,
+  ADA_DEFAULT_MAX_ORDER,
+  ADA_MAX_ORDER,
+  adjustDims,
+  autoOrder,
+  separateDims,
+} from '../ada-dims.js';
+export type { MatrixRankCap } from '../ada-rank-cap.js';
+export { adaMatrixRankCap, genericMatrixRank } from '../ada-rank-cap.js';
 export type { BatudeSpectra } from '../batude-truncate.js';
 export { batudeProject, batudeSpectra } from '../batude-truncate.js';
 export type { BisectOptions, BisectResult } from '../bisect.js';
