@@ -13,8 +13,10 @@
 //
 // package.json "imports" maps `#tfjs-gradients` to this file under the "node" condition only;
 // bundlers (browser) and other runtimes get tfjs-core's own module, so a bundle holds one copy.
-// Runs from `prepare` (after `pnpm install`, so source checkouts have it) and from `build`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// The file is committed (source checkouts, vitest and tsx need it before any build); run this after
+// changing the tfjs-core version. `--check` (CI) fails when the committed file is not what this
+// script makes from the installed tfjs-core.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -48,6 +50,15 @@ const banner = [
   '// (dist/register_all_gradients.js and what it imports; Apache-2.0, notices at the end). Do not edit.',
   '',
 ].join('\n');
+if (process.argv.includes('--check')) {
+  const current = existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';
+  if (current !== banner + text) {
+    console.error(`bundle-tfjs-gradients: ${outfile} is stale; run node packages/layers/scripts/bundle-tfjs-gradients.mjs`);
+    process.exit(1);
+  }
+  console.log(`bundle-tfjs-gradients: ${outfile} is up to date (tfjs-core ${version})`);
+  process.exit(0);
+}
 mkdirSync(dirname(outfile), { recursive: true });
 writeFileSync(outfile, banner + text);
 console.log(
