@@ -53,7 +53,9 @@ const banner = [
 if (process.argv.includes('--check')) {
   const current = existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';
   if (current !== banner + text) {
-    console.error(`bundle-tfjs-gradients: ${outfile} is stale; run node packages/layers/scripts/bundle-tfjs-gradients.mjs`);
+    console.error(
+      `bundle-tfjs-gradients: ${outfile} is stale; run node packages/layers/scripts/bundle-tfjs-gradients.mjs`,
+    );
     process.exit(1);
   }
   console.log(`bundle-tfjs-gradients: ${outfile} is up to date (tfjs-core ${version})`);
