@@ -1,8 +1,6 @@
 /**
- * Entry point of `tnzip` (run by bin/tnzip.mjs under tsx with the `@tnzip/source` condition):
- * installs the resolve hook that lets plain Node load tfjs-core's gradient registrations, then runs
+ * Entry point of `tnzip` (run by bin/tnzip.mjs under tsx with the `@tnzip/source` condition): runs
  * the CLI and exits with its code.
  */
-await import('@tnzip/layers/node-register');
 const { runCli } = await import('./cli.js');
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

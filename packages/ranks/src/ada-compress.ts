@@ -112,6 +112,16 @@ export function scadaCompress(
 }
 
 /** `ada.selector(options)`, `ada.compress(model, data, budget, options)`: the CLI's entry points. */
-export const ada = { selector: adaSelector, compress: adaCompress } as const;
+export const ada = {
+  /** {@link adaSelector} */
+  selector: adaSelector,
+  /** {@link adaCompress} */
+  compress: adaCompress,
+} as const;
 /** `scada.selector(options)`, `scada.compress(model, data, budget, options)`. */
-export const scada = { selector: scadaSelector, compress: scadaCompress } as const;
+export const scada = {
+  /** {@link scadaSelector} */
+  selector: scadaSelector,
+  /** {@link scadaCompress} */
+  compress: scadaCompress,
+} as const;

@@ -115,4 +115,11 @@ async function compress(
 }
 
 /** BATUDE entry points: `batude.compress(model, data, budget, options)`, the hook and the selector. */
-export const batude = { compress, hook: batudeHook, selector: batudeSelector } as const;
+export const batude = {
+  /** The whole BATUDE procedure: phase 1 with the hook, rank read-out, factorization, fine-tuning. */
+  compress,
+  /** {@link batudeHook} */
+  hook: batudeHook,
+  /** {@link batudeSelector} */
+  selector: batudeSelector,
+} as const;

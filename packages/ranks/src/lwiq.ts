@@ -144,4 +144,11 @@ async function compress(
 }
 
 /** LWIQ entry points: `lwiq.compress(model, data, budget, context, options)`, the selector and the scores. */
-export const lwiq = { compress, selector: lwiqSelector, scores: lwiqScores } as const;
+export const lwiq = {
+  /** The whole LWIQ procedure: scores and β bisection, TT decomposition, fine-tuning. */
+  compress,
+  /** {@link lwiqSelector} */
+  selector: lwiqSelector,
+  /** {@link lwiqScores} */
+  scores: lwiqScores,
+} as const;

@@ -89,6 +89,7 @@ export interface TrainOptions {
   readonly logEvery?: number;
   /** Continue from the newest checkpoint in `outDir` (a fresh start when there is none). */
   readonly resume?: boolean;
+  /** Called after every step with the running loss, throughput and ETA. */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Called after each checkpoint is written. */
   readonly onCheckpoint?: (info: { file: string; epoch: number; stepInEpoch: number; globalStep: number }) => void;

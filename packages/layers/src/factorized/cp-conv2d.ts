@@ -164,6 +164,7 @@ export class CPConv2d extends Module {
     });
   }
 
+  /** A dense Conv2d with the reconstructed kernel and the same bias (new variables). */
   toDense(): Conv2d {
     return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
@@ -182,6 +183,7 @@ export class CPConv2d extends Module {
     };
   }
 
+  /** The mode actually run for this input shape (`'auto'` resolved by MACs). */
   effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
     const m = this.macs(inputShape);
     return resolveMode(this.mode, m.factorized, m.dense);

@@ -222,6 +222,7 @@ export class TTConv2d extends Module {
     });
   }
 
+  /** A dense Conv2d with the reconstructed kernel and the same bias (new variables). */
   toDense(): Conv2d {
     return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }
@@ -242,6 +243,7 @@ export class TTConv2d extends Module {
     };
   }
 
+  /** The mode actually run for this input shape (`'auto'` resolved by MACs). */
   effectiveMode(inputShape: Shape): 'factorized' | 'reconstructed' {
     const m = this.macs(inputShape);
     return resolveMode(this.mode, m.factorized, m.dense);

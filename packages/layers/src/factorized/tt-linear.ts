@@ -153,6 +153,7 @@ export class TTLinear extends Module {
     return tf.tidy(() => tf.transpose(ttMatrixFull(this.cores, fastMatMul)) as tf.Tensor2D);
   }
 
+  /** A dense Linear with the reconstructed weight and the same bias (new variables). */
   toDense(): Linear {
     const lin = new Linear(this.name, {
       inFeatures: this.inFeatures,
@@ -170,6 +171,7 @@ export class TTLinear extends Module {
     return { factorized: ttContractMacs(this.cores.map((c) => c.shape)), dense: this.inFeatures * this.outFeatures };
   }
 
+  /** The mode actually run (`'auto'` resolved by MACs). */
   effectiveMode(): 'factorized' | 'reconstructed' {
     const m = this.macs();
     return resolveMode(this.mode, m.factorized, m.dense);
