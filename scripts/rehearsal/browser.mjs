@@ -143,6 +143,17 @@ await build({
   logLevel: 'warning',
   outfile: join(work, 'out-esbuild', 'app.js'),
 });
+// @tnzip/layers' "browser" field must swap its bundled copy of tfjs-core's gradients (for plain
+// Node) for tfjs-core's own module: one tfjs-core in the page. esbuild keeps module path comments.
+const esbuildOut = readFileSync(join(work, 'out-esbuild', 'app.js'), 'utf8');
+if (esbuildOut.includes('@tnzip/layers/vendor/tfjs-core-gradients.js')) {
+  throw new Error(
+    "esbuild bundle holds @tnzip/layers' Node copy of tfjs-core's gradients: its browser field was ignored",
+  );
+}
+if (!esbuildOut.includes('@tnzip/layers/vendor/tfjs-core-gradients.browser.js')) {
+  throw new Error("esbuild bundle lacks @tnzip/layers' vendor/tfjs-core-gradients.browser.js");
+}
 writeFileSync(join(work, 'out-esbuild', 'index.html'), readFileSync(join(work, 'index.html')));
 const vite = join(demoRequire.resolve('vite/package.json'), '..', 'bin', 'vite.js');
 sh('node', [vite, 'build', '--outDir', 'out-vite', '--logLevel', 'warn'], work);

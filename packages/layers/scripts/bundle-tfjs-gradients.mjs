@@ -11,8 +11,9 @@
 // tfjs-core. The bundle first imports `@tensorflow/tfjs-core` itself (left external), so that the
 // user's copy creates the engine and the global Tensor class before the bundled copy looks them up.
 //
-// package.json "imports" maps `#tfjs-gradients` to this file under the "node" condition only;
-// bundlers (browser) and other runtimes get tfjs-core's own module, so a bundle holds one copy.
+// src/ops/register-gradients.ts imports it by relative path ('../../vendor/…', the same from src/
+// and dist/); package.json "browser" swaps it for vendor/tfjs-core-gradients.browser.js (also
+// written here), which imports tfjs-core's own module, so a browser bundle holds one copy.
 // The file is committed (source checkouts, vitest and tsx need it before any build); run this after
 // changing the tfjs-core version. `--check` (CI) fails when the committed file is not what this
 // script makes from the installed tfjs-core.
@@ -34,6 +35,7 @@ const entry = [
 
 const result = await build({
   stdin: { contents: entry, resolveDir: root, sourcefile: 'tfjs-core-gradients-entry.js' },
+  absWorkingDir: root, // the path comments in the output are relative to it: same file from any cwd
   bundle: true,
   format: 'esm',
   platform: 'node',
@@ -50,9 +52,21 @@ const banner = [
   '// (dist/register_all_gradients.js and what it imports; Apache-2.0, notices at the end). Do not edit.',
   '',
 ].join('\n');
+const DTS = "// Side-effect module: registers tfjs-core's gradients (see tfjs-core-gradients.js).\nexport {};\n";
+const dtsFile = outfile.replace(/\.js$/, '.d.ts');
+const BROWSER = [
+  '// Browser stand-in for tfjs-core-gradients.js (package.json "browser"): bundlers resolve',
+  "// tfjs-core's own ES build, so the page holds one copy of tfjs-core. Written by",
+  '// scripts/bundle-tfjs-gradients.mjs.',
+  "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
+  '',
+].join('\n');
+const browserFile = outfile.replace(/\.js$/, '.browser.js');
 if (process.argv.includes('--check')) {
   const current = existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';
-  if (current !== banner + text) {
+  const currentDts = existsSync(dtsFile) ? readFileSync(dtsFile, 'utf8') : '';
+  const currentBrowser = existsSync(browserFile) ? readFileSync(browserFile, 'utf8') : '';
+  if (current !== banner + text || currentDts !== DTS || currentBrowser !== BROWSER) {
     console.error(
       `bundle-tfjs-gradients: ${outfile} is stale; run node packages/layers/scripts/bundle-tfjs-gradients.mjs`,
     );
@@ -63,6 +77,9 @@ if (process.argv.includes('--check')) {
 }
 mkdirSync(dirname(outfile), { recursive: true });
 writeFileSync(outfile, banner + text);
+// Types of the side-effect import in src/ops/register-gradients.ts (its .d.ts keeps the import).
+writeFileSync(dtsFile, DTS);
+writeFileSync(browserFile, BROWSER);
 console.log(
   `bundle-tfjs-gradients: wrote ${outfile} (${((banner.length + text.length) / 1024).toFixed(0)} KiB, tfjs-core ${version})`,
 );
