@@ -1,2 +1,2 @@
-// Side-effect module: registers the tfjs-core resolve hook (see register.mjs).
+// Deprecated no-op side-effect module (see register.mjs).
 export {};

@@ -1,9 +1,8 @@
-// `node --import @tnzip/layers/node-register app.js`: lets plain Node load @tnzip/layers.
+// Deprecated no-op, kept so that `node --import @tnzip/layers/node-register app.js` keeps working.
 //
-// tfjs-core's Node build registers no gradients; its gradient registrations live only in its ES
-// module build (`dist/register_all_gradients.js`), whose extensionless imports Node's resolver
-// rejects. This registers the resolve hook in ./tfjs-esm-hook.mjs, which fixes exactly those
-// specifiers. Bundlers, vitest and browsers need none of this. Import it before @tnzip/layers.
-import { register } from 'node:module';
-
-register('./tfjs-esm-hook.mjs', import.meta.url);
+// It used to register a resolve hook for tfjs-core's gradient registrations. @tnzip/layers now
+// ships those registrations bundled into a file plain Node loads (vendor/tfjs-core-gradients.js,
+// chosen through package.json "imports"), so `import '@tnzip/layers'` and `require('@tnzip/layers')`
+// work with no flags. Drop the `--import` from your command line; this entry will be removed in
+// the next major version.
+export {};

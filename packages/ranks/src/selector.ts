@@ -76,6 +76,7 @@ export interface SelectionReport {
 /** A rank-selection method: a plan that meets the budget, and a report. */
 export interface RankSelector {
   readonly name: string;
+  /** The plan for `model` that meets `budget`, and the selection report. */
   select(
     model: Module,
     budget: Budget,

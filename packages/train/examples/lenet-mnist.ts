@@ -5,8 +5,7 @@
  *   pnpm --filter @tnzip/train example:lenet [lenet300|lenet5|all] [--epochs N] [--lr X] [--batch B]
  *     [--opt sgd|adam|adamw] [--schedule cosine|constant] [--warmup S] [--wd W] [--smoothing E]
  *
- * (`example:lenet` runs `node --import tsx --import @tnzip/layers/node-register --conditions=@tnzip/source`:
- * the register hook lets plain Node load tfjs-core's gradient registrations.)
+ * (`example:lenet` runs `node --import tsx --conditions=@tnzip/source`: TypeScript on source.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';

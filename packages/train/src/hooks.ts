@@ -36,7 +36,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export interface TrainHook {
   /** Unique among the hooks of a run; keys the hook's state in checkpoints. */
   readonly name: string;
+  /** Before the epoch's first step (not again for an epoch resumed mid-way). */
   onEpochStart?(ctx: TrainContext): void | Promise<void>;
+  /** After the epoch's evaluation, before its checkpoint. */
   onEpochEnd?(ctx: EpochEndContext): void | Promise<void>;
   /**
    * A scalar added to the loss inside the gradient computation, so its gradient reaches the

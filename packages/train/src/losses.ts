@@ -24,7 +24,8 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing
  * Knowledge-distillation loss (Hinton et al. 2015): T² · (1/N) Σ_n KL(p_T(teacher_n) ‖ p_T(student_n)),
  * p_T(z) = softmax(z / T). The T² keeps gradient magnitudes comparable across temperatures.
  *
- * @param student, teacher logits `[N, K]` (the teacher is treated as a constant)
+ * @param student logits `[N, K]`
+ * @param teacher logits `[N, K]` (treated as a constant)
  * @param temperature T > 0
  */
 export function distillationLoss(student: tf.Tensor2D, teacher: tf.Tensor2D, temperature: number): tf.Scalar {

@@ -30,9 +30,11 @@ export interface Optimizer {
   readonly config: OptimizerConfig;
   /** Updates each parameter that has a gradient in `grads` (keyed by parameter path) with step size `lr`. */
   step(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void;
+  /** The step count and every slot tensor by parameter path, for a checkpoint. */
   state(): OptimizerState;
   /** Restores {@link Optimizer.state}; every slot must be present with its shape (CORRUPT_FILE otherwise). */
   loadState(state: { step: number; slots: ReadonlyMap<string, tf.Tensor> }): void;
+  /** Disposes the slot tensors. */
   dispose(): void;
 }
 

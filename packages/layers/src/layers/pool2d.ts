@@ -28,10 +28,12 @@ export abstract class Pool2d extends Module {
     checkPadding(this.padding, `${this.constructor.name} '${name}': padding`);
   }
 
+  /** Padding of an `h`×`w` input (top, bottom, left, right). */
   protected pads(h: number, w: number): Pads {
     return resolvePads(h, w, this.kernelSize, this.stride, this.padding);
   }
 
+  /** The pooling itself on an NHWC batch with the given padding. */
   protected abstract pool(x: tf.Tensor4D, pads: Pads): tf.Tensor4D;
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {

@@ -2,17 +2,18 @@
  * Gradient registrations that every layer file imports (a side-effect module).
  *
  * 1. tfjs-core's Node build (`dist/tf-core.node.js`) registers no gradients, so
- *    `tf.variableGrads` fails on every op until tfjs-core's own registrations are loaded. The
- *    specifier points at tfjs-core's ESM build: bundlers and vitest resolve it; plain Node needs
- *    `node --import @tnzip/layers/node-register` (node/register.mjs; tfjs-core's ESM files use
- *    extensionless imports).
+ *    `tf.variableGrads` fails on every op until tfjs-core's own registrations are loaded.
+ *    `vendor/tfjs-core-gradients.js` holds those registrations bundled into one file plain Node
+ *    loads (made by scripts/bundle-tfjs-gradients.mjs; the same relative path from src/ and dist/);
+ *    browser bundles get `vendor/tfjs-core-gradients.browser.js` instead (package.json "browser"),
+ *    which imports tfjs-core's own `dist/register_all_gradients`.
  * 2. Then the gradients of `Conv2D` and `BatchMatMul` are replaced by versions that use only fast
  *    forward kernels: tfjs-backend-wasm has no Conv2DBackpropFilter kernel, a Conv2DBackpropInput
  *    ~10x slower than its forward conv, and runs matMul with transposeA / transposeB ~15x slower
  *    than a plain matMul. The replacements are exact (same maths), support dilation (tfjs's
  *    Conv2D gradient does not), and stay lazy: only the gradients the tape needs are computed.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../../vendor/tfjs-core-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { filterGrad, inputGrad } from './conv-gradients.js';
 

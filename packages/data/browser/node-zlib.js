@@ -1,0 +1,15 @@
+// Browser stand-in for `node:zlib` inside @tnzip/data (package.json "browser" maps the builtin here, so
+// bundlers such as Vite and esbuild build pages that import @tnzip/data). Dataset files (MNIST, Fashion-MNIST,
+// CIFAR-10, IDX files) are read from disk in Node only; in a page, fetch the bytes and decode them
+// with readIdx / decodeCifar10.
+// Every function throws TnzipError IO_ERROR naming itself; nothing runs at import time.
+import { TnzipError } from '@tnzip/tensor';
+
+const nodeOnly = (name) => () => {
+  throw new TnzipError(
+    'IO_ERROR',
+    `@tnzip/data: node:zlib ${name}() exists only in Node; in a browser fetch the bytes and pass them to readIdx (raw, not gzip) or decodeCifar10`,
+  );
+};
+
+export const gunzipSync = nodeOnly('gunzipSync');

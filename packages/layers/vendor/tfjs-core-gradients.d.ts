@@ -1,0 +1,2 @@
+// Side-effect module: registers tfjs-core's gradients (see tfjs-core-gradients.js).
+export {};
