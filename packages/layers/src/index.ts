@@ -23,7 +23,7 @@ export { FactorizedModule } from './factorized/factorized-module.js';
 export type { FactorizeContext, FactorizedKind, KindCost, KindCostOptions, PlanLike } from './factorized/kind.js';
 export { factorizedKindFor, registeredPlanKinds, registerFactorizedKind } from './factorized/kind-registry.js';
 export type { SharedCoreUser } from './factorized/shared-core.js';
-export { linkSharedCores, SharedCore } from './factorized/shared-core.js';
+export { adaCoreShape, linkSharedCores, SharedCore } from './factorized/shared-core.js';
 export type { TTConv2dOptions } from './factorized/tt-conv2d.js';
 export { checkTTConvPlan, TTConv2d, ttConvCost, ttConvKind } from './factorized/tt-conv2d.js';
 export type { LinearFacts, TTLinearOptions } from './factorized/tt-linear.js';
@@ -40,7 +40,7 @@ export {
 export { defaultSeed, glorotUniform, heNormal, seedFromName, uniformInit } from './init.js';
 export type { LoadedModel } from './io/load.js';
 export { load, verifyModelFiles } from './io/load.js';
-export { makeDirectory } from './io/make-directory.js';
+export { MAX_PATH_COMPONENTS, makeDirectory } from './io/make-directory.js';
 export type { ModelJson, SaveMeta } from './io/model-json.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModelJson } from './io/model-json.js';
 export type { ParamShapeReporter, ParamShapes } from './io/param-shapes.js';

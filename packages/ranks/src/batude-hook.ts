@@ -142,7 +142,7 @@ function readOut(
  * - `extraLoss` adds `(ρ/2) Σ_l ‖W_l − Z_l + U_l‖_F²` (scaled dual U) to the training loss;
  * - a Z/U update (at each epoch start and/or every `updateEvery` steps): for every layer
  *   `A_l = W_l + U_l`; the singular values of its mode-S and mode-T unfoldings (a Linear: of the
- *   matrix) go to GreedyBudget — {@link greedyAllocate}, value `σ_i/‖A_l‖_F` per unit of exact
+ *   matrix) go to GreedyBudget — `greedyAllocate`, value `σ_i/‖A_l‖_F` per unit of exact
  *   marginal cost (budget metric), prefix per unfolding, maximal within the budget — which
  *   gives the ranks `(R_S, R_T)`; `Z_l` = Tucker-2 HOSVD truncation of `A_l` to them (optional
  *   soft shrinkage λ/ρ); `U_l ← U_l + W_l − Z_l`; then ρ ← min(γρ, ρ_max) with the scaled dual

@@ -2,7 +2,7 @@ import { TnzipError } from '@tnzip/tensor';
 import { Heap } from './internal/heap.js';
 import { layerCost as costOf, factorizedAt, type RankProblem, type RankTable } from './problem.js';
 
-/** Options of {@link greedyAllocate}. */
+/** Options of `greedyAllocate`. */
 export interface GreedyAllocateOptions {
   /**
    * Value of keeping component `index` (0-based) of rank `mode` of layer `layer` — e.g. a
@@ -14,7 +14,7 @@ export interface GreedyAllocateOptions {
   readonly start?: RankTable;
 }
 
-/** What {@link greedyAllocate} returns. */
+/** What `greedyAllocate` returns. */
 export interface GreedyAllocateResult {
   readonly ranks: number[][];
   /** Cost of the result by the problem's metric. */

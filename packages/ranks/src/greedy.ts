@@ -22,7 +22,7 @@ export interface GreedyOptions extends BaselineOptions {
  * Data-free GreedyBudget (papers.md §1.2 and §4.4): on the pretrained weights, every component i
  * of every unfolding (Tucker-2: mode S and mode T; TT: the sequential unfoldings; matrix: W) is a
  * candidate worth σ_i/‖A‖ per unit of its marginal cost (by the budget's metric); the greedy
- * allocation by marginal cost ({@link greedyAllocate}) keeps the best ones while the plan fits,
+ * allocation by marginal cost (`greedyAllocate`) keeps the best ones while the plan fits,
  * each mode keeping a prefix, from the minimum ranks up. Report details: `thresholds` (per layer,
  * the smallest kept σ of each unfolding — BATUDE's τ), `accepted`, `normalize`.
  */

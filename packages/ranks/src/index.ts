@@ -6,6 +6,8 @@
  * (`rankProblem`, `fillToBudget`, `batudeProject`, …) are in `@tnzip/ranks/internal`, for
  * selector authors, with no stability promise. This entry imports no Node-only module.
  */
+
+export type { RankCapReport } from './ada-layer-model.js';
 export type { ParamRatio, StorageRatios } from './ada-ratios.js';
 export { storageRatios } from './ada-ratios.js';
 export type { AdaSelectOptions, BiasCounting, ScadaSelectOptions } from './ada-select.js';

@@ -30,7 +30,7 @@ export interface LayerSpaceOptions {
   readonly format?: RankFormat;
   /**
    * The TT reshape of a layer (format 'tt' only). For a Linear both lists must have the same
-   * length; for a Conv2d they may differ. Default: {@link defaultTTDims} of S and T (a Linear
+   * length; for a Conv2d they may differ. Default: `defaultTTDims` of S and T (a Linear
    * uses the larger order of the two, and at least 2).
    */
   readonly ttDims?: (layer: CompressibleLayer) => TTDims;
@@ -72,7 +72,7 @@ export interface LayerSpace extends CompressibleLayer {
 }
 
 /**
- * The rank structure of `c` in `format`: the registered {@link RankSpaceProvider} of that format
+ * The rank structure of `c` in `format`: the registered `RankSpaceProvider` of that format
  * that applies to the layer builds it (built-in: `'tucker2'` for Conv2d and Linear, `'tt'` for
  * Conv2d and Linear; see `registerRankSpace` for more).
  *

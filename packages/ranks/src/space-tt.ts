@@ -53,7 +53,7 @@ function ttSpace(
 
 /**
  * Format `'tt'` of a Conv2d: a TT conv over the chain `[s_1…s_n, k_h·k_w, t_1…t_m]` (dims from
- * `options.ttDims` or {@link defaultTTDims} of S and T); rank k is measured on the k-th sequential
+ * `options.ttDims` or `defaultTTDims` of S and T); rank k is measured on the k-th sequential
  * unfolding of the kernel in that layout.
  */
 export const ttConvSpace: RankSpaceProvider = {

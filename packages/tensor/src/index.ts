@@ -41,6 +41,7 @@ export type { TTSvdOptions } from './tt-svd.js';
 export { ttSvd, ttSvd64 } from './tt-svd.js';
 export type { TT64, TTTensor } from './tt-tensor.js';
 export { ttParams, ttRankBounds, ttRanks, ttToTensor, ttToTensor64 } from './tt-tensor.js';
+export type { TuckerRebuildOptions } from './tucker-rebuild.js';
 export { tuckerRebuild } from './tucker-rebuild.js';
 export type { Tucker64, TuckerTensor } from './tucker-tensor.js';
 export { tuckerParams, tuckerToTensor, tuckerToTensor64 } from './tucker-tensor.js';

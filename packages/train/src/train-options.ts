@@ -65,6 +65,7 @@ export interface TrainOptions {
    * file; an error when it holds some and none can be read).
    */
   readonly resume?: boolean;
+  /** Called after every training step and every epoch (see {@link ProgressEvent}). */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Called after each checkpoint is written. */
   readonly onCheckpoint?: (info: CheckpointInfo) => void;

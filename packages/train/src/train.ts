@@ -34,7 +34,7 @@ export type { CheckpointInfo, DistillOptions, TrainData, TrainOptions, TrainResu
  * epoch `val` and `test` are evaluated and an epoch line is logged.
  *
  * The loop below only moves the run forward; the rest are callbacks (`callbacks/`), called in the
- * order of {@link callbacksFor}: the NaN guard, evaluation, the user's hooks, the metrics log,
+ * order of `callbacksFor`: the NaN guard, evaluation, the user's hooks, the metrics log,
  * checkpointing, progress.
  *
  * With `outDir`: `metrics.jsonl` (one JSON object per line, see `MetricsRecord`) and

@@ -181,6 +181,7 @@ export class CPConv2d extends FactorizedModule {
     });
   }
 
+  /** The dense `Conv2d` with the reconstructed kernel (same name, geometry and bias). */
   toDense(): Conv2d {
     return denseConv2d(this.name, this.inChannels, this.outChannels, this.geometry, this.kernel(), this.bias);
   }

@@ -15,7 +15,7 @@ export const ADA_CORE_MAX_RANK = 6;
 
 /**
  * Shape of the core variable for core ranks `[r_1, …, r_d]`: the ranks themselves up to order
- * {@link ADA_CORE_MAX_RANK} (what model files written so far hold), above it the mode-1
+ * `ADA_CORE_MAX_RANK` (what model files written so far hold), above it the mode-1
  * unfolding `[r_1, r_2·…·r_d]` (same entries, row-major), so no order creates a tensor of rank
  * above 6 (the contraction, `tuckerRebuild`, works on 2-D views of either).
  */

@@ -184,6 +184,7 @@ export class TTLinear extends FactorizedModule {
     return tf.tidy(() => tf.transpose(ttMatrixFull(this.cores, fastMatMul)) as tf.Tensor2D);
   }
 
+  /** The dense `Linear` with the reconstructed [S, T] weight (same name and bias). */
   toDense(): Linear {
     const lin = new Linear(this.name, {
       inFeatures: this.inFeatures,

@@ -32,6 +32,10 @@ export class Sequential extends Module {
     return last !== undefined && isFusible(last) ? last.fusedOutFeatures() : null;
   }
 
+  /**
+   * Inference with `epilogue` (bias, folded batch norm, ReLU) fused into the last layer of the chain;
+   * null when that layer cannot fuse it (the caller then runs the plain path).
+   */
   forwardFused(x: tf.Tensor, ctx: ForwardContext, epilogue: Epilogue): tf.Tensor | null {
     const all = this.children();
     const last = all.at(-1);
