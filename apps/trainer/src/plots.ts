@@ -80,6 +80,80 @@ const legendBelow = (channels: Partial<vega.Legend>): vega.Legend => ({
 /** Axis labels as SI numbers formatted one by one (`~s` on the whole axis writes `0k`). */
 const siLabels = { labels: { update: { text: { signal: "format(datum.value, '~s')" } } } };
 
+/** The shaded x-ranges of a line chart (e.g. the fine-tuning epochs) and their labels. */
+const BAND_MARKS: vega.Mark[] = [
+  {
+    name: 'x-band',
+    type: 'rect',
+    from: { data: 'bands' },
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 'from' },
+        x2: { scale: 'x', field: 'to' },
+        y: { value: 0 },
+        y2: { signal: 'height' },
+        fill: { value: '#000' },
+        fillOpacity: { value: 0.05 },
+      },
+    },
+  },
+  {
+    type: 'text',
+    from: { data: 'bands' },
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 'from', offset: 4 },
+        y: { value: 4 },
+        baseline: { value: 'top' },
+        fontSize: { value: 11 },
+        fill: { value: '#555' },
+        text: { field: 'label' },
+      },
+    },
+  },
+];
+
+/** One line and/or point series per (series, segment) facet of a line chart. */
+const SERIES_MARK: vega.Mark = {
+  type: 'group',
+  from: { facet: { name: 'series', data: 'points', groupby: ['series', 'segment'] } },
+  data: [
+    { name: 'lineData', source: 'series', transform: [{ type: 'filter', expr: 'datum.line' }] },
+    { name: 'pointData', source: 'series', transform: [{ type: 'filter', expr: 'datum.point' }] },
+  ],
+  marks: [
+    {
+      type: 'line',
+      from: { data: 'lineData' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'x' },
+          y: { scale: 'y', field: 'y' },
+          stroke: { scale: 'color', field: 'series' },
+          strokeWidth: { field: 'strokeWidth' },
+          strokeOpacity: { field: 'opacity' },
+          description: { field: 'series' },
+        },
+      },
+    },
+    {
+      type: 'symbol',
+      from: { data: 'pointData' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'x' },
+          y: { scale: 'y', field: 'y' },
+          fill: { scale: 'color', field: 'series' },
+          size: { value: 30 },
+          description: {
+            signal: "datum.series + ': ' + format(datum.x, '.3~f') + ', ' + format(datum.y, '.4~f')",
+          },
+        },
+      },
+    },
+  ],
+};
+
 /**
  * A line chart with one coloured line (and point marks, per `o.styles`) per series, as an SVG
  * document. Every line and point carries an `aria-label` naming its series.
@@ -149,76 +223,7 @@ export function lineChart(
       { orient: 'left', scale: 'y', title: o.y, grid: true },
     ],
     legends: [legendBelow({ stroke: 'color', fill: 'color' })],
-    marks: [
-      {
-        name: 'x-band',
-        type: 'rect',
-        from: { data: 'bands' },
-        encode: {
-          enter: {
-            x: { scale: 'x', field: 'from' },
-            x2: { scale: 'x', field: 'to' },
-            y: { value: 0 },
-            y2: { signal: 'height' },
-            fill: { value: '#000' },
-            fillOpacity: { value: 0.05 },
-          },
-        },
-      },
-      {
-        type: 'text',
-        from: { data: 'bands' },
-        encode: {
-          enter: {
-            x: { scale: 'x', field: 'from', offset: 4 },
-            y: { value: 4 },
-            baseline: { value: 'top' },
-            fontSize: { value: 11 },
-            fill: { value: '#555' },
-            text: { field: 'label' },
-          },
-        },
-      },
-      {
-        type: 'group',
-        from: { facet: { name: 'series', data: 'points', groupby: ['series', 'segment'] } },
-        data: [
-          { name: 'lineData', source: 'series', transform: [{ type: 'filter', expr: 'datum.line' }] },
-          { name: 'pointData', source: 'series', transform: [{ type: 'filter', expr: 'datum.point' }] },
-        ],
-        marks: [
-          {
-            type: 'line',
-            from: { data: 'lineData' },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 'x' },
-                y: { scale: 'y', field: 'y' },
-                stroke: { scale: 'color', field: 'series' },
-                strokeWidth: { field: 'strokeWidth' },
-                strokeOpacity: { field: 'opacity' },
-                description: { field: 'series' },
-              },
-            },
-          },
-          {
-            type: 'symbol',
-            from: { data: 'pointData' },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 'x' },
-                y: { scale: 'y', field: 'y' },
-                fill: { scale: 'color', field: 'series' },
-                size: { value: 30 },
-                description: {
-                  signal: "datum.series + ': ' + format(datum.x, '.3~f') + ', ' + format(datum.y, '.4~f')",
-                },
-              },
-            },
-          },
-        ],
-      },
-    ],
+    marks: [...BAND_MARKS, SERIES_MARK],
   });
 }
 

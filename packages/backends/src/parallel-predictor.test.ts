@@ -152,7 +152,7 @@ describe('parallelPredictor', () => {
     try {
       const err = await parallelPredictor(odd, { workers: 1 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TnzipError);
-      expect((err as TnzipError).code).toBe('NOT_FOUND');
+      expect((err as TnzipError).code).toBe('CORRUPT_FILE');
       expect((err as TnzipError).message).toMatch(
         /worker 1 could not load the model: .*unknown module kind 'test-unregistered-kind'/,
       );

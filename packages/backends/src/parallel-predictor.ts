@@ -205,50 +205,14 @@ export async function parallelPredictor(
   const entry = await workerEntry();
   let broken: TnzipError | null = null;
   let disposed = false;
-  const handles: WorkerHandle[] = [];
-  const started: Promise<void>[] = [];
-  for (let i = 1; i <= n; i++) {
-    const init: WorkerInit = {
-      index: i,
-      modelTopology: artifacts.modelTopology,
-      weightSpecs: artifacts.weightSpecs,
-      weightData,
-    };
-    const w = new Worker(entry.script, {
-      eval: entry.eval,
-      workerData: init,
-      ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
-    });
-    started.push(
-      new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WorkerReply): void => {
-          if (m.kind === 'ready') {
-            w.off('message', onMessage);
-            resolve();
-          } else if (m.kind === 'init-error') {
-            w.off('message', onMessage);
-            reject(workerError(i, 'could not load the model', m.error));
-          }
-        };
-        w.on('message', onMessage);
-        w.once('error', (e: Error) => reject(workerError(i, 'failed to start', { name: e.name, message: e.message })));
-        w.once('exit', (code) =>
-          reject(
-            new TnzipError(
-              'BACKEND_UNAVAILABLE',
-              `parallelPredictor: worker ${i} exited (code ${code}) while starting`,
-            ),
-          ),
-        );
-      }),
-    );
-    handles.push(
-      new WorkerHandle(i, w, (e) => {
-        if (!disposed) broken ??= e;
-      }),
-    );
-  }
-  const settled = await Promise.allSettled(started);
+  const init = { modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs, weightData };
+  const workers = Array.from({ length: n }, (_, k) =>
+    startWorker(Worker, entry, { index: k + 1, ...init }, (e) => {
+      if (!disposed) broken ??= e;
+    }),
+  );
+  const handles = workers.map((w) => w.handle);
+  const settled = await Promise.allSettled(workers.map((w) => w.started));
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure !== undefined) {
     disposed = true;
@@ -265,41 +229,7 @@ export async function parallelPredictor(
         throw new TnzipError('BACKEND_UNAVAILABLE', `parallelPredictor is broken: ${broken.message}`, {
           cause: broken,
         });
-      if (!(x instanceof tf.Tensor) || x.dtype !== 'float32' || x.rank < 1 || (x.shape[0] ?? 0) < 1) {
-        const got = x instanceof tf.Tensor ? `${x.dtype} [${x.shape.join(', ')}]` : typeof x;
-        throw new TnzipError(
-          'INVALID_ARGUMENT',
-          `parallelPredictor.predict: x: expected a float32 tensor [N >= 1, ...], got ${got}`,
-        );
-      }
-      const rows = x.shape[0] as number;
-      const rowShape = x.shape.slice(1);
-      const rowSize = rowShape.reduce((a, b) => a * b, 1);
-      const all = (await x.data()) as Float32Array;
-      const parts = chunks(rows, Math.min(n, rows));
-      const outs = await Promise.all(
-        parts.map((p, i) =>
-          // slice copies: `all` may be the backend's own storage (cpu), and transfer detaches.
-          (handles[i] as WorkerHandle).request(
-            [p.rows, ...rowShape],
-            all.slice(p.start * rowSize, (p.start + p.rows) * rowSize),
-          ),
-        ),
-      );
-      const outRow = (outs[0] as { shape: readonly number[] }).shape.slice(1);
-      const outRowSize = outRow.reduce((a, b) => a * b, 1);
-      for (const [i, o] of outs.entries()) {
-        // Row i of the output must come from row i of the input for the concatenation to mean anything.
-        if (o.shape[0] !== parts[i]?.rows || o.data.length !== (parts[i]?.rows ?? 0) * outRowSize) {
-          throw new TnzipError(
-            'SHAPE_MISMATCH',
-            `parallelPredictor: worker ${i + 1} returned [${o.shape.join(', ')}] for ${parts[i]?.rows} rows; the model must map [N, ...] to [N, ...]`,
-          );
-        }
-      }
-      const result = new Float32Array(rows * outRowSize);
-      for (const [i, o] of outs.entries()) result.set(o.data, (parts[i] as { start: number }).start * outRowSize);
-      return tf.tensor(result, [rows, ...outRow], 'float32');
+      return predictSplit(handles, x);
     },
     async dispose(): Promise<void> {
       if (disposed) return;
@@ -307,4 +237,79 @@ export async function parallelPredictor(
       await Promise.all(handles.map((h) => h.terminate()));
     },
   };
+}
+
+type WorkerClass = typeof import('node:worker_threads').Worker;
+
+/** Starts worker `init.index`; `started` settles when it has loaded the model (or failed to). */
+function startWorker(
+  Worker: WorkerClass,
+  entry: Awaited<ReturnType<typeof workerEntry>>,
+  init: WorkerInit,
+  onBroken: (e: TnzipError) => void,
+): { handle: WorkerHandle; started: Promise<void> } {
+  const i = init.index;
+  const w = new Worker(entry.script, {
+    eval: entry.eval,
+    workerData: init,
+    ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
+  });
+  const started = new Promise<void>((resolve, reject) => {
+    const onMessage = (m: WorkerReply): void => {
+      if (m.kind === 'ready') {
+        w.off('message', onMessage);
+        resolve();
+      } else if (m.kind === 'init-error') {
+        w.off('message', onMessage);
+        reject(workerError(i, 'could not load the model', m.error));
+      }
+    };
+    w.on('message', onMessage);
+    w.once('error', (e: Error) => reject(workerError(i, 'failed to start', { name: e.name, message: e.message })));
+    w.once('exit', (code) =>
+      reject(
+        new TnzipError('BACKEND_UNAVAILABLE', `parallelPredictor: worker ${i} exited (code ${code}) while starting`),
+      ),
+    );
+  });
+  return { handle: new WorkerHandle(i, w, onBroken), started };
+}
+
+/** Splits `x` along axis 0 over the workers, in order, and concatenates their outputs. */
+async function predictSplit(handles: readonly WorkerHandle[], x: tf.Tensor): Promise<tf.Tensor> {
+  if (!(x instanceof tf.Tensor) || x.dtype !== 'float32' || x.rank < 1 || (x.shape[0] ?? 0) < 1) {
+    const got = x instanceof tf.Tensor ? `${x.dtype} [${x.shape.join(', ')}]` : typeof x;
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `parallelPredictor.predict: x: expected a float32 tensor [N >= 1, ...], got ${got}`,
+    );
+  }
+  const rows = x.shape[0] as number;
+  const rowShape = x.shape.slice(1);
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const all = (await x.data()) as Float32Array;
+  const parts = chunks(rows, Math.min(handles.length, rows));
+  const outs = await Promise.all(
+    parts.map((p, i) =>
+      // slice copies: `all` may be the backend's own storage (cpu), and transfer detaches.
+      (handles[i] as WorkerHandle).request(
+        [p.rows, ...rowShape],
+        all.slice(p.start * rowSize, (p.start + p.rows) * rowSize),
+      ),
+    ),
+  );
+  const outRow = (outs[0] as { shape: readonly number[] }).shape.slice(1);
+  const outRowSize = outRow.reduce((a, b) => a * b, 1);
+  for (const [i, o] of outs.entries()) {
+    // Row i of the output must come from row i of the input for the concatenation to mean anything.
+    if (o.shape[0] !== parts[i]?.rows || o.data.length !== (parts[i]?.rows ?? 0) * outRowSize) {
+      throw new TnzipError(
+        'SHAPE_MISMATCH',
+        `parallelPredictor: worker ${i + 1} returned [${o.shape.join(', ')}] for ${parts[i]?.rows} rows; the model must map [N, ...] to [N, ...]`,
+      );
+    }
+  }
+  const result = new Float32Array(rows * outRowSize);
+  for (const [i, o] of outs.entries()) result.set(o.data, (parts[i] as { start: number }).start * outRowSize);
+  return tf.tensor(result, [rows, ...outRow], 'float32');
 }

@@ -1,3 +1,4 @@
+import { adaCoreShape } from '../factorized/shared-core.js';
 import type { ModuleConfig } from '../module.js';
 import { dimField, dimListField, pairField, registerParamShapes } from './param-shapes.js';
 
@@ -15,10 +16,12 @@ let registered = false;
 export function registerBuiltinParamShapes(): void {
   if (registered) return;
   registered = true;
-  registerAll();
+  registerParameterless();
+  registerDense();
+  registerFactorized();
 }
 
-function registerAll(): void {
+function registerParameterless(): void {
   for (const kind of [
     'sequential',
     'residual',
@@ -37,7 +40,9 @@ function registerAll(): void {
     'zero-pad2d',
   ])
     registerParamShapes(kind, none);
+}
 
+function registerDense(): void {
   registerParamShapes('linear', (c) => {
     const s = dimField(c, 'inFeatures');
     const t = dimField(c, 'outFeatures');
@@ -68,7 +73,9 @@ function registerAll(): void {
       ],
     };
   });
+}
 
+function registerFactorized(): void {
   registerParamShapes('tucker2-conv2d', (c) => {
     const s = dimField(c, 'inChannels');
     const t = dimField(c, 'outChannels');
@@ -123,7 +130,7 @@ function registerAll(): void {
     return { stored: withBias(c, shapes, t) };
   });
 
-  registerParamShapes('shared-core', (c) => ({ stored: [['core', dimListField(c, 'ranks')]] }));
+  registerParamShapes('shared-core', (c) => ({ stored: [['core', adaCoreShape(dimListField(c, 'ranks'))]] }));
 
   registerParamShapes('ada-tucker', (c) => {
     const target = (typeof c.target === 'object' && c.target !== null ? c.target : {}) as ModuleConfig;
@@ -135,10 +142,11 @@ function registerAll(): void {
     const dims = dimListField(c, 'dims');
     const ranks = dimListField(c, 'ranks');
     const shapes: Shapes = dims.map((m, i) => [`factor${i}`, [m, ranks[i] ?? 1]]);
-    if (c.group === null || c.group === undefined) shapes.push(['core', ranks]);
+    if (c.group === null || c.group === undefined) shapes.push(['core', adaCoreShape(ranks)]);
     else shapes.push(['scale', [1]]);
     const withB = withBias(c, shapes, wShape[wShape.length - 1] ?? 1);
-    if (c.group !== null && c.group !== undefined && c.ownsCore === true) withB.push(['sharedCore.core', ranks]);
+    if (c.group !== null && c.group !== undefined && c.ownsCore === true)
+      withB.push(['sharedCore.core', adaCoreShape(ranks)]);
     return { stored: withB, derivedElements: wShape.reduce((a, d) => a * d, 1) };
   });
 }
