@@ -435,7 +435,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     else {
       const head = config.mainJob ? mainJobHead(c, denseCfg, ds, layers, backend) : '';
       ctx.out(
-        `${head}${formatTable(report.table)}\n\nwall time ${results.wallSeconds.toFixed(1)} s; run directory: ${runDir}\nreport: ${path.join(runDir, 'report.md')}`,
+        `${head}${formatTable(report.table)}\n\nwall time ${results.wallSeconds.toFixed(1)} s; run directory: ${runDir}\nreport: ${path.join(runDir, 'report.html')} (also report.md)`,
       );
     }
     return 0;

@@ -446,7 +446,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
   if (ctx.json) ctx.out(JSON.stringify({ runDir, cells, plots, failed }));
   else
     ctx.out(
-      `${sweepTable(cells)}\n\n${failed} failed cell(s); run directory: ${runDir}\nreport: ${path.join(runDir, 'sweep.md')}`,
+      `${sweepTable(cells)}\n\n${failed} failed cell(s); run directory: ${runDir}\nreport: ${path.join(runDir, 'report.html')} (also sweep.md)`,
     );
   return 0;
 }

@@ -129,7 +129,9 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
     const report = await renderReport(runDir);
     if (ctx.json) ctx.out(JSON.stringify({ runDir, ...report }));
     else {
-      ctx.out(`${formatTable(report.table)}\n\nrun directory: ${runDir}\nreport: ${path.join(runDir, 'report.md')}`);
+      ctx.out(
+        `${formatTable(report.table)}\n\nrun directory: ${runDir}\nreport: ${path.join(runDir, 'report.html')} (also report.md)`,
+      );
     }
     return 0;
   } finally {
