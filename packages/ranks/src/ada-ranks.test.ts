@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AdaTuckerLayer,
+  cacheOnCpu,
   type FactorizationPlan,
   Flatten,
   factorize,
@@ -181,6 +182,7 @@ describeBackends('ADA / SCADA per-mode ranks', () => {
     expect((report.details as { orders: Record<string, number> }).orders.fc1).toBe(8);
     const x = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1);
     const before = model.apply(x, { training: false }) as tf.Tensor;
+    await cacheOnCpu(model); // factorize reads the weights synchronously (webgpu in Node cannot)
     factorize(model, plan, { adaInit: 'decompose' });
     expect(model.namedModules().filter(([, m]) => m instanceof AdaTuckerLayer)).toHaveLength(3);
     const after = model.apply(x, { training: false }) as tf.Tensor;
