@@ -17,3 +17,9 @@ export const existsSync = nodeOnly('existsSync');
 export const statSync = nodeOnly('statSync');
 export const mkdirSync = nodeOnly('mkdirSync');
 export const writeFileSync = nodeOnly('writeFileSync');
+export const openSync = nodeOnly('openSync');
+export const closeSync = nodeOnly('closeSync');
+export const fstatSync = nodeOnly('fstatSync');
+export const readSync = nodeOnly('readSync');
+/** Read only as arguments of the functions above, which throw first. */
+export const constants = Object.freeze({});

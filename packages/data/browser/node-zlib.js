@@ -13,3 +13,5 @@ const nodeOnly = (name) => () => {
 };
 
 export const gunzipSync = nodeOnly('gunzipSync');
+/** Read only as an argument of gunzipSync, which throws first. */
+export const constants = Object.freeze({});
