@@ -98,10 +98,7 @@ async function runInChromium(browser, dir, label) {
     if (typeof report.zooParams !== 'number') problems.push('zoo did not build LeNet-5');
     if (report.train !== 'function') problems.push('@tnzip/train did not load');
     const standIn = String(report.standIn);
-    if (
-      !standIn.startsWith('IO_ERROR: ') ||
-      !/@tnzip\/data: node:fs \w+\(\) exists only in Node/.test(standIn)
-    ) {
+    if (!standIn.startsWith('IO_ERROR: ') || !/@tnzip\/data: node:fs \w+\(\) exists only in Node/.test(standIn)) {
       problems.push(`readIdxFile in a page: expected the stand-in's IO_ERROR, got ${report.standIn}`);
     }
     if (problems.length > 0) throw new Error(`${label} bundle in chromium: ${problems.join('; ')}`);
