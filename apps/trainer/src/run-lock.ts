@@ -44,6 +44,22 @@ function readLock(file: string): LockContent | null {
  * by {@link releaseRunLocks} (the CLI calls it when a command ends) or at process exit; a killed
  * process leaves a stale lock, which the next run replaces.
  */
+/**
+ * Throws the lock's FileError when `runDir` is held by a live process, before a `--resume` reads
+ * anything of it (a run that has just started may not have written its config.json yet).
+ */
+export function assertNotLocked(runDir: string): void {
+  const file = path.join(runDir, LOCK_FILE);
+  const other = readLock(file);
+  if (other !== null && (other.host !== os.hostname() || processAlive(other.pid))) throw inUse(runDir, file, other);
+}
+
+function inUse(runDir: string, file: string, other: LockContent): FileError {
+  return new FileError(
+    `run directory '${runDir}' is in use by process ${other.pid} on ${other.host} (since ${other.createdAt}); wait for it to end, or delete ${file} if it is gone`,
+  );
+}
+
 export async function lockRunDir(runDir: string): Promise<void> {
   const file = path.join(runDir, LOCK_FILE);
   const mine: LockContent = { pid: process.pid, host: os.hostname(), createdAt: new Date().toISOString() };
@@ -57,10 +73,7 @@ export async function lockRunDir(runDir: string): Promise<void> {
         throw new FileError(`cannot lock run directory '${runDir}': ${(e as Error).message}`);
     }
     const other = readLock(file);
-    if (other !== null && (other.host !== mine.host || processAlive(other.pid)))
-      throw new FileError(
-        `run directory '${runDir}' is in use by process ${other.pid} on ${other.host} (since ${other.createdAt}); wait for it to end, or delete ${file} if it is gone`,
-      );
+    if (other !== null && (other.host !== mine.host || processAlive(other.pid))) throw inUse(runDir, file, other);
     // Stale (its process is dead) or unreadable (a writer died mid-write): replace it.
     await fs.rm(file, { force: true });
   }

@@ -21,7 +21,7 @@ import { preflightCompress } from '../preflight-compress.js';
 import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
-import { lockRunDir } from '../run-lock.js';
+import { assertNotLocked, lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
@@ -262,6 +262,7 @@ async function resumeRun(
       `--resume continues a run with its own config.json; drop ${given.map((g) => `--${g}`).join(', ') || '--seed'}`,
     );
   }
+  assertNotLocked(resumeDir); // a live run may not have written its config.json yet
   const config = await readJson<CompressRunConfig>(path.join(resumeDir, 'config.json'), 'run config');
   if (config.command !== 'compress') {
     throw new UsageError(

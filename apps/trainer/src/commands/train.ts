@@ -8,7 +8,7 @@ import { preflight } from '../preflight.js';
 import { formatTable, renderReport } from '../report.js';
 import type { Results } from '../results.js';
 import { createRunDir, readJson, writeJson } from '../run-dir.js';
-import { lockRunDir } from '../run-lock.js';
+import { assertNotLocked, lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
@@ -61,6 +61,7 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
         `--resume continues a run with its own config.json; drop ${[...given, ...(v.seed === undefined ? [] : ['seed']), ...(v.out === undefined ? [] : ['out'])].map((g) => `--${g}`).join(', ')}`,
       );
     }
+    assertNotLocked(resumeDir); // a live run may not have written its config.json yet
     saved = await readJson<TrainRunConfig>(path.join(resumeDir, 'config.json'), 'run config');
     if (saved.command !== 'train' || typeof saved.train !== 'object')
       throw new UsageError(
