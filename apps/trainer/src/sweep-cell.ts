@@ -88,6 +88,11 @@ export function cellKey(c: {
   return `${c.model}|${c.dataset}|${c.seed}|${c.method}|${c.budget}`;
 }
 
+/** The `sweep.jsonl` key of the line `spec` gives. */
+export function specKey(spec: CellSpec): string {
+  return cellKey({ ...spec, budget: spec.budgetLabel });
+}
+
 /** The cell's directory name under `<run>/cells/`. */
 export function cellName(spec: CellSpec): string {
   return `${spec.model}-${spec.dataset}-seed${spec.seed}-${spec.method}-${spec.budgetLabel}`;

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from './cli.test-util.js';
-import type { SweepCell } from './sweep-cell.js';
+import { type SweepConfig, sweepCellSpecs } from './commands/sweep.js';
+import { cellKey, type SweepCell, specKey } from './sweep-cell.js';
 import type { DenseParent } from './sweep-parent.js';
 import { meanStd, type SweepSummaryRow } from './sweep-summary.js';
 
@@ -51,6 +52,11 @@ describe('tnzip sweep --seeds (real MNIST, 300 images)', () => {
     runDir = out.runDir;
     const cells = await cellsOf(runDir);
     expect(cells.map((c) => `${c.dataset} ${c.seed} ${c.status}`)).toEqual(['mnist 0 ok', 'mnist 1 ok']);
+    // The specs a queue would enqueue are the cells the sweep ran, in its order.
+    const config = JSON.parse(await fs.readFile(path.join(runDir, 'config.json'), 'utf8')) as SweepConfig;
+    expect(sweepCellSpecs(config, runDir).map(specKey)).toEqual(
+      cells.map((c) => cellKey({ ...c, dataset: c.dataset as string, seed: c.seed as number })),
+    );
     // Each seed has its own parent: its own directory, its own accuracy as the cell's reference.
     expect(out.parents.map((p) => p.seed)).toEqual([0, 1]);
     expect(new Set(out.parents.map((p) => p.dir)).size).toBe(2);

@@ -14,7 +14,7 @@ import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js'
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune } from '../select-step.js';
-import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell } from '../sweep-cell.js';
+import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
 import type { DenseParent } from '../sweep-parent.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { meanStd, parentsTable, summarizeCells, summaryTable } from '../sweep-summary.js';
@@ -358,6 +358,18 @@ export function cellSpec(
   };
 }
 
+/**
+ * Every cell of `config` in `runDir`, in the order the in-process sweep runs them (network, seed,
+ * method, budget): what a queue enqueues.
+ */
+export function sweepCellSpecs(config: SweepConfig, runDir: string): CellSpec[] {
+  return config.models.flatMap((_, i) =>
+    sweepSeeds(config).flatMap((seed) =>
+      config.methods.flatMap((method) => config.budgets.map((b) => cellSpec(config, runDir, i, seed, method, b))),
+    ),
+  );
+}
+
 /** Dataset and seed of `sweep.jsonl` lines written before multi-seed sweeps. */
 export function sweepFallback(config: SweepConfig): { dataset: (model: string) => string; seed: number } {
   return {
@@ -438,7 +450,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
       for (const method of config.methods) {
         for (const b of config.budgets) {
           const spec = cellSpec(config, runDir, i, seed, method, b);
-          const key = cellKey({ ...spec, budget: b.label });
+          const key = specKey(spec);
           if (done.has(key)) continue;
           const cell = await runSweepCell(spec, deps, parent);
           cells.push(cell);
