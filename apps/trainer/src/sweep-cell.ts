@@ -105,6 +105,16 @@ export function parentOf(spec: CellSpec, deps: CellDeps): Promise<DenseParent> {
     : loadedParent(spec.denseFrom, spec.dense, deps);
 }
 
+/**
+ * The format a cell planned: the selector's own word when it gives one (baselines: `tucker2`, `tt`),
+ * else the distinct factorized kinds of its plan (ADA: `ada-tucker`), else the format asked for.
+ */
+function formatOf(reported: unknown, plan: Readonly<Record<string, LayerPlan>>, asked: string): string {
+  if (typeof reported === 'string') return reported;
+  const kinds = [...new Set(Object.values(plan).map((p) => p.kind))].filter((k) => k !== 'dense');
+  return kinds.length > 0 ? kinds.join('+') : asked;
+}
+
 const errorText = (e: unknown): string =>
   e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
 
@@ -189,7 +199,7 @@ async function compressCell(
   const r = outcome.report;
   return {
     status: 'ok',
-    format: String(r.details?.format ?? spec.format),
+    format: formatOf(r.details?.format, outcome.plan as Record<string, LayerPlan>, spec.format),
     testAcc: outcome.after.testAcc,
     beforeFinetuneAcc: outcome.before.testAcc,
     paramsRatioLayers: r.dense.params / r.planned.params,
