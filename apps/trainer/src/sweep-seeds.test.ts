@@ -83,6 +83,9 @@ describe('tnzip sweep --seeds (real MNIST, 300 images)', () => {
     expect(md).toMatch(
       /\| lenet300 \| mnist \| 1 \| trained \| recipes\.lenet300, 1 \| [\d.]+% \(200 images\) \| 98\.0% \| no \|/,
     );
+    // report.html tells the seeds' cells apart.
+    const html = await fs.readFile(path.join(runDir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<th[^>]*>seed<\/th>/);
   }, 120_000);
 
   it('--resume reruns only the missing seed cell and reuses both parents', async () => {
