@@ -23,7 +23,7 @@ export async function readLayersModelFiles(
     throw new Error(`${json.name} holds no Keras model topology: is it a tfjs LayersModel (not a graph model)?`);
   const weightData = a.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(a.weightData);
   return {
-    name: json.name.replace(/\.json$/i, ''),
+    name: json.name,
     artifacts: { modelTopology: a.modelTopology, weightSpecs: a.weightSpecs ?? [], weightData },
   };
 }

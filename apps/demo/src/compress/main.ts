@@ -231,9 +231,9 @@ function showPlan(p: PlanInfo): void {
     (tr.querySelector('.kept-macs') as HTMLElement).textContent =
       `${formatInt(l.macs)} (${formatPercent(l.macs / l.denseMacs)})`;
     const spec = info?.layers.find((x) => x.path === l.path);
-    // Rank marks only where the plan's ranks are those of the plotted (Tucker-2 / matrix) unfoldings.
-    if (spec !== undefined)
-      tr.querySelector('.spec')?.replaceChildren(spectrumPlot(spec.spectra, l.plan.kind === 'tucker2' ? l.ranks : []));
+    // Rank marks where the plan's ranks are those of the plotted Tucker-2 / matrix unfoldings (not LWIQ's TT bonds).
+    const marks = p.method !== 'lwiq' && l.ranks.length === spec?.spectra.length ? l.ranks : [];
+    if (spec !== undefined) tr.querySelector('.spec')?.replaceChildren(spectrumPlot(spec.spectra, marks));
   }
   const dl = byId('plan-summary');
   dl.dataset.target = String(p.target);
