@@ -1,13 +1,13 @@
 // Browser check of the "Compress in the browser" view (compress.html), called by run.ts:
-// a LayersModel fixture through the file input; for every method, the slider at three budgets (ranks
+// a LayersModel fixture dropped on the drop zone, then through the file input; for every method, the slider at three budgets (ranks
 // and sizes change, each re-plan under 100 ms as the page measures it, after the first scoring);
 // compress with a few fine-tuning steps while the main thread is watched (never blocked > 200 ms);
 // download; the downloaded files load with stock tf.loadLayersModel (tfjs-layers) in Node and
 // predict what the page's compressed model predicted. Then, at phone width, offline: a bundled model.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Browser, Page } from 'playwright-core';
@@ -73,8 +73,60 @@ async function slideBudgets(page: Page, log: (msg: string) => void): Promise<voi
   }
 }
 
+/** Drops `files` on the drop zone as a drag from the desktop would (a DataTransfer of Files). */
+async function dropFiles(page: Page, files: readonly string[]): Promise<void> {
+  const items = await Promise.all(
+    files.map(async (f) => ({ name: basename(f), b64: (await readFile(f)).toString('base64') })),
+  );
+  await page.evaluate((list) => {
+    const dt = new DataTransfer();
+    for (const it of list) dt.items.add(new File([Uint8Array.from(atob(it.b64), (ch) => ch.charCodeAt(0))], it.name));
+    document
+      .getElementById('drop')
+      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, items);
+  await page.waitForFunction(() => window.tnzipCompress.loads === 1, null, { timeout: 120_000 });
+}
+
+/** The slider answers the keyboard: ArrowRight moves the budget one step (0.01) and re-plans; ArrowLeft comes back. */
+async function keyboardStep(page: Page): Promise<void> {
+  await page.locator('#budget').focus();
+  for (const [key, target] of [
+    ['ArrowRight', 0.26],
+    ['ArrowLeft', 0.25],
+  ] as const) {
+    await page.keyboard.press(key);
+    await page.waitForFunction((t) => window.tnzipCompress.lastPlan?.target === t, target, { timeout: 30_000 });
+  }
+}
+
+/**
+ * The control of the responsiveness check: a 300 ms busy loop on the page's main thread must show up
+ * as a long task of at least 250 ms in this chromium, or an empty long-task list would prove nothing.
+ */
+async function longTasksAreSeen(page: Page): Promise<number> {
+  const longest = await page.evaluate(async () => {
+    const seen: number[] = [];
+    const obs = new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) seen.push(e.duration);
+    });
+    obs.observe({ type: 'longtask' });
+    await new Promise((r) => setTimeout(r, 0));
+    const t = performance.now();
+    while (performance.now() - t < 300) {
+      // busy
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    obs.disconnect();
+    return Math.max(0, ...seen);
+  });
+  assert.ok(longest >= 250, `a 300 ms busy loop was reported as a ${longest} ms long task`);
+  return longest;
+}
+
 /** Compresses at the slider's budget with fine-tuning, downloads, and checks the files in Node. */
 async function compressAndDownload(page: Page, c: CompressViewCheck): Promise<void> {
+  const control = await longTasksAreSeen(page);
   await page.locator('#finetune').check();
   await page.locator('#steps').fill('10');
   await page.locator('#compress').click();
@@ -83,13 +135,17 @@ async function compressAndDownload(page: Page, c: CompressViewCheck): Promise<vo
   assert.ok(r !== null);
   const resp = r.responsiveness;
   c.log(
-    `compress: factorized in ${r.factorizeMs.toFixed(0)} ms (worker); main thread: longest long task ${resp.longestTaskMs.toFixed(0)} ms (${resp.longTasks.length} long tasks, observer ${resp.observed ? 'on' : 'unavailable'}), largest 10-ms-timer gap ${resp.maxTimerGapMs.toFixed(0)} ms`,
+    `compress: factorized in ${r.factorizeMs.toFixed(0)} ms (worker); control: a 300 ms busy loop shows as a ${control.toFixed(0)} ms long task; main thread during compression: longest long task ${resp.longestTaskMs.toFixed(0)} ms (${resp.longTasks.length} long tasks, observer ${resp.observed ? 'on' : 'unavailable'}), largest 10-ms-timer gap ${resp.maxTimerGapMs.toFixed(0)} ms`,
   );
-  assert.ok(
-    resp.maxTimerGapMs <= BLOCKED_MS,
-    `main thread blocked ${resp.maxTimerGapMs.toFixed(0)} ms during compression`,
-  );
-  assert.ok(resp.longestTaskMs <= BLOCKED_MS, `a ${resp.longestTaskMs.toFixed(0)} ms long task during compression`);
+  // The long-task observer sees exactly the page's main-thread tasks; a timer gap also counts the OS
+  // descheduling chromium on a loaded machine, so it decides only where chromium reports no long tasks.
+  if (resp.observed)
+    assert.ok(resp.longestTaskMs <= BLOCKED_MS, `a ${resp.longestTaskMs.toFixed(0)} ms long task during compression`);
+  else
+    assert.ok(
+      resp.maxTimerGapMs <= BLOCKED_MS,
+      `main thread blocked ${resp.maxTimerGapMs.toFixed(0)} ms during compression`,
+    );
   c.log(
     `compress: accuracy on the samples ${r.accuracyBefore} before, ${r.accuracyAfter} after ${r.finetuneSteps} steps; latency dense ${r.latencyDense?.medianMs.toFixed(2)} ms, compressed ${r.latencyCompressed?.medianMs.toFixed(2)} ms; ${r.exportedParams} weights exported for ${r.params} params`,
   );
@@ -132,8 +188,10 @@ export async function checkCompressView(c: CompressViewCheck): Promise<void> {
     await page.goto(new URL('compress.html', c.url).href);
     await page.waitForFunction(() => window.tnzipCompress !== undefined);
     await page.evaluate(() => window.tnzipCompress.ready);
+    await dropFiles(page, files);
+    c.log('compress view: the fixture dropped on the drop zone loaded and planned');
     await page.locator('#files').setInputFiles(files);
-    await page.waitForFunction(() => window.tnzipCompress.lastPlan !== null, null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.tnzipCompress.loads === 2, null, { timeout: 120_000 });
     const loaded = await page.evaluate(() => window.tnzipCompress.loaded);
     c.log(
       `compress view: fixture loaded: ${loaded?.layers.map((l) => `${l.path} ${l.kind} ${l.weightShape.join('×')}`).join(', ')}; dense accuracy ${loaded?.accuracy}`,
@@ -141,6 +199,7 @@ export async function checkCompressView(c: CompressViewCheck): Promise<void> {
     await slideBudgets(page, c.log);
     await page.locator('#method').selectOption('energy');
     await planAt(page, 'energy', 0.25);
+    await keyboardStep(page);
     await page.waitForFunction(() => window.tnzipCompress.planAccuracy !== null, null, { timeout: 60_000 });
     await compressAndDownload(page, c);
     await page.screenshot({ path: join(c.results, 'compress-desktop.png'), fullPage: true });
@@ -163,7 +222,7 @@ export async function checkCompressView(c: CompressViewCheck): Promise<void> {
 async function phoneOffline(c: CompressViewCheck): Promise<void> {
   const context = await c.browser.newContext({
     viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
+    deviceScaleFactor: 1,
     isMobile: true,
     hasTouch: true,
   });

@@ -28,6 +28,8 @@ export interface CompressApi {
   /** Resolves when both workers have started. */
   ready: Promise<void>;
   loaded: LoadedInfo | null;
+  /** Models loaded so far (each counted once its first plan is on screen). */
+  loads: number;
   /** Time of the first plan of each method (spectra / LWIQ scores computed there), ms. */
   scoring: Partial<Record<MethodName, number>>;
   /** Every re-plan after the scoring, in order. */
@@ -63,6 +65,7 @@ const compressBtn = byId<HTMLButtonElement>('compress');
 const api: CompressApi = {
   ready: Promise.resolve(),
   loaded: null,
+  loads: 0,
   scoring: {},
   plans: [],
   lastPlan: null,
@@ -114,6 +117,7 @@ async function loadSource(src: ModelSource): Promise<void> {
     say(`${info.name}: ${info.layers.length} compressible layers. Scoring…`);
     await replan(performance.now());
     compressBtn.disabled = false;
+    api.loads++;
   } catch (e) {
     say(`Could not load ${src.name}: ${message(e)}`, true);
   }
