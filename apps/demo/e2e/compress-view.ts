@@ -73,6 +73,16 @@ async function slideBudgets(page: Page, log: (msg: string) => void): Promise<voi
   }
 }
 
+/** `model.json` without its shards: an error that names the missing shard, and nothing loaded. */
+async function missingShard(page: Page, files: readonly string[], log: (msg: string) => void): Promise<void> {
+  await page.locator('#files').setInputFiles([files[0] as string]);
+  await page.waitForSelector('#c-status.error', { timeout: 30_000 });
+  const text = (await page.locator('#c-status').textContent()) ?? '';
+  assert.match(text, /group1-shard1of2\.bin/, 'the error must name the missing shard');
+  assert.equal(await page.evaluate(() => window.tnzipCompress.loads), 0);
+  log(`compress view, model.json alone: "${text}"`);
+}
+
 /** Drops `files` on the drop zone as a drag from the desktop would (a DataTransfer of Files). */
 async function dropFiles(page: Page, files: readonly string[]): Promise<void> {
   const items = await Promise.all(
@@ -188,6 +198,7 @@ export async function checkCompressView(c: CompressViewCheck): Promise<void> {
     await page.goto(new URL('compress.html', c.url).href);
     await page.waitForFunction(() => window.tnzipCompress !== undefined);
     await page.evaluate(() => window.tnzipCompress.ready);
+    await missingShard(page, files, c.log);
     await dropFiles(page, files);
     c.log('compress view: the fixture dropped on the drop zone loaded and planned');
     await page.locator('#files').setInputFiles(files);
