@@ -229,13 +229,14 @@ export async function checkCompressView(c: CompressViewCheck): Promise<void> {
   }
 }
 
-/** Phone width, offline after a first visit: a bundled model loads and plans (service worker cache). */
+/** Phone width, dark colour scheme, offline after a first visit: a bundled model loads and plans (service worker cache). */
 async function phoneOffline(c: CompressViewCheck): Promise<void> {
   const context = await c.browser.newContext({
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 1,
     isMobile: true,
     hasTouch: true,
+    colorScheme: 'dark',
   });
   const page = await context.newPage();
   await page.goto(new URL('compress.html', c.url).href);
