@@ -216,7 +216,7 @@ async function planOnce(eventTime: number): Promise<void> {
     say(
       `${api.loaded?.name}: ${METHOD_LABELS[method]}, scored in ${(api.scoring[method] ?? 0).toFixed(0)} ms; re-plans as the budget moves.`,
     );
-    void measurePlanAccuracy();
+    scheduleAccuracy();
   } catch (e) {
     say(`No plan at ${budgetLabel(target)}: ${message(e)}`, true);
   }
@@ -274,6 +274,19 @@ function showPlan(p: PlanInfo): void {
 
 let accBusy = false;
 let accAgain = false;
+let accTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Measures the plan's accuracy once the slider has rested for 250 ms: while it moves, the builder would
+ * factorize plans nobody looks at, and compete with the planner for the CPU.
+ */
+function scheduleAccuracy(): void {
+  if (accTimer !== null) clearTimeout(accTimer);
+  accTimer = setTimeout(() => {
+    accTimer = null;
+    void measurePlanAccuracy();
+  }, 250);
+}
 
 /** The accuracy of the plan on screen, measured by the builder; one at a time, the latest plan wins. */
 async function measurePlanAccuracy(): Promise<void> {
