@@ -1,15 +1,13 @@
-import { formatBytes, formatInt, formatPercent } from '../format.js';
+import { formatInt, formatPercent } from '../format.js';
 import { fetchModelsIndex } from '../models-index.js';
 import { fetchSamples } from '../samples.js';
 import { registerServiceWorker } from '../sw-register.js';
 import { wasmPaths } from '../wasm-paths.js';
 import { readLayersModelFiles } from './load-files.js';
 import { METHOD_LABELS } from './method-labels.js';
-import { describePlan } from './plan-ranks.js';
 import type { CompressResult, LoadedInfo, MethodName, ModelSource, PlanInfo, PlanMetric } from './protocol.js';
-import { WEIGHTS_FILE } from './protocol.js';
+import { budgetLabel, downloadLinks, layerRows, planFacts, resultFacts, updatePlanRows } from './render.js';
 import { ResponsivenessProbe } from './responsiveness.js';
-import { spectrumPlot } from './spectrum-plot.js';
 import { startWorker } from './worker-client.js';
 
 /** One re-plan as the page timed it: from the slider's input event to the plan drawn. */
@@ -85,19 +83,6 @@ function say(text: string, error = false): void {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-function fact(dl: HTMLElement, term: string, value: string, key?: string): void {
-  const dt = document.createElement('dt');
-  dt.textContent = term;
-  const dd = document.createElement('dd');
-  dd.textContent = value;
-  if (key !== undefined) dd.dataset.key = key;
-  dl.append(dt, dd);
-}
-
-function budgetLabel(t: number): string {
-  return `${Math.round(t * 100)} % (${(1 / t).toFixed(1)}x)`;
-}
-
 // --- 1. loading -------------------------------------------------------------------------------
 
 async function loadSource(src: ModelSource): Promise<void> {
@@ -133,28 +118,9 @@ function showModel(info: LoadedInfo): void {
   const lwiq = methodSel.querySelector<HTMLOptionElement>('option[value="lwiq"]');
   if (lwiq !== null) lwiq.disabled = !info.takesSamples;
   if (!info.takesSamples && methodSel.value === 'lwiq') methodSel.value = 'energy';
-  const body = byId('layers').querySelector('tbody') as HTMLTableSectionElement;
-  body.replaceChildren(
-    ...info.layers.map((l) => {
-      const tr = document.createElement('tr');
-      tr.dataset.layer = l.path;
-      const cells = [l.path, l.kind, l.weightShape.join('×'), formatInt(l.params), formatInt(l.macs)];
-      for (const [i, c] of cells.entries()) {
-        const td = document.createElement(i === 0 ? 'th' : 'td');
-        if (i === 0) td.setAttribute('scope', 'row');
-        td.textContent = c;
-        tr.append(td);
-      }
-      const spec = document.createElement('td');
-      spec.className = 'spec';
-      spec.append(spectrumPlot(l.spectra));
-      const plan = Object.assign(document.createElement('td'), { className: 'plan' });
-      const p = Object.assign(document.createElement('td'), { className: 'kept-params' });
-      const m = Object.assign(document.createElement('td'), { className: 'kept-macs' });
-      tr.append(spec, plan, p, m);
-      return tr;
-    }),
-  );
+  byId('layers')
+    .querySelector('tbody')
+    ?.replaceChildren(...layerRows(info.layers));
 }
 
 async function onFiles(list: FileList | null): Promise<void> {
@@ -226,50 +192,11 @@ function showPlan(p: PlanInfo): void {
   api.lastPlan = p;
   api.planAccuracy = null;
   const info = api.loaded;
-  for (const l of p.layers) {
-    const tr = document.querySelector<HTMLTableRowElement>(`tr[data-layer="${CSS.escape(l.path)}"]`);
-    if (tr === null) continue;
-    (tr.querySelector('.plan') as HTMLElement).textContent = describePlan(l.plan);
-    (tr.querySelector('.kept-params') as HTMLElement).textContent =
-      `${formatInt(l.params)} (${formatPercent(l.params / l.denseParams)})`;
-    (tr.querySelector('.kept-macs') as HTMLElement).textContent =
-      `${formatInt(l.macs)} (${formatPercent(l.macs / l.denseMacs)})`;
-    const spec = info?.layers.find((x) => x.path === l.path);
-    // Rank marks where the plan's ranks are those of the plotted Tucker-2 / matrix unfoldings (not LWIQ's TT bonds).
-    const marks = p.method !== 'lwiq' && l.ranks.length === spec?.spectra.length ? l.ranks : [];
-    if (spec !== undefined) tr.querySelector('.spec')?.replaceChildren(spectrumPlot(spec.spectra, marks));
-  }
+  updatePlanRows(byId('layers'), p, info?.layers ?? []);
   const dl = byId('plan-summary');
   dl.dataset.target = String(p.target);
   dl.dataset.method = p.method;
-  dl.replaceChildren();
-  const { dense, planned } = p.model;
-  fact(
-    dl,
-    'Compressible layers keep',
-    `${formatPercent(p.achievedLayers)} of their ${p.metric === 'params' ? 'params' : 'MACs'}`,
-    'layers',
-  );
-  fact(
-    dl,
-    'Whole model: params',
-    `${formatInt(planned.params)} of ${formatInt(dense.params)} (${(dense.params / planned.params).toFixed(2)}x smaller)`,
-    'params',
-  );
-  fact(
-    dl,
-    'Whole model: MACs',
-    `${formatInt(planned.macs)} of ${formatInt(dense.macs)} (${(dense.macs / planned.macs).toFixed(2)}x fewer)`,
-    'macs',
-  );
-  fact(dl, 'Whole model: float32 weights', formatBytes(4 * planned.params), 'bytes');
-  fact(dl, 'Re-plan', '…', 'replan');
-  fact(
-    dl,
-    'Accuracy before fine-tuning',
-    info?.takesSamples === true ? 'measuring…' : 'n/a (input is not 28×28×1)',
-    'accuracy',
-  );
+  planFacts(dl, p, info?.takesSamples === true);
 }
 
 let accBusy = false;
@@ -348,7 +275,7 @@ async function compress(): Promise<void> {
     text.textContent = `Done: factorized in ${r.factorizeMs.toFixed(0)} ms in the worker; the page's longest blocked stretch meanwhile ${responsiveness.maxTimerGapMs.toFixed(0)} ms.`;
     const { weights, ...rest } = r;
     api.lastCompress = { ...rest, responsiveness };
-    showResult(result, r);
+    resultFacts(result, r);
     offerDownloads(r);
     result.dataset.done = '1';
   } catch (e) {
@@ -360,48 +287,10 @@ async function compress(): Promise<void> {
   }
 }
 
-function showResult(dl: HTMLElement, r: CompressResult): void {
-  const acc = (a: number | null): string => (a === null ? 'n/a' : formatPercent(a));
-  fact(dl, 'Accuracy before fine-tuning', acc(r.accuracyBefore), 'before');
-  fact(
-    dl,
-    r.finetuneSteps > 0 ? `After ${r.finetuneSteps} fine-tuning steps (on these samples)` : 'Fine-tuning',
-    r.finetuneSteps > 0 ? acc(r.accuracyAfter) : 'off',
-    'after',
-  );
-  if (r.latencyDense !== null && r.latencyCompressed !== null)
-    fact(
-      dl,
-      'Latency here, batch 1 (median)',
-      `dense ${r.latencyDense.medianMs.toFixed(2)} ms, compressed ${r.latencyCompressed.medianMs.toFixed(2)} ms`,
-      'latency',
-    );
-  fact(
-    dl,
-    'Download',
-    `${formatInt(r.exportedParams)} weights in stock tfjs layers (${formatInt(r.params)} tnzip params), ${formatBytes(r.weights.byteLength)} + model.json`,
-    'size',
-  );
-}
-
 function offerDownloads(r: CompressResult): void {
-  const files: [string, Blob][] = [
-    ['model.json', new Blob([r.modelJson], { type: 'application/json' })],
-    [WEIGHTS_FILE, new Blob([r.weights], { type: 'application/octet-stream' })],
-  ];
-  const box = byId('downloads');
-  box.append('Download: ');
-  for (const [name, blob] of files) {
-    const url = URL.createObjectURL(blob);
-    downloads.push(url);
-    const a = Object.assign(document.createElement('a'), {
-      href: url,
-      download: name,
-      textContent: name,
-      className: 'download',
-    });
-    box.append(a, ' ');
-  }
+  const { nodes, urls } = downloadLinks(r.modelJson, r.weights);
+  downloads.push(...urls);
+  byId('downloads').append(...nodes);
 }
 
 // --- wiring -----------------------------------------------------------------------------------
