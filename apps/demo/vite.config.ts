@@ -5,6 +5,9 @@ import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
+/** The HTML pages of the build (the two views); `./` is the first one again, as a directory URL. */
+const PAGES = ['index.html', 'compress.html'];
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
@@ -23,11 +26,14 @@ function serviceWorker(): Plugin {
     apply: 'build',
     generateBundle(_options, bundle) {
       const publicDir = join(here, 'public');
-      const files = [
+      // A Set: the pages may already be in the bundle, and cache.addAll rejects duplicate requests.
+      const listed = new Set([
         './',
+        ...PAGES.map((p) => `./${p}`),
         ...Object.keys(bundle).map((f) => `./${f}`),
         ...filesUnder(publicDir).map((f) => `./${relative(publicDir, f).split('\\').join('/')}`),
-      ].filter((f) => f !== './sw.js');
+      ]);
+      const files = [...listed].filter((f) => f !== './sw.js');
       const version = hash(
         files.join('\n') +
           Object.values(bundle)
@@ -57,7 +63,12 @@ export default defineConfig({
   base: './',
   resolve: { conditions: ['@tnzip/source', ...defaultClientConditions] },
   plugins: [serviceWorker()],
-  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+    rollupOptions: { input: Object.fromEntries(PAGES.map((p) => [p.replace('.html', ''), join(here, p)])) },
+  },
+  worker: { format: 'es' },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
 });

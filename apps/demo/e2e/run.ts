@@ -6,7 +6,10 @@
 // 3. errors: with one model's weights.bin answering 404 and another's corrupted (bytes flipped), the
 //    page names the file in those panels and the other models still predict;
 // 4. where chromium can run WebGPU on SwiftShader (Debian's chromium ships it), the page picks webgpu
-//    and its per-sample top-1 equals Node's too.
+//    and its per-sample top-1 equals Node's too;
+// 5. the compress view (compress.html, e2e/compress-view.ts): a LayersModel fixture through the file
+//    input, three budgets per method (re-plans < 100 ms), compress without blocking the main thread
+//    > 200 ms, download, and the files load with stock tf.loadLayersModel in Node and predict alike.
 // Needs `pnpm --filter @tnzip/demo build` first. CHROMIUM overrides /usr/bin/chromium.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { useBackend } from '@tnzip/backends';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { ModelsIndex } from '../src/models-index.js';
+import { checkCompressView } from './compress-view.js';
 import { nodeTop1, readSamples, trainerInput } from './node-reference.js';
 import { serveStatic } from './static-server.js';
 
@@ -186,6 +190,9 @@ async function main(): Promise<void> {
     await page2.screenshot({ path: join(results, 'demo-errors.png'), fullPage: true });
     await bad.close();
     log(`errors shown for ${missing} (404) and ${corrupt} (corrupted); ${others.join(', ')} still predict`);
+
+    // 5. (before 4, which needs another chromium) The "Compress in the browser" view (compress.html): see compress-view.ts.
+    await checkCompressView({ browser, url: server.url, publicDir, results, x, log });
 
     // 4. WebGPU, where chromium can get an adapter: SwiftShader, the software Vulkan driver inside
     //    Debian's chromium package. Skipped when it is missing or with TNZIP_DEMO_WEBGPU=0.
