@@ -5,18 +5,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import { describeBackends, expectNoLeakAsync } from '@tnzip/testing';
 import * as ort from 'onnxruntime-node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { factorize } from '../factorized/factorize.js';
 import { registeredPlanKinds } from '../factorized/kind-registry.js';
 import '../io/builtin-kinds.js';
 import { artifactsOf, cnn, kitchenSink, mlp, mnistBatch, relErr, trainBriefly } from '../keras/fixtures.test-util.js';
 import { importLayersModel } from '../keras/import-model.js';
 import { BatchNorm } from '../layers/batch-norm.js';
+import { Conv2d } from '../layers/conv2d.js';
 import { Flatten } from '../layers/flatten.js';
+import { Linear } from '../layers/linear.js';
 import { Reshape } from '../layers/reshape.js';
 import { Sequential } from '../layers/sequential.js';
 import type { Module, Shape } from '../module.js';
-import type { FactorizationPlan } from '../plan.js';
+import type { FactorizationPlan, LayerPlan } from '../plan.js';
 import { cifarResNet, lenet5 } from '../testing-models.js';
 import { exportOnnxModel, formatOnnxExportReport, type OnnxExportReport } from './export-onnx.js';
 import { ONNX_MODEL_FILE, writeOnnxFile } from './node-file.js';
@@ -110,10 +112,66 @@ const PLANS: Record<string, ReadonlyArray<{ fixture: Fixture; plan: Factorizatio
   ],
 };
 
+/**
+ * Each kind on a single layer, compared at the layer's own output (no pooling to blur an edge
+ * error): a stride-2 'same' conv 8→16 over 10×8 (asymmetric pads: none before, one after) and a
+ * 16→10 linear.
+ */
+const LAYER_PLANS: Record<string, ReadonlyArray<{ layer: 'conv' | 'linear'; plan: LayerPlan }>> = {
+  dense: [{ layer: 'conv', plan: { kind: 'dense' } }],
+  tucker2: [
+    { layer: 'conv', plan: { kind: 'tucker2', rankS: 4, rankT: 5 } },
+    { layer: 'conv', plan: { kind: 'tucker2', rankS: null, rankT: 6 } },
+  ],
+  tucker: [{ layer: 'conv', plan: { kind: 'tucker', ranks: [3, 3, 4, 5] } }],
+  cp: [{ layer: 'conv', plan: { kind: 'cp', rank: 6 } }],
+  tt: [
+    { layer: 'conv', plan: { kind: 'tt', colDims: [2, 4], rowDims: [4, 4], ranks: [2, 4, 4, 3] } },
+    { layer: 'linear', plan: { kind: 'tt', colDims: [4, 4], rowDims: [2, 5], ranks: [3] } },
+    { layer: 'linear', plan: { kind: 'tt', colDims: [2, 2, 4], rowDims: [1, 2, 5], ranks: [2, 3] } },
+    { layer: 'linear', plan: { kind: 'tt', rowDims: [1, 10], colDims: [16, 1], ranks: [4] } },
+  ],
+  'ada-tucker': [{ layer: 'conv', plan: { kind: 'ada-tucker', dims: [8, 9, 16], ranks: [4, 5, 8] } }],
+  'scada-tucker': [{ layer: 'conv', plan: { kind: 'scada-tucker', dims: [8, 9, 16], ranks: [4, 5, 8], group: 'g' } }],
+};
+
+describeBackends('every factorized kind, one layer', () => {
+  for (const [kind, cases] of Object.entries(LAYER_PLANS))
+    it(`${kind}: onnxruntime-node computes the layer's output (relative error < 1e-4)`, async () => {
+      for (const { layer, plan } of cases) {
+        const dense =
+          layer === 'conv'
+            ? new Conv2d('layer', {
+                inChannels: 8,
+                outChannels: 16,
+                kernelSize: 3,
+                stride: 2,
+                padding: 'same',
+                seed: 3,
+              })
+            : new Linear('layer', { inFeatures: 16, outFeatures: 10, seed: 4 });
+        const net = new Sequential('net', [dense]);
+        factorize(net, { layer: plan });
+        const shape = layer === 'conv' ? [10, 8, 8] : [16];
+        const x = tf.randomNormal([3, ...shape], 0, 1, 'float32', 9);
+        const { err, report } = await compare(net, x, { inputShape: shape, outputActivation: 'none' });
+        expect(err, `${kind} ${JSON.stringify(plan)}`).toBeLessThan(1e-4);
+        expect(report.layers[0]?.form).toBe(
+          kind === 'dense' ? 'dense' : kind.endsWith('ada-tucker') ? 'reconstructed' : 'factorized',
+        );
+        x.dispose();
+        net.dispose();
+      }
+    });
+});
+
 it('every registered factorized kind has an ONNX check below', () => {
   const kinds = registeredPlanKinds();
   expect(kinds.length).toBeGreaterThanOrEqual(7);
-  for (const k of kinds) expect(Object.keys(PLANS), `plan kind '${k}' has no ONNX test plan`).toContain(k);
+  for (const k of kinds) {
+    expect(Object.keys(PLANS), `plan kind '${k}' has no ONNX fixture plan`).toContain(k);
+    expect(Object.keys(LAYER_PLANS), `plan kind '${k}' has no ONNX layer plan`).toContain(k);
+  }
 });
 
 describeBackends('exportOnnxModel vs onnxruntime-node', () => {
@@ -190,7 +248,7 @@ describeBackends('exportOnnxModel vs onnxruntime-node', () => {
   });
 });
 
-describe('ONNX export errors and files', () => {
+describeBackends('ONNX export errors and files', () => {
   const noForm = (): Sequential =>
     new Sequential('net', [
       new Flatten('flat'),
