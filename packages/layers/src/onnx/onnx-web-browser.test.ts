@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import * as esbuild from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factorize } from '../factorized/factorize.js';
@@ -31,7 +32,7 @@ import * as ort from '/ort/ort.wasm.min.mjs';
 ort.env.wasm.wasmPaths = '/ort/';
 ort.env.wasm.numThreads = 1;
 window.runOnnx = async (file, data, dims) => {
-  const bytes = new Uint8Array(await (await fetch(file)).arrayBuffer());
+  const bytes = typeof file === 'string' ? new Uint8Array(await (await fetch(file)).arrayBuffer()) : Uint8Array.from(file);
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(data), dims) });
   const y = Array.from(out[session.outputNames[0]].data);
@@ -39,7 +40,29 @@ window.runOnnx = async (file, data, dims) => {
   return y;
 };
 window.ortReady = true;
-</script>`;
+</script><script type="module" src="/tnzip.js"></script>`;
+
+/** The page's tnzip: `@tnzip/layers` from source, bundled for the browser (Node built-ins left out), with an export to run in the page. */
+const ENTRY = `
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Conv2d, exportOnnxModel, factorize, Flatten, Linear, Sequential } from ${JSON.stringify(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'index.ts'))};
+window.exportInPage = async () => {
+  await tf.setBackend('cpu');
+  const net = new Sequential('net', [
+    new Conv2d('a', { inChannels: 3, outChannels: 8, kernelSize: 3, stride: 2, padding: 'same', seed: 1 }),
+    new Flatten('flat'),
+    new Linear('fc', { inFeatures: 5 * 4 * 8, outFeatures: 10, seed: 2 }),
+  ]);
+  factorize(net, { a: { kind: 'cp', rank: 4 }, fc: { kind: 'tt', rowDims: [1, 10], colDims: [160, 1], ranks: [5] } });
+  const { bytes, report } = await exportOnnxModel(net, { inputShape: [10, 8, 3] });
+  const x = tf.randomNormal([2, 10, 8, 3], 0, 1, 'float32', 3);
+  const y = net.apply(x);
+  return { bytes: Array.from(bytes), x: Array.from(x.dataSync()), y: Array.from(y.dataSync()), forms: report.layers.map((l) => l.form) };
+};
+window.tnzipReady = true;
+`;
+let bundle = '';
 
 let browser: Browser;
 let server: Server;
@@ -49,6 +72,17 @@ const models = new Map<string, Uint8Array>();
 beforeAll(async () => {
   if (!existsSync(executablePath)) throw new Error(`no chromium at ${executablePath} (CHROMIUM overrides the path)`);
   await tf.setBackend('cpu');
+  const built = await esbuild.build({
+    stdin: { contents: ENTRY, resolveDir: path.dirname(new URL(import.meta.url).pathname), loader: 'ts' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['@tnzip/source'],
+    external: ['node:*'],
+    logLevel: 'error',
+  });
+  bundle = built.outputFiles[0]?.text ?? '';
   server = createServer((req, res) => {
     const url = req.url ?? '/';
     const send = (type: string, body: string | Uint8Array): void => {
@@ -56,6 +90,7 @@ beforeAll(async () => {
       res.end(body);
     };
     if (url === '/') return send('text/html', PAGE);
+    if (url === '/tnzip.js') return send('text/javascript', bundle);
     const model = models.get(url);
     if (model !== undefined) return send('application/octet-stream', model);
     const name = url.startsWith('/ort/') ? path.basename(url.slice(5)) : '';
@@ -153,6 +188,31 @@ describe('ONNX export in onnxruntime-web (wasm) in chromium', () => {
     expect(await inChromium('layers', net, x, [10, 8, 8])).toBeLessThan(1e-4);
     x.dispose();
     net.dispose();
+  }, 120_000);
+
+  it("exportOnnxModel runs in the page (no Node), and onnxruntime-web runs its bytes there to tnzip's output (< 1e-4)", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => {
+      const w = window as unknown as { ortReady?: boolean; tnzipReady?: boolean };
+      return w.ortReady === true && w.tnzipReady === true;
+    });
+    const r = await page.evaluate(async () => {
+      const w = window as unknown as {
+        exportInPage: () => Promise<{ bytes: number[]; x: number[]; y: number[]; forms: string[] }>;
+        runOnnx: (f: number[], d: number[], s: number[]) => Promise<number[]>;
+      };
+      const e = await w.exportInPage();
+      return { ...e, theirs: await w.runOnnx(e.bytes, e.x, [2, 10, 8, 3]) };
+    });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(r.forms).toEqual(['factorized', 'factorized']);
+    expect(r.theirs.length).toBe(20);
+    expect(relErr(r.theirs, r.y)).toBeLessThan(1e-4);
   }, 120_000);
 
   it('a ResNet (residual blocks, channel-pad shortcuts) agrees with tnzip (< 1e-4)', async () => {
