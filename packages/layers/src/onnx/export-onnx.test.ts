@@ -11,10 +11,13 @@ import { registeredPlanKinds } from '../factorized/kind-registry.js';
 import '../io/builtin-kinds.js';
 import { artifactsOf, cnn, kitchenSink, mlp, mnistBatch, relErr, trainBriefly } from '../keras/fixtures.test-util.js';
 import { importLayersModel } from '../keras/import-model.js';
+import { ACTIVATION_FUNCTIONS, Activation } from '../layers/activation.js';
+import { AvgPool } from '../layers/avg-pool.js';
 import { BatchNorm } from '../layers/batch-norm.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
+import { MaxPool } from '../layers/max-pool.js';
 import { Reshape } from '../layers/reshape.js';
 import { Sequential } from '../layers/sequential.js';
 import type { Module, Shape } from '../module.js';
@@ -245,6 +248,62 @@ describeBackends('exportOnnxModel vs onnxruntime-node', () => {
       await exportOnnxModel(model);
     });
     model.dispose();
+  });
+});
+
+describeBackends('activations and pooling', () => {
+  it('every activation function, on images (softmax over channels) and on vectors, matches (< 1e-4)', async () => {
+    for (const fn of ACTIVATION_FUNCTIONS)
+      for (const image of [true, false]) {
+        const net = new Sequential(
+          'net',
+          image
+            ? [new Conv2d('c', { inChannels: 3, outChannels: 4, kernelSize: 3, seed: 1 }), new Activation('act', fn)]
+            : [new Linear('l', { inFeatures: 6, outFeatures: 5, seed: 1 }), new Activation('act', fn)],
+        );
+        const shape = image ? [6, 5, 3] : [6];
+        const x = tf.randomNormal([2, ...shape], 0, 2, 'float32', 4);
+        expect(
+          (await compare(net, x, { inputShape: shape, outputActivation: 'none' })).err,
+          `${fn} image=${image}`,
+        ).toBeLessThan(1e-4);
+        x.dispose();
+        net.dispose();
+      }
+  });
+
+  it("max / average pooling with 'same' and explicit uneven pads (padded cells not averaged) match (< 1e-4)", async () => {
+    const padding = [
+      [1, 0],
+      [0, 1],
+    ] as const;
+    for (const pool of [
+      new MaxPool('p', { kernelSize: 3, stride: 2, padding: 'same' }),
+      new AvgPool('p', { kernelSize: 3, stride: 2, padding: 'same' }),
+      new MaxPool('p', { kernelSize: [3, 2], stride: [2, 1], padding }),
+      new AvgPool('p', { kernelSize: [3, 2], stride: [2, 1], padding }),
+    ]) {
+      const net = new Sequential('net', [pool]);
+      const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 5);
+      expect((await compare(net, x, { inputShape: [7, 6, 3], outputActivation: 'none' })).err, pool.kind).toBeLessThan(
+        1e-4,
+      );
+      x.dispose();
+      net.dispose();
+    }
+    const wide = new Sequential('net', [
+      new AvgPool('wide', {
+        kernelSize: 2,
+        padding: [
+          [0, 0],
+          [0, 2],
+        ],
+      }),
+    ]);
+    await expect(exportOnnxModel(wide, { inputShape: [4, 4, 1] })).rejects.toThrow(
+      /^export: layer 'wide' \(avg-pool\) pads \[0,0,0,2\] a 2×2 window by as much as the window/,
+    );
+    wide.dispose();
   });
 });
 

@@ -112,6 +112,13 @@ const pool =
     const b = ctx.builder;
     const xs = toNchw(b, x, ctx.base);
     const pads = padsOver(xs, m.kernelSize, m.stride, m.padding);
+    const [kh, kw] = m.kernelSize;
+    if (Math.max(pads.top, pads.bottom) >= kh || Math.max(pads.left, pads.right) >= kw)
+      throw noOnnxForm(
+        m,
+        ctx,
+        `pads ${JSON.stringify(onnxPads(pads))} a ${kh}×${kw} window by as much as the window (ONNX pooling needs pads < kernel)`,
+      );
     const attrs = { kernel_shape: ints(m.kernelSize), strides: ints(m.stride), pads: ints(onnxPads(pads)) };
     // tnzip's average pooling does not count padded cells, as count_include_pad = 0 (the default).
     const name = b.node(op, [xs.name], ctx.base, attrs);
