@@ -2,7 +2,7 @@ import { TnzipError } from '@tnzip/tensor';
 import { isReconstructible } from '../keras/export-reconstructed.js';
 import { Graph } from '../layers/graph.js';
 import type { Module, Shape } from '../module.js';
-import { int, OnnxGraphBuilder, type OnnxRef } from './onnx-builder.js';
+import { int, ONNX_OPSET, OnnxGraphBuilder, type OnnxRef } from './onnx-builder.js';
 import { type OnnxExportContext, type OnnxExporter, toPlain } from './onnx-common.js';
 import { CONTAINER_ONNX_EXPORTERS } from './onnx-containers.js';
 import { onnxCP } from './onnx-cp.js';
@@ -125,7 +125,7 @@ export async function exportOnnxModel(
       out = { ...out, name: b.node('Softmax', [out.name], `${out.name}_softmax`, { axis: int(-1) }) };
     const bytes = await b.build(out);
     const report: OnnxExportReport = {
-      opset: 13,
+      opset: ONNX_OPSET,
       layers,
       reconstructed: layers.filter((l) => l.form === 'reconstructed'),
       params: layers.reduce((a, l) => a + l.params, 0),
