@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
-import { exportLayersModel, formatExportReport, type Module, writeLayersModelFiles } from '@tnzip/layers';
+import {
+  exportLayersModel,
+  exportOnnxModel,
+  formatExportReport,
+  formatOnnxExportReport,
+  type Module,
+  writeLayersModelFiles,
+  writeOnnxFile,
+} from '@tnzip/layers';
 import { choice, type FlagSpec, type FlagValues, str } from './args.js';
 import { STANDARD_NORMALIZATION } from './commands/eval.js';
 import { DATASET_NAMES } from './datasets.js';
@@ -25,8 +33,8 @@ export const LAYERS_MODEL_COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   export: {
     type: 'string',
-    value: 'tfjs-layers',
-    help: 'also write the compressed model to <run>/export/tfjs-layers/ as stock tfjs layers',
+    value: 'tfjs-layers|onnx',
+    help: 'also write the compressed model to <run>/export/<format>/ (stock tfjs layers, or model.onnx)',
   },
 };
 
@@ -93,18 +101,24 @@ export async function withModelNormalization(ds: Dataset, fromDir: string | null
 }
 
 /** Checks `--export` (usage error before any work). */
-export function exportFormat(v: FlagValues): 'tfjs-layers' | null {
-  return choice(v, 'export', ['tfjs-layers'] as const, 'export format') ?? null;
+export function exportFormat(v: FlagValues): 'tfjs-layers' | 'onnx' | null {
+  return choice(v, 'export', ['tfjs-layers', 'onnx'] as const, 'export format') ?? null;
 }
 
-/** With `--export tfjs-layers`: writes `<run>/export/tfjs-layers/` and returns its report line(s). */
+/** With `--export tfjs-layers|onnx`: writes `<run>/export/<format>/` and returns its report line(s). */
 export async function exportRun(
   v: FlagValues,
   model: Module,
   runDir: string,
   inputShape: readonly number[],
 ): Promise<string | null> {
-  if (exportFormat(v) === null) return null;
+  const format = exportFormat(v);
+  if (format === null) return null;
+  if (format === 'onnx') {
+    const { bytes, report } = await exportOnnxModel(model, { inputShape });
+    const file = await writeOnnxFile(path.join(runDir, 'export', 'onnx'), bytes);
+    return `exported to ${file} (ONNX)\n${formatOnnxExportReport(report)}`;
+  }
   const { artifacts, report } = await exportLayersModel(model, { inputShape });
   const out = path.join(runDir, 'export', 'tfjs-layers');
   await writeLayersModelFiles(out, artifacts);

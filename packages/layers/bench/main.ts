@@ -8,6 +8,7 @@ import '../src/ops/register-gradients.js';
 import type { Module } from '../src/module.js';
 import { cifarResNet, lenet5, lenet300100 } from '../src/testing-models.js';
 import { loadMnistTrain } from './mnist.js';
+import { onnxBench } from './onnx.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = resolve(here, '..');
@@ -120,6 +121,10 @@ export async function main(args: string[]): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   console.error(`tfjs ${tf.version_core}, backend ${tf.getBackend()}${quick ? ', --quick' : ''}`);
+  if (args.includes('--onnx-only')) {
+    console.log(await onnxBench(quick));
+    return;
+  }
   const rows: Row[] = [];
 
   // ---- LeNet training on the first 10,000 MNIST images, batch 64 ----
@@ -208,4 +213,8 @@ export async function main(args: string[]): Promise<void> {
       `| ${label} | ${macs.toFixed(2)}x | ${t.toFixed(2)}x | ${(t / macs).toFixed(2)} | ${p === null ? 'n/a' : `${p.toFixed(2)}x`} |`,
     );
   }
+
+  // ---- ONNX Runtime as the speed peer (inference) ----
+  console.log('');
+  console.log(await onnxBench(quick));
 }

@@ -1,5 +1,13 @@
 import * as path from 'node:path';
-import { exportLayersModel, formatExportReport, Graph, writeLayersModelFiles } from '@tnzip/layers';
+import {
+  exportLayersModel,
+  exportOnnxModel,
+  formatExportReport,
+  formatOnnxExportReport,
+  Graph,
+  writeLayersModelFiles,
+  writeOnnxFile,
+} from '@tnzip/layers';
 import { COMMON_FLAGS, choice, type FlagSpec, formatHelp, str } from '../args.js';
 import { FileError, UsageError } from '../exit-codes.js';
 import { importLayersModelFile, layersModelJson } from '../layers-model.js';
@@ -8,13 +16,21 @@ import { backendChoice, startBackend } from '../runtime.js';
 import type { CommandContext } from './context.js';
 
 /** Export formats of `tnzip export --to`. */
-export const EXPORT_FORMATS = ['tfjs-layers'] as const;
+export const EXPORT_FORMATS = ['tfjs-layers', 'onnx'] as const;
 
 /** Flags of `tnzip export`. */
 export const EXPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   to: { type: 'string', value: 'FORMAT', help: `${EXPORT_FORMATS.join(', ')} (required)` },
-  out: { type: 'string', value: 'DIR', help: 'directory to write model.json and its weight shard into (required)' },
-  quantize: { type: 'string', value: 'uint8', help: 'store the weights as uint8 (about 4x smaller); default float32' },
+  out: {
+    type: 'string',
+    value: 'DIR',
+    help: 'directory to write model.json and its weight shard (onnx: model.onnx) into (required)',
+  },
+  quantize: {
+    type: 'string',
+    value: 'uint8',
+    help: 'tfjs-layers only: store the weights as uint8 (about 4x smaller); default float32',
+  },
   'output-activation': {
     type: 'string',
     value: 'softmax|none',
@@ -25,9 +41,9 @@ export const EXPORT_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 /** `tnzip export --help`. */
 export const EXPORT_HELP = formatHelp(
-  'tnzip export RUN_DIR|MODEL_DIR --to tfjs-layers --out DIR [--quantize uint8]',
+  'tnzip export RUN_DIR|MODEL_DIR --to tfjs-layers|onnx --out DIR [--quantize uint8]',
   'Writes a tnzip model (compressed or not) as a tfjs LayersModel of stock Keras layers, which\n' +
-    'tf.loadLayersModel loads with no tnzip code. Factorized layers with a stock form stay factorized\n(Tucker-2, CP, TT); the others (ADA/SCADA-Tucker) are written as their dense weight, and the report says so.\nNothing is written unless the whole export succeeds.',
+    'tf.loadLayersModel loads with no tnzip code, or (--to onnx) as DIR/model.onnx (opset 13, NHWC input) for ONNX Runtime. Factorized layers with a stock form stay factorized\n(Tucker-2, CP, TT); the others (ADA/SCADA-Tucker) are written as their dense weight, and the report says so.\nNothing is written unless the whole export succeeds.',
   EXPORT_FLAGS,
 );
 
@@ -41,6 +57,7 @@ export async function exportCommand(ctx: CommandContext): Promise<number> {
   const out = str(v, 'out');
   if (out === undefined || out === '') throw new UsageError('export needs --out DIR');
   const quantize = choice(v, 'quantize', ['uint8'] as const, 'quantization');
+  if (to === 'onnx' && quantize !== undefined) throw new UsageError('--quantize applies to --to tfjs-layers only');
   const act = choice(v, 'output-activation', ['softmax', 'none'] as const, 'output activation');
   const choiceB = backendChoice(v);
   const foreign = await layersModelJson(target);
@@ -52,6 +69,16 @@ export async function exportCommand(ctx: CommandContext): Promise<number> {
     const inputShape = loaded.inputShape ?? (model instanceof Graph ? model.inputShape : null);
     if (inputShape === null)
       throw new FileError(`'${dir}/model.json' has no inputShape, so the exported model's input is unknown`);
+    if (to === 'onnx') {
+      const { bytes, report } = await exportOnnxModel(model, {
+        inputShape,
+        ...(act === undefined ? {} : { outputActivation: act }),
+      });
+      const file = await writeOnnxFile(out, bytes);
+      if (ctx.json) ctx.out(JSON.stringify({ out: path.resolve(file), format: to, ...report }));
+      else ctx.out(`${path.resolve(file)} (onnx)\n${formatOnnxExportReport(report)}`);
+      return 0;
+    }
     const { artifacts, report } = await exportLayersModel(model, {
       inputShape,
       ...(quantize === undefined ? {} : { quantize }),
