@@ -1,8 +1,20 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Tensor64 } from '@tnzip/tensor';
 import { type BatudeSpectra, batudeProject, batudeSpectra } from './batude-truncate.js';
+import { metricOf } from './budget.js';
 import { greedyAllocate } from './greedy-allocate.js';
 import { factorizedAt, type RankProblem } from './problem.js';
+
+/**
+ * How GreedyBudget weighs a layer's singular values ([P]):
+ * - `'cost-share'` (default): the value of component i of layer l is `(σ_i/‖A_l‖_F)·D_l`, with `D_l`
+ *   the layer's dense cost, so its score `value/Δcost` is the fraction of the layer's spectrum
+ *   bought per fraction of the layer's own dense cost. Scale-free in the layer's size: a big layer
+ *   (LeNet-300-100's fc1, 784×300) is no longer starved because each of its components costs 10×
+ *   a small layer's (fc1 at rank 1 → 29 % accuracy at 10x).
+ * - `'none'`: `σ_i/‖A_l‖_F` per unit of absolute cost (the historical rule).
+ */
+export type BatudeWeighting = 'cost-share' | 'none';
 
 /** The weight variable of layer `l` of `problem`. */
 export function weightOf(problem: RankProblem, l: number): tf.Variable {
@@ -34,7 +46,12 @@ export function admmUpdate(
   ws: readonly Float32Array[],
   u: readonly Float32Array[] | null,
   rho: number,
-  options: { readonly lambda: number; readonly growth: number; readonly rhoMax: number },
+  options: {
+    readonly lambda: number;
+    readonly growth: number;
+    readonly rhoMax: number;
+    readonly weighting?: BatudeWeighting;
+  },
 ): AdmmUpdate {
   const as: Tensor64[] = ws.map((w, l) => {
     const a = new Float64Array(w.length);
@@ -43,22 +60,26 @@ export function admmUpdate(
     return { shape: weightOf(problem, l).shape, data: a };
   });
   const spectra: BatudeSpectra[] = as.map(batudeSpectra);
+  const weights = problem.spaces.map((s) =>
+    (options.weighting ?? 'cost-share') === 'cost-share' ? metricOf(s.dense, problem.metric) : 1,
+  );
   const result = greedyAllocate(problem, {
     value: (l, i, k) => {
       const sp = spectra[l] as BatudeSpectra;
-      return sp.norm > 0 ? ((sp.sigma[i] as Float64Array)[k] as number) / sp.norm : 0;
+      return sp.norm > 0 ? (((sp.sigma[i] as Float64Array)[k] as number) / sp.norm) * (weights[l] as number) : 0;
     },
   });
-  const tau = options.lambda / rho;
   const newZ: Float32Array[] = [];
   const newU: Float32Array[] = [];
   const thresholds: Record<string, number[]> = {};
   problem.spaces.forEach((space, l) => {
     const r = result.ranks[l] as number[];
     // A layer planned dense keeps its full-rank weight: no projection.
-    const zl = factorizedAt(problem, l, r)
-      ? batudeProject(as[l] as Tensor64, spectra[l] as BatudeSpectra, r, tau)
-      : (as[l] as Tensor64);
+    // Relative soft threshold: τ_l = (λ/ρ)·σ_max(A_l), so one λ means the same on layers of any scale.
+    const sp = spectra[l] as BatudeSpectra;
+    const sigmaMax = Math.max(...sp.sigma.map((x) => x[0] ?? 0));
+    const tau = (options.lambda / rho) * sigmaMax;
+    const zl = factorizedAt(problem, l, r) ? batudeProject(as[l] as Tensor64, sp, r, tau) : (as[l] as Tensor64);
     const w = ws[l] as Float32Array;
     const ul = u?.[l];
     const zf = Float32Array.from(zl.data);
@@ -76,6 +97,21 @@ export function admmUpdate(
     for (const ul of newU) for (let i = 0; i < ul.length; i++) ul[i] = (ul[i] as number) * f;
   }
   return { z: newZ, u: newU, rho: next, ranks: result.ranks, thresholds };
+}
+
+/** Per layer, the relative primal residual `‖W_l − Z_l‖_F / ‖W_l‖_F` (empty without Z). */
+export function layerResiduals(problem: RankProblem, z: readonly Float32Array[] | null): number[] {
+  if (z === null) return [];
+  return z.map((zl, l) => {
+    const w = weightOf(problem, l).dataSync();
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < zl.length; i++) {
+      num += ((w[i] as number) - (zl[i] as number)) ** 2;
+      den += (w[i] as number) ** 2;
+    }
+    return den > 0 ? Math.sqrt(num / den) : 0;
+  });
 }
 
 /** The primal residual `Σ‖W − Z‖² / Σ‖W‖²` of the current weights (0 without Z). */
