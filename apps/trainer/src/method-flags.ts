@@ -24,7 +24,7 @@ export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'batude-lambda': {
     type: 'string',
     value: 'auto|L',
-    help: "BATUDE nuclear-norm weight λ in [0, 1], relative to each layer's largest singular value (0: no soft threshold, the ablation; default auto: chosen on the calibration data among 1e-6, 1e-5, 1e-4)",
+    help: "BATUDE nuclear-norm weight λ in [0, 1], relative to each layer's largest singular value (0: no soft threshold, the ablation; default auto: chosen on the calibration data among 1e-3, 1e-2, 1e-1)",
   },
   'lwiq-pool': {
     type: 'string',

@@ -42,7 +42,7 @@ export interface MethodKnobs {
 /** Defaults of {@link MethodKnobs}. */
 export const DEFAULT_KNOBS: MethodKnobs = {
   batudeEpochs: 3,
-  batudeRho: 1e-3,
+  batudeRho: 0.05,
   batudeUpdateEvery: 100,
   batudeLambda: 'auto',
   lwiqPool: 1,

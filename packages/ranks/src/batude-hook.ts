@@ -19,12 +19,14 @@ export interface BatudeOptions {
   /** Cap of ρ (default 1). */
   readonly rhoMax?: number;
   /**
-   * Nuclear-norm weight λ ≥ 0, relative to each layer's scale: at a Z-update the kept singular
-   * values of `A_l` are soft-thresholded by `τ_l = (λ/ρ)·σ_max(A_l)` — the proximal step of
-   * `λ·σ_max·‖Z_l‖_*` — (default 0: hard truncation only; the selector's default chooses λ > 0).
+   * Nuclear-norm weight λ ≥ 0, relative to each layer's scale and to ρ₀: at a Z-update the kept
+   * singular values of `A_l` are soft-thresholded by `τ_l = λ·(ρ₀/ρ)·σ_max(A_l)` — the proximal
+   * step of the nuclear norm weighted `λ·ρ₀·σ_max(A_l)` — so λ is the first update's threshold as
+   * a fraction of σ_max, fading as ρ grows (ADMM's λ/ρ). Default 0: hard truncation only (the
+   * selector's default chooses λ > 0).
    */
   readonly lambda?: number;
-  /** GreedyBudget's weighting of layers (default `'cost-share'`; see {@link BatudeWeighting}). */
+  /** GreedyBudget's weighting of layers (default `'log-energy'`; see {@link BatudeWeighting}). */
   readonly weighting?: BatudeWeighting;
   /** Also update Z/U after every `updateEvery` training steps (default 0: at epoch starts only). */
   readonly updateEvery?: number;
@@ -82,11 +84,11 @@ function resolveOptions(options: BatudeOptions) {
   const growth = options.rhoGrowth ?? 1.25;
   const rhoMax = options.rhoMax ?? 1;
   const lambda = options.lambda ?? 0;
-  const weighting = options.weighting ?? 'cost-share';
-  if (weighting !== 'cost-share' && weighting !== 'none')
+  const weighting = options.weighting ?? 'log-energy';
+  if (!['log-energy', 'cost-share', 'energy', 'none'].includes(weighting))
     throw new TnzipError(
       'INVALID_ARGUMENT',
-      `options.weighting must be 'cost-share' or 'none', got ${JSON.stringify(weighting)}`,
+      `options.weighting must be 'log-energy', 'cost-share', 'energy' or 'none', got ${JSON.stringify(weighting)}`,
     );
   const updateEvery = options.updateEvery ?? 0;
   const atEpochStart = options.updateAtEpochStart ?? true;
@@ -230,7 +232,7 @@ export function batudeHook(
     alive();
     const started = now();
     const ws = problem.spaces.map((_, l) => weightOf(problem, l).dataSync() as Float32Array);
-    const next = admmUpdate(problem, ws, u, rho, { lambda, growth, rhoMax, weighting });
+    const next = admmUpdate(problem, ws, u, rho, { lambda: lambda * rho0, growth, rhoMax, weighting });
     rho = next.rho;
     z = next.z;
     u = next.u;

@@ -9,13 +9,13 @@ import type { Calibration, RankSelector, SelectionContext, SelectionReport, Trai
 
 /**
  * BATUDE's default λ candidates ([P]): relative nuclear-norm weights (see `BatudeOptions.lambda`),
- * i.e. at the initial ρ = 1e-3 a first soft threshold of 0.1 %, 1 % and 10 % of each layer's
- * largest singular value — papers.md §1.3 suggests λ/ρ ≈ 1e-3…1e-2 of σ_max, plus one stronger.
+ * a first soft threshold of 0.1 %, 1 % and 10 % of each layer's largest singular value — papers.md
+ * §1.3 suggests λ/ρ ≈ 1e-3…1e-2 of σ_max; we add one stronger.
  */
-export const BATUDE_LAMBDAS: readonly number[] = [1e-6, 1e-5, 1e-4];
+export const BATUDE_LAMBDAS: readonly number[] = [1e-3, 1e-2, 1e-1];
 
 /** λ used by `'auto'` when the context has no validation or calibration data to choose with. */
-export const BATUDE_DEFAULT_LAMBDA = 1e-5;
+export const BATUDE_DEFAULT_LAMBDA = 1e-2;
 
 /** Options of {@link batudeSelector}. */
 export interface BatudeSelectorOptions {
