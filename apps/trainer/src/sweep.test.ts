@@ -226,7 +226,7 @@ describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, 
     ];
     const methods: Array<[string, string, string[]]> = [
       ['lwiq', '4x', []],
-      ['batude', '2x', ['--batude-update-every', '3']],
+      ['batude', '2x', ['--batude-update-every', '3', '--batude-epochs', '1']],
     ];
     // compress trains the dense model itself (as the main job does) …
     const compressed: Results[] = [];
@@ -265,6 +265,8 @@ describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, 
       '4x,2x',
       '--batude-update-every',
       '3',
+      '--batude-epochs',
+      '1',
       ...flags,
       '--out',
       path.join(root, 'same-s'),
