@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, type FactorizationPlan, factorizeLayer, Linear, type Module } from '@tnzip/layers';
+import { Conv2d, cacheOnCpu, type FactorizationPlan, factorizeLayer, Linear, type Module } from '@tnzip/layers';
 import { checkInt, TnzipError } from '@tnzip/tensor';
 import type { Calibration } from './selector.js';
 
@@ -41,8 +41,8 @@ export async function batchAccuracy(model: Module, data: Calibration, batchSize 
  * (`toDense`) of its factorization at the plan's ranks (`factorizeLayer`: HOSVD / TT-SVD / SVD
  * truncation of the current weight), {@link batchAccuracy} is measured on `data`, and the
  * original weights are put back, also when the evaluation throws. Biases are untouched (no
- * kind changes them). The weights are read synchronously: on webgpu, `await cacheOnCpu(model)`
- * first.
+ * kind changes them). The weights are cached on the CPU first (`cacheOnCpu`: factorizing reads
+ * them synchronously, which webgpu needs; the restored values keep their cache).
  *
  * @throws TnzipError NOT_FOUND for a plan path with no Conv2d / Linear module
  */
@@ -52,6 +52,7 @@ export async function truncatedAccuracy(
   data: Calibration,
   batchSize = 256,
 ): Promise<number> {
+  await cacheOnCpu(model);
   const byPath = new Map(model.namedModules());
   const saved: Array<{ w: tf.Variable; old: tf.Tensor }> = [];
   try {
