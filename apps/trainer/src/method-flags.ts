@@ -21,10 +21,30 @@ export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'K',
     help: `BATUDE: also update Z/U every K steps (0: epoch starts only; default ${DEFAULT_KNOBS.batudeUpdateEvery})`,
   },
+  'batude-lambda': {
+    type: 'string',
+    value: 'auto|L',
+    help: "BATUDE nuclear-norm weight λ in [0, 1], relative to each layer's largest singular value (0: no soft threshold, the ablation; default auto: chosen on the calibration data among 1e-3, 1e-2, 1e-1)",
+  },
+  'lwiq-pool': {
+    type: 'string',
+    value: 'S|auto',
+    help: 'LWIQ: average-pool conv features to S×S cells before imprinting (default 1: global average; auto: C·S² ≈ 100)',
+  },
+  'lwiq-template': {
+    type: 'string',
+    value: 'bond|layer',
+    help: "LWIQ / proxy-search rank template: each TT bond its share of its own bound (default 'bond'), or one rank per layer ('layer')",
+  },
+  'proxy-candidates': {
+    type: 'string',
+    value: 'K',
+    help: `proxy-search: candidate rank configurations evaluated per budget (default ${DEFAULT_KNOBS.proxyCandidates})`,
+  },
   'calibration-size': {
     type: 'string',
     value: 'N',
-    help: `calibration images given to data-driven selectors (LWIQ; default ${DEFAULT_KNOBS.calibrationSize})`,
+    help: `calibration images given to data-driven selectors (LWIQ, proxy-search, BATUDE's λ choice; default ${DEFAULT_KNOBS.calibrationSize})`,
   },
   'ada-init': {
     type: 'string',
@@ -61,7 +81,18 @@ export function resolveKnobs(v: FlagValues): MethodKnobs {
       throw new UsageError(`--ada-order must be an integer in [1, 16] or 'auto', got '${orderText}'`);
     adaOrder = n;
   }
+  const autoOr = (name: string, lo: number, hi: number, isInt: boolean): number | 'auto' | undefined => {
+    const text = str(v, name);
+    if (text === undefined || text === 'auto') return text;
+    const n = isInt ? int(v, name, lo, hi) : num(v, name, lo, hi);
+    if (n === undefined) throw new UsageError(`--${name} must be 'auto' or a number in [${lo}, ${hi}], got '${text}'`);
+    return n;
+  };
   return {
+    batudeLambda: autoOr('batude-lambda', 0, 1, false) ?? DEFAULT_KNOBS.batudeLambda,
+    lwiqPool: autoOr('lwiq-pool', 1, 64, true) ?? DEFAULT_KNOBS.lwiqPool,
+    lwiqTemplate: choice(v, 'lwiq-template', ['bond', 'layer'] as const, 'LWIQ template') ?? DEFAULT_KNOBS.lwiqTemplate,
+    proxyCandidates: int(v, 'proxy-candidates', 1, 10_000) ?? DEFAULT_KNOBS.proxyCandidates,
     batudeEpochs: int(v, 'batude-epochs', 1, 1000) ?? DEFAULT_KNOBS.batudeEpochs,
     batudeRho: num(v, 'batude-rho', 0, 1e6, true) ?? DEFAULT_KNOBS.batudeRho,
     batudeUpdateEvery: int(v, 'batude-update-every', 0) ?? DEFAULT_KNOBS.batudeUpdateEvery,

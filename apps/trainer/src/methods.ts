@@ -6,6 +6,8 @@ import {
   energySelector,
   greedySelector,
   lwiqSelector,
+  PROXY_SEARCH_CANDIDATES,
+  proxySearchSelector,
   type RankFormat,
   type RankSelector,
   scadaSelector,
@@ -21,6 +23,14 @@ export interface MethodKnobs {
   readonly batudeRho: number;
   /** BATUDE: also update Z/U every K steps (0: at epoch starts only). */
   readonly batudeUpdateEvery: number;
+  /** BATUDE nuclear-norm weight λ (relative to each layer's σ_max; 0: the ablation), or 'auto' (chosen per run). */
+  readonly batudeLambda: number | 'auto';
+  /** LWIQ: s×s pooling of conv features (1: global average), or 'auto' (C·s² ≈ 100). */
+  readonly lwiqPool: number | 'auto';
+  /** LWIQ rank template: per TT bond ('bond') or one rank per layer ('layer'). */
+  readonly lwiqTemplate: 'bond' | 'layer';
+  /** proxy-search: candidate rank configurations evaluated per budget (K). */
+  readonly proxyCandidates: number;
   /** LWIQ: calibration images for the imprinting proxy (the first N training images). */
   readonly calibrationSize: number;
   /** ADA/SCADA: factor initialization, from the pretrained weights or from scratch. */
@@ -31,9 +41,13 @@ export interface MethodKnobs {
 
 /** Defaults of {@link MethodKnobs}. */
 export const DEFAULT_KNOBS: MethodKnobs = {
-  batudeEpochs: 1,
-  batudeRho: 1e-3,
+  batudeEpochs: 3,
+  batudeRho: 0.05,
   batudeUpdateEvery: 100,
+  batudeLambda: 'auto',
+  lwiqPool: 1,
+  lwiqTemplate: 'bond',
+  proxyCandidates: PROXY_SEARCH_CANDIDATES,
   calibrationSize: 256,
   adaInit: 'decompose',
   adaOrder: 'default',
@@ -96,13 +110,14 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
   },
   batude: {
     description:
-      '[P] BATUDE: ADMM training toward the budget (phase 1, --batude-epochs), ranks read out, Tucker-2 / rank-R',
+      '[P] BATUDE: ADMM training with a nuclear-norm soft threshold toward the budget (phase 1, --batude-epochs; λ per --batude-lambda), ranks read out, Tucker-2 / rank-R',
     reconstruction: true,
     formats: ['tucker2'],
     defaultFormat: 'tucker2',
     create: ({ knobs, denseFallback }) =>
       batudeSelector({
         epochs: knobs.batudeEpochs,
+        lambda: knobs.batudeLambda,
         hook: { rho: knobs.batudeRho, updateEvery: knobs.batudeUpdateEvery, denseFallback },
       }),
   },
@@ -111,7 +126,17 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tt', 'tucker2'],
     defaultFormat: 'tt',
-    create: ({ format, denseFallback }) => lwiqSelector({ format, denseFallback }),
+    create: ({ format, denseFallback, knobs }) =>
+      lwiqSelector({ format, denseFallback, pool: knobs.lwiqPool, template: knobs.lwiqTemplate }),
+  },
+  'proxy-search': {
+    description:
+      "[P] proxy-search: LWIQ's rival, K (--proxy-candidates) seeded rank configurations per budget scored by truncated accuracy on the calibration data (default TT)",
+    reconstruction: true,
+    formats: ['tt', 'tucker2'],
+    defaultFormat: 'tt',
+    create: ({ format, denseFallback, knobs }) =>
+      proxySearchSelector({ format, denseFallback, candidates: knobs.proxyCandidates, template: knobs.lwiqTemplate }),
   },
   ada: {
     description: '[P] ADA-Tucker: dimension adjustment to a balanced order-d tensor, one core + factors per layer',
@@ -139,6 +164,6 @@ export function methodNames(): string[] {
 /** `--help` lines: one per method, `[P]` marking reconstructions. */
 export function methodHelp(): string {
   return Object.entries(METHODS)
-    .map(([k, m]) => `  ${k.padEnd(8)} ${m.description}`)
+    .map(([k, m]) => `  ${k.padEnd(12)} ${m.description}`)
     .join('\n');
 }

@@ -135,6 +135,7 @@ describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['batude', ['--batude-epochs', '1', '--batude-update-every', '3', '--budget', '2x'], /^tucker2|tt|dense$/],
     ['lwiq', ['--calibration-size', '100', '--budget', '4x'], /^tt|dense$/],
+    ['proxy-search', ['--calibration-size', '100', '--proxy-candidates', '4', '--budget', '4x'], /^tt|dense$/],
     ['ada', ['--ada-init', 'random', '--budget', '20x'], /^ada-tucker$/],
     ['scada', ['--ada-order', '3', '--budget', '20x'], /^scada-tucker$/],
   ];
@@ -199,7 +200,7 @@ describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
 
   it('--help lists every method, [P] marking the reconstructions', async () => {
     const r = await runInProcess(['compress', '--help']);
-    for (const m of ['uniform', 'energy', 'vbmf', 'greedy', 'batude', 'lwiq', 'ada', 'scada'])
+    for (const m of ['uniform', 'energy', 'vbmf', 'greedy', 'batude', 'lwiq', 'proxy-search', 'ada', 'scada'])
       expect(r.stdout).toMatch(new RegExp(`^  ${m} `, 'm'));
     expect(r.stdout.match(/\[P\]/g)?.length).toBeGreaterThanOrEqual(4);
   });
@@ -225,7 +226,7 @@ describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, 
     ];
     const methods: Array<[string, string, string[]]> = [
       ['lwiq', '4x', []],
-      ['batude', '2x', ['--batude-update-every', '3']],
+      ['batude', '2x', ['--batude-update-every', '3', '--batude-epochs', '1']],
     ];
     // compress trains the dense model itself (as the main job does) …
     const compressed: Results[] = [];
@@ -264,6 +265,8 @@ describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, 
       '4x,2x',
       '--batude-update-every',
       '3',
+      '--batude-epochs',
+      '1',
       ...flags,
       '--out',
       path.join(root, 'same-s'),
@@ -285,5 +288,44 @@ describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, 
     const lwiq = cells.find((c) => c.method === 'lwiq');
     expect(lwiq?.paramsRatioLayers).toBeGreaterThanOrEqual(4 * (1 - 1e-9));
     expect(lwiq?.paramsRatioLayers).toBeLessThan(4 / 0.95);
+  }, 600_000);
+
+  it('give the same model for proxy-search (seeded candidates) at 4x on LeNet-300-100', async () => {
+    const flags = [
+      '--limit-train',
+      '300',
+      '--limit-test',
+      '200',
+      '--finetune-epochs',
+      '1',
+      '--calibration-size',
+      '100',
+    ];
+    const knobs = ['--proxy-candidates', '6'];
+    const r = await runInProcess([
+      'compress',
+      ...['--model', 'lenet300', '--epochs', '1', '--method', 'proxy-search', '--budget', '4x'],
+      ...knobs,
+      ...flags,
+      ...['--no-latency', '--out', path.join(root, 'proxy-c'), '--json'],
+    ]);
+    expect(r.stderr).not.toMatch(/tnzip: error/);
+    expect(r.code).toBe(0);
+    const runDir = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+    const res = JSON.parse(await fs.readFile(path.join(runDir, 'results.json'), 'utf8')) as Results;
+    const s = await runInProcess([
+      'sweep',
+      ...['--model', 'lenet300', '--dense-from', path.join(runDir, 'dense', 'model')],
+      ...['--methods', 'proxy-search', '--budgets', '4x'],
+      ...knobs,
+      ...flags,
+      ...['--out', path.join(root, 'proxy-s'), '--json'],
+    ]);
+    expect(s.code).toBe(0);
+    const cell = (await cellsOf((JSON.parse(s.stdout) as { runDir: string }).runDir))[0];
+    expect(cell?.status).toBe('ok');
+    expect(cell?.plan).toEqual(Object.fromEntries((res.selection?.layers ?? []).map((l) => [l.layer, l.plan])));
+    expect(cell?.params).toBe(res.compressed?.params);
+    expect(cell?.testAcc).toBe(res.compressed?.testAcc);
   }, 600_000);
 });

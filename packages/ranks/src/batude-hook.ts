@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type FactorizationPlan, factorize, type Module } from '@tnzip/layers';
 import { checkInt, checkNumber, TnzipError } from '@tnzip/tensor';
 import type { JsonValue, TrainContext, TrainHook } from '@tnzip/train';
-import { admmUpdate, primalResidual, weightOf } from './batude-admm.js';
+import { admmUpdate, type BatudeWeighting, layerResiduals, primalResidual, weightOf } from './batude-admm.js';
 import { batudeStateFromJson, batudeStateToJson } from './batude-state.js';
 import type { Budget } from './budget.js';
 import { now, ranksByLayer } from './finish.js';
@@ -18,13 +18,21 @@ export interface BatudeOptions {
   readonly rhoGrowth?: number;
   /** Cap of ρ (default 1). */
   readonly rhoMax?: number;
-  /** Nuclear-norm weight λ ≥ 0: kept singular values are soft-shrunk by λ/ρ (default 0: hard truncation). */
+  /**
+   * Nuclear-norm weight λ ≥ 0, relative to each layer's scale and to ρ₀: at a Z-update the kept
+   * singular values of `A_l` are soft-thresholded by `τ_l = λ·(ρ₀/ρ)·σ_max(A_l)` — the proximal
+   * step of the nuclear norm weighted `λ·ρ₀·σ_max(A_l)` — so λ is the first update's threshold as
+   * a fraction of σ_max, fading as ρ grows (ADMM's λ/ρ). Default 0: hard truncation only (the
+   * selector's default chooses λ > 0).
+   */
   readonly lambda?: number;
+  /** GreedyBudget's weighting of layers (default `'log-energy'`; see {@link BatudeWeighting}). */
+  readonly weighting?: BatudeWeighting;
   /** Also update Z/U after every `updateEvery` training steps (default 0: at epoch starts only). */
   readonly updateEvery?: number;
   /** Update Z/U at the start of every epoch (default true). */
   readonly updateAtEpochStart?: boolean;
-  /** Lowest rank of any mode (default 1; clamped to each bound). */
+  /** Lowest rank of any mode (default 2, so no layer is starved to rank 1; clamped to each bound). */
   readonly minRank?: number;
   /**
    * When a layer is planned dense because its factorization would cost more than the dense layer
@@ -58,6 +66,8 @@ export interface BatudeHook extends TrainHook {
   update(): void;
   /** The primal residual `Σ‖W − Z‖² / Σ‖W‖²` (0 before the first update): how far W is from the low-rank set. */
   residual(): number;
+  /** Per layer path, `‖W_l − Z_l‖_F / ‖W_l‖_F` (empty before the first update). */
+  residuals(): Record<string, number>;
   /**
    * Reads out the ranks of the last update and returns their plan and report; with
    * `factorize: true` (default) also replaces the layers of `model` by their Tucker-2 /
@@ -74,6 +84,12 @@ function resolveOptions(options: BatudeOptions) {
   const growth = options.rhoGrowth ?? 1.25;
   const rhoMax = options.rhoMax ?? 1;
   const lambda = options.lambda ?? 0;
+  const weighting = options.weighting ?? 'log-energy';
+  if (!['log-energy', 'cost-share', 'energy', 'none'].includes(weighting))
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `options.weighting must be 'log-energy', 'cost-share', 'energy' or 'none', got ${JSON.stringify(weighting)}`,
+    );
   const updateEvery = options.updateEvery ?? 0;
   const atEpochStart = options.updateAtEpochStart ?? true;
   checkNumber(rho0, 'options.rho', Number.MIN_VALUE, Number.MAX_VALUE);
@@ -86,7 +102,7 @@ function resolveOptions(options: BatudeOptions) {
       'INVALID_ARGUMENT',
       'batudeHook: with updateAtEpochStart false, options.updateEvery must be >= 1',
     );
-  return { rho0, growth, rhoMax, lambda, updateEvery, atEpochStart };
+  return { rho0, growth, rhoMax, lambda, weighting, updateEvery, atEpochStart };
 }
 
 /** `Z − U` per layer, as float32 tensors of the weights' shapes (the targets of the penalty). */
@@ -116,7 +132,15 @@ function readOut(
   context: Pick<SelectionContext, 'inputShape' | 'layers'>,
   plan: FactorizationPlan,
   table: number[][],
-  at: { rho: number; updates: number; thresholds: Record<string, number[]>; searchMs: number },
+  at: {
+    rho: number;
+    updates: number;
+    thresholds: Record<string, number[]>;
+    searchMs: number;
+    lambda: number;
+    weighting: BatudeWeighting;
+    residuals: Record<string, number>;
+  },
 ): SelectionReport {
   return selectionReport(model, plan, {
     method: 'batude',
@@ -130,6 +154,9 @@ function readOut(
       updates: at.updates,
       ranks: ranksByLayer(problem, table),
       thresholds: at.thresholds,
+      lambda: at.lambda,
+      weighting: at.weighting,
+      residuals: at.residuals,
       cost: totalCost(problem, table),
     },
   });
@@ -163,14 +190,14 @@ export function batudeHook(
   context: Pick<SelectionContext, 'inputShape' | 'layers'>,
   options: BatudeOptions = {},
 ): BatudeHook {
-  const { rho0, growth, rhoMax, lambda, updateEvery, atEpochStart } = resolveOptions(options);
+  const { rho0, growth, rhoMax, lambda, weighting, updateEvery, atEpochStart } = resolveOptions(options);
   const problem = rankProblem(
     model,
     budget,
     { inputShape: context.inputShape, ...(context.layers === undefined ? {} : { layers: context.layers }) },
     {
       format: 'tucker2',
-      minRank: options.minRank ?? 1,
+      minRank: options.minRank ?? 2,
       denseFallback: options.denseFallback ?? 'none',
     },
   );
@@ -205,7 +232,7 @@ export function batudeHook(
     alive();
     const started = now();
     const ws = problem.spaces.map((_, l) => weightOf(problem, l).dataSync() as Float32Array);
-    const next = admmUpdate(problem, ws, u, rho, { lambda, growth, rhoMax });
+    const next = admmUpdate(problem, ws, u, rho, { lambda: lambda * rho0, growth, rhoMax, weighting });
     rho = next.rho;
     z = next.z;
     u = next.u;
@@ -214,6 +241,11 @@ export function batudeHook(
     updates++;
     setTargets();
     searchMs += now() - started;
+  };
+
+  const residualsByPath = (): Record<string, number> => {
+    const r = layerResiduals(problem, z);
+    return Object.fromEntries(r.map((v, l) => [(problem.spaces[l] as RankProblem['spaces'][number]).path, v]));
   };
 
   const dispose = (): void => {
@@ -229,6 +261,7 @@ export function batudeHook(
     ranks: () => (ranks === null ? null : planOf(problem, ranks)),
     update,
     residual: () => primalResidual(problem, z),
+    residuals: () => residualsByPath(),
     async onEpochStart(_ctx: TrainContext) {
       if (atEpochStart) {
         await cacheWeights();
@@ -263,7 +296,15 @@ export function batudeHook(
       if (ranks === null) update();
       const table = ranks as number[][];
       const plan = planOf(problem, table);
-      const report = readOut(m, problem, context, plan, table, { rho, updates, thresholds: lastThresholds, searchMs });
+      const report = readOut(m, problem, context, plan, table, {
+        rho,
+        updates,
+        thresholds: lastThresholds,
+        searchMs,
+        lambda,
+        weighting,
+        residuals: residualsByPath(),
+      });
       dispose();
       if (opts.factorize ?? true) factorize(m, plan);
       return { plan, report };

@@ -123,7 +123,8 @@ describeBackends('batudeHook', (backend) => {
     const ctx = { inputShape: [64], layers: ['a', 'b'] };
     const b: Budget = { metric: 'macs', target: 0.8 };
     const planned = (denseFallback: 'none' | 'metric') => {
-      const hook = batudeHook(two, b, ctx, { denseFallback });
+      // The historical absolute-cost weighting, under which b is filled past its dense cost.
+      const hook = batudeHook(two, b, ctx, { denseFallback, weighting: 'none', minRank: 1 });
       hook.update();
       const st = hook.state() as { ranks: number[][]; z: number[][] };
       const plan = hook.ranks();
@@ -177,7 +178,8 @@ describeBackends('batudeHook', (backend) => {
   it('ρ grows by γ up to its cap, and the penalty pulls W onto the low-rank set', async () => {
     const residualAfter = async (rho: number, growth: number, rhoMax: number): Promise<[number, number]> => {
       const m = lenetSmall();
-      const hook = batudeHook(m, budget, context, { rho, rhoGrowth: growth, rhoMax, updateEvery: 3 });
+      const opts = { rho, rhoGrowth: growth, rhoMax, updateEvery: 3, weighting: 'none', minRank: 1 } as const;
+      const hook = batudeHook(m, budget, context, opts);
       await train(m, data, { epochs: 2, batchSize: 16, lr: 0.02, hooks: [hook], logEvery: 0 });
       // Energy of W outside its own truncation to the hook's final ranks: what factorizing loses.
       const plan = hook.ranks();

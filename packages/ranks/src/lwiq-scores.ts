@@ -16,6 +16,43 @@ export interface LwiqScoreOptions {
   readonly epsilon?: number;
   /** 'gain' (default, [P]): `max(acc_l − acc_{l−1}, 0) + ε`; 'absolute': `acc_l + ε` (the ablation of papers.md §2.2 step 4). */
   readonly significance?: 'gain' | 'absolute';
+  /**
+   * Spatial pooling of a conv output `[N, H, W, C]` before imprinting: `s` (≥ 1) adaptive-average-
+   * pools it to `s×s` cells (`C·s²` features; s is capped at H and W), `'auto'` picks
+   * `s = max(1, round(√(E/C)))` with E = 100 features (the rule of the corroborating imprinting
+   * code, papers.md §2.2). Default 1: global average pooling to C features.
+   */
+  readonly pool?: number | 'auto';
+}
+
+/** The feature target E of `pool: 'auto'`. */
+const AUTO_POOL_FEATURES = 100;
+
+/** The pooling side s for a conv output of `c` channels under `pool`. */
+function poolSide(pool: number | 'auto', c: number): number {
+  return pool === 'auto' ? Math.max(1, Math.round(Math.sqrt(AUTO_POOL_FEATURES / c))) : pool;
+}
+
+/**
+ * Adaptive average pooling of `t` (`[N, H, W, C]`) to `s×s` cells (cell i spans rows
+ * `⌊iH/s⌋ … ⌈(i+1)H/s⌉ − 1`, as PyTorch's adaptive_avg_pool2d), flattened to `[N, s·s·C]`.
+ */
+function adaptivePool(t: tf.Tensor4D, s: number): tf.Tensor2D {
+  const [n, h, w, c] = t.shape;
+  const sh = Math.min(s, h);
+  const sw = Math.min(s, w);
+  if (sh === 1 && sw === 1) return tf.mean(t, [1, 2]) as tf.Tensor2D;
+  const cells: tf.Tensor[] = [];
+  for (let i = 0; i < sh; i++) {
+    const h0 = Math.floor((i * h) / sh);
+    const h1 = Math.ceil(((i + 1) * h) / sh);
+    for (let j = 0; j < sw; j++) {
+      const w0 = Math.floor((j * w) / sw);
+      const w1 = Math.ceil(((j + 1) * w) / sw);
+      cells.push(tf.mean(tf.slice(t, [0, h0, w0, 0], [n, h1 - h0, w1 - w0, c]), [1, 2]));
+    }
+  }
+  return tf.reshape(tf.stack(cells, 1), [n, sh * sw * c]);
 }
 
 /** The imprinting proxy's verdict on one Conv2d / Linear layer. */
@@ -27,6 +64,8 @@ export interface LwiqLayerScore {
   readonly gain: number;
   /** The unnormalized significance s_l (see {@link LwiqScoreOptions.significance}). */
   readonly significance: number;
+  /** Length of the pooled feature vector imprinted (conv: `C·s²`; Linear: its width). */
+  readonly features: number;
 }
 
 /** What {@link lwiqScores} returns. */
@@ -119,13 +158,15 @@ export function imprintAccuracy(
 
 /**
  * Every `paths` layer's output over the inputs `x`, in batches of `batchSize`: a conv output
- * `[N, H, W, C]` global-average-pooled to `[N, C]`, a Linear output as is (row-major float32).
+ * `[N, H, W, C]` average-pooled to `[N, s·s·C]` (see {@link LwiqScoreOptions.pool}), a Linear
+ * output as is (row-major float32).
  */
 async function pooledFeatures(
   model: Module,
   x: tf.Tensor,
   paths: readonly string[],
   batchSize: number,
+  pool: number | 'auto',
 ): Promise<Map<string, { data: Float32Array; c: number }>> {
   const n = x.shape[0] as number;
   const feats = new Map<string, { data: Float32Array; c: number }>();
@@ -137,7 +178,8 @@ async function pooledFeatures(
       output.dispose();
       const out = paths.map((p) => {
         const t = captured.get(p) as tf.Tensor;
-        const v = t.rank === 4 ? tf.mean(t, [1, 2]) : tf.reshape(t, [m, -1]);
+        const v =
+          t.rank === 4 ? adaptivePool(t as tf.Tensor4D, poolSide(pool, t.shape[3] as number)) : tf.reshape(t, [m, -1]);
         return v as tf.Tensor2D;
       });
       // Captured outputs are kept tensors: the enclosing tidy does not free them.
@@ -177,8 +219,9 @@ function shuffled(n: number, seed: number): number[] {
 
 /**
  * LWIQ's layer significance ([P] reconstruction, papers.md §2.2 steps 1–4): run the model once
- * over the calibration inputs, capturing every Conv2d / Linear output; global-average-pool a conv
- * output `[N, H, W, C]` to `[N, C]` (a Linear output is used as is), L2-normalize each row;
+ * over the calibration inputs, capturing every Conv2d / Linear output; average-pool a conv
+ * output `[N, H, W, C]` to `[N, C]` (or to `s×s` cells, `options.pool`; a Linear output is used
+ * as is), L2-normalize each row;
  * imprint class-mean weights on a seeded part of the examples and measure the cosine proxy
  * accuracy `acc_l` on the rest; the significance of layer l is its gain over the previous layer
  * `max(acc_l − acc_{l−1}, 0) + ε` with `acc_0 = 1/numClasses` (or `acc_l + ε`).
@@ -205,6 +248,8 @@ export async function lwiqScores(
   const batchSize = options.batchSize ?? 256;
   const epsilon = options.epsilon ?? 1e-3;
   const mode = options.significance ?? 'gain';
+  const pool = options.pool ?? 1;
+  if (pool !== 'auto') checkInt(pool, 'options.pool', 1, 64);
   checkNumber(holdout, 'options.holdout', Number.MIN_VALUE, 1 - 1e-9);
   checkInt(seed, 'options.seed', 0, 0xffffffff);
   checkInt(batchSize, 'options.batchSize', 1);
@@ -219,7 +264,7 @@ export async function lwiqScores(
   const n = x.shape[0] as number;
   if (y.shape.length !== 1 || y.shape[0] !== n)
     throw new TnzipError('INVALID_ARGUMENT', `calibration.y must be [${n}] labels, got [${y.shape.join(', ')}]`);
-  const key = JSON.stringify([holdout, seed, epsilon, mode, numClasses]);
+  const key = JSON.stringify([holdout, seed, epsilon, mode, numClasses, pool]);
   const ids = weightIds(model);
   let byCal = cache.get(model);
   const hit = byCal?.get(x);
@@ -245,7 +290,7 @@ export async function lwiqScores(
     .namedModules()
     .filter(([, m]) => m instanceof Conv2d || m instanceof Linear)
     .map(([p]) => p);
-  const feats = await pooledFeatures(model, x, paths, batchSize);
+  const feats = await pooledFeatures(model, x, paths, batchSize, pool);
   const order = shuffled(n, seed);
   const heldOut = order.slice(0, nHeld);
   const imprint = order.slice(nHeld);
@@ -258,7 +303,7 @@ export async function lwiqScores(
     const gain = accuracy - prev;
     prev = accuracy;
     const significance = mode === 'gain' ? Math.max(gain, 0) + epsilon : accuracy + epsilon;
-    return { path, accuracy, gain, significance };
+    return { path, accuracy, gain, significance, features: f.c };
   });
   const scores: LwiqScores = {
     layers,

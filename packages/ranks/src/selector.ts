@@ -20,6 +20,11 @@ export interface SelectionContext {
   readonly layers?: readonly string[];
   /** Calibration data (required by data-driven selectors). */
   readonly calibration?: Calibration;
+  /**
+   * Held-out labelled data for choosing a selector's own hyperparameters (BATUDE's λ). Selectors
+   * that need it fall back to `calibration` when it is absent, and say so in their report.
+   */
+  readonly validation?: Calibration;
   /** Seed for anything random. */
   readonly seed?: number;
   /**
