@@ -19,7 +19,7 @@ import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune, runCompressStep } from '../select-step.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
-import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
+import { resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import { resolveFormat, resolveScope } from './compress.js';
 import type { CommandContext } from './context.js';
@@ -59,6 +59,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'use only the first N training images (dense, search, fine-tuning)',
   },
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
+  workers: TRAIN_FLAGS.workers as FlagSpec,
   ...METHOD_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: {
