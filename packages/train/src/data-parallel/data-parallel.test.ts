@@ -113,7 +113,9 @@ describe('data-parallel workers', () => {
       labelSmoothing: 0,
       distill: null,
       weights,
-      grads: new SharedArrayBuffer(4),
+      grads: [new SharedArrayBuffer(4)],
+      reduced: new SharedArrayBuffer(4),
+      barrier: new SharedArrayBuffer(4),
     };
   };
 
@@ -124,11 +126,18 @@ describe('data-parallel workers', () => {
       parentPort.on('message', () => process.exit(7));`;
     const w = TrainWorker.start(Worker, { script, eval: true }, init());
     await w.started;
-    const step = w.request({ shape: [1, 1], x: new Float32Array(1), y: new Int32Array(1), states: [] });
+    const step = w.request({
+      shape: [1, 1],
+      x: new Float32Array(1),
+      y: new Int32Array(1),
+      states: [],
+      share: [1],
+      barrier: 1,
+    });
     await expect(step).rejects.toThrow(TnzipError);
     await expect(step).rejects.toThrow(/worker 1 exited \(code 7\)/);
     await expect(
-      w.request({ shape: [1, 1], x: new Float32Array(1), y: new Int32Array(1), states: [] }),
+      w.request({ shape: [1, 1], x: new Float32Array(1), y: new Int32Array(1), states: [], share: [1], barrier: 1 }),
     ).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
     await w.terminate();
   });

@@ -4,7 +4,7 @@ import { TnzipError } from '@tnzip/tensor';
 import type { ResolvedOptions } from '../train-options.js';
 import type { TrainRun } from '../train-run.js';
 import type { ComputedStep } from '../train-step.js';
-import { type Layout, type ModelArtifacts, makeLayout } from './protocol.js';
+import { type Layout, type ModelArtifacts, makeLayout, type Slot } from './protocol.js';
 import { workerEntry } from './worker-entry.js';
 import { type ShardResult, TrainWorker } from './worker-pool.js';
 
@@ -47,20 +47,20 @@ async function artifacts(model: Module, what: string): Promise<ModelArtifacts> {
  * differently than with one worker.
  */
 export class DataParallel {
-  private readonly scratch: Float64Array;
   private readonly weights: Float32Array;
+  private readonly reduced: Float32Array;
+  /** Shards written so far over the run: the workers' barrier counter only grows. */
+  private barrier = 0;
 
   private constructor(
     private readonly model: Module,
     private readonly layout: Layout,
     private readonly workers: readonly TrainWorker[],
     weights: SharedArrayBuffer,
-    private readonly grads: readonly Float32Array[],
+    reduced: SharedArrayBuffer,
   ) {
     this.weights = new Float32Array(weights);
-    this.scratch = new Float64Array(
-      Math.max(1, ...layout.params.map((s) => s.size), ...layout.buffers.map((s) => s.size)),
-    );
+    this.reduced = new Float32Array(reduced);
   }
 
   /** Number of worker threads. */
@@ -96,20 +96,14 @@ export class DataParallel {
           };
     const bytes = Math.max(1, layout.length) * 4;
     const weights = new SharedArrayBuffer(bytes);
-    const gradBuffers = Array.from({ length: n }, () => new SharedArrayBuffer(bytes));
+    const reduced = new SharedArrayBuffer(bytes);
+    const barrier = new SharedArrayBuffer(4);
+    const grads = Array.from({ length: n }, () => new SharedArrayBuffer(bytes));
     const { Worker } = process.getBuiltinModule('node:worker_threads');
     const entry = await workerEntry();
-    const workers = gradBuffers.map((grads, k) =>
-      TrainWorker.start(Worker, entry, {
-        index: k + 1,
-        backend,
-        model: modelArtifacts,
-        layout,
-        labelSmoothing: o.labelSmoothing,
-        distill,
-        weights,
-        grads,
-      }),
+    const common = { backend, model: modelArtifacts, layout, labelSmoothing: o.labelSmoothing, distill } as const;
+    const workers = grads.map((_, k) =>
+      TrainWorker.start(Worker, entry, { index: k + 1, ...common, weights, grads, reduced, barrier }),
     );
     const settled = await Promise.allSettled(workers.map((w) => w.started));
     const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -117,13 +111,7 @@ export class DataParallel {
       await Promise.all(workers.map((w) => w.terminate()));
       throw failure.reason;
     }
-    return new DataParallel(
-      model,
-      layout,
-      workers,
-      weights,
-      gradBuffers.map((g) => new Float32Array(g)),
-    );
+    return new DataParallel(model, layout, workers, weights, reduced);
   }
 
   /**
@@ -133,11 +121,13 @@ export class DataParallel {
   async computeStep(run: TrainRun, x: tf.Tensor, y: tf.Tensor1D, step: number): Promise<ComputedStep> {
     const count = x.shape[0] as number;
     const parts = shards(count, Math.min(this.workers.length, count));
-    await this.writeWeights();
-    const xs = (await x.data()) as Float32Array;
-    const ys = Int32Array.from(await y.data());
+    this.writeWeights();
+    const xs = x.dataSync() as Float32Array;
+    const ys = Int32Array.from(y.dataSync());
     const rowSize = x.size / count;
     const states: [string, ModuleState][] = [...this.model.namedStates()];
+    const share = parts.map((p) => p.rows / count);
+    this.barrier += parts.length;
     const results = await Promise.all(
       parts.map((p, k) =>
         (this.workers[k] as TrainWorker).request({
@@ -146,76 +136,64 @@ export class DataParallel {
           x: xs.slice(p.start * rowSize, (p.start + p.rows) * rowSize),
           y: ys.slice(p.start, p.start + p.rows),
           states,
+          share,
+          barrier: this.barrier,
         }),
       ),
     );
-    const share = parts.map((p) => p.rows / count);
-    const grads = this.reduceGrads(share);
-    this.reduceBuffers(share);
+    const grads = new Map<string, tf.Tensor>();
+    for (const s of this.layout.params) grads.set(s.path, this.reducedTensor(s));
+    this.assignBuffers();
     this.model.loadNamedStates(new Map((results[0] as ShardResult).states));
-    let loss = results.reduce((s, r, k) => s + (share[k] as number) * r.loss, 0);
-    const correct = results.reduce((s, r) => s + r.correct, 0);
     const ctx = run.context(step);
     const extra = await this.addExtraLoss(run, ctx, grads);
-    loss += extra;
-    const finite = Number.isFinite(loss) && this.finiteGrads;
+    const loss = results.reduce((sum, r, k) => sum + (share[k] as number) * r.loss, 0) + extra.value;
+    const correct = results.reduce((sum, r) => sum + r.correct, 0);
+    const finite = Number.isFinite(loss) && extra.finite && results.every((r) => r.finite);
     return { step, count, loss, correct, finite, lr: ctx.lr, grads };
   }
 
-  private finiteGrads = true;
-
-  private async writeWeights(): Promise<void> {
+  /** Current parameters and buffers into the shared buffer the workers read (cpu/wasm: synchronous reads). */
+  private writeWeights(): void {
     const vars = new Map([...this.model.namedParameters(), ...this.model.namedBuffers()]);
     for (const s of [...this.layout.params, ...this.layout.buffers]) {
       const v = vars.get(s.path);
       if (v === undefined)
         throw new TnzipError('NOT_FOUND', `data-parallel training: the model lost variable '${s.path}'`);
-      this.weights.set((await v.data()) as Float32Array, s.offset);
+      this.weights.set(v.dataSync() as Float32Array, s.offset);
     }
   }
 
-  /** Σ_k share_k·g_k per parameter, in worker order, in float64; records whether all are finite. */
-  private reduceGrads(share: readonly number[]): Map<string, tf.Tensor> {
-    const out = new Map<string, tf.Tensor>();
-    let probe = 0;
-    for (const s of this.layout.params) {
-      const acc = this.sum(s.offset, s.size, share);
-      for (let i = 0; i < s.size; i++) probe += (acc[i] as number) * 0;
-      out.set(s.path, tf.tensor(Float32Array.from(acc), [...s.shape], 'float32'));
-    }
-    this.finiteGrads = probe === 0;
-    return out;
+  /**
+   * Slot `s` of the reduced buffer as a new tensor: wasm copies the values into its heap, a cpu
+   * tensor keeps the array it is given, so cpu gets a copy (the workers rewrite the buffer).
+   */
+  private reducedTensor(s: Slot): tf.Tensor {
+    const r = this.reduced;
+    const values =
+      tf.getBackend() === 'wasm' ? r.subarray(s.offset, s.offset + s.size) : r.slice(s.offset, s.offset + s.size);
+    return tf.tensor(values, [...s.shape], 'float32');
   }
 
   /** Buffers become the shard-weighted mean of the workers' values after the step. */
-  private reduceBuffers(share: readonly number[]): void {
+  private assignBuffers(): void {
     if (this.layout.buffers.length === 0) return;
     const vars = new Map(this.model.namedBuffers());
     for (const s of this.layout.buffers) {
-      const mean = tf.tensor(Float32Array.from(this.sum(s.offset, s.size, share)), [...s.shape], 'float32');
+      const mean = this.reducedTensor(s);
       (vars.get(s.path) as tf.Variable).assign(mean);
       mean.dispose();
     }
   }
 
-  private sum(offset: number, size: number, share: readonly number[]): Float64Array {
-    const acc = this.scratch.subarray(0, size);
-    acc.fill(0);
-    for (const [k, w] of share.entries()) {
-      const g = this.grads[k] as Float32Array;
-      for (let i = 0; i < size; i++) acc[i] = (acc[i] as number) + w * (g[offset + i] as number);
-    }
-    return acc;
-  }
-
-  /** Adds the gradients of the hooks' extra loss terms (computed here) to `grads`; returns their value. */
+  /** Adds the gradients of the hooks' extra loss terms (computed here) to `grads`. */
   private async addExtraLoss(
     run: TrainRun,
     ctx: ReturnType<TrainRun['context']>,
     grads: Map<string, tf.Tensor>,
-  ): Promise<number> {
+  ): Promise<{ value: number; finite: boolean }> {
     const hooks = run.options.hooks.filter((h) => h.extraLoss !== undefined);
-    if (hooks.length === 0) return 0;
+    if (hooks.length === 0) return { value: 0, finite: true };
     const params = this.model.namedParameters();
     const pathOf = new Map(params.map(([p, v]) => [v.name, p]));
     const { value, grads: extra } = tf.variableGrads(
@@ -227,21 +205,21 @@ export class DataParallel {
       params.map(([, v]) => v),
     );
     try {
+      let probe = tf.mul(value, 0);
       for (const [name, g] of Object.entries(extra)) {
         const path = pathOf.get(name) ?? name;
         const base = grads.get(path);
-        if (base === undefined) continue;
-        grads.set(path, tf.add(base, g));
-        base.dispose();
-      }
-      const v = (await value.data())[0] as number;
-      if (!Number.isFinite(v)) this.finiteGrads = false;
-      for (const g of Object.values(extra)) {
-        const probe = tf.tidy(() => tf.sum(tf.mul(g, 0)));
-        if (!Number.isFinite((await probe.data())[0] as number)) this.finiteGrads = false;
+        if (base !== undefined) {
+          grads.set(path, tf.add(base, g));
+          base.dispose();
+        }
+        const next = tf.tidy(() => tf.add(probe, tf.sum(tf.mul(g, 0))));
         probe.dispose();
+        probe = next;
       }
-      return v;
+      const [v, check] = [(await value.data())[0] as number, (await probe.data())[0] as number];
+      probe.dispose();
+      return { value: v, finite: Number.isFinite(v) && Number.isFinite(check) };
     } finally {
       tf.dispose([value, ...Object.values(extra)]);
     }

@@ -1,8 +1,10 @@
 // Messages between the data-parallel trainer (main thread) and its workers, and the layout of the
 // shared float32 buffers. Weights go main → workers through one SharedArrayBuffer that every
 // worker reads; each worker writes its gradients (and its buffers after the step: BatchNorm
-// running statistics) into its own SharedArrayBuffer. Only the batch shard and a few numbers
-// travel in the messages, so a step costs two small messages per worker and no allocation.
+// running statistics) into its own SharedArrayBuffer; after a barrier (an Atomics counter) worker
+// k sums slice k of every worker's buffer, in worker order, into the shared `reduced` buffer, so
+// the reduction runs in parallel and the main thread only reads the result. Only the batch shard
+// and a few numbers travel in the messages: a step costs two small messages per worker.
 
 import type { ModuleState } from '@tnzip/layers';
 
@@ -41,8 +43,12 @@ export interface TrainWorkerInit {
   readonly distill: { readonly teacher: ModelArtifacts; readonly temperature: number; readonly alpha: number } | null;
   /** Main → worker weights (and buffers), read by every worker. */
   readonly weights: SharedArrayBuffer;
-  /** Worker → main: this worker's gradients, then its buffers after the step. */
-  readonly grads: SharedArrayBuffer;
+  /** Every worker's gradients, then its buffers after the step (worker k writes `grads[k - 1]`). */
+  readonly grads: readonly SharedArrayBuffer[];
+  /** Σ_k share_k · grads_k, written slice by slice by the workers, read by the main thread. */
+  readonly reduced: SharedArrayBuffer;
+  /** One Int32: shards written so far (never reset; each step's target is passed in the request). */
+  readonly barrier: SharedArrayBuffer;
 }
 
 /** Main → worker: compute the gradients of the mean loss over this shard at the current weights. */
@@ -55,6 +61,10 @@ export interface ShardRequest {
   readonly y: Int32Array;
   /** `Module.namedStates()` to run with (Dropout counters), as entries. */
   readonly states: ReadonlyArray<readonly [string, ModuleState]>;
+  /** n_k / N of every worker taking part in this step, in worker order (this one is `index − 1`). */
+  readonly share: readonly number[];
+  /** Barrier count that means every shard of this step is written. */
+  readonly barrier: number;
 }
 
 /** A worker-side error, flattened for the structured clone. */
@@ -78,6 +88,8 @@ export type TrainWorkerReply =
       readonly correct: number;
       /** `Module.namedStates()` after the step. */
       readonly states: ReadonlyArray<readonly [string, ModuleState]>;
+      /** Every reduced gradient of this worker's slice is finite. */
+      readonly finite: boolean;
     }
   | { readonly kind: 'error'; readonly id: number; readonly error: WorkerFailure };
 
@@ -106,4 +118,9 @@ export function flattenError(e: unknown): WorkerFailure {
     return typeof code === 'string' ? { name: e.name, code, message: e.message } : { name: e.name, message: e.message };
   }
   return { name: 'Error', message: String(e) };
+}
+
+/** Slice `k` of `[0, length)` cut into `parts` near-equal contiguous pieces. */
+export function slice(length: number, parts: number, k: number): { start: number; end: number } {
+  return { start: Math.floor((length * k) / parts), end: Math.floor((length * (k + 1)) / parts) };
 }

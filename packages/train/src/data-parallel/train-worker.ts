@@ -15,12 +15,39 @@ import {
   type ModelArtifacts,
   type ShardRequest,
   type Slot,
+  slice,
   type TrainWorkerInit,
   type TrainWorkerReply,
 } from './protocol.js';
 
 type Tf = typeof tfc;
-type Step = (req: ShardRequest) => { loss: number; correct: number; states: [string, ModuleState][] };
+type Step = (req: ShardRequest) => { loss: number; correct: number; states: [string, ModuleState][]; finite: boolean };
+
+/** Waits until every shard of the step is written; polls so that `terminate()` can always end the thread. */
+function awaitBarrier(counter: Int32Array, target: number): void {
+  for (let v = Atomics.load(counter, 0); v < target; v = Atomics.load(counter, 0)) Atomics.wait(counter, 0, v, 50);
+}
+
+/**
+ * reduced[i] = Σ_k share_k · grads_k[i] for i in this worker's slice, in worker order in float64,
+ * rounded once: the same arithmetic whichever worker does it. Returns whether the parameters' part is finite.
+ */
+function reduceSlice(
+  grads: readonly Float32Array[],
+  reduced: Float32Array,
+  share: readonly number[],
+  range: { start: number; end: number },
+  paramsEnd: number,
+): boolean {
+  let probe = 0;
+  for (let i = range.start; i < range.end; i++) {
+    let acc = 0;
+    for (let k = 0; k < share.length; k++) acc += (share[k] as number) * ((grads[k] as Float32Array)[i] as number);
+    reduced[i] = acc;
+    if (i < paramsEnd) probe += (reduced[i] as number) * 0; // NaN iff ±Inf/NaN (after rounding)
+  }
+  return probe === 0;
+}
 
 async function loadModel(tf: Tf, a: ModelArtifacts): Promise<Module> {
   const { load } = await import('@tnzip/layers');
@@ -54,21 +81,33 @@ async function setUp(init: TrainWorkerInit): Promise<Step> {
   await useBackend(init.backend, init.backend === 'wasm' ? { threads: 1 } : {});
   const { crossEntropy, distillationLoss } = await import('../losses.js');
   const model = await loadModel(tf, init.model);
+
   const distill = init.distill;
   const teacher = distill === null ? null : await loadModel(tf, distill.teacher);
   const { layout } = init;
   const params = variablesFor(model, layout.params, 'parameter');
   const buffers = variablesFor(model, layout.buffers, 'buffer');
   const weights = new Float32Array(init.weights);
-  const out = new Float32Array(init.grads);
+  const all = init.grads.map((g) => new Float32Array(g));
+  const out = all[init.index - 1] as Float32Array;
+  const reduced = new Float32Array(init.reduced);
+  const counter = new Int32Array(init.barrier);
+  const lastParam = layout.params[layout.params.length - 1];
+  const paramsEnd = lastParam === undefined ? 0 : lastParam.offset + lastParam.size;
   const slots = [...layout.params, ...layout.buffers];
   const vars = [...params, ...buffers];
 
   return (req) => {
     tf.tidy(() => {
-      // slice: a cpu tensor may keep the array it was given, and main rewrites the shared one.
-      for (const [i, s] of slots.entries())
-        (vars[i] as tfc.Variable).assign(tf.tensor(weights.slice(s.offset, s.offset + s.size), [...s.shape]));
+      // wasm copies a new tensor's values into its heap; a cpu tensor keeps the array it is given,
+      // and the main thread rewrites the shared one, so cpu gets a copy.
+      for (const [i, s] of slots.entries()) {
+        const view =
+          init.backend === 'wasm'
+            ? weights.subarray(s.offset, s.offset + s.size)
+            : weights.slice(s.offset, s.offset + s.size);
+        (vars[i] as tfc.Variable).assign(tf.tensor(view, [...s.shape]));
+      }
     });
     model.loadNamedStates(new Map(req.states));
     const x = tf.tensor(req.x, [...req.shape], 'float32');
@@ -96,7 +135,12 @@ async function setUp(init: TrainWorkerInit): Promise<Step> {
         out.set((buffers[i] as tfc.Variable).dataSync() as Float32Array, s.offset);
       const loss = value.dataSync()[0] as number;
       const nCorrect = (correct as unknown as tfc.Tensor).dataSync()[0] as number;
-      return { loss, correct: nCorrect, states: [...model.namedStates()] };
+      Atomics.add(counter, 0, 1);
+      Atomics.notify(counter, 0);
+      awaitBarrier(counter, req.barrier);
+      const range = slice(layout.length, req.share.length, init.index - 1);
+      const finite = reduceSlice(all, reduced, req.share, range, paramsEnd);
+      return { loss, correct: nCorrect, states: [...model.namedStates()], finite };
     } finally {
       tf.dispose([x, y, value, ...Object.values(grads), ...(correct === null ? [] : [correct as tfc.Tensor])]);
     }
