@@ -30,6 +30,8 @@ export interface TrainConfig {
   readonly checkpointEvery: number;
   /** A `metrics.jsonl` step line every N steps. */
   readonly logEvery: number;
+  /** Data-parallel training threads (`--workers`); absent: all cores (1 on webgpu), see `trainOptions`. */
+  readonly workers?: number;
 }
 
 /** Flags that define a {@link TrainConfig}. */
@@ -59,6 +61,11 @@ export const TRAIN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'also checkpoint every N steps (default 200)' },
   'log-every': { type: 'string', value: 'N', help: 'a metrics.jsonl step line every N steps (default 50)' },
+  workers: {
+    type: 'string',
+    value: 'N',
+    help: 'data-parallel training threads, 1-16 (default: all cores; 1 on webgpu)',
+  },
 };
 
 /** Flags of {@link TRAIN_FLAGS} that were given, by name (to reject them next to `--resume`). */
@@ -144,5 +151,10 @@ export function resolveTrainConfig(
     seed: int(values, 'seed', 0, 0xffffffff) ?? 0,
     checkpointEvery: int(values, 'checkpoint-every', 0) ?? 200,
     logEvery: int(values, 'log-every', 0) ?? 50,
+    ...optionalWorkers(int(values, 'workers', 1, 16)),
   };
+}
+
+function optionalWorkers(workers: number | undefined): { workers?: number } {
+  return workers === undefined ? {} : { workers };
 }

@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
 import { type TrainOptions, type TrainResult, train } from '@tnzip/train';
@@ -46,6 +48,8 @@ export function trainOptions(
     logEvery: cfg.logEvery,
     resume,
     onProgress: progress.train(label),
+    // All cores by default; webgpu is one device, so its steps stay in this thread.
+    workers: cfg.workers ?? (tf.getBackend() === 'webgpu' ? 1 : Math.min(16, os.availableParallelism())),
   };
 }
 

@@ -47,15 +47,15 @@ describe('kill and resume (child processes, cpu backend)', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('a run SIGKILLed mid-epoch and resumed ends with exactly the weights and metrics of an uninterrupted run', async () => {
-    const a = path.join(root, 'uninterrupted');
-    const b = path.join(root, 'killed');
-    const full = start(['cpu', a, '0', '0']);
+  async function killAndResume(workers: string): Promise<void> {
+    const a = path.join(root, `uninterrupted-${workers}`);
+    const b = path.join(root, `killed-${workers}`);
+    const full = start(['cpu', a, '0', '0', workers]);
     expect(await full.exited, full.output()).toBe(0);
 
     // 10 steps per epoch, checkpoints every 4 global steps: the newest before global step 14 is
     // ckpt 12 = epoch 1, batch 2. The child pauses after step 14 and is killed there.
-    const killed = start(['cpu', b, '0', '14']);
+    const killed = start(['cpu', b, '0', '14', workers]);
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         if (killed.output().includes('PAUSED 14')) {
@@ -80,7 +80,7 @@ describe('kill and resume (child processes, cpu backend)', () => {
     // the killed run logged steps 13 and 14 that the resumed run must replace
     expect((await lines(b)).filter((l) => l.type === 'step').length).toBe(14);
 
-    const resumed = start(['cpu', b, '1', '0']);
+    const resumed = start(['cpu', b, '1', '0', workers]);
     expect(await resumed.exited, resumed.output()).toBe(0);
 
     const ra = JSON.parse(await fs.readFile(path.join(a, 'final.json'), 'utf8'));
@@ -97,5 +97,15 @@ describe('kill and resume (child processes, cpu backend)', () => {
     for (const d of [a, b, path.join(a, 'checkpoints'), path.join(b, 'checkpoints')]) {
       expect((await fs.readdir(d)).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
     }
+  }
+
+  it('a run SIGKILLed mid-epoch and resumed ends with exactly the weights and metrics of an uninterrupted run', async () => {
+    await killAndResume('1');
   }, 120_000);
+
+  // The children end without process.exit: the uninterrupted 2-worker run exiting (code 0) shows that
+  // train() terminates its worker threads (a live worker would keep the process up until the timeout).
+  it('the same holds with 2 data-parallel workers (the killed process takes its worker threads with it)', async () => {
+    await killAndResume('2');
+  }, 180_000);
 });

@@ -69,6 +69,15 @@ export interface TrainOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Called after each checkpoint is written. */
   readonly onCheckpoint?: (info: CheckpointInfo) => void;
+  /**
+   * Worker threads for data-parallel training in Node, an integer in [1, 16] (default 1: train in
+   * this thread). With N > 1 each step's batch is split over N threads, each on a 1-thread backend
+   * of the active kind (cpu or wasm), and their gradients are averaged in a fixed order: a run is
+   * deterministic for a given N, and equal to the 1-worker run up to float32 summation order
+   * (BatchNorm aside: each worker normalizes with its shard's statistics). The model (and teacher)
+   * must be serializable by `saveToMemory`. Not part of the resume fingerprint.
+   */
+  readonly workers?: number;
 }
 
 /** What `onCheckpoint` is told about a checkpoint just written. */
@@ -91,6 +100,9 @@ export interface TrainResult {
   /** The run continued from this checkpoint (null for a fresh start). */
   readonly resumedFrom: string | null;
 }
+
+/** Most worker threads `workers` accepts. */
+export const MAX_WORKERS = 16;
 
 /** {@link TrainOptions} with every default filled in and every value checked. */
 export interface ResolvedOptions {
@@ -115,6 +127,7 @@ export interface ResolvedOptions {
   readonly resume: boolean;
   readonly onProgress: TrainOptions['onProgress'];
   readonly onCheckpoint: TrainOptions['onCheckpoint'];
+  readonly workers: number;
 }
 
 /**
@@ -135,9 +148,10 @@ export function resolveOptions(o: TrainOptions, data: TrainData): ResolvedOption
     checkpointEvery: o.checkpointEvery ?? 0,
     keepCheckpoints: o.keepCheckpoints ?? 2,
     logEvery: o.logEvery ?? 50,
+    workers: o.workers ?? 1,
   };
-  const least = { evalBatchSize: 1, keepCheckpoints: 1 } as Record<string, number>;
-  for (const [k, v] of Object.entries(counts)) checkInt(v, k, least[k] ?? 0);
+  const least = { evalBatchSize: 1, keepCheckpoints: 1, workers: 1 } as Record<string, number>;
+  for (const [k, v] of Object.entries(counts)) checkInt(v, k, least[k] ?? 0, k === 'workers' ? MAX_WORKERS : undefined);
   if (o.outDir !== undefined && (typeof o.outDir !== 'string' || o.outDir === ''))
     throw new TnzipError('INVALID_ARGUMENT', 'outDir must be a non-empty path');
   if (o.resume === true && o.outDir === undefined) throw new TnzipError('INVALID_ARGUMENT', 'resume needs outDir');

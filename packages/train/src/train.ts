@@ -12,6 +12,7 @@ import { metricsLog } from './callbacks/metrics-log.js';
 import { nanGuard } from './callbacks/nan-guard.js';
 import { progress } from './callbacks/progress.js';
 import { userHooks } from './callbacks/user-hooks.js';
+import { DataParallel } from './data-parallel/data-parallel.js';
 import type { EpochRecord } from './metrics.js';
 import { resumeRun } from './resume.js';
 import { CHECKPOINT_DIR, METRICS_FILE } from './run-files.js';
@@ -45,6 +46,9 @@ export type { CheckpointInfo, DistillOptions, TrainData, TrainOptions, TrainResu
  * continues bit-exactly: the final weights and metrics equal those of an uninterrupted run (timing
  * fields aside).
  *
+ * With `workers` > 1 the gradients come from worker threads (see `DataParallel`); everything else
+ * stays in this thread, so checkpoints and exact resume work as above, for a given worker count.
+ *
  * @throws TnzipError `NON_FINITE` when the loss or a gradient is NaN/±Inf, naming epoch and step; the
  *   model keeps the weights from before that step (BatchNorm running statistics may have seen the bad
  *   batch) and the newest checkpoint is the last good state. `INVALID_ARGUMENT` for bad options, an
@@ -54,21 +58,24 @@ export type { CheckpointInfo, DistillOptions, TrainData, TrainOptions, TrainResu
 export async function train(model: Module, data: TrainData, options: TrainOptions): Promise<TrainResult> {
   const o = resolveOptions(options, data);
   const run = new TrainRun(model, data, o);
+  let parallel: DataParallel | null = null;
   try {
     if (o.outDir !== null) await prepareOutDir(o.outDir);
     if (o.resume && o.outDir !== null) await resumeRun(run, o.outDir);
+    if (o.workers > 1) parallel = await DataParallel.start(model, o.workers, o);
     run.use(callbacksFor(o));
     Object.assign(run.clock, { runStart: performance.now(), stepsAtStart: run.globalStep });
     await run.each((c) => c.onRunStart?.(run));
     while (run.epoch < o.epochs) {
       run.startEpoch();
       await run.each((c) => c.onEpochStart?.(run));
-      for (const b of batches(data.train, run.batchOptions())) await trainOnBatch(run, b);
+      for (const b of batches(data.train, run.batchOptions())) await trainOnBatch(run, b, parallel);
       await endEpoch(run);
     }
     return run.result();
   } finally {
     run.dispose();
+    await parallel?.dispose();
   }
 }
 
@@ -94,11 +101,14 @@ function callbacksFor(o: ResolvedOptions): TrainCallback[] {
 }
 
 /** One step: gradients, the callbacks' veto (NaN guard), the update, then the step's callbacks. */
-async function trainOnBatch(run: TrainRun, b: Batch): Promise<void> {
+async function trainOnBatch(run: TrainRun, b: Batch, parallel: DataParallel | null): Promise<void> {
   run.lr = learningRate(run.plan, run.globalStep);
   let step: ComputedStep;
   try {
-    step = await computeStep(run, b.x, b.y, b.batch);
+    step =
+      parallel === null
+        ? await computeStep(run, b.x, b.y, b.batch)
+        : await parallel.computeStep(run, b.x, b.y, b.batch);
   } finally {
     tf.dispose([b.x, b.y]);
   }

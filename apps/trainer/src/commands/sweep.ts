@@ -18,7 +18,7 @@ import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey
 import type { DenseParent } from '../sweep-parent.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { meanStd, parentsTable, summarizeCells, summaryTable } from '../sweep-summary.js';
-import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
+import { resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { resolveFormat, resolveScope } from './compress.js';
 import type { CommandContext } from './context.js';
 
@@ -76,6 +76,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'use only the first N training images (dense, search, fine-tuning)',
   },
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
+  workers: TRAIN_FLAGS.workers as FlagSpec,
   ...METHOD_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: {

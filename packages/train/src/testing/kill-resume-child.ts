@@ -1,7 +1,7 @@
 /**
  * Child process of the kill-and-resume test (run with tsx): trains a small MLP on 320 MNIST images
  * for 3 epochs with a checkpoint every 4 steps, then saves the final weights. Arguments:
- * `<backend> <outDir> <resume 0|1> <pauseAtGlobalStep or 0>`. With a pause step it prints
+ * `<backend> <outDir> <resume 0|1> <pauseAtGlobalStep or 0> [workers, default 1]`. With a pause step it prints
  * `PAUSED <globalStep>` and sleeps at that step so the parent can SIGKILL it mid-epoch.
  */
 import * as fs from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { mnist, selectExamples } from '@tnzip/data';
 import { Dropout, Flatten, Linear, ReLU, Sequential } from '@tnzip/layers';
 import { train } from '../train.js';
 
-const [backend = 'cpu', outDir = '', resume = '0', pauseAt = '0'] = process.argv.slice(2);
+const [backend = 'cpu', outDir = '', resume = '0', pauseAt = '0', workers = '1'] = process.argv.slice(2);
 await tf.setBackend(backend);
 await tf.ready();
 const ds = mnist();
@@ -50,6 +50,7 @@ const result = await train(
     checkpointEvery: 4,
     logEvery: 1,
     resume: resume === '1',
+    workers: Number(workers),
     onProgress: (e) => {
       if (e.phase === 'train' && e.globalStep === pause) {
         process.stdout.write(`PAUSED ${e.globalStep}\n`);
