@@ -12,10 +12,13 @@
  *    ~10x slower than its forward conv, and runs matMul with transposeA / transposeB ~15x slower
  *    than a plain matMul. The replacements are exact (same maths), support dilation (tfjs's
  *    Conv2D gradient does not), and stay lazy: only the gradients the tape needs are computed.
+ * 3. The MaxPool gradient is replaced by one that works around a tfjs-backend-wasm bug for
+ *    all-negative pooling windows (max-pool-gradient.ts).
  */
 import '../../vendor/tfjs-core-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { filterGrad, inputGrad } from './conv-gradients.js';
+import { maxPoolGrad } from './max-pool-gradient.js';
 
 function swapLast(x: tf.Tensor): tf.Tensor {
   const perm = x.shape.map((_, i) => i);
@@ -90,6 +93,7 @@ for (const g of [conv2dGrad, batchMatMulGrad]) {
   if (prev !== undefined && prev !== conv2dGrad && prev !== batchMatMulGrad) stock.set(g.kernelName, prev);
   tf.registerGradient(g);
 }
+tf.registerGradient(maxPoolGrad);
 
 /**
  * Runs `fn` with tfjs's stock gradients for Conv2D and BatchMatMul (for comparisons and tests),
