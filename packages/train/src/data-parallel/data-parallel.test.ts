@@ -67,12 +67,8 @@ describe('shards', () => {
   });
 });
 
-describeBackends('data-parallel training', (backend) => {
-  // LeNet-5 on wasm: tfjs-backend-wasm 4.22's MaxPoolGrad is wrong when a pooling window holds only
-  // negative values (LeNet-5 pools conv outputs before any ReLU), and wrongly in a way that depends
-  // on the row's position in the batch, so a split batch gets other (equally wrong) gradients.
-  // Until tnzip registers a correct MaxPool gradient, LeNet-5 is compared on cpu only.
-  for (const name of backend === 'wasm' ? ['lenet300'] : ['lenet300', 'lenet5']) {
+describeBackends('data-parallel training', () => {
+  for (const name of ['lenet300', 'lenet5']) {
     it(`${name}: 2 workers give the 1-worker weights up to float32 summation order, deterministically, leaking nothing`, async () => {
       const one = createModel(name, { seed: 1 });
       const r1 = await train(one, DATA, options(name));
