@@ -2,6 +2,7 @@ import type { Dataset } from '@tnzip/data';
 import type { FactorizationPlan, Module } from '@tnzip/layers';
 import type { Budget, DenseFallback, RankFormat, SelectionReport } from '@tnzip/ranks';
 import { compress } from '@tnzip/ranks/compress';
+import type { TrainOptions } from '@tnzip/train';
 import { type FlagValues, int, num } from './args.js';
 import { UsageError } from './exit-codes.js';
 import { METHODS, type MethodKnobs, methodNames } from './methods.js';
@@ -64,6 +65,12 @@ export function resolveFinetune(v: FlagValues, dense: TrainConfig): TrainConfig 
   };
 }
 
+/** The optimisation recipe of `options`, without its length, logging, checkpoints or progress. */
+function recipeOf(options: TrainOptions): Partial<TrainOptions> {
+  const { epochs, outDir, checkpointEvery, logEvery, resume, onProgress, workers, ...recipe } = options;
+  return recipe;
+}
+
 /**
  * Compresses `model` IN PLACE with `step` through the one pipeline (`compress` of
  * `@tnzip/ranks/compress`): select ranks under the budget (calibration: the first
@@ -83,6 +90,7 @@ export async function runCompressStep(
   if (entry === undefined) throw new UsageError(`unknown method '${step.method}' (valid: ${methodNames().join(', ')})`);
   const selector = entry.create({ format: step.format, denseFallback: step.denseFallback, knobs: step.knobs });
   const ft = step.finetune;
+  const ftOptions = trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label);
   const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
   let disposed = false;
   let selected: { plan: FactorizationPlan; report: SelectionReport } | null = null;
@@ -97,8 +105,9 @@ export async function runCompressStep(
     const r = await compress(model, { train: ds.train, test: ds.test }, selector, {
       budget: step.budget,
       context: { inputShape: ds.inputShape, layers: step.layers, calibration, seed: ft.seed },
-      finetune: ft.epochs > 0 ? trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label) : null,
-      phase: { onProgress: run.progress.train(`${step.method} search`) },
+      finetune: ft.epochs > 0 ? ftOptions : null,
+      // A training phase (BATUDE) uses the fine-tuning recipe, also when no fine-tuning follows.
+      phase: { ...recipeOf(ftOptions), onProgress: run.progress.train(`${step.method} search`) },
       factorize: entry.factorize?.(step.knobs) ?? {},
       evaluate: { batchSize: 500, normalize: ds.normalization },
       onStage: (s) => {

@@ -167,6 +167,24 @@ describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
     });
   }
 
+  it('--method batude with --finetune-epochs 0 trains its phase with the fine-tuning recipe', async () => {
+    const flags = ['--method', 'batude', '--batude-epochs', '1', '--batude-update-every', '3', '--budget', '2x'];
+    const r = await runInProcess([
+      'compress',
+      '--from',
+      dense,
+      ...flags,
+      '--out',
+      path.join(root, 'c0'),
+      '--json',
+      ...TINY,
+      '--finetune-epochs',
+      '0',
+    ]);
+    expect(r.stderr).not.toMatch(/tnzip: error/);
+    expect(r.code).toBe(0);
+  });
+
   it('--scope model budgets the whole network; the report gives both ratios', async () => {
     const r = await runInProcess([
       'compress',
