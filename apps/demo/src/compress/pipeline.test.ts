@@ -11,6 +11,7 @@ import { IMAGE_SIZE, normalizePixels } from '../preprocess.js';
 import { layersModelFiles } from './export-files.js';
 import { finetune } from './finetune.js';
 import { layerInfos } from './layer-info.js';
+import { makeSelectors } from './methods.js';
 import { freshModel } from './model-source.js';
 
 const publicDir = join(import.meta.dirname, '..', '..', 'public');
@@ -90,6 +91,24 @@ describeBackends("the compress view's worker pipeline on the bundled dense LeNet
         worst = Math.max(worst, Math.abs((p[i] as number) - (ours.probs[i] as number)));
       // float32 through two op chains (factorized layers vs the stock Keras chain): 1e-4 ≈ 1000 ulps of a probability.
       expect(worst).toBeLessThan(1e-4);
+    } finally {
+      m.model.dispose();
+    }
+  });
+});
+
+describeBackends("the compress view's selectors", () => {
+  it('never plan a layer to cost more parameters than its dense weight (the CLI default --dense-fallback metric)', async () => {
+    const m = await freshModel(bundled);
+    try {
+      const selectors = makeSelectors();
+      for (const name of ['energy', 'vbmf', 'greedy'] as const)
+        for (const target of [0.5, 0.25, 0.1]) {
+          const budget = { metric: 'params', target } as const;
+          const { report } = await selectors[name].select(m.model, budget, { inputShape: [28, 28, 1] });
+          for (const l of report.layers)
+            expect(l.params, `${name} at ${target}: ${l.layer}`).toBeLessThanOrEqual(l.denseParams);
+        }
     } finally {
       m.model.dispose();
     }
