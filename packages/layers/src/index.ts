@@ -105,9 +105,9 @@ export type { ApplyOptions, CaptureResult, Cost, ForwardContext, ModuleConfig, M
 export { Module } from './module.js';
 export type { Padding, Pads } from './ops/conv-geometry.js';
 export { convOutputShape, resolvePads } from './ops/conv-geometry.js';
+export { fakeQuantize, quantizeDequantize } from './ops/fake-quant.js';
 export type { FastConv2dOptions } from './ops/fast-conv2d.js';
 export { fastConv2d } from './ops/fast-conv2d.js';
-export { fakeQuantize, quantizeDequantize } from './ops/fake-quant.js';
 export { fastMatMul } from './ops/fast-matmul.js';
 export { withStockGradients } from './ops/register-gradients.js';
 export type { ExecutionMode, FactorizationPlan, LayerPlan, LayerPlanKind, LayerPlanTypes } from './plan.js';

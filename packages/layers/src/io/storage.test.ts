@@ -153,7 +153,9 @@ describeBackends('uint8 storage', () => {
     const art = await saveToMemory(model, { storage: 'uint8' });
     model.dispose();
     const before = tf.memory().numTensors;
-    const json = art.modelTopology as unknown as { weightsManifest: Array<{ weights: Array<Record<string, unknown>> }> };
+    const json = art.modelTopology as unknown as {
+      weightsManifest: Array<{ weights: Array<Record<string, unknown>> }>;
+    };
     const variant = (edit: (w: Record<string, unknown>) => void, version?: number): tf.io.IOHandler => {
       const j = structuredClone(json) as typeof json & { formatVersion: number };
       edit(j.weightsManifest[0]?.weights[0] as Record<string, unknown>);
