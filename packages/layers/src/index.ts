@@ -50,6 +50,7 @@ export type { StorageEncoding } from './io/storage.js';
 export {
   bytesPerElement,
   checkStorage,
+  roundToStorage,
   STORAGE_ENCODINGS,
   storageBytes,
   storedElements,

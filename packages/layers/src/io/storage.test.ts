@@ -17,7 +17,7 @@ import type { Module } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
 import { load } from './load.js';
 import { save, saveToMemory } from './save.js';
-import { storageBytes, storedElements } from './storage.js';
+import { roundToStorage, storageBytes, storedElements } from './storage.js';
 
 const PLAN: FactorizationPlan = {
   c2: { kind: 'tucker2', rankS: 2, rankT: 3 },
@@ -173,5 +173,30 @@ describeBackends('uint8 storage', () => {
     // The float32 reading of the entry disagrees with weightsByteLength.
     expect((await expectCode(last, 'CORRUPT_FILE')).message).toMatch(/weightsByteLength/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describeBackends('roundToStorage', () => {
+  it('makes the model in memory compute what its uint8 file computes', async () => {
+    const model = buildModel();
+    const x = randomTensor([2, 4, 4, 3], 4);
+    const y0 = model.apply(x);
+    roundToStorage(model, 'float32');
+    const y1 = model.apply(x);
+    expect(Array.from(await y1.data())).toEqual(Array.from(await y0.data()));
+    roundToStorage(model, 'uint8');
+    const y2 = model.apply(x);
+    const loaded = await load(tf.io.fromMemory(await saveToMemory(model, { storage: 'uint8' })));
+    const y3 = loaded.model.apply(x);
+    const a = await y2.data();
+    const b = await y3.data();
+    const scale = Math.max(...Array.from(a, Math.abs));
+    a.forEach((v, i) => {
+      expect(Math.abs(v - (b[i] as number))).toBeLessThanOrEqual(1e-5 * scale);
+    });
+    expect(Array.from(a)).not.toEqual(Array.from(await y0.data()));
+    tf.dispose([x, y0, y1, y2, y3]);
+    loaded.model.dispose();
+    model.dispose();
   });
 });

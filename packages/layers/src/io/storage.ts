@@ -1,5 +1,6 @@
 import { TnzipError } from '@tnzip/tensor';
 import type { Module } from '../module.js';
+import { quantizeDequantize } from '../ops/fake-quant.js';
 import { storedVariables } from './state.js';
 
 /**
@@ -42,4 +43,19 @@ export function storedElements(model: Module): number {
  */
 export function storageBytes(model: Module, encoding: StorageEncoding = 'float32'): number {
   return storedElements(model) * bytesPerElement(encoding);
+}
+
+/**
+ * Rounds every stored variable of `model`, in place, to the value a model file of `encoding`
+ * keeps of it (uint8: {@link quantizeDequantize}; float32: unchanged), so that the model in memory
+ * computes what the saved file will (evaluate it after this, save it after this: the same
+ * numbers up to float32 rounding). Derived caches rebuild from the rounded parameters.
+ */
+export function roundToStorage(model: Module, encoding: StorageEncoding): void {
+  if (checkStorage(encoding) === 'float32') return;
+  for (const [, v] of storedVariables(model)) {
+    const q = quantizeDequantize(v);
+    v.assign(q);
+    q.dispose();
+  }
 }
