@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import type { LayerPlan, Module } from '@tnzip/layers';
+import type { LayerPlan, Module, StorageEncoding } from '@tnzip/layers';
 import { type Budget, type BudgetMetric, type DenseFallback, parseBudget } from '@tnzip/ranks';
 import { writeFileAtomic } from '@tnzip/train';
 import { compressibleLayers, MODEL_NAMES, type ModelName } from '@tnzip/zoo';
@@ -18,6 +18,7 @@ import { createRunDir, exists, readJson, readJsonLines, writeJson } from '../run
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune, runCompressStep } from '../select-step.js';
+import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
@@ -60,6 +61,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
   ...METHOD_FLAGS,
+  ...STORAGE_FLAG,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: {
     type: 'string',
@@ -101,6 +103,8 @@ export interface SweepConfig {
   readonly finetune: readonly TrainConfig[];
   readonly denseFallback: DenseFallback;
   readonly knobs: MethodKnobs;
+  /** `--storage` (absent in older configs: float32): uint8 fine-tunes quantization-aware. */
+  readonly storage?: StorageEncoding;
 }
 
 /** One line of `sweep.jsonl`: a (model, method, budget) cell. */
@@ -156,11 +160,14 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
   for (const m of methods)
     if (METHODS[m] === undefined)
       throw new UsageError(`unknown method '${m}' for --methods (valid: ${methodNames().join(', ')})`);
-  const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
+  const metric = choice(v, 'metric', ['params', 'macs', 'storage'] as const, 'metric') ?? 'params';
   const budgetTexts = list(v, 'budgets');
   if (budgetTexts === undefined) throw new UsageError('--budgets is required, e.g. --budgets 2x,4x,10x,50x');
   const scope = resolveScope(v);
-  const budgets = budgetTexts.map((label) => ({ label, budget: parseBudget(label, metric, '--budgets', scope) }));
+  const budgets = budgetTexts.map((label) => ({
+    label,
+    budget: parseBudget(label, metric, '--budgets', scope, resolveStorage(v)),
+  }));
   const denseFrom = list(v, 'dense-from') ?? null;
   if (denseFrom !== null && denseFrom.length !== models.length)
     throw new UsageError(
@@ -188,6 +195,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     finetune,
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
+    storage: resolveStorage(v),
   };
 }
 
@@ -345,6 +353,7 @@ async function runCell(
         denseFallback: config.denseFallback,
         knobs: config.knobs,
         finetune: ft,
+        storage: config.storage ?? 'float32',
       },
       { outDir: cellDir, resume: false, label: `${modelName} ${method} ${b.label} fine-tune`, progress: ctx.progress },
     );
