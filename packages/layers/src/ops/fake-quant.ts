@@ -27,7 +27,9 @@ export function quantizeDequantize(x: tf.Tensor): tf.Tensor {
  * sees the stored (quantized) weights while the float weights keep accumulating updates smaller
  * than one level (Bengio et al. 2013; Jacob et al. 2018).
  */
-export const fakeQuantize: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([]);
-  return { value: quantizeDequantize(x), gradFunc: (dy: tf.Tensor) => dy };
-}) as unknown as (x: tf.Tensor) => tf.Tensor;
+export const fakeQuantize: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
+  (...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: quantizeDequantize(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => dy,
+  }),
+) as (x: tf.Tensor) => tf.Tensor;
