@@ -428,7 +428,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         onFactorized: (o) =>
           say(
             `${c.method} ranks: ${o.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
-              `kept ${(100 * o.report.achievedLayers).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * o.report.achievedModel).toFixed(1)}% of the whole model's); ` +
+              `kept ${(100 * o.report.achievedLayers).toFixed(1)}% of the compressed layers' ${o.report.budget.metric} (${(100 * o.report.achievedModel).toFixed(1)}% of the whole model's); ` +
               `search ${o.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * o.before.testAcc).toFixed(2)}%`,
           ),
       },
