@@ -141,4 +141,19 @@ describeBackends('budget scope', () => {
       model.dispose();
     }
   });
+
+  it('plans a storage budget exactly as its params equivalent (every choice of the selector, dims included)', async () => {
+    const context = { inputShape: [28, 28, 1] };
+    for (const selector of [adaSelector(), scadaSelector(), energySelector()]) {
+      const model = lenetSmall();
+      const storage = await selector.select(
+        model,
+        parseBudget('200x', 'storage', '--budget', 'model', 'uint8'),
+        context,
+      );
+      const params = await selector.select(model, { metric: 'params', target: 4 / 200, scope: 'model' }, context);
+      expect(storage.plan, selector.name).toEqual(params.plan);
+      model.dispose();
+    }
+  });
 });
