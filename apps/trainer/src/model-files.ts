@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { batches, type Dataset } from '@tnzip/data';
-import { type LoadedModel, load, type Module, type SaveMeta, save } from '@tnzip/layers';
+import { type LoadedModel, load, type Module, roundToStorage, type SaveMeta, save } from '@tnzip/layers';
 import { type EvalResult, evaluate } from '@tnzip/train';
 import { FileError } from './exit-codes.js';
 import { type Latency, measureLatency } from './latency.js';
@@ -35,8 +35,13 @@ export async function loadModelDir(dir: string): Promise<LoadedModel & { meta: M
   return loaded as LoadedModel & { meta: ModelMeta };
 }
 
-/** Saves `model` to `dir` (model.json + weights.bin, each written to a temp name and renamed). */
+/**
+ * Saves `model` to `dir` (model.json + weights.bin, each written to a temp name and renamed).
+ * With `meta.storage: 'uint8'` the model is first rounded in place to its stored values
+ * (`roundToStorage`), so whatever is measured of it afterwards is the saved model's.
+ */
 export async function saveModelDir(model: Module, dir: string, meta: SaveMeta): Promise<void> {
+  if (meta.storage !== undefined) roundToStorage(model, meta.storage);
   await save(model, dir, meta);
 }
 

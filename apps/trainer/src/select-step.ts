@@ -1,5 +1,5 @@
 import type { Dataset } from '@tnzip/data';
-import type { FactorizationPlan, Module } from '@tnzip/layers';
+import type { FactorizationPlan, Module, StorageEncoding } from '@tnzip/layers';
 import type { Budget, DenseFallback, RankFormat, SelectionReport } from '@tnzip/ranks';
 import { compress } from '@tnzip/ranks/compress';
 import type { TrainOptions } from '@tnzip/train';
@@ -8,6 +8,7 @@ import { UsageError } from './exit-codes.js';
 import { METHODS, type MethodKnobs, methodNames } from './methods.js';
 import { calibrationBatch } from './model-files.js';
 import type { Progress } from './progress.js';
+import { storageHook, withHook } from './storage-flag.js';
 import type { TrainConfig } from './train-config.js';
 import { trainOptions } from './training.js';
 
@@ -22,6 +23,8 @@ export interface CompressStep {
   readonly knobs: MethodKnobs;
   /** The fine-tuning config (BATUDE's phase 1 trains with it, `--batude-epochs` long). */
   readonly finetune: TrainConfig;
+  /** How the result will be stored (default float32): uint8 fine-tunes quantization-aware. */
+  readonly storage?: StorageEncoding;
 }
 
 /** Where the fine-tuning logs and checkpoints go, and what to call it on the progress line. */
@@ -93,6 +96,7 @@ export async function runCompressStep(
   const ftOptions = trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label);
   const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
   let disposed = false;
+  const qat = storageHook(step.storage ?? 'float32');
   let selected: { plan: FactorizationPlan; report: SelectionReport } | null = null;
   const freeCalibration = (): void => {
     if (!disposed) {
@@ -105,7 +109,7 @@ export async function runCompressStep(
     const r = await compress(model, { train: ds.train, test: ds.test }, selector, {
       budget: step.budget,
       context: { inputShape: ds.inputShape, layers: step.layers, calibration, seed: ft.seed },
-      finetune: ft.epochs > 0 ? ftOptions : null,
+      finetune: ft.epochs > 0 ? withHook(ftOptions, qat) : null,
       // A training phase (BATUDE) uses the fine-tuning recipe, also when no fine-tuning follows.
       phase: { ...recipeOf(ftOptions), onProgress: run.progress.train(`${step.method} search`) },
       factorize: entry.factorize?.(step.knobs) ?? {},
@@ -138,6 +142,7 @@ export async function runCompressStep(
     };
   } finally {
     freeCalibration();
+    qat?.dispose();
     run.progress.done();
   }
 }

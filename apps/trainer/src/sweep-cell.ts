@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import type { LayerPlan, Module } from '@tnzip/layers';
+import type { LayerPlan, Module, StorageEncoding } from '@tnzip/layers';
 import type { Budget, BudgetMetric, BudgetScope, DenseFallback, RankFormat } from '@tnzip/ranks';
 import { compressibleLayers, type ModelName } from '@tnzip/zoo';
 import type { DatasetName } from './datasets.js';
@@ -30,6 +30,8 @@ export interface CellSpec {
   /** The dense parent's training (its data, limits and seed are the cell's too). */
   readonly dense: TrainConfig;
   readonly finetune: TrainConfig;
+  /** How weights.bin stores the weights (absent: float32); uint8 fine-tunes quantization-aware. */
+  readonly storage?: StorageEncoding;
   /** A parent to load (`--dense-from`) instead of training one; null: train-or-reuse in `parentsDir`. */
   readonly denseFrom: string | null;
   /** Where dense parents are trained and shared (`<parentsDir>/<model>-<dataset>-seed<N>-<hash>/`). */
@@ -175,6 +177,7 @@ async function compressCell(
       denseFallback: spec.denseFallback,
       knobs: spec.knobs,
       finetune: spec.finetune,
+      storage: spec.storage ?? 'float32',
     },
     {
       outDir: cellDir,
@@ -185,6 +188,7 @@ async function compressCell(
         saveModelDir(m, modelDir, {
           inputShape: ds.inputShape,
           plan,
+          ...(spec.storage === undefined || spec.storage === 'float32' ? {} : { storage: spec.storage }),
           meta: {
             model: spec.model,
             dataset: spec.dataset,

@@ -2,10 +2,11 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
-import { type TrainOptions, type TrainResult, train } from '@tnzip/train';
+import { type TrainHook, type TrainOptions, type TrainResult, train } from '@tnzip/train';
 import { createModel, modelInputShape } from '@tnzip/zoo';
 import { UsageError } from './exit-codes.js';
 import type { Progress } from './progress.js';
+import { withHook } from './storage-flag.js';
 import type { TrainConfig } from './train-config.js';
 
 /**
@@ -53,7 +54,7 @@ export function trainOptions(
   };
 }
 
-/** Runs @tnzip/train's `train` for `cfg`, logging to `outDir` (metrics.jsonl, checkpoints/). */
+/** Runs @tnzip/train's `train` for `cfg`, logging to `outDir` (metrics.jsonl, checkpoints/), with `hook` if given. */
 export function trainModel(
   model: Module,
   ds: Dataset,
@@ -62,6 +63,8 @@ export function trainModel(
   resume: boolean,
   progress: Progress,
   label: string,
+  hook: TrainHook | null = null,
 ): Promise<TrainResult> {
-  return train(model, { train: ds.train, test: ds.test }, trainOptions(ds, cfg, outDir, resume, progress, label));
+  const options = withHook(trainOptions(ds, cfg, outDir, resume, progress, label), hook);
+  return train(model, { train: ds.train, test: ds.test }, options);
 }

@@ -42,10 +42,19 @@ export type { LoadedModel } from './io/load.js';
 export { load, verifyModelFiles } from './io/load.js';
 export { MAX_PATH_COMPONENTS, makeDirectory } from './io/make-directory.js';
 export type { ModelJson, SaveMeta } from './io/model-json.js';
-export { MODEL_FORMAT, MODEL_FORMAT_VERSION, parseModelJson } from './io/model-json.js';
+export { MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_FORMAT_VERSIONS, parseModelJson } from './io/model-json.js';
 export type { ParamShapeReporter, ParamShapes } from './io/param-shapes.js';
 export { registerParamShapes } from './io/param-shapes.js';
 export { save, saveToMemory } from './io/save.js';
+export type { StorageEncoding } from './io/storage.js';
+export {
+  bytesPerElement,
+  checkStorage,
+  roundToStorage,
+  STORAGE_ENCODINGS,
+  storageBytes,
+  storedElements,
+} from './io/storage.js';
 export type { ExportedLayer, KerasRef } from './keras/export-builder.js';
 export { KerasModelBuilder } from './keras/export-builder.js';
 export type { ExportContext, ExportResult, KerasExporter } from './keras/export-common.js';
@@ -103,6 +112,7 @@ export { ONNX_OPSET, OnnxGraphBuilder } from './onnx/onnx-builder.js';
 export type { OnnxExportContext, OnnxExporter, OnnxExportResult } from './onnx/onnx-common.js';
 export type { Padding, Pads } from './ops/conv-geometry.js';
 export { convOutputShape, resolvePads } from './ops/conv-geometry.js';
+export { fakeQuantize, quantizeDequantize } from './ops/fake-quant.js';
 export type { FastConv2dOptions } from './ops/fast-conv2d.js';
 export { fastConv2d } from './ops/fast-conv2d.js';
 export { fastMatMul } from './ops/fast-matmul.js';

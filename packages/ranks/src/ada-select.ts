@@ -130,7 +130,7 @@ function infeasible(method: string, budget: Budget, least: number, dense: number
   const frac = least / dense;
   return new TnzipError(
     'INVALID_BUDGET',
-    `${method}: budget target ${budget.target} (params) is below the smallest plan: ${frac.toPrecision(4)} of the dense parameters (${(1 / frac).toFixed(1)}x) with ${what}`,
+    `${method}: budget target ${checkBudget(budget).target} (params) is below the smallest plan: ${frac.toPrecision(4)} of the dense parameters (${(1 / frac).toFixed(1)}x) with ${what}`,
   );
 }
 
@@ -341,8 +341,10 @@ export function adaSelector(options: AdaSelectOptions = {}): RankSelector {
     select(model: Module, budget: Budget, context: SelectionContext) {
       const started = now();
       const { layers, dense, limit, countBias, minRank, allowCaps } = setup(model, budget, context, options, 'ada');
+      // The params budget planned (a 'storage' budget converted): each layer's share of it.
+      const target = checkBudget(budget).target;
       const chosen = layers.map((l) =>
-        chooseShape(l, rule, dimsOptions, budget.target * (l.n + (countBias ? l.bias : 0)), countBias, minRank),
+        chooseShape(l, rule, dimsOptions, target * (l.n + (countBias ? l.bias : 0)), countBias, minRank),
       );
       const shapes = chosen.map((c) => c.shape);
       const p = adaProblem(layers, shapes, countBias);

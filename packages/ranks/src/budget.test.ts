@@ -1,7 +1,8 @@
+import { factorize, storageBytes } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
-import { adaSelector } from './ada-select.js';
+import { adaSelector, scadaSelector } from './ada-select.js';
 import { type Budget, checkBudget, formatBudget, parseBudget } from './budget.js';
 import { errorCode } from './budget-check.test-util.js';
 import { energySelector } from './energy.js';
@@ -62,11 +63,33 @@ describe('budgets', () => {
     expect(() => checkBudget({ metric: 'params', target: 2 }, 'b')).toThrow(/b\.target must be a number in \(0, 1\]/);
   });
 
-  it("reserve 'storage' and 'latency': rejected with a message saying they are not supported yet", () => {
-    for (const metric of ['storage', 'latency'] as const) {
+  it("reserve 'latency': rejected with a message saying it is not supported yet", () => {
+    for (const metric of ['latency'] as const) {
       expect(code(() => checkBudget({ metric, target: 0.5 }))).toBe('INVALID_BUDGET');
       expect(() => parseBudget('4x', metric)).toThrow(new RegExp(`'${metric}' is reserved but not supported yet`));
     }
+  });
+
+  it("plan 'storage' as the exactly equivalent params budget: 4/bytes-per-element more elements at uint8", () => {
+    const b = parseBudget('691x', 'storage', '--budget', 'model', 'uint8');
+    expect(b).toEqual({ metric: 'storage', target: 1 / 691, scope: 'model', storage: 'uint8' });
+    const checked = checkBudget(b);
+    expect(checked).toEqual({ metric: 'params', target: 4 / 691, scope: 'model', storage: 'uint8' });
+    // Re-checking a checked budget changes nothing (the pipeline checks more than once).
+    expect(checkBudget(checked)).toEqual(checked);
+    expect(checkBudget({ metric: 'storage', target: 0.25 })).toEqual({
+      metric: 'params',
+      target: 0.25,
+      storage: 'float32',
+    });
+    // 2x the float32 bytes at uint8 is more than the dense model needs: every element may stay.
+    expect(checkBudget({ metric: 'storage', target: 0.5, storage: 'uint8' }).target).toBe(1);
+    expect(parseBudget('4x', 'params', '--budget', undefined, 'uint8')).toEqual({ metric: 'params', target: 0.25 });
+    expect(formatBudget(b)).toBe('691x storage (uint8) (whole model)');
+    const bad = { metric: 'storage', target: 0.5, storage: 'float16x' } as unknown as Budget;
+    expect(code(() => checkBudget(bad))).toBe('INVALID_BUDGET');
+    expect(() => checkBudget(bad)).toThrow(/^budget\.storage must be one of float32, uint8, got "float16x"$/);
+    expect(code(() => checkBudget({ metric: 'macs', target: 0.5, storage: 'uint8' }))).toBe('INVALID_BUDGET');
   });
 });
 
@@ -95,5 +118,43 @@ describeBackends('budget scope', () => {
     ).rejects.toThrow(/layers left uncompressed/);
     expect(formatBudget({ metric: 'params', target: 0.25, scope: 'model' })).toBe('4x params (whole model)');
     model.dispose();
+  });
+
+  it('a uint8 storage budget lands within 5 % of its ratio in the bytes weights.bin would hold (ADA, SCADA)', async () => {
+    const context = { inputShape: [28, 28, 1] };
+    for (const [selector, kind] of [
+      [adaSelector(), 'ada-tucker'],
+      [scadaSelector(), 'scada-tucker'],
+    ] as const) {
+      const model = lenetSmall();
+      const denseBytes = storageBytes(model, 'float32');
+      const budget = parseBudget('50x', 'storage', '--budget', 'model', 'uint8');
+      const { plan, report } = await selector.select(model, budget, context);
+      expect(Object.values(plan).every((p) => p.kind === kind)).toBe(true);
+      expect(Object.keys(plan)).toHaveLength(5); // every layer, conv1 and the classifier too
+      factorize(model, plan);
+      const bytes = storageBytes(model, 'uint8');
+      expect(report.model.planned.params).toBe(bytes); // one byte per stored element
+      const ratio = denseBytes / bytes;
+      expect(ratio, kind).toBeGreaterThanOrEqual(50);
+      expect(ratio, kind).toBeLessThanOrEqual(50 * 1.05);
+      model.dispose();
+    }
+  });
+
+  it('plans a storage budget exactly as its params equivalent (every choice of the selector, dims included)', async () => {
+    const context = { inputShape: [28, 28, 1] };
+    for (const [selector, factor] of [
+      [adaSelector(), 200],
+      [scadaSelector(), 200],
+      [energySelector(), 10],
+    ] as const) {
+      const model = lenetSmall();
+      const budget = parseBudget(`${factor}x`, 'storage', '--budget', 'model', 'uint8');
+      const storage = await selector.select(model, budget, context);
+      const params = await selector.select(model, { metric: 'params', target: 4 / factor, scope: 'model' }, context);
+      expect(storage.plan, selector.name).toEqual(params.plan);
+      model.dispose();
+    }
   });
 });

@@ -1,13 +1,22 @@
-import type { Cost, Module, Shape } from '@tnzip/layers';
+import {
+  bytesPerElement,
+  type Cost,
+  checkStorage,
+  type Module,
+  type Shape,
+  type StorageEncoding,
+  storedElements,
+} from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 
 /** What the selectors can plan for today: trainable parameters or multiply-accumulates per example. */
 export type CostMetric = 'params' | 'macs';
 
 /**
- * What a budget limits. `'storage'` (bytes of weight data) and `'latency'` (measured on the
- * target backend) are reserved for the quantization and latency work: {@link checkBudget}
- * rejects them until a selector plans for them.
+ * What a budget limits. `'storage'`: bytes of weight data (weights.bin: stored elements × 4 for
+ * float32 or × 1 for uint8, see {@link Budget.storage}), planned exactly as parameters (see
+ * {@link checkBudget}). `'latency'` (measured on the target backend) is reserved: {@link checkBudget}
+ * rejects it until a selector plans for it.
  */
 export type BudgetMetric = CostMetric | 'storage' | 'latency';
 
@@ -28,17 +37,28 @@ export interface Budget {
   readonly target: number;
   /** Default `'layers'`. */
   readonly scope?: BudgetScope;
+  /**
+   * How the compressed model stores its weights (default `'float32'`). With metric `'storage'`
+   * the target is a fraction of the dense model's float32 bytes, so `uint8` buys 4x the elements.
+   * On a checked budget it marks a `'params'` budget converted from `'storage'`.
+   */
+  readonly storage?: StorageEncoding;
 }
 
 /** A budget {@link checkBudget} accepted: its metric is one the selectors plan for. */
 export type CheckedBudget = Budget & { readonly metric: CostMetric };
 
-const RESERVED: readonly string[] = ['storage', 'latency'];
+const RESERVED: readonly string[] = ['latency'];
 
 /**
- * Throws INVALID_BUDGET unless `budget` has a plannable metric (`'params'` or `'macs'`; the
- * reserved `'storage'` and `'latency'` are named as not supported yet), a target in (0, 1] and a
- * known scope.
+ * Throws INVALID_BUDGET unless `budget` has a plannable metric (`'params'`, `'macs'` or
+ * `'storage'`; the reserved `'latency'` is named as not supported yet), a target in (0, 1], a
+ * known scope and storage encoding. Returns the budget the selectors plan with: a `'storage'`
+ * budget becomes the exactly equivalent `'params'` one (bytes = stored elements × bytes per
+ * element, every stored element a parameter of the planned layers or a fixed one of the
+ * model): `target · 4 / bytesPerElement(storage)`, at most 1, keeping `storage` as the mark
+ * ({@link budgetLimit} then counts non-parameter buffers of the whole model too). E.g. 691x
+ * storage at uint8 = 172.75x params.
  */
 export function checkBudget(budget: Budget, name = 'budget'): CheckedBudget {
   if (budget === null || typeof budget !== 'object') {
@@ -47,11 +67,23 @@ export function checkBudget(budget: Budget, name = 'budget'): CheckedBudget {
   if (RESERVED.includes(budget.metric)) {
     throw new TnzipError(
       'INVALID_BUDGET',
-      `${name}.metric '${budget.metric}' is reserved but not supported yet: no selector plans for it (use 'params' or 'macs')`,
+      `${name}.metric '${budget.metric}' is reserved but not supported yet: no selector plans for it (use 'params', 'macs' or 'storage')`,
     );
   }
-  if (budget.metric !== 'params' && budget.metric !== 'macs') {
-    throw new TnzipError('INVALID_BUDGET', `${name}.metric must be 'params' or 'macs', got '${String(budget.metric)}'`);
+  if (budget.metric !== 'params' && budget.metric !== 'macs' && budget.metric !== 'storage') {
+    throw new TnzipError(
+      'INVALID_BUDGET',
+      `${name}.metric must be 'params', 'macs' or 'storage', got '${String(budget.metric)}'`,
+    );
+  }
+  if (budget.storage !== undefined) {
+    try {
+      checkStorage(budget.storage, `${name}.storage`);
+    } catch (e) {
+      throw new TnzipError('INVALID_BUDGET', (e as Error).message, { cause: e });
+    }
+    if (budget.metric === 'macs')
+      throw new TnzipError('INVALID_BUDGET', `${name}.storage applies to metric 'storage', not 'macs'`);
   }
   const t = budget.target;
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 1) {
@@ -59,6 +91,10 @@ export function checkBudget(budget: Budget, name = 'budget'): CheckedBudget {
   }
   if (budget.scope !== undefined && budget.scope !== 'layers' && budget.scope !== 'model') {
     throw new TnzipError('INVALID_BUDGET', `${name}.scope must be 'layers' or 'model', got '${String(budget.scope)}'`);
+  }
+  if (budget.metric === 'storage') {
+    const storage = budget.storage ?? 'float32';
+    return { ...budget, metric: 'params', target: Math.min(1, (t * 4) / bytesPerElement(storage)), storage };
   }
   return budget as CheckedBudget;
 }
@@ -85,7 +121,8 @@ export function budgetLimit(
   method: string,
 ): number {
   if ((budget.scope ?? 'layers') === 'layers') return budget.target * layersDense;
-  const whole = metricOf(model.cost(inputShape), budget.metric);
+  // A storage budget counts every stored element, non-parameter buffers (BatchNorm statistics) too.
+  const whole = budget.storage === undefined ? metricOf(model.cost(inputShape), budget.metric) : storedElements(model);
   const fixed = whole - layersDense;
   const limit = budget.target * whole - fixed;
   if (!(limit > 0)) {
@@ -99,15 +136,18 @@ export function budgetLimit(
 
 /**
  * Parses a budget as written on a command line: a fraction (`0.25`) or a reduction factor
- * (`4x`, meaning 1/4). Throws INVALID_BUDGET naming `name` and the allowed forms.
+ * (`4x`, meaning 1/4). Throws INVALID_BUDGET naming `name` and the allowed forms. `storage`
+ * (for metric `'storage'`) is the encoding of the compressed model's weights.
  *
  * @example parseBudget('4x', 'macs') → { metric: 'macs', target: 0.25 }
+ * @example parseBudget('691x', 'storage', '--budget', 'model', 'uint8') → { metric: 'storage', target: 1/691, scope: 'model', storage: 'uint8' }
  */
 export function parseBudget(
   text: string,
   metric: BudgetMetric = 'params',
   name = '--budget',
   scope?: BudgetScope,
+  storage?: StorageEncoding,
 ): Budget {
   const s = String(text).trim();
   const factor = /^([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)x$/i.exec(s);
@@ -132,12 +172,20 @@ export function parseBudget(
       `${name} '${s}' must be a fraction in (0, 1] or a factor >= 1x, got ${target}`,
     );
   }
-  return checkBudget(scope === undefined ? { metric, target } : { metric, target, scope }, name);
+  const budget: Budget = {
+    metric,
+    target,
+    ...(scope === undefined ? {} : { scope }),
+    ...(storage === undefined || metric !== 'storage' ? {} : { storage }),
+  };
+  checkBudget(budget, name);
+  return budget;
 }
 
 /** `'4x'`-style label of a budget, for reports and plots (`'4x params (whole model)'` for the model scope). */
 export function formatBudget(budget: Budget): string {
   const f = 1 / budget.target;
-  const label = `${Number.isInteger(Math.round(f * 100) / 100) ? Math.round(f) : f.toFixed(2)}x ${budget.metric}`;
+  const unit = budget.metric === 'storage' && budget.storage === 'uint8' ? 'storage (uint8)' : budget.metric;
+  const label = `${Number.isInteger(Math.round(f * 100) / 100) ? Math.round(f) : f.toFixed(2)}x ${unit}`;
   return budget.scope === 'model' ? `${label} (whole model)` : label;
 }

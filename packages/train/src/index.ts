@@ -18,6 +18,8 @@ export type { EpochRecord, ErrorRecord, MetricsRecord, StepRecord } from './metr
 export { TIMING_FIELDS, withoutTiming } from './metrics.js';
 export type { Optimizer, OptimizerConfig, OptimizerState } from './optimizer.js';
 export { createOptimizer } from './optimizer.js';
+export type { QuantizeAwareHook } from './quantize-aware.js';
+export { quantizeAwareHook } from './quantize-aware.js';
 export type { Recipe } from './recipes.js';
 export { recipes } from './recipes.js';
 export type { LrPlan, ScheduleConfig } from './schedule.js';

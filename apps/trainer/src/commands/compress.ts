@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import type { Module } from '@tnzip/layers';
+import { type Module, type StorageEncoding, storageBytes } from '@tnzip/layers';
 import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
@@ -24,6 +24,7 @@ import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
 import { assertNotLocked, lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune, runCompressStep } from '../select-step.js';
+import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
@@ -46,7 +47,12 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'F|Nx',
     help: 'fraction (0.25) or reduction factor (4x) of the compressed layers kept (default 4x)',
   },
-  metric: { type: 'string', value: 'params|macs', help: 'what the budget limits (default params)' },
+  metric: {
+    type: 'string',
+    value: 'params|macs|storage',
+    help: 'what the budget limits (default params; storage: bytes of weights.bin, at --storage)',
+  },
+  ...STORAGE_FLAG,
   scope: {
     type: 'string',
     value: 'layers|model',
@@ -70,11 +76,13 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 /** `tnzip compress --help`. */
 export const COMPRESS_HELP = formatHelp(
-  'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs] [options]',
+  'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs|storage] [--storage float32|uint8] [options]',
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
     'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers\n' +
     '(--scope layers, default) or to the whole model (--scope model); the report gives both ratios.\n' +
+    '--storage uint8 stores weights.bin as uint8 (fine-tuning quantization-aware); --metric storage budgets its\n' +
+    'bytes: --budget 691x = the dense float32 weights.bin / 691 (storage ratio, `tnzip eval --json`).\n' +
     'Methods ([P]: implemented from the reconstruction marked [P] in papers.md, the paper leaving details open):\n' +
     methodHelp() +
     '\nEvery method is used the same way: select ranks, factorize from the dense weights (BATUDE: after its\n' +
@@ -95,6 +103,8 @@ export interface CompressConfig {
   readonly denseFallback?: DenseFallback;
   /** Absent in older configs: {@link DEFAULT_KNOBS}. */
   readonly knobs?: MethodKnobs;
+  /** How model/weights.bin stores the weights. Absent in older configs: float32. */
+  readonly storage?: StorageEncoding;
 }
 
 /** `config.json` of a compress run. */
@@ -134,8 +144,9 @@ const FROM_FORBIDDEN = [
 function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
   const format = resolveFormat(v, method);
-  const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
-  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v));
+  const metric = choice(v, 'metric', ['params', 'macs', 'storage'] as const, 'metric') ?? 'params';
+  const storage = resolveStorage(v);
+  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v), storage);
   const layersText = str(v, 'layers');
   const layers =
     layersText === undefined
@@ -154,6 +165,7 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
     latency: v['no-latency'] !== true,
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
+    ...(storage === 'float32' ? {} : { storage }),
   };
 }
 
@@ -377,6 +389,9 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       throw new UsageError(`unknown method '${c.method}' (valid: ${methodNames().join(', ')})`);
     const layers = c.layers ?? compressibleLayers(model);
     const modelDir = path.join(runDir, 'model');
+    const storage = c.storage ?? 'float32';
+    // The dense parent's float32 weights.bin: the reference of the storage ratio (eval reads it).
+    const denseWeightsBytes = storageBytes(model, 'float32');
     // Select, factorize, fine-tune (resumable: checkpoints in <run>/checkpoints), evaluate, save.
     const outcome = await runCompressStep(
       model,
@@ -389,6 +404,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         denseFallback: c.denseFallback ?? 'none',
         knobs: c.knobs ?? DEFAULT_KNOBS,
         finetune: c.finetune,
+        storage,
       },
       {
         outDir: runDir,
@@ -399,18 +415,20 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
           saveModelDir(m, modelDir, {
             plan,
             inputShape: ds.inputShape,
+            storage,
             meta: {
               model: denseCfg.model,
               dataset: denseCfg.dataset,
               numClasses: ds.numClasses,
               method: c.method,
               budget: c.budget,
+              denseWeightsBytes,
             },
           }),
         onFactorized: (o) =>
           say(
             `${c.method} ranks: ${o.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +
-              `kept ${(100 * o.report.achievedLayers).toFixed(1)}% of the compressed layers' ${c.budget.metric} (${(100 * o.report.achievedModel).toFixed(1)}% of the whole model's); ` +
+              `kept ${(100 * o.report.achievedLayers).toFixed(1)}% of the compressed layers' ${o.report.budget.metric} (${(100 * o.report.achievedModel).toFixed(1)}% of the whole model's); ` +
               `search ${o.searchSeconds.toFixed(2)} s; test acc before fine-tuning ${(100 * o.before.testAcc).toFixed(2)}%`,
           ),
       },

@@ -5,7 +5,7 @@ import {
   MNIST_NORMALIZATION,
   type Normalization,
 } from '@tnzip/data';
-import type { Module } from '@tnzip/layers';
+import { type LoadedModel, type Module, storageBytes } from '@tnzip/layers';
 import { evaluate } from '@tnzip/train';
 import { COMMON_FLAGS, choice, type FlagSpec, formatHelp, int, str } from '../args.js';
 import { DATASET_NAMES, loadDataset } from '../datasets.js';
@@ -39,7 +39,7 @@ export const EVAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
 /** `tnzip eval --help`. */
 export const EVAL_HELP = formatHelp(
   'tnzip eval RUN_DIR|MODEL_DIR|path/to/model.json [--dataset NAME] [--data-dir DIR] [--input-normalization SPEC]',
-  'Evaluates a saved model (tnzip, or a tfjs LayersModel: model.json + shards) on the test split: top-1 and\ntop-5 accuracy, loss, params, MACs, bytes on disk. Writes nothing.',
+  "Evaluates a saved model (tnzip, or a tfjs LayersModel: model.json + shards) on the test split: top-1 and\ntop-5 accuracy, loss, params, MACs, bytes on disk; for a tnzip model weights.bin bytes and the storage ratio\n(the dense parent's float32 weights.bin / this one). Writes nothing.",
   EVAL_FLAGS,
 );
 
@@ -49,6 +49,41 @@ export const STANDARD_NORMALIZATION: Readonly<Record<string, Normalization>> = {
   'fashion-mnist': FASHION_MNIST_NORMALIZATION,
   cifar10: CIFAR10_NORMALIZATION,
 };
+
+/** What eval reports of a tnzip model's weights.bin. */
+interface StorageFigures {
+  /** `'float32'` or `'uint8'` (every entry quantized). */
+  readonly storage: string;
+  /** Size of weights.bin. */
+  readonly weightsBytes: number;
+  /** The dense parent's float32 weights.bin (null: unknown, a factorized model saved without it). */
+  readonly denseWeightsBytes: number | null;
+  /** `denseWeightsBytes / weightsBytes`, the storage ratio (whole model, every layer and bias). */
+  readonly storageRatio: number | null;
+}
+
+/**
+ * The storage figures of a loaded model: its weights.bin size against its dense parent's float32
+ * one — `meta.denseWeightsBytes` (written by compress), or for a dense model (no plan) its own
+ * elements at 4 bytes.
+ */
+function storageFigures(loaded: LoadedModel): StorageFigures {
+  const specs = loaded.json.weightsManifest[0]?.weights ?? [];
+  const weightsBytes = loaded.json.weightsByteLength;
+  const recorded = loaded.meta.denseWeightsBytes;
+  const denseWeightsBytes =
+    typeof recorded === 'number' && recorded > 0
+      ? recorded
+      : loaded.plan === null
+        ? storageBytes(loaded.model, 'float32')
+        : null;
+  return {
+    storage: specs.length > 0 && specs.every((s) => s.quantization?.dtype === 'uint8') ? 'uint8' : 'float32',
+    weightsBytes,
+    denseWeightsBytes,
+    storageRatio: denseWeightsBytes === null || weightsBytes === 0 ? null : denseWeightsBytes / weightsBytes,
+  };
+}
 
 /** `tnzip eval`. */
 export async function evalCommand(ctx: CommandContext): Promise<number> {
@@ -68,13 +103,16 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
   let model: Module;
   let meta: { dataset?: string; inputNormalization?: Normalization };
   let inputShape: readonly number[] | null;
+  let storage: StorageFigures | null = null;
   if (foreign !== null) {
     const imported = await importLayersModelFile(foreign);
     model = imported.model;
     meta = { dataset: 'mnist' };
     inputShape = imported.inputShape;
   } else {
-    ({ model, meta, inputShape } = await loadModelDir(dir));
+    const loaded = await loadModelDir(dir);
+    ({ model, meta, inputShape } = loaded);
+    storage = storageFigures(loaded);
   }
   try {
     const name = requested ?? (DATASET_NAMES as readonly string[]).find((d) => d === meta.dataset);
@@ -113,12 +151,17 @@ export async function evalCommand(ctx: CommandContext): Promise<number> {
       params: rows.params,
       macs: rows.macs,
       bytes: await dirBytes(dir),
+      ...storage,
     };
     if (ctx.json) ctx.out(JSON.stringify(result));
     else
       ctx.out(
         `${path.resolve(dir)} on ${ds.name} (${ev.count} test images): top-1 ${(100 * ev.top1).toFixed(2)}%, top-5 ${(100 * ev.top5).toFixed(2)}%, ` +
-          `loss ${ev.loss.toFixed(4)}; ${rows.params.toLocaleString('en-US')} params, ${rows.macs.toLocaleString('en-US')} MACs, ${result.bytes.toLocaleString('en-US')} bytes`,
+          `loss ${ev.loss.toFixed(4)}; ${rows.params.toLocaleString('en-US')} params, ${rows.macs.toLocaleString('en-US')} MACs, ${result.bytes.toLocaleString('en-US')} bytes` +
+          (storage === null
+            ? ''
+            : `; weights.bin ${storage.weightsBytes.toLocaleString('en-US')} bytes (${storage.storage})` +
+              (storage.storageRatio === null ? '' : `, storage ratio ${storage.storageRatio.toFixed(2)}x`)),
       );
     return 0;
   } finally {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
+import type { StorageEncoding } from '@tnzip/layers';
 import { type Budget, type BudgetMetric, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { writeFileAtomic } from '@tnzip/train';
 import { MODEL_NAMES, type ModelName } from '@tnzip/zoo';
@@ -14,6 +15,7 @@ import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js'
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune } from '../select-step.js';
+import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
 import type { DenseParent } from '../sweep-parent.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
@@ -78,6 +80,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
   workers: TRAIN_FLAGS.workers as FlagSpec,
   ...METHOD_FLAGS,
+  ...STORAGE_FLAG,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: {
     type: 'string',
@@ -127,6 +130,8 @@ export interface SweepConfig {
   readonly formats?: Readonly<Record<string, RankFormat>>;
   /** Seeds, each with its own dense parent (absent in older configs: `[seed]`). */
   readonly seeds?: readonly number[];
+  /** `--storage` (absent in older configs: float32): uint8 fine-tunes quantization-aware. */
+  readonly storage?: StorageEncoding;
 }
 
 export type { SweepCell } from '../sweep-cell.js';
@@ -157,11 +162,14 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
   for (const m of methods)
     if (METHODS[m] === undefined)
       throw new UsageError(`unknown method '${m}' for --methods (valid: ${methodNames().join(', ')})`);
-  const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
+  const metric = choice(v, 'metric', ['params', 'macs', 'storage'] as const, 'metric') ?? 'params';
   const budgetTexts = list(v, 'budgets');
   if (budgetTexts === undefined) throw new UsageError('--budgets is required, e.g. --budgets 2x,4x,10x,50x');
   const scope = resolveScope(v);
-  const budgets = budgetTexts.map((label) => ({ label, budget: parseBudget(label, metric, '--budgets', scope) }));
+  const budgets = budgetTexts.map((label) => ({
+    label,
+    budget: parseBudget(label, metric, '--budgets', scope, resolveStorage(v)),
+  }));
   const denseFrom = list(v, 'dense-from') ?? null;
   if (denseFrom !== null && denseFrom.length !== models.length)
     throw new UsageError(
@@ -199,6 +207,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     knobs: resolveKnobs(v),
     formats,
     parentsDir: str(v, 'parents') ?? null,
+    storage: resolveStorage(v),
   };
 }
 
@@ -353,6 +362,7 @@ export function cellSpec(
     knobs: config.knobs,
     dense,
     finetune: { ...(config.finetune[i] as TrainConfig), seed },
+    ...(config.storage === undefined || config.storage === 'float32' ? {} : { storage: config.storage }),
     denseFrom: config.denseFrom?.[i] ?? null,
     parentsDir: config.parentsDir ?? path.join(runDir, 'parents'),
     runDir,

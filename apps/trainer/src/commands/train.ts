@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { recipes } from '@tnzip/train';
+import type { StorageEncoding } from '@tnzip/layers';
+import { recipes, type TrainResult } from '@tnzip/train';
 import { COMMON_FLAGS, type FlagSpec, formatHelp, str } from '../args.js';
 import { loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
@@ -10,6 +11,7 @@ import type { Results } from '../results.js';
 import { createRunDir, readJson, writeJson } from '../run-dir.js';
 import { assertNotLocked, lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
+import { resolveStorage, STORAGE_FLAG, storageHook } from '../storage-flag.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
@@ -24,6 +26,7 @@ export const TRAIN_COMMAND_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'continue an interrupted run from its newest checkpoint, with its config.json',
   },
   'no-latency': { type: 'boolean', help: 'skip the latency measurement' },
+  ...STORAGE_FLAG,
   ...COMMON_FLAGS,
 };
 
@@ -45,6 +48,8 @@ export interface TrainRunConfig {
   readonly backend: BackendRecord;
   readonly versions: Record<string, string>;
   readonly train: TrainConfig;
+  /** How model/weights.bin stores the weights (uint8: trained quantization-aware). Absent in older configs: float32. */
+  readonly storage?: StorageEncoding;
 }
 
 /** `tnzip train`: resolves the config, loads data, trains, saves, measures and reports. */
@@ -54,8 +59,9 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
   const resumeDir = str(v, 'resume');
   let cfg: TrainConfig;
   let saved: TrainRunConfig | null = null;
+  let storage: StorageEncoding;
   if (resumeDir !== undefined) {
-    const given = givenTrainFlags(v);
+    const given = [...givenTrainFlags(v), ...(v.storage === undefined ? [] : ['storage'])];
     if (given.length > 0 || v.seed !== undefined || v.out !== undefined) {
       throw new UsageError(
         `--resume continues a run with its own config.json; drop ${[...given, ...(v.seed === undefined ? [] : ['seed']), ...(v.out === undefined ? [] : ['out'])].map((g) => `--${g}`).join(', ')}`,
@@ -68,8 +74,10 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
         `'${resumeDir}' is a ${String(saved.command)} run; resume it with 'tnzip ${String(saved.command)} --resume'`,
       );
     cfg = saved.train;
+    storage = saved.storage ?? 'float32';
   } else {
     cfg = resolveTrainConfig(v, null);
+    storage = resolveStorage(v);
   }
   await preflight({
     dataset: cfg,
@@ -95,20 +103,29 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
         backend,
         versions: versions(),
         train: cfg,
+        ...(storage === 'float32' ? {} : { storage }),
       };
       await writeJson(path.join(runDir, 'config.json'), config);
     }
     ctx.progress.note(
       `tnzip train: ${cfg.model} on ${cfg.dataset} (${ds.train.count} train / ${ds.test.count} test images), ` +
         `recipe ${cfg.recipe}, ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, lr ${cfg.lr}, ${cfg.optimizer.kind}, ` +
+        (storage === 'float32' ? '' : `${storage} storage (quantization-aware), `) +
         `backend ${backend.used}${backend.threads === null ? '' : ` (${backend.threads} threads)`}; run ${runDir}` +
         (resumeDir !== undefined ? ' (resuming)' : ''),
     );
-    const result = await trainModel(model, ds, cfg, runDir, resumeDir !== undefined, ctx.progress, 'train');
+    const hook = storageHook(storage);
+    let result: TrainResult;
+    try {
+      result = await trainModel(model, ds, cfg, runDir, resumeDir !== undefined, ctx.progress, 'train', hook);
+    } finally {
+      hook?.dispose();
+    }
     ctx.progress.done();
     if (result.resumedFrom !== null) ctx.progress.note(`resumed from ${result.resumedFrom}`);
     const modelDir = path.join(runDir, 'model');
     await saveModelDir(model, modelDir, {
+      storage,
       inputShape: ds.inputShape,
       meta: {
         model: cfg.model,

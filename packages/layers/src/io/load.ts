@@ -6,7 +6,7 @@ import type { FactorizationPlan } from '../plan.js';
 import { createModule } from '../registry.js';
 import { builtinKindCount } from './builtin-kinds.js';
 import { registerBuiltinParamShapes } from './builtin-param-shapes.js';
-import { MODEL_JSON, type ModelJson, parseModelJson, sha256Hex } from './model-json.js';
+import { MODEL_JSON, type ModelJson, manifestBytes, parseModelJson, sha256Hex } from './model-json.js';
 import { inNode, nodeFs } from './node-fs.js';
 import { architectureShapes } from './param-shapes.js';
 import { readContained } from './read-contained.js';
@@ -34,7 +34,8 @@ export interface LoadedModel {
  * (fetch; `http(s)://…`, or any string in a browser), or a tfjs `IOHandler`.
  *
  * Every layer kind in the architecture must be registered (importing `@tnzip/layers` registers
- * the built-in ones). Checks, in order: JSON and fields (CORRUPT_FILE), format version
+ * the built-in ones). uint8-quantized weights (format version 2) are dequantized as
+ * `tf.io.decodeWeights` does. Checks, in order: JSON and fields (CORRUPT_FILE), format version
  * (UNSUPPORTED_VERSION), weights size (truncated: CORRUPT_FILE) and SHA-256 (corrupted:
  * CORRUPT_FILE), the parameter shapes the architecture implies against the manifest, before
  * anything is built (CORRUPT_FILE: a file cannot make load allocate more than its weights.bin
@@ -127,7 +128,7 @@ function checkArchitecture(json: ModelJson, specs: readonly tf.io.WeightsManifes
         'CORRUPT_FILE',
         `model.json: the manifest lists '${name}', which the architecture does not have`,
       );
-  const storedElements = json.weightsByteLength / 4;
+  const storedElements = specs.reduce((a, s) => a + s.shape.reduce((p, d) => p * d, 1), 0);
   const limit = Math.max(DERIVED_FACTOR * storedElements, DERIVED_FLOOR);
   if (shapes.derivedElements > limit)
     throw new TnzipError(
@@ -150,7 +151,7 @@ async function readChecked(source: string | tf.io.IOHandler): Promise<{ json: Mo
   const { raw, weights } = await readSource(source);
   const json = parseModelJson(raw);
   const specs = json.weightsManifest[0]?.weights ?? [];
-  const expectedBytes = specs.reduce((a, s) => a + 4 * s.shape.reduce((p, d) => p * d, 1), 0);
+  const expectedBytes = manifestBytes(specs);
   if (expectedBytes !== json.weightsByteLength) {
     throw new TnzipError(
       'CORRUPT_FILE',

@@ -2,11 +2,19 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import type { ModuleConfig } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
+import type { StorageEncoding } from './storage.js';
 
 /** The `format` tag of every tnzip `model.json`. */
 export const MODEL_FORMAT = 'tnzip-model';
-/** The format version this build writes and reads. */
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * The newest format version this build writes and reads. Version 1: float32 weights; version 2:
+ * the same with uint8-quantized manifest entries (`quantization: { dtype: 'uint8', min, scale }`),
+ * written only for quantized weights, so float32 files stay version 1 and older readers refuse a
+ * quantized file with UNSUPPORTED_VERSION instead of misreading it.
+ */
+export const MODEL_FORMAT_VERSION = 2;
+/** Every format version this build reads. */
+export const MODEL_FORMAT_VERSIONS: readonly number[] = [1, 2];
 /** File names inside a model directory. */
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -18,7 +26,8 @@ export const WEIGHTS_BIN = 'weights.bin';
  * - `plan`: the factorization plan that produced it (null for a dense model);
  * - `inputShape`: one example's input shape (no batch axis), or null;
  * - `weightsManifest`: the tfjs manifest (`tf.io.encodeWeights` specs, one group, `weights.bin`),
- *   every entry named by its state-dict path (`'conv1.weight'`);
+ *   every entry named by its state-dict path (`'conv1.weight'`), float32 or (version 2) stored
+ *   as uint8 with tfjs's per-tensor affine `quantization`;
  * - `weightsByteLength`, `weightsSha256`: size and SHA-256 (hex) of `weights.bin`.
  */
 export interface ModelJson {
@@ -39,6 +48,8 @@ export interface SaveMeta {
   readonly inputShape?: readonly number[] | null;
   /** Free JSON (dataset, accuracy, training run, …). */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /** How weights.bin stores the weights (default `'float32'`, bit-exact; `'uint8'`: 4x smaller). */
+  readonly storage?: StorageEncoding;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -65,12 +76,13 @@ export function parseModelJson(raw: unknown): ModelJson {
       `model.json: field 'format' must be '${MODEL_FORMAT}', got ${JSON.stringify(v.format)}`,
     );
   if (!('formatVersion' in v)) throw new TnzipError('CORRUPT_FILE', "model.json: missing field 'formatVersion'");
-  if (v.formatVersion !== MODEL_FORMAT_VERSION) {
+  if (!MODEL_FORMAT_VERSIONS.includes(v.formatVersion as number)) {
     throw new TnzipError(
       'UNSUPPORTED_VERSION',
-      `model.json: formatVersion ${JSON.stringify(v.formatVersion)} is not supported (this build reads ${MODEL_FORMAT_VERSION})`,
+      `model.json: formatVersion ${JSON.stringify(v.formatVersion)} is not supported (this build reads ${MODEL_FORMAT_VERSIONS.join(' and ')})`,
     );
   }
+  const quantized = v.formatVersion !== 1;
   const need = (key: string, ok: (x: unknown) => boolean, what: string): void => {
     if (!(key in v)) throw new TnzipError('CORRUPT_FILE', `model.json: missing field '${key}'`);
     if (!ok(v[key])) throw new TnzipError('CORRUPT_FILE', `model.json: field '${key}' must be ${what}`);
@@ -99,13 +111,31 @@ export function parseModelJson(raw: unknown): ModelJson {
           typeof w.name === 'string' &&
           isShape(w.shape) &&
           w.dtype === 'float32' &&
-          w.quantization === undefined,
+          (w.quantization === undefined || (quantized && isUint8Quantization(w.quantization))),
       ),
-    `one weights group [{ paths: ['${WEIGHTS_BIN}'], weights: [{ name, shape, dtype: 'float32' }] }]`,
+    `one weights group [{ paths: ['${WEIGHTS_BIN}'], weights: [{ name, shape, dtype: 'float32'${quantized ? ", quantization?: { dtype: 'uint8', min, scale > 0 }" : ''} }] }]`,
   );
   need('weightsByteLength', (n) => Number.isInteger(n) && (n as number) >= 0, 'a non-negative integer');
   need('weightsSha256', (s) => typeof s === 'string' && /^[0-9a-f]{64}$/.test(s), 'a hex SHA-256');
   return v as unknown as ModelJson;
+}
+
+/** tfjs's uint8 affine quantization with finite `min` and a finite positive `scale`. */
+function isUint8Quantization(q: unknown): boolean {
+  return (
+    isObj(q) &&
+    q.dtype === 'uint8' &&
+    typeof q.min === 'number' &&
+    Number.isFinite(q.min) &&
+    typeof q.scale === 'number' &&
+    Number.isFinite(q.scale) &&
+    q.scale > 0
+  );
+}
+
+/** Bytes weights.bin holds for `specs`: 1 per uint8-quantized element, 4 per float32 one. */
+export function manifestBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
+  return specs.reduce((a, s) => a + (s.quantization === undefined ? 4 : 1) * s.shape.reduce((p, d) => p * d, 1), 0);
 }
 
 /** SHA-256 of `data` as lowercase hex (WebCrypto: Node >= 20 and browsers). */

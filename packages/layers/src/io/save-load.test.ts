@@ -131,7 +131,7 @@ describeBackends('save / load', () => {
     const flipped = Buffer.from(bin);
     flipped[100] = (flipped[100] as number) ^ 0x40;
     await expectCode(load(await variant('flip', json, flipped)), 'CORRUPT_FILE');
-    await expectCode(load(await variant('version', { ...json, formatVersion: 2 }, bin)), 'UNSUPPORTED_VERSION');
+    await expectCode(load(await variant('version', { ...json, formatVersion: 3 }, bin)), 'UNSUPPORTED_VERSION');
     const { architecture: _a, ...noArch } = json;
     await expectCode(load(await variant('missing', noArch, bin)), 'CORRUPT_FILE');
     await expectCode(load(await variant('notjson', '{"format": "tnzip-mo', bin)), 'CORRUPT_FILE');

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
+import { quantizeWeights } from '../keras/quantize.js';
 import type { Module } from '../module.js';
 import { makeDirectory } from './make-directory.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from './model-json.js';
 import { nodeFs } from './node-fs.js';
 import { storedVariables } from './state.js';
+import { checkStorage } from './storage.js';
 
 /**
  * Saves `model` as `model.json` + `weights.bin` (see {@link ModelJson}).
@@ -22,7 +24,10 @@ import { storedVariables } from './state.js';
  * - `target` a tfjs `IOHandler` (browser downloads, IndexedDB, `tf.io.withSaveHandler`): it
  *   receives `modelTopology` = the model.json object, `weightSpecs` and `weightData`.
  *
- * Weights are float32, bit-exact. Returns the model.json written.
+ * Weights are float32, bit-exact (format version 1), or with `meta.storage: 'uint8'` quantized per
+ * tensor by {@link quantizeWeights} into tfjs's quantized manifest (format version 2; weights.bin
+ * is `storageBytes(model, 'uint8')` long, a quarter of float32; every value within scale / 2 of the
+ * original). Returns the model.json written.
  */
 export async function save(model: Module, target: string | tf.io.IOHandler, meta: SaveMeta = {}): Promise<ModelJson> {
   const encoded = await encode(model, meta);
@@ -52,12 +57,16 @@ interface Encoded {
 }
 
 async function encode(model: Module, meta: SaveMeta): Promise<Encoded> {
+  const storage = checkStorage(meta.storage ?? 'float32', 'save: meta.storage');
   const vars = storedVariables(model);
-  const { data, specs } = await tf.io.encodeWeights(vars.map(([name, tensor]) => ({ name, tensor })));
-  const bytes = data as ArrayBuffer;
+  const encoded = await tf.io.encodeWeights(vars.map(([name, tensor]) => ({ name, tensor })));
+  const { specs, data: bytes } =
+    storage === 'uint8'
+      ? quantizeWeights(encoded.specs, encoded.data, 'uint8')
+      : { specs: encoded.specs, data: encoded.data as ArrayBuffer };
   const json: ModelJson = {
     format: MODEL_FORMAT,
-    formatVersion: MODEL_FORMAT_VERSION,
+    formatVersion: storage === 'uint8' ? MODEL_FORMAT_VERSION : 1,
     architecture: model.config(),
     plan: meta.plan ?? null,
     inputShape: meta.inputShape === undefined || meta.inputShape === null ? null : [...meta.inputShape],

@@ -120,7 +120,7 @@ describeBackends('compress (the pipeline)', () => {
     );
     expect(
       await errorCode(() =>
-        compress(m, data, energySelector(), { budget: { metric: 'storage', target: 0.5 }, finetune: null }),
+        compress(m, data, energySelector(), { budget: { metric: 'latency', target: 0.5 }, finetune: null }),
       ),
     ).toBe('INVALID_BUDGET');
     expect(typeOf(m, 'conv2')).not.toBe(Tucker2Conv2d);
