@@ -1,5 +1,6 @@
 import type { Cost, Module, Shape } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
+import { checkLatencyBudget } from './latency-budget.js';
 
 /** What the selectors can plan for today: trainable parameters or multiply-accumulates per example. */
 export type CostMetric = 'params' | 'macs';
@@ -44,6 +45,11 @@ export function checkBudget(budget: Budget, name = 'budget'): CheckedBudget {
   if (budget === null || typeof budget !== 'object') {
     throw new TnzipError('INVALID_BUDGET', `${name} must be an object { metric, target, scope? }`);
   }
+  if (budget.metric === 'latency')
+    throw new TnzipError(
+      'INVALID_BUDGET',
+      `${name}.metric 'latency' is planned by latencySelector(selector), which wraps a selector`,
+    );
   if (RESERVED.includes(budget.metric)) {
     throw new TnzipError(
       'INVALID_BUDGET',
@@ -98,7 +104,8 @@ export function budgetLimit(
 }
 
 /**
- * Parses a budget as written on a command line: a fraction (`0.25`) or a reduction factor
+ * Parses a budget as written on a command line (a `'latency'` budget is checked by
+ * `checkLatencyBudget`, every other by {@link checkBudget}): a fraction (`0.25`) or a reduction factor
  * (`4x`, meaning 1/4). Throws INVALID_BUDGET naming `name` and the allowed forms.
  *
  * @example parseBudget('4x', 'macs') → { metric: 'macs', target: 0.25 }
@@ -132,7 +139,8 @@ export function parseBudget(
       `${name} '${s}' must be a fraction in (0, 1] or a factor >= 1x, got ${target}`,
     );
   }
-  return checkBudget(scope === undefined ? { metric, target } : { metric, target, scope }, name);
+  const budget: Budget = scope === undefined ? { metric, target } : { metric, target, scope };
+  return metric === 'latency' ? checkLatencyBudget(budget, name) : checkBudget(budget, name);
 }
 
 /** `'4x'`-style label of a budget, for reports and plots (`'4x params (whole model)'` for the model scope). */
