@@ -70,8 +70,9 @@ async function modelMs(model: Module, shape: readonly number[], batch: number, t
  * target is bisected (largest target whose plan's Σ layer latency fits). Scope `'layers'`: Σ
  * over the compressible layers ≤ target · their dense Σ; `'model'`: the other layers' measured
  * time (whole dense model − Σ dense layers) counts too. Selectors that train while selecting
- * (BATUDE) cannot be wrapped: each bisection step selects again. The report is the inner
- * selector's for the chosen plan, with `details.latency` ({@link LatencyDetails}) and
+ * (BATUDE) cannot be wrapped: each bisection step selects again. A layer whose planned
+ * factorization is not faster than its dense layer (by the table) is planned dense. The report
+ * is the inner selector's for the chosen plan (before that dense fallback), with `details.latency` ({@link LatencyDetails}) and
  * `achieved*` replaced by the latency ratios.
  *
  * @throws TnzipError INVALID_BUDGET (not a latency budget; a target no plan of the inner
@@ -110,15 +111,19 @@ export function latencySelector(inner: RankSelector, options: LatencySelectorOpt
           'INVALID_BUDGET',
           `${inner.name}: latency target ${lb.target} of the whole model is below what the layers left uncompressed take (${(rest / (rest + layersDense)).toPrecision(3)} of it)`,
         );
+      // A layer whose factorization is not faster than the dense layer stays dense.
       const priced = async (plan: FactorizationPlan) => {
         const ms: number[] = [];
         const ex: string[] = [];
-        for (const c of layers) {
+        const kept: Record<string, LayerPlan> = { ...plan };
+        for (const [l, c] of layers.entries()) {
           const r = await row(c, plan[c.path] ?? { kind: 'dense' });
-          ms.push(r.ms);
-          ex.push(r.execution);
+          const slower = r.ms >= (dense[l] as number);
+          if (slower && plan[c.path] !== undefined) kept[c.path] = { kind: 'dense' };
+          ms.push(slower ? (dense[l] as number) : r.ms);
+          ex.push(slower ? 'dense' : r.execution);
         }
-        return { ms, ex, total: ms.reduce((a, v) => a + v, 0) };
+        return { ms, ex, plan: kept as FactorizationPlan, total: ms.reduce((a, v) => a + v, 0) };
       };
       type Found = {
         t: number;
@@ -139,7 +144,7 @@ export function latencySelector(inner: RankSelector, options: LatencySelectorOpt
         const p = await priced(sel.plan);
         least = Math.min(least, p.total);
         if (p.total > limit) return false;
-        if (found === null || t > found.t) found = { t, ...sel, priced: p };
+        if (found === null || t > found.t) found = { t, ...sel, plan: p.plan, priced: p };
         return true;
       };
       if (!(await tryAt(1))) {
