@@ -11,7 +11,11 @@ await import('@tensorflow/tfjs-backend-wasm');
 const L = await import('../src/index.js');
 const { lenet5 } = await import('../src/testing-models.js');
 await tf.setBackend('wasm');
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 console.log(`wasm 1 thread, load average ${load()}`);
 const cases = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['8,16,32', '5,10,16'];
 for (const c of cases) {

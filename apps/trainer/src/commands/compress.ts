@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import type { Module } from '@tnzip/layers';
+import { type Module, type OptimizedExecutions, withExecutions } from '@tnzip/layers';
 import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
@@ -46,7 +46,11 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'F|Nx',
     help: 'fraction (0.25) or reduction factor (4x) of the compressed layers kept (default 4x)',
   },
-  metric: { type: 'string', value: 'params|macs', help: 'what the budget limits (default params)' },
+  metric: {
+    type: 'string',
+    value: 'params|macs|latency',
+    help: 'what the budget limits (default params; latency: measured at batch 64 on the backend)',
+  },
   scope: {
     type: 'string',
     value: 'layers|model',
@@ -63,7 +67,10 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: { type: 'string', value: 'RUN_DIR', help: 'continue an interrupted compress run, with its config.json' },
-  'no-latency': { type: 'boolean', help: 'skip the latency measurement' },
+  'no-latency': {
+    type: 'boolean',
+    help: 'skip the latency measurement and the measured execution choice (factorized layers run factorized)',
+  },
   ...LAYERS_MODEL_COMPRESS_FLAGS,
   ...COMMON_FLAGS,
 };
@@ -134,7 +141,7 @@ const FROM_FORBIDDEN = [
 function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
   const format = resolveFormat(v, method);
-  const metric = choice(v, 'metric', ['params', 'macs'] as const, 'metric') ?? 'params';
+  const metric = choice(v, 'metric', ['params', 'macs', 'latency'] as const, 'metric') ?? 'params';
   const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v));
   const layersText = str(v, 'layers');
   const layers =
@@ -309,6 +316,19 @@ async function denseStage(
   return { model, dir };
 }
 
+/** The measured execution choice and the whole-model check, as a progress line. */
+function executionLine(ex: OptimizedExecutions): string {
+  const b = ex.speed.batches.join('/');
+  const layers = Object.entries(ex.executions.layers)
+    .map(([p, e]) => `${p} ${e.join('/')}`)
+    .join('; ');
+  return (
+    `executions (measured, batch ${b}): ${layers}; whole model ${ex.speed.ms.map((t) => t.toFixed(3)).join('/')} ms vs dense parent ` +
+    `${ex.speed.denseMs.map((t) => t.toFixed(3)).join('/')} ms = ${ex.speed.ratios.map((r) => r.toFixed(2)).join('/')}x (interleaved medians)` +
+    (ex.notes.length === 0 ? '' : `; ${ex.notes.join('; ')}`)
+  );
+}
+
 /** The one-line plan of the run. */
 function startLine(config: CompressRunConfig, ds: Dataset, budgetText: string, backend: BackendRecord, runDir: string) {
   const c = config.compress;
@@ -395,18 +415,22 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         resume: resumeDir !== undefined,
         label: 'fine-tune',
         progress: ctx.progress,
-        save: (m, plan) =>
-          saveModelDir(m, modelDir, {
+        ...(c.latency ? { executions: { batches: [1, 64], threads: backend.threads ?? 1 } } : {}),
+        save: (m, plan, ex) => {
+          const meta = {
+            model: denseCfg.model,
+            dataset: denseCfg.dataset,
+            numClasses: ds.numClasses,
+            method: c.method,
+            budget: c.budget,
+          };
+          if (ex !== null) say(executionLine(ex));
+          return saveModelDir(m, modelDir, {
             plan,
             inputShape: ds.inputShape,
-            meta: {
-              model: denseCfg.model,
-              dataset: denseCfg.dataset,
-              numClasses: ds.numClasses,
-              method: c.method,
-              budget: c.budget,
-            },
-          }),
+            meta: ex === null ? meta : { ...withExecutions(meta, ex.choice), executionNotes: ex.notes },
+          });
+        },
         onFactorized: (o) =>
           say(
             `${c.method} ranks: ${o.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +

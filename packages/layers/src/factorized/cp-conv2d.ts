@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cpAls64, fromTf, Rng, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
-import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';

@@ -58,15 +58,21 @@ describeBackends('compress: execution chosen by measurement', () => {
 
   it("a latency budget runs through the pipeline with latencySelector (budget 'latency' accepted)", async () => {
     const model = lenetSmall();
-    const r = await compress(model, data, latencySelector(energySelector({ denseFallback: 'metric' }), { batch: 8, steps: 3, timing: FAST }), {
-      budget: { metric: 'latency', target: 1 },
-      context: { layers, seed: 1 },
-      finetune: null,
-      evaluate: false,
-    });
+    const r = await compress(
+      model,
+      data,
+      latencySelector(energySelector({ denseFallback: 'metric' }), { batch: 8, steps: 3, timing: FAST }),
+      {
+        budget: { metric: 'latency', target: 1 },
+        context: { layers, seed: 1 },
+        finetune: null,
+        evaluate: false,
+      },
+    );
     expect(r.executions).toBeNull();
-    expect((r.report.details?.latency as { limitMs: number }).limitMs).toBeGreaterThan(0);
-    expect(tf.getBackend()).toBeDefined();
+    const latency = r.report.details?.latency as { limitMs: number; target: { backend: string } } | undefined;
+    expect(latency?.limitMs).toBeGreaterThan(0);
+    expect(latency?.target.backend).toBe(tf.getBackend());
     model.dispose();
   });
 });
