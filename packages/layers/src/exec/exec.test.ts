@@ -107,8 +107,9 @@ describeBackends('measured execution choice', () => {
     expect(fc.effectiveMode([512], 2)).toBe('factorized');
     expect(fc.effectiveMode([512], 100)).toBe('reconstructed');
     const y1 = a.model.apply(x);
-    const y64 = a.model.apply(tf.tile(x, [32, 1, 1, 1]));
-    const tol = 1e-4 * tf.max(tf.abs(y0)).dataSync()[0];
+    const x64 = tf.tile(x, [32, 1, 1, 1]);
+    const y64 = a.model.apply(x64);
+    const tol = 1e-4 * (tf.max(tf.abs(y0)).dataSync()[0] as number);
     expect(tf.max(tf.abs(tf.sub(y1, y0))).dataSync()[0]).toBeLessThan(tol);
     expect(tf.max(tf.abs(tf.sub(tf.slice(y64, [0, 0], [2, 6]), y0))).dataSync()[0]).toBeLessThan(tol);
     a.model.dispose();
@@ -126,7 +127,7 @@ describeBackends('measured execution choice', () => {
     );
     b.model.dispose();
     m.dispose();
-    tf.dispose([x, y0, y1, y64]);
+    tf.dispose([x, x64, y0, y1, y64]);
   });
 
   it('all-dense executions replace the layer by its dense equivalent (same function)', async () => {
@@ -137,7 +138,7 @@ describeBackends('measured execution choice', () => {
     applyExecutions(m, plan);
     expect(layer(m, 'c')).toBeInstanceOf(Conv2d);
     const y1 = m.apply(x);
-    expect(tf.max(tf.abs(tf.sub(y1, y0))).dataSync()[0]).toBeLessThan(1e-4 * tf.max(tf.abs(y0)).dataSync()[0]);
+    expect(tf.max(tf.abs(tf.sub(y1, y0))).dataSync()[0]).toBeLessThan(1e-4 * (tf.max(tf.abs(y0)).dataSync()[0] as number));
     tf.dispose([x, y0, y1]);
     m.dispose();
   });
