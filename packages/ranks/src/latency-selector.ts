@@ -39,7 +39,7 @@ export interface LatencyDetails {
   readonly macsTarget: number;
   /** Per compressible layer: dense and planned ms (table), and the fastest execution. */
   readonly layers: ReadonlyArray<{ layer: string; denseMs: number; ms: number; execution: string }>;
-  /** Σ over the compressible layers, and the whole model (measured dense; planned = the rest + Σ). */
+  /** Σ over the compressible layers, and the whole model (the other layers: their measured share of the dense model, interleaved). */
   readonly layersDenseMs: number;
   readonly layersMs: number;
   readonly modelDenseMs: number;
@@ -53,12 +53,29 @@ export interface LatencyDetails {
   readonly measuredRows: number;
 }
 
-async function modelMs(model: Module, shape: readonly number[], batch: number, timing: TimingOptions): Promise<number> {
-  const x = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 3);
+/**
+ * The share of the whole model's time spent outside `layers`, from one interleaved run of the
+ * whole model and each dense layer on its own input: `max(0, whole − Σ layers) / Σ layers`.
+ */
+async function restShare(
+  model: Module,
+  shape: readonly number[],
+  layers: readonly CompressibleLayer[],
+  batch: number,
+  timing: TimingOptions,
+): Promise<number> {
+  const xs = [shape, ...layers.map((c) => c.inputShape)].map((s, i) =>
+    tf.randomNormal([batch, ...s], 0, 1, 'float32', 3 + i),
+  );
   try {
-    return (await timeInterleaved([() => model.apply(x, { training: false })], timing))[0] as number;
+    const fns = [model, ...layers.map((c) => c.layer)].map(
+      (m, i) => (): tf.Tensor => m.apply(xs[i] as tf.Tensor, { training: false }),
+    );
+    const [whole, ...parts] = await timeInterleaved(fns, timing);
+    const sum = parts.reduce((a, v) => a + v, 0);
+    return Math.max(0, (whole as number) - sum) / sum;
   } finally {
-    x.dispose();
+    tf.dispose(xs);
   }
 }
 
@@ -102,8 +119,7 @@ export function latencySelector(inner: RankSelector, options: LatencySelectorOpt
       const dense: number[] = [];
       for (const c of layers) dense.push((await row(c, { kind: 'dense' })).ms);
       const layersDense = dense.reduce((a, v) => a + v, 0);
-      const whole = await modelMs(model, context.inputShape, batch, timing);
-      const rest = Math.max(0, whole - layersDense);
+      const rest = layersDense * (await restShare(model, context.inputShape, layers, batch, timing));
       const limit =
         (lb.scope ?? 'layers') === 'model' ? lb.target * (rest + layersDense) - rest : lb.target * layersDense;
       if (!(limit > 0))

@@ -138,7 +138,9 @@ describeBackends('measured execution choice', () => {
     applyExecutions(m, plan);
     expect(layer(m, 'c')).toBeInstanceOf(Conv2d);
     const y1 = m.apply(x);
-    expect(tf.max(tf.abs(tf.sub(y1, y0))).dataSync()[0]).toBeLessThan(1e-4 * (tf.max(tf.abs(y0)).dataSync()[0] as number));
+    expect(tf.max(tf.abs(tf.sub(y1, y0))).dataSync()[0]).toBeLessThan(
+      1e-4 * (tf.max(tf.abs(y0)).dataSync()[0] as number),
+    );
     tf.dispose([x, y0, y1]);
     m.dispose();
   });

@@ -46,10 +46,14 @@ export async function optimizeExecutions(
     first.batches.forEach((n, b) => {
       const f = l.fastest[b] as Execution;
       const c = l.chosen[b] as Execution;
-      if (f !== c)
-        notes.push(
-          `${l.path} at batch ${n}: '${f}' is faster (${fmt((l.ms[f] ?? [])[b] ?? Number.NaN)} ms) but the budget forbids it; runs '${c}' (${fmt((l.ms[c] ?? [])[b] ?? Number.NaN)} ms)`,
-        );
+      if (f === c) return;
+      const forbidden = !(options.allow?.(l.path, f) ?? true);
+      const why = forbidden
+        ? 'but the budget forbids it'
+        : 'at this batch only (a layer kept dense runs dense at every batch size)';
+      notes.push(
+        `${l.path} at batch ${n}: '${f}' is faster (${fmt((l.ms[f] ?? [])[b] ?? Number.NaN)} ms) ${why}; runs '${c}' (${fmt((l.ms[c] ?? [])[b] ?? Number.NaN)} ms)`,
+      );
     });
   let executions = chosenExecutions(first);
   applyExecutions(model, executions);
