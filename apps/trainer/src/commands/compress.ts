@@ -77,7 +77,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
 
 /** `tnzip compress --help`. */
 export const COMPRESS_HELP = formatHelp(
-  'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs] [options]',
+  'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs|latency] [options]',
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
     'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers\n' +
