@@ -32,4 +32,8 @@ for (const n of [1, 64]) {
   );
   x.dispose();
 }
+const s = await L.compareWithDense(c.model, [28, 28, 1], [1, 64], { rounds: 15, warmup: 3 });
+console.log(
+  `compareWithDense (dense twin by toDense): ratio ${s.ratios.map((r) => r.toFixed(2)).join('/')} at batch 1/64 (${s.ms.map((t) => t.toFixed(3)).join('/')} vs ${s.denseMs.map((t) => t.toFixed(3)).join('/')} ms)`,
+);
 console.log(`load average at the end ${load()}`);
