@@ -1,6 +1,6 @@
 import type { Dataset } from '@tnzip/data';
-import type { FactorizationPlan, Module, StorageEncoding } from '@tnzip/layers';
-import type { Budget, DenseFallback, RankFormat, SelectionReport } from '@tnzip/ranks';
+import type { FactorizationPlan, Module, OptimizedExecutions, StorageEncoding } from '@tnzip/layers';
+import { type Budget, type DenseFallback, latencySelector, type RankFormat, type SelectionReport } from '@tnzip/ranks';
 import { compress } from '@tnzip/ranks/compress';
 import type { TrainOptions } from '@tnzip/train';
 import { type FlagValues, int, num } from './args.js';
@@ -33,8 +33,13 @@ export interface StepRun {
   readonly resume: boolean;
   readonly label: string;
   readonly progress: Progress;
-  /** Saves the compressed model (compress: `<run>/model`). */
-  readonly save?: (model: Module, plan: FactorizationPlan) => Promise<void>;
+  /** Saves the compressed model (compress: `<run>/model`), with the measured execution choice. */
+  readonly save?: (model: Module, plan: FactorizationPlan, executions: OptimizedExecutions | null) => Promise<void>;
+  /**
+   * Choose executions by measurement at these batch sizes after fine-tuning (`compress`'s
+   * `executions`); `threads`: the backend's, also the latency budget's table key. Absent: not measured.
+   */
+  readonly executions?: { readonly batches: readonly number[]; readonly threads: number };
   /** Called once the model is factorized, before fine-tuning (compress: the ranks line). */
   readonly onFactorized?: (outcome: Pick<StepOutcome, 'plan' | 'report' | 'searchSeconds' | 'before'>) => void;
 }
@@ -49,6 +54,8 @@ export interface StepOutcome {
   /** Test accuracy and loss right after factorization, and after fine-tuning. */
   readonly before: { readonly testAcc: number; readonly testLoss: number };
   readonly after: { readonly testAcc: number; readonly testLoss: number };
+  /** The measured execution choice and the whole-model check against the dense parent (null: not measured). */
+  readonly executions: OptimizedExecutions | null;
 }
 
 /**
@@ -91,7 +98,12 @@ export async function runCompressStep(
 ): Promise<StepOutcome> {
   const entry = METHODS[step.method];
   if (entry === undefined) throw new UsageError(`unknown method '${step.method}' (valid: ${methodNames().join(', ')})`);
-  const selector = entry.create({ format: step.format, denseFallback: step.denseFallback, knobs: step.knobs });
+  const base = entry.create({ format: step.format, denseFallback: step.denseFallback, knobs: step.knobs });
+  // A latency budget: the method's MACs plans priced by a latency table measured at batch 64.
+  const selector =
+    step.budget.metric === 'latency'
+      ? latencySelector(base, { batch: 64, threads: run.executions?.threads ?? 1 })
+      : base;
   const ft = step.finetune;
   const ftOptions = trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label);
   const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
@@ -129,6 +141,7 @@ export async function runCompressStep(
         } else if (s.stage === 'fine-tuned' && s.result !== null) run.progress.done();
       },
       ...(run.save === undefined ? {} : { save: run.save }),
+      ...(run.executions === undefined ? {} : { executions: run.executions }),
     });
     const before = r.before as NonNullable<typeof r.before>;
     const after = r.after as NonNullable<typeof r.after>;
@@ -139,6 +152,7 @@ export async function runCompressStep(
       finetuneSeconds: r.finetuneMs / 1000,
       before: { testAcc: before.top1, testLoss: before.loss },
       after: { testAcc: after.top1, testLoss: after.loss },
+      executions: r.executions,
     };
   } finally {
     freeCalibration();

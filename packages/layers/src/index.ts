@@ -3,6 +3,30 @@ export type { PlanCostOptions } from './cost/plan-cost.js';
 export { planCost } from './cost/plan-cost.js';
 export type { Summary, SummaryRow } from './cost/summary.js';
 export { countParams, formatSummary, layerCosts, summary } from './cost/summary.js';
+export type {
+  ChooseOptions,
+  Execution,
+  ExecutionChoice,
+  ExecutionPlan,
+  LayerExecution,
+} from './exec/choose-executions.js';
+export { applyExecutions, chooseExecutions, chosenExecutions, factorizedLayers } from './exec/choose-executions.js';
+export type { ExecutionTarget } from './exec/execution-target.js';
+export { currentTarget, targetKey } from './exec/execution-target.js';
+export type { ModelSpeed } from './exec/not-slower.js';
+export { compareWithDense } from './exec/not-slower.js';
+export type { OptimizedExecutions } from './exec/optimize-executions.js';
+export { optimizeExecutions } from './exec/optimize-executions.js';
+export type { HonouredExecutions, StoredExecution } from './exec/stored-executions.js';
+export {
+  EXECUTIONS_META_KEY,
+  honourExecutions,
+  loadForInference,
+  storedExecution,
+  withExecutions,
+} from './exec/stored-executions.js';
+export type { TimingOptions } from './exec/time-interleaved.js';
+export { timeInterleaved } from './exec/time-interleaved.js';
 export type { AdaFromDenseOptions, AdaTarget, AdaTuckerOptions } from './factorized/ada-tucker.js';
 export {
   AdaTuckerLayer,
@@ -21,7 +45,12 @@ export type { FactorizeOptions } from './factorized/factorize.js';
 export { factorize, factorizeLayer } from './factorized/factorize.js';
 export { FactorizedModule } from './factorized/factorized-module.js';
 export type { FactorizeContext, FactorizedKind, KindCost, KindCostOptions, PlanLike } from './factorized/kind.js';
-export { factorizedKindFor, registeredPlanKinds, registerFactorizedKind } from './factorized/kind-registry.js';
+export {
+  factorizedKindFor,
+  factorizedKindOfModule,
+  registeredPlanKinds,
+  registerFactorizedKind,
+} from './factorized/kind-registry.js';
 export type { SharedCoreUser } from './factorized/shared-core.js';
 export { adaCoreShape, linkSharedCores, SharedCore } from './factorized/shared-core.js';
 export type { TTConv2dOptions } from './factorized/tt-conv2d.js';

@@ -63,11 +63,14 @@ describe('budgets', () => {
     expect(() => checkBudget({ metric: 'params', target: 2 }, 'b')).toThrow(/b\.target must be a number in \(0, 1\]/);
   });
 
-  it("reserve 'latency': rejected with a message saying it is not supported yet", () => {
-    for (const metric of ['latency'] as const) {
-      expect(code(() => checkBudget({ metric, target: 0.5 }))).toBe('INVALID_BUDGET');
-      expect(() => parseBudget('4x', metric)).toThrow(new RegExp(`'${metric}' is reserved but not supported yet`));
-    }
+  it("'latency': parsed for latencySelector, rejected by the selectors' own checkBudget", () => {
+    expect(parseBudget('2x', 'latency', '--budget', 'model')).toEqual({
+      metric: 'latency',
+      target: 0.5,
+      scope: 'model',
+    });
+    expect(() => checkBudget({ metric: 'latency', target: 0.5 })).toThrow(/planned by latencySelector/);
+    expect(code(() => parseBudget('0x', 'latency'))).toBe('INVALID_BUDGET');
   });
 
   it("plan 'storage' as the exactly equivalent params budget: 4/bytes-per-element more elements at uint8", () => {

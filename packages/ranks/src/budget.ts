@@ -8,6 +8,7 @@ import {
   storedElements,
 } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
+import { checkLatencyBudget } from './latency-budget.js';
 
 /** What the selectors can plan for today: trainable parameters or multiply-accumulates per example. */
 export type CostMetric = 'params' | 'macs';
@@ -15,8 +16,8 @@ export type CostMetric = 'params' | 'macs';
 /**
  * What a budget limits. `'storage'`: bytes of weight data (weights.bin: stored elements × 4 for
  * float32 or × 1 for uint8, see {@link Budget.storage}), planned exactly as parameters (see
- * {@link checkBudget}). `'latency'` (measured on the target backend) is reserved: {@link checkBudget}
- * rejects it until a selector plans for it.
+ * {@link checkBudget}). `'latency'`: measured on the target backend, planned by `latencySelector`
+ * (which wraps a selector; {@link checkBudget} rejects it).
  */
 export type BudgetMetric = CostMetric | 'storage' | 'latency';
 
@@ -48,11 +49,9 @@ export interface Budget {
 /** A budget {@link checkBudget} accepted: its metric is one the selectors plan for. */
 export type CheckedBudget = Budget & { readonly metric: CostMetric };
 
-const RESERVED: readonly string[] = ['latency'];
-
 /**
  * Throws INVALID_BUDGET unless `budget` has a plannable metric (`'params'`, `'macs'` or
- * `'storage'`; the reserved `'latency'` is named as not supported yet), a target in (0, 1], a
+ * `'storage'`; `'latency'` is named as planned by `latencySelector`), a target in (0, 1], a
  * known scope and storage encoding. Returns the budget the selectors plan with: a `'storage'`
  * budget becomes the exactly equivalent `'params'` one (bytes = stored elements × bytes per
  * element, every stored element a parameter of the planned layers or a fixed one of the
@@ -64,12 +63,11 @@ export function checkBudget(budget: Budget, name = 'budget'): CheckedBudget {
   if (budget === null || typeof budget !== 'object') {
     throw new TnzipError('INVALID_BUDGET', `${name} must be an object { metric, target, scope? }`);
   }
-  if (RESERVED.includes(budget.metric)) {
+  if (budget.metric === 'latency')
     throw new TnzipError(
       'INVALID_BUDGET',
-      `${name}.metric '${budget.metric}' is reserved but not supported yet: no selector plans for it (use 'params', 'macs' or 'storage')`,
+      `${name}.metric 'latency' is planned by latencySelector(selector), which wraps a selector`,
     );
-  }
   if (budget.metric !== 'params' && budget.metric !== 'macs' && budget.metric !== 'storage') {
     throw new TnzipError(
       'INVALID_BUDGET',
@@ -135,7 +133,8 @@ export function budgetLimit(
 }
 
 /**
- * Parses a budget as written on a command line: a fraction (`0.25`) or a reduction factor
+ * Parses a budget as written on a command line (a `'latency'` budget is checked by
+ * `checkLatencyBudget`, every other by {@link checkBudget}): a fraction (`0.25`) or a reduction factor
  * (`4x`, meaning 1/4). Throws INVALID_BUDGET naming `name` and the allowed forms. `storage`
  * (for metric `'storage'`) is the encoding of the compressed model's weights.
  *
@@ -178,8 +177,7 @@ export function parseBudget(
     ...(scope === undefined ? {} : { scope }),
     ...(storage === undefined || metric !== 'storage' ? {} : { storage }),
   };
-  checkBudget(budget, name);
-  return budget;
+  return metric === 'latency' ? checkLatencyBudget(budget, name) : checkBudget(budget, name);
 }
 
 /** `'4x'`-style label of a budget, for reports and plots (`'4x params (whole model)'` for the model scope). */

@@ -1,6 +1,12 @@
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import { type Module, type StorageEncoding, storageBytes } from '@tnzip/layers';
+import {
+  type Module,
+  type OptimizedExecutions,
+  type StorageEncoding,
+  storageBytes,
+  withExecutions,
+} from '@tnzip/layers';
 import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { recipes } from '@tnzip/train';
 import { compressibleLayers } from '@tnzip/zoo';
@@ -49,8 +55,8 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   metric: {
     type: 'string',
-    value: 'params|macs|storage',
-    help: 'what the budget limits (default params; storage: bytes of weights.bin, at --storage)',
+    value: 'params|macs|storage|latency',
+    help: 'what the budget limits (default params; storage: bytes of weights.bin, at --storage; latency: measured at batch 64 on the backend)',
   },
   ...STORAGE_FLAG,
   scope: {
@@ -69,14 +75,17 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: { type: 'string', value: 'RUN_DIR', help: 'continue an interrupted compress run, with its config.json' },
-  'no-latency': { type: 'boolean', help: 'skip the latency measurement' },
+  'no-latency': {
+    type: 'boolean',
+    help: 'skip the latency measurement and the measured execution choice (factorized layers run factorized)',
+  },
   ...LAYERS_MODEL_COMPRESS_FLAGS,
   ...COMMON_FLAGS,
 };
 
 /** `tnzip compress --help`. */
 export const COMPRESS_HELP = formatHelp(
-  'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs|storage] [--storage float32|uint8] [options]',
+  'tnzip compress (--model NAME | --from DIR) [--method NAME] [--format tucker2|tt] [--budget 4x] [--metric params|macs|storage|latency] [--storage float32|uint8] [options]',
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
     'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers\n' +
@@ -144,7 +153,7 @@ const FROM_FORBIDDEN = [
 function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   const method = choice(v, 'method', methodNames(), 'method') ?? 'energy';
   const format = resolveFormat(v, method);
-  const metric = choice(v, 'metric', ['params', 'macs', 'storage'] as const, 'metric') ?? 'params';
+  const metric = choice(v, 'metric', ['params', 'macs', 'storage', 'latency'] as const, 'metric') ?? 'params';
   const storage = resolveStorage(v);
   const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v), storage);
   const layersText = str(v, 'layers');
@@ -321,6 +330,19 @@ async function denseStage(
   return { model, dir };
 }
 
+/** The measured execution choice and the whole-model check, as a progress line. */
+function executionLine(ex: OptimizedExecutions): string {
+  const b = ex.speed.batches.join('/');
+  const layers = Object.entries(ex.executions.layers)
+    .map(([p, e]) => `${p} ${e.join('/')}`)
+    .join('; ');
+  return (
+    `executions (measured, batch ${b}): ${layers}; whole model ${ex.speed.ms.map((t) => t.toFixed(3)).join('/')} ms vs dense parent ` +
+    `${ex.speed.denseMs.map((t) => t.toFixed(3)).join('/')} ms = ${ex.speed.ratios.map((r) => r.toFixed(2)).join('/')}x (interleaved medians)` +
+    (ex.notes.length === 0 ? '' : `; ${ex.notes.join('; ')}`)
+  );
+}
+
 /** The one-line plan of the run. */
 function startLine(config: CompressRunConfig, ds: Dataset, budgetText: string, backend: BackendRecord, runDir: string) {
   const c = config.compress;
@@ -411,20 +433,24 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         resume: resumeDir !== undefined,
         label: 'fine-tune',
         progress: ctx.progress,
-        save: (m, plan) =>
-          saveModelDir(m, modelDir, {
+        ...(c.latency ? { executions: { batches: [1, 64], threads: backend.threads ?? 1 } } : {}),
+        save: (m, plan, ex) => {
+          const meta = {
+            model: denseCfg.model,
+            dataset: denseCfg.dataset,
+            numClasses: ds.numClasses,
+            method: c.method,
+            budget: c.budget,
+            denseWeightsBytes,
+          };
+          if (ex !== null) say(executionLine(ex));
+          return saveModelDir(m, modelDir, {
             plan,
             inputShape: ds.inputShape,
             storage,
-            meta: {
-              model: denseCfg.model,
-              dataset: denseCfg.dataset,
-              numClasses: ds.numClasses,
-              method: c.method,
-              budget: c.budget,
-              denseWeightsBytes,
-            },
-          }),
+            meta: ex === null ? meta : { ...withExecutions(meta, ex.choice), executionNotes: ex.notes },
+          });
+        },
         onFactorized: (o) =>
           say(
             `${c.method} ranks: ${o.report.layers.map((l) => `${l.layer} ${JSON.stringify(l.plan)}`).join('; ')}; ` +

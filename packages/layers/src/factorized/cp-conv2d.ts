@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { cpAls64, fromTf, Rng, TnzipError } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
-import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
@@ -22,6 +21,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, seededNormal } from './params.js';
 import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { reconstructedConv } from './reconstructed-forward.js';
 
 /** Constructor options of {@link CPConv2d}. */
 export interface CPConv2dOptions {
@@ -194,13 +194,8 @@ export class CPConv2d extends FactorizedModule {
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
-    if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
-      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), {
-        stride: g.stride,
-        padding: g.padding,
-        dilation: g.dilation,
-      });
-      return this.bias === null ? y : tf.add(y, this.bias);
+    if (this.effectiveMode([h, w, this.inChannels], n) === 'reconstructed') {
+      return reconstructedConv(this, x as tf.Tensor4D, () => this.kernel(), g, this.bias);
     }
     const r = this.rank;
     const [ho, wo] = convOutHW(h, w, g);

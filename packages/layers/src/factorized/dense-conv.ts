@@ -114,6 +114,7 @@ export function convKind<P extends PlanLike>(spec: ConvKindSpec<P>): FactorizedK
         spec.cost(denseConvOptions(layer as Conv2d), plan, inputShape, `layer '${layer.name}' (${layer.kind})`),
       ),
     fromDense: (layer, plan, context) => spec.fromDense(layer as Conv2d, plan, context),
+    candidateExecutions: () => ['factorized', 'reconstructed'],
   };
 }
 

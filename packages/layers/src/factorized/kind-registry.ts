@@ -58,3 +58,9 @@ export function factorizedKindFor(layer: Module, plan: PlanLike, who: string): F
   }
   return kind;
 }
+
+/** The descriptor that builds modules of `moduleKind` (e.g. `'tucker2-conv2d'`), or undefined. */
+export function factorizedKindOfModule(moduleKind: string): FactorizedKind | undefined {
+  for (const list of kinds.values()) for (const k of list) if (k.moduleKinds.includes(moduleKind)) return k;
+  return undefined;
+}

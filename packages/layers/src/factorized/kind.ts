@@ -92,8 +92,9 @@ export interface FactorizedKind<P extends PlanLike = PlanLike> {
   storageBytes?(layer: Module, plan: P, encoding: 'float32' | 'uint8'): number;
   /**
    * Optional, for measured latency: the executions worth timing for the built layer (e.g.
-   * `'factorized'` and `'reconstructed'`), from which a latency budget picks the fastest.
-   * Not yet implemented by any built-in kind.
+   * `'factorized'` and `'reconstructed'`), from which `chooseExecutions` keeps the fastest
+   * (keeping the layer dense is a third candidate it adds itself where allowed). `layer` is
+   * the built factorized layer; the Tucker-2, CP and TT kinds declare both modes.
    */
   candidateExecutions?(layer: Module, plan: P, inputShape: Shape): readonly ExecutionMode[];
 }

@@ -33,6 +33,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, reshape64, seededNormal, tf64 } from './params.js';
 import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { reconstructedConv } from './reconstructed-forward.js';
 
 /** Constructor options of {@link TTConv2d}. */
 export interface TTConv2dOptions {
@@ -284,9 +285,8 @@ export class TTConv2d extends FactorizedModule {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     const conv = { stride: g.stride, padding: g.padding, dilation: g.dilation };
-    if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
-      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), conv);
-      return this.bias === null ? y : tf.add(y, this.bias);
+    if (this.effectiveMode([h, w, this.inChannels], n) === 'reconstructed') {
+      return reconstructedConv(this, x as tf.Tensor4D, () => this.kernel(), g, this.bias);
     }
     const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
     const z = ttContract(tf.reshape(x, [n * h * w, this.inChannels]), this.inChain(), fastMatMul);

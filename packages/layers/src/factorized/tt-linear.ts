@@ -24,6 +24,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, seededNormal, tf64 } from './params.js';
 import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { reconstructedLinear } from './reconstructed-forward.js';
 
 /** Constructor options of {@link TTLinear}. */
 export interface TTLinearOptions {
@@ -210,10 +211,9 @@ export class TTLinear extends FactorizedModule {
         `tt-linear '${this.name}': input must be [N, ${this.inFeatures}], got [${x.shape.join(', ')}]`,
       );
     }
-    const y =
-      this.effectiveMode([this.inFeatures]) === 'reconstructed'
-        ? fastMatMul(x as tf.Tensor2D, this.weightMatrix())
-        : ttContract(x, this.cores, fastMatMul);
+    if (this.effectiveMode([this.inFeatures], x.shape[0]) === 'reconstructed')
+      return reconstructedLinear(this, x as tf.Tensor2D, () => this.weightMatrix(), this.bias);
+    const y = ttContract(x, this.cores, fastMatMul);
     return this.bias === null ? y : tf.add(y, this.bias);
   }
 
@@ -263,6 +263,7 @@ export const ttLinearKind: FactorizedKind<TTPlan> = {
     return costInMode(mode, ttLinearCost(facts, plan.rowDims, plan.colDims, plan.ranks, inputShape, who));
   },
   fromDense: (layer, plan, { mode }) => TTLinear.fromDense(layer as Linear, plan, { mode }),
+  candidateExecutions: () => ['factorized', 'reconstructed'],
 };
 
 registerFactorizedKind(ttLinearKind);

@@ -22,6 +22,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { seededNormal, tf64 } from './params.js';
 import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { reconstructedConv } from './reconstructed-forward.js';
 
 /**
  * Checks Tucker-2 / Tucker-1 ranks against S and T (INVALID_RANK): each in `[1, S]` / `[1, T]` or
@@ -233,9 +234,8 @@ export class Tucker2Conv2d extends FactorizedModule {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     const conv = { stride: g.stride as [number, number], padding: g.padding, dilation: g.dilation as [number, number] };
-    if (this.effectiveMode([h, w, this.inChannels]) === 'reconstructed') {
-      const y = fastConv2d(x as tf.Tensor4D, this.kernel(), conv);
-      return this.bias === null ? y : tf.add(y, this.bias);
+    if (this.effectiveMode([h, w, this.inChannels], n) === 'reconstructed') {
+      return reconstructedConv(this, x as tf.Tensor4D, () => this.kernel(), g, this.bias);
     }
     let y: tf.Tensor = x;
     if (this.first !== null) {

@@ -92,7 +92,8 @@ export function runChain(
 interface Folded {
   readonly sources: readonly object[];
   readonly weight: tf.Tensor;
-  readonly bias: tf.Tensor;
+  /** Null for a cached reconstructed kernel ({@link cachedDerived}). */
+  readonly bias: tf.Tensor | null;
 }
 
 const folds = new WeakMap<object, Folded>();
@@ -119,7 +120,8 @@ export function foldedParams(
 ): { weight: tf.Tensor; bias: tf.Tensor } {
   const sources = [bn, ...dataIds([weight, bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar])];
   const cached = folds.get(owner);
-  if (cached !== undefined && same(cached.sources, sources)) return cached;
+  if (cached !== undefined && cached.bias !== null && same(cached.sources, sources))
+    return { weight: cached.weight, bias: cached.bias };
   releaseFold(owner);
   const [w, b] = tf.tidy(() => {
     const scale = tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, bn.eps)));
@@ -128,7 +130,7 @@ export function foldedParams(
   });
   const entry: Folded = { sources, weight: tf.keep(w as tf.Tensor), bias: tf.keep(b as tf.Tensor) };
   folds.set(owner, entry);
-  return entry;
+  return { weight: entry.weight, bias: b as tf.Tensor };
 }
 
 /** Disposes the folded tensors cached for `owner`, if any. */
@@ -136,11 +138,33 @@ export function releaseFold(owner: object): void {
   const cached = folds.get(owner);
   if (cached === undefined) return;
   cached.weight.dispose();
-  cached.bias.dispose();
+  cached.bias?.dispose();
   folds.delete(owner);
 }
 
 /** Disposes the folded tensors of every module of `root`'s subtree. */
 export function releaseFolds(root: Module): void {
   for (const [, m] of root.namedModules()) releaseFold(m);
+}
+
+/**
+ * A derived inference weight (a factorized layer's reconstructed kernel) and its optional bias,
+ * cached per `owner` in the same store as the BatchNorm folds (so `releaseFold(s)` frees it):
+ * rebuilt only when one of `sources` was assigned. Only while no gradient is recorded; otherwise
+ * `build()` runs each call (the result then belongs to the caller's tidy).
+ */
+export function cachedDerived(
+  owner: object,
+  sources: readonly tf.Tensor[],
+  build: () => tf.Tensor,
+  bias: tf.Tensor | null,
+): { weight: tf.Tensor; bias: tf.Tensor | null } {
+  if (tf.engine().state.gradientDepth > 0) return { weight: build(), bias };
+  const ids = dataIds(sources);
+  const cached = folds.get(owner);
+  if (cached !== undefined && cached.bias === null && same(cached.sources, ids)) return { weight: cached.weight, bias };
+  releaseFold(owner);
+  const weight = tf.keep(tf.tidy(build));
+  folds.set(owner, { sources: ids, weight, bias: null });
+  return { weight, bias };
 }

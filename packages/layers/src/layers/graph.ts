@@ -3,6 +3,7 @@ import { TnzipError } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { createModule, registerModule } from '../registry.js';
 import { field, isAny } from './checks.js';
+import { releaseFolds } from './fusion.js';
 import { Merge } from './merge.js';
 
 /** One node of a {@link Graph}: a module and the names of the values it reads. */
@@ -135,6 +136,12 @@ export class Graph extends Module {
   cost(inputShape: Shape): Cost {
     const { shapes, params, macs } = this.walk(inputShape);
     return { params, macs, outputShape: shapes.get(this.output) as Shape };
+  }
+
+  /** Disposes every parameter and buffer of the subtree and its cached inference weights. */
+  override dispose(): void {
+    releaseFolds(this);
+    super.dispose();
   }
 
   config(): ModuleConfig {

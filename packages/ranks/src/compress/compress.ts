@@ -4,7 +4,10 @@ import {
   type FactorizeOptions,
   factorize,
   type Module,
+  type OptimizedExecutions,
+  optimizeExecutions,
   type Shape,
+  type TimingOptions,
 } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import {
@@ -18,7 +21,9 @@ import {
 } from '@tnzip/train';
 import { type Budget, checkBudget } from '../budget.js';
 import { now } from '../finish.js';
+import { checkLatencyBudget } from '../latency-budget.js';
 import type { RankSelector, SelectionContext, SelectionReport, TrainingPhase } from '../selector.js';
+import { executionAllowance } from './execution-budget.js';
 
 /** Options of {@link compress}. */
 export interface CompressOptions {
@@ -46,8 +51,24 @@ export interface CompressOptions {
   readonly evaluate?: false | (EvaluateOptions & { readonly after?: boolean });
   /** Called as each stage ends (progress lines). */
   readonly onStage?: (stage: CompressStage) => void;
-  /** Saves the compressed model, last (e.g. `save` of @tnzip/layers with the plan and metadata). */
-  readonly save?: (model: Module, plan: FactorizationPlan) => Promise<void>;
+  /**
+   * Execution chosen by measurement after fine-tuning (`optimizeExecutions` of @tnzip/layers):
+   * each factorized layer runs its fastest execution at each of `batches` (default 1 and 64)
+   * that the budget permits (keeping it dense only where the budget allows), then the whole
+   * model is checked against its dense parent. Absent or false: not measured.
+   */
+  readonly executions?:
+    | false
+    | (TimingOptions & {
+        readonly batches?: readonly number[];
+        readonly threads?: number;
+        readonly tolerance?: number;
+      });
+  /**
+   * Saves the compressed model, last (e.g. `save` of @tnzip/layers with the plan and metadata;
+   * store `executions.choice` with `withExecutions` so loading honours it).
+   */
+  readonly save?: (model: Module, plan: FactorizationPlan, executions: OptimizedExecutions | null) => Promise<void>;
 }
 
 /** A stage of {@link compress}, as reported to `onStage`. */
@@ -71,6 +92,8 @@ export interface CompressResult {
   /** The selector's training phase, when it has one. */
   readonly phase: TrainResult | null;
   readonly finetune: TrainResult | null;
+  /** The measured execution choice and the whole-model check (null when not asked for). */
+  readonly executions: OptimizedExecutions | null;
   /** Wall times, milliseconds. */
   readonly searchMs: number;
   readonly finetuneMs: number;
@@ -128,7 +151,8 @@ function check(model: Module, data: TrainData, selector: RankSelector, options: 
     throw new TnzipError('INVALID_ARGUMENT', 'compress: selector must be a RankSelector { name, select }');
   if (options === null || typeof options !== 'object' || options.finetune === undefined)
     throw new TnzipError('INVALID_ARGUMENT', 'compress: options must be { budget, finetune (options or null), … }');
-  checkBudget(options.budget, 'options.budget');
+  if (options.budget?.metric === 'latency') checkLatencyBudget(options.budget, 'options.budget');
+  else checkBudget(options.budget, 'options.budget');
 }
 
 /**
@@ -179,9 +203,18 @@ export async function compress(
       `compress: the compressed model's test loss is ${after.loss}: fine-tuning diverged`,
     );
   options.onStage?.({ stage: 'evaluated', after });
+  const ex = options.executions;
+  const executions =
+    ex === undefined || ex === false
+      ? null
+      : await optimizeExecutions(model, context.inputShape, {
+          ...ex,
+          keepDense: (p) => plan[p] !== undefined && plan[p]?.kind !== 'dense',
+          allow: executionAllowance(report, options.budget),
+        });
   if (options.save !== undefined) {
-    await options.save(model, plan);
+    await options.save(model, plan, executions);
     options.onStage?.({ stage: 'saved' });
   }
-  return { model, plan, report, before, after, phase, finetune, searchMs: report.searchMs, finetuneMs };
+  return { model, plan, report, before, after, phase, finetune, executions, searchMs: report.searchMs, finetuneMs };
 }

@@ -1,0 +1,215 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  currentTarget,
+  type ExecutionTarget,
+  type FactorizationPlan,
+  type LayerPlan,
+  type Module,
+  type TimingOptions,
+  timeInterleaved,
+} from '@tnzip/layers';
+import { TnzipError } from '@tnzip/tensor';
+import type { Budget } from './budget.js';
+import { type CompressibleLayer, compressibleLayers } from './compressible.js';
+import { now } from './finish.js';
+import { checkLatencyBudget } from './latency-budget.js';
+import { LatencyTable } from './latency-table.js';
+import type { RankSelector, SelectionContext, SelectionReport } from './selector.js';
+
+/** Options of {@link latencySelector}. */
+export interface LatencySelectorOptions {
+  /** Batch size the latency is measured and budgeted at. Default 64. */
+  readonly batch?: number;
+  /** Threads of the active backend (part of the table's key). Default 1. */
+  readonly threads?: number;
+  /** A table to read and fill (kept across selections and runs). Default: a new one. */
+  readonly table?: LatencyTable;
+  /** Bisection steps on the inner selector's MACs target. Default 10. */
+  readonly steps?: number;
+  /** Timing of each table row (interleaved medians). Default warm-up 2, 5 rounds. */
+  readonly timing?: TimingOptions;
+}
+
+/** What a latency selection adds to its report's `details.latency`. */
+export interface LatencyDetails {
+  readonly budget: Budget;
+  readonly batch: number;
+  readonly target: ExecutionTarget;
+  /** The inner selector's MACs target that met the budget. */
+  readonly macsTarget: number;
+  /** Per compressible layer: dense and planned ms (table), and the fastest execution. */
+  readonly layers: ReadonlyArray<{ layer: string; denseMs: number; ms: number; execution: string }>;
+  /** Σ over the compressible layers, and the whole model (the other layers: their measured share of the dense model, interleaved). */
+  readonly layersDenseMs: number;
+  readonly layersMs: number;
+  readonly modelDenseMs: number;
+  readonly modelMs: number;
+  /** The most the planned compressible layers may take, ms. */
+  readonly limitMs: number;
+  /** Ratios planned / dense over the compressible layers and the whole model. */
+  readonly achievedLayers: number;
+  readonly achievedModel: number;
+  readonly tableRows: number;
+  readonly measuredRows: number;
+}
+
+/**
+ * The share of the whole model's time spent outside `layers`, from one interleaved run of the
+ * whole model and each dense layer on its own input: `max(0, whole − Σ layers) / Σ layers`.
+ */
+async function restShare(
+  model: Module,
+  shape: readonly number[],
+  layers: readonly CompressibleLayer[],
+  batch: number,
+  timing: TimingOptions,
+): Promise<number> {
+  const xs = [shape, ...layers.map((c) => c.inputShape)].map((s, i) =>
+    tf.randomNormal([batch, ...s], 0, 1, 'float32', 3 + i),
+  );
+  try {
+    const fns = [model, ...layers.map((c) => c.layer)].map(
+      (m, i) => (): tf.Tensor => m.apply(xs[i] as tf.Tensor, { training: false }),
+    );
+    const [whole, ...parts] = await timeInterleaved(fns, timing);
+    const sum = parts.reduce((a, v) => a + v, 0);
+    return Math.max(0, (whole as number) - sum) / sum;
+  } finally {
+    tf.dispose(xs);
+  }
+}
+
+/**
+ * A latency budget (`{ metric: 'latency', target }`: "`1/target` times faster", measured on the
+ * active backend at `batch`) met by any selector that plans for MACs — the HALOC idea: a
+ * per-layer latency table ({@link LatencyTable}: each plan's layer timed in its fastest
+ * execution, interleaved with the dense layer) prices the plans, and the inner selector's MACs
+ * target is bisected (largest target whose plan's Σ layer latency fits). Scope `'layers'`: Σ
+ * over the compressible layers ≤ target · their dense Σ; `'model'`: the other layers' measured
+ * time (whole dense model − Σ dense layers) counts too. Selectors that train while selecting
+ * (BATUDE) cannot be wrapped: each bisection step selects again. A layer whose planned
+ * factorization is not faster than its dense layer (by the table) is planned dense. The report
+ * is the inner selector's for the chosen plan (before that dense fallback), with `details.latency` ({@link LatencyDetails}) and
+ * `achieved*` replaced by the latency ratios.
+ *
+ * @throws TnzipError INVALID_BUDGET (not a latency budget; a target no plan of the inner
+ *   selector reaches), INVALID_ARGUMENT (options, input shape)
+ */
+export function latencySelector(inner: RankSelector, options: LatencySelectorOptions = {}): RankSelector {
+  const batch = options.batch ?? 64;
+  const steps = options.steps ?? 10;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
+    throw new TnzipError('INVALID_ARGUMENT', `options.batch must be an integer in [1, 4096], got ${String(batch)}`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 40)
+    throw new TnzipError('INVALID_ARGUMENT', `options.steps must be an integer in [1, 40], got ${String(steps)}`);
+  const table = options.table ?? new LatencyTable();
+  const timing: TimingOptions = { warmup: 2, rounds: 5, ...options.timing };
+  return {
+    name: inner.name,
+    async select(model: Module, budget: Budget, context: SelectionContext) {
+      const lb = checkLatencyBudget(budget);
+      if (context === null || typeof context !== 'object' || !Array.isArray(context.inputShape))
+        throw new TnzipError('INVALID_ARGUMENT', 'context.inputShape must be the input shape of one example');
+      const started = now();
+      const target = currentTarget(options.threads ?? 1);
+      const layers = compressibleLayers(model, context.inputShape, context.layers);
+      const row = (c: CompressibleLayer, p: LayerPlan) =>
+        table.measure(c.layer, p, c.inputShape, batch, target, timing);
+      const before = table.measured;
+      const dense: number[] = [];
+      for (const c of layers) dense.push((await row(c, { kind: 'dense' })).ms);
+      const layersDense = dense.reduce((a, v) => a + v, 0);
+      const rest = layersDense * (await restShare(model, context.inputShape, layers, batch, timing));
+      const limit =
+        (lb.scope ?? 'layers') === 'model' ? lb.target * (rest + layersDense) - rest : lb.target * layersDense;
+      if (!(limit > 0))
+        throw new TnzipError(
+          'INVALID_BUDGET',
+          `${inner.name}: latency target ${lb.target} of the whole model is below what the layers left uncompressed take (${(rest / (rest + layersDense)).toPrecision(3)} of it)`,
+        );
+      // A layer whose factorization is not faster than the dense layer stays dense.
+      const priced = async (plan: FactorizationPlan) => {
+        const ms: number[] = [];
+        const ex: string[] = [];
+        const kept: Record<string, LayerPlan> = { ...plan };
+        for (const [l, c] of layers.entries()) {
+          const r = await row(c, plan[c.path] ?? { kind: 'dense' });
+          const slower = r.ms >= (dense[l] as number);
+          if (slower && plan[c.path] !== undefined) kept[c.path] = { kind: 'dense' };
+          ms.push(slower ? (dense[l] as number) : r.ms);
+          ex.push(slower ? 'dense' : r.execution);
+        }
+        return { ms, ex, plan: kept as FactorizationPlan, total: ms.reduce((a, v) => a + v, 0) };
+      };
+      type Found = {
+        t: number;
+        plan: FactorizationPlan;
+        report: SelectionReport;
+        priced: Awaited<ReturnType<typeof priced>>;
+      };
+      let found: Found | null = null;
+      let least = Number.POSITIVE_INFINITY;
+      const tryAt = async (t: number): Promise<boolean> => {
+        let sel: { plan: FactorizationPlan; report: SelectionReport };
+        try {
+          sel = await inner.select(model, { metric: 'macs', target: t, scope: 'layers' }, context);
+        } catch (e) {
+          if (e instanceof TnzipError && e.code === 'INVALID_BUDGET') return false;
+          throw e;
+        }
+        const p = await priced(sel.plan);
+        least = Math.min(least, p.total);
+        if (p.total > limit) return false;
+        if (found === null || t > found.t) found = { t, ...sel, plan: p.plan, priced: p };
+        return true;
+      };
+      if (!(await tryAt(1))) {
+        let lo = 0;
+        let hi = 1;
+        for (let i = 0; i < steps; i++) {
+          const mid = (lo + hi) / 2;
+          if (await tryAt(mid)) lo = mid;
+          else hi = mid;
+        }
+      }
+      const f = found as Found | null;
+      if (f === null)
+        throw new TnzipError(
+          'INVALID_BUDGET',
+          `${inner.name}: latency target ${lb.target} not reached at batch ${batch}: the fastest plan found takes ${(least / layersDense).toPrecision(3)} of the compressible layers' dense time`,
+        );
+      const achievedLayers = f.priced.total / layersDense;
+      const achievedModel = (rest + f.priced.total) / (rest + layersDense);
+      const details: LatencyDetails = {
+        budget: lb,
+        batch,
+        target,
+        macsTarget: f.t,
+        layers: layers.map((c, l) => ({
+          layer: c.path,
+          denseMs: dense[l] as number,
+          ms: f.priced.ms[l] as number,
+          execution: f.priced.ex[l] as string,
+        })),
+        layersDenseMs: layersDense,
+        layersMs: f.priced.total,
+        modelDenseMs: rest + layersDense,
+        modelMs: rest + f.priced.total,
+        limitMs: limit,
+        achievedLayers,
+        achievedModel,
+        tableRows: table.size,
+        measuredRows: table.measured - before,
+      };
+      const report: SelectionReport = {
+        ...f.report,
+        achieved: (lb.scope ?? 'layers') === 'model' ? achievedModel : achievedLayers,
+        achievedLayers,
+        achievedModel,
+        searchMs: now() - started,
+        details: { ...f.report.details, latency: details },
+      };
+      return { plan: f.plan, report };
+    },
+  };
+}
