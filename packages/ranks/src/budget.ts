@@ -177,7 +177,9 @@ export function parseBudget(
     ...(scope === undefined ? {} : { scope }),
     ...(storage === undefined || metric !== 'storage' ? {} : { storage }),
   };
-  return metric === 'latency' ? checkLatencyBudget(budget, name) : checkBudget(budget, name);
+  if (metric === 'latency') return checkLatencyBudget(budget, name);
+  checkBudget(budget, name);
+  return budget;
 }
 
 /** `'4x'`-style label of a budget, for reports and plots (`'4x params (whole model)'` for the model scope). */
