@@ -7,6 +7,7 @@ import { REPORT_FLAGS, REPORT_HELP, reportCommand } from './commands/report.js';
 import { SUMMARY_FLAGS, SUMMARY_HELP, summaryCommand } from './commands/summary.js';
 import { SWEEP_FLAGS, SWEEP_HELP, sweepCommand } from './commands/sweep.js';
 import { TRAIN_COMMAND_FLAGS, TRAIN_HELP, trainCommand } from './commands/train.js';
+import { WORKER_FLAGS, WORKER_HELP, workerCommand } from './commands/worker.js';
 import { EXIT, exitCodeOf, isExpected, oneLine, UsageError } from './exit-codes.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { releaseRunLocks } from './run-lock.js';
@@ -29,6 +30,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   summary: { flags: SUMMARY_FLAGS, help: SUMMARY_HELP, positionals: 1, run: summaryCommand },
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
   sweep: { flags: SWEEP_FLAGS, help: SWEEP_HELP, positionals: 0, run: sweepCommand },
+  worker: { flags: WORKER_FLAGS, help: WORKER_HELP, positionals: 0, run: (c) => workerCommand(c) },
 };
 
 function stepDelay(env: Record<string, string | undefined>): number {
@@ -54,6 +56,7 @@ commands:
   summary   per-layer table of a model: kind, shape, ranks, params, MACs
   report    re-render a run's report.md, report.json and plots
   sweep     every method × budget on one dense model per network: table and Pareto plots
+  worker    run sweep cells queued on Redis by 'tnzip sweep --queue' (any number of machines)
 
 'tnzip COMMAND --help' lists a command's options. Common options: --json, --backend
 auto|wasm|webgpu|cpu (default: $TNZIP_BACKEND, else wasm), --seed N.
