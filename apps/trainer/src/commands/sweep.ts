@@ -1,26 +1,22 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import type { LayerPlan, Module } from '@tnzip/layers';
-import { type Budget, type BudgetMetric, type DenseFallback, parseBudget } from '@tnzip/ranks';
+import { type Budget, type BudgetMetric, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { writeFileAtomic } from '@tnzip/train';
-import { compressibleLayers, MODEL_NAMES, type ModelName } from '@tnzip/zoo';
+import { MODEL_NAMES, type ModelName } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
-import { loadDataset } from '../datasets.js';
+import { type DatasetRequest, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
-import { loadModelDir, resolveModelDir, saveModelDir, testEval } from '../model-files.js';
 import { lineChart } from '../plots.js';
 import { preflight } from '../preflight.js';
-import { layerRows } from '../results.js';
-import { createRunDir, exists, readJson, readJsonLines, writeJson } from '../run-dir.js';
+import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { resolveFinetune, runCompressStep } from '../select-step.js';
+import { resolveFinetune } from '../select-step.js';
+import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell } from '../sweep-cell.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
-import { buildModel, trainModel } from '../training.js';
 import { resolveFormat, resolveScope } from './compress.js';
 import type { CommandContext } from './context.js';
 
@@ -101,36 +97,15 @@ export interface SweepConfig {
   readonly finetune: readonly TrainConfig[];
   readonly denseFallback: DenseFallback;
   readonly knobs: MethodKnobs;
+  /** Each method's format (absent in older configs: the method's default). */
+  readonly formats?: Readonly<Record<string, RankFormat>>;
+  /** Seeds, each with its own dense parent (absent in older configs: `[seed]`). */
+  readonly seeds?: readonly number[];
 }
 
-/** One line of `sweep.jsonl`: a (model, method, budget) cell. */
-export interface SweepCell {
-  readonly model: string;
-  readonly method: string;
-  readonly budget: string;
-  readonly metric: BudgetMetric;
-  readonly target: number;
-  readonly status: 'ok' | 'failed';
-  /** The failure's message (status 'failed'). */
-  readonly error?: string;
-  readonly format?: string;
-  readonly denseAcc: number;
-  readonly testAcc?: number;
-  readonly beforeFinetuneAcc?: number;
-  /** dense / planned over the compressed layers, and over the whole network. */
-  readonly paramsRatioLayers?: number;
-  readonly macsRatioLayers?: number;
-  readonly paramsRatioNet?: number;
-  readonly macsRatioNet?: number;
-  readonly params?: number;
-  readonly macs?: number;
-  readonly searchSeconds?: number;
-  readonly finetuneSeconds?: number;
-  readonly plan?: Readonly<Record<string, LayerPlan>>;
-  readonly finishedAt: string;
-}
+export type { SweepCell } from '../sweep-cell.js';
 
-const cellKey = (c: Pick<SweepCell, 'model' | 'method' | 'budget'>): string => `${c.model}|${c.method}|${c.budget}`;
+type Budgets = SweepConfig['budgets'];
 
 function list(v: FlagValues, name: string): string[] | undefined {
   const s = str(v, name);
@@ -171,7 +146,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
   const dense = models.map((model) => resolveTrainConfig({ ...v, model }, null));
   const finetune = dense.map((d) => resolveFinetune(v, d));
   // Formats are checked up front: a bad combination is a usage error, not a failed cell.
-  for (const m of methods) resolveFormat(v, m);
+  const formats = Object.fromEntries(methods.map((m) => [m, resolveFormat(v, m)]));
   return {
     command: 'sweep',
     argv: ctx.argv,
@@ -188,6 +163,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     finetune,
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
+    formats,
   };
 }
 
@@ -269,115 +245,51 @@ async function renderSweep(
   return plots;
 }
 
-/** Trains (resumably) or loads the dense model of network `i`; returns its model directory and test accuracy. */
-async function denseModel(
-  ctx: CommandContext,
-  config: SweepConfig,
-  i: number,
-  runDir: string,
-  ds: Dataset,
-  resuming: boolean,
-): Promise<{ dir: string; acc: number }> {
-  const cfg = config.dense[i] as TrainConfig;
-  const from = config.denseFrom?.[i];
-  let dir: string;
-  if (from !== undefined) dir = await resolveModelDir(from);
-  else {
-    const out = path.join(runDir, `dense-${cfg.model}`);
-    dir = path.join(out, 'model');
-    if (!(resuming && (await exists(path.join(dir, 'model.json'))))) {
-      const model = buildModel(cfg, ds);
-      try {
-        await trainModel(model, ds, cfg, out, resuming && (await exists(out)), ctx.progress, `dense ${cfg.model}`);
-        ctx.progress.done();
-        await saveModelDir(model, dir, {
-          inputShape: ds.inputShape,
-          meta: { model: cfg.model, dataset: cfg.dataset, numClasses: ds.numClasses },
-        });
-      } finally {
-        model.dispose();
-      }
+/** Loads each dataset once per process (the cells of a sweep share it). */
+function datasetCache(): (req: DatasetRequest) => Dataset {
+  const cache = new Map<string, Dataset>();
+  return (req) => {
+    const key = JSON.stringify([req.dataset, req.dataDir, req.limitTrain, req.limitTest]);
+    let ds = cache.get(key);
+    if (ds === undefined) {
+      ds = loadDataset(req);
+      cache.set(key, ds);
     }
-  }
-  const loaded = await loadModelDir(dir);
-  try {
-    return { dir, acc: (await testEval(loaded.model, ds)).top1 };
-  } finally {
-    loaded.model.dispose();
-  }
+    return ds;
+  };
 }
 
-/** Runs one cell on a fresh copy of the dense model; a failure becomes a 'failed' cell. */
-async function runCell(
-  ctx: CommandContext,
+/** The spec of the cell (network `i`, `seed`, `method`, budget `b`) of `config` in `runDir`. */
+export function cellSpec(
   config: SweepConfig,
+  runDir: string,
   i: number,
+  seed: number,
   method: string,
   b: SweepConfig['budgets'][number],
-  dense: { dir: string; acc: number },
-  ds: Dataset,
-  cellDir: string,
-): Promise<SweepCell> {
-  const modelName = config.models[i] as ModelName;
-  const base = {
-    model: modelName,
+): CellSpec {
+  const dense = { ...(config.dense[i] as TrainConfig), seed };
+  return {
+    model: dense.model,
+    dataset: dense.dataset,
+    seed,
     method,
-    budget: b.label,
-    metric: config.metric,
-    target: b.budget.target,
-    denseAcc: dense.acc,
+    format: config.formats?.[method] ?? resolveFormat({}, method),
+    budgetLabel: b.label,
+    budget: b.budget,
+    denseFallback: config.denseFallback,
+    knobs: config.knobs,
+    dense,
+    finetune: { ...(config.finetune[i] as TrainConfig), seed },
+    denseFrom: config.denseFrom?.[i] ?? null,
+    parentsDir: path.join(runDir, 'parents'),
+    runDir,
   };
-  let model: Module | null = null;
-  try {
-    model = (await loadModelDir(dense.dir)).model;
-    const denseRows = layerRows(model, ds.inputShape);
-    const format = resolveFormat(ctx.values, method);
-    const ft = config.finetune[i] as TrainConfig;
-    await fs.rm(cellDir, { recursive: true, force: true });
-    const outcome = await runCompressStep(
-      model,
-      ds,
-      {
-        method,
-        format,
-        budget: b.budget,
-        layers: compressibleLayers(model),
-        denseFallback: config.denseFallback,
-        knobs: config.knobs,
-        finetune: ft,
-      },
-      { outDir: cellDir, resume: false, label: `${modelName} ${method} ${b.label} fine-tune`, progress: ctx.progress },
-    );
-    const rows = layerRows(model, ds.inputShape);
-    const r = outcome.report;
-    return {
-      ...base,
-      status: 'ok',
-      format: String(r.details?.format ?? format),
-      testAcc: outcome.after.testAcc,
-      beforeFinetuneAcc: outcome.before.testAcc,
-      paramsRatioLayers: r.dense.params / r.planned.params,
-      macsRatioLayers: r.dense.macs / r.planned.macs,
-      paramsRatioNet: denseRows.params / rows.params,
-      macsRatioNet: denseRows.macs / rows.macs,
-      params: rows.params,
-      macs: rows.macs,
-      searchSeconds: outcome.searchSeconds,
-      finetuneSeconds: outcome.finetuneSeconds,
-      plan: outcome.plan as Record<string, LayerPlan>,
-      finishedAt: new Date().toISOString(),
-    };
-  } catch (e) {
-    ctx.progress.done();
-    return {
-      ...base,
-      status: 'failed',
-      error: e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e),
-      finishedAt: new Date().toISOString(),
-    };
-  } finally {
-    model?.dispose();
-  }
+}
+
+/** The seeds of `config` (one, `seed`, in sweeps written before `--seeds`). */
+export function sweepSeeds(config: SweepConfig): readonly number[] {
+  return config.seeds ?? [config.seed];
 }
 
 /** `tnzip sweep`. */
@@ -411,33 +323,48 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
     runDir = await createRunDir(str(v, 'out') ?? 'runs', 'sweep', config.models.join('+'));
     await writeJson(path.join(runDir, 'config.json'), config);
   }
+  const seeds = sweepSeeds(config);
   const cells: SweepCell[] = await readJsonLines<SweepCell>(path.join(runDir, 'sweep.jsonl'));
-  const done = new Set(cells.map(cellKey));
+  const keyOf = (c: SweepCell): string => {
+    const i = config.models.indexOf(c.model as ModelName);
+    return cellKey({ ...c, dataset: c.dataset ?? config.dense[i]?.dataset ?? '', seed: c.seed ?? config.seed });
+  };
+  const done = new Set(cells.map(keyOf));
   const say = ctx.progress.note;
-  const total = config.models.length * config.methods.length * config.budgets.length;
+  const total = config.models.length * seeds.length * config.methods.length * config.budgets.length;
   say(
     `tnzip sweep: ${config.models.join(', ')} × ${config.methods.join(', ')} × ${config.budgets.map((b) => b.label).join(', ')} (${config.metric}); ` +
       `${total} cells, ${done.size} already done; backend ${backend.used}; run ${runDir}`,
   );
+  const deps = { progress: ctx.progress, data: datasetCache() };
   const denseAcc: Record<string, number> = {};
   for (const [i, modelName] of config.models.entries()) {
-    const ds = loadDataset(config.dense[i] as TrainConfig);
-    const dense = await denseModel(ctx, config, i, runDir, ds, resumeDir !== undefined);
-    denseAcc[modelName] = dense.acc;
-    say(`dense ${modelName}: test acc ${pct(dense.acc)} (${dense.dir})`);
-    for (const method of config.methods) {
-      for (const b of config.budgets) {
-        const key = cellKey({ model: modelName, method, budget: b.label });
-        if (done.has(key)) continue;
-        const cellDir = path.join(runDir, 'cells', `${modelName}-${method}-${b.label}`);
-        const cell = await runCell(ctx, config, i, method, b, dense, ds, cellDir);
-        cells.push(cell);
-        done.add(key);
-        await writeCells(runDir, cells);
-        say(
-          `[${cells.length}/${total}] ${modelName} ${method} ${b.label}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net), search ${secs(cell.searchSeconds)} s, fine-tune ${secs(cell.finetuneSeconds)} s` : `FAILED ${cell.error}`}`,
-        );
-        await renderSweep(runDir, config, cells, denseAcc);
+    for (const seed of seeds) {
+      const first = cellSpec(
+        config,
+        runDir,
+        i,
+        seed,
+        config.methods[0] as string,
+        config.budgets[0] as Budgets[number],
+      );
+      const parent = await parentOf(first, deps);
+      denseAcc[modelName] = parent.testAcc;
+      say(`dense ${modelName} seed ${seed}: test acc ${pct(parent.testAcc)} (${parent.dir})`);
+      for (const method of config.methods) {
+        for (const b of config.budgets) {
+          const spec = cellSpec(config, runDir, i, seed, method, b);
+          const key = cellKey({ ...spec, budget: b.label });
+          if (done.has(key)) continue;
+          const cell = await runSweepCell(spec, deps, parent);
+          cells.push(cell);
+          done.add(key);
+          await writeCells(runDir, cells);
+          say(
+            `[${cells.length}/${total}] ${modelName} ${method} ${b.label}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net), search ${secs(cell.searchSeconds)} s, fine-tune ${secs(cell.finetuneSeconds)} s` : `FAILED ${cell.error}`}`,
+          );
+          await renderSweep(runDir, config, cells, denseAcc);
+        }
       }
     }
   }

@@ -1,0 +1,203 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Dataset } from '@tnzip/data';
+import type { LayerPlan, Module } from '@tnzip/layers';
+import type { Budget, BudgetMetric, BudgetScope, DenseFallback, RankFormat } from '@tnzip/ranks';
+import { compressibleLayers, type ModelName } from '@tnzip/zoo';
+import type { DatasetName } from './datasets.js';
+import type { MethodKnobs } from './methods.js';
+import { loadModelDir, saveModelDir } from './model-files.js';
+import { layerRows } from './results.js';
+import { runCompressStep } from './select-step.js';
+import { type DenseParent, ensureDenseParent, loadedParent, type ParentDeps } from './sweep-parent.js';
+import type { TrainConfig } from './train-config.js';
+
+/**
+ * Everything one sweep cell needs, as plain JSON: a (model, dataset, seed, method, budget) cell can be
+ * run by this process, another process or a queue worker, and gives the same line for the same spec.
+ */
+export interface CellSpec {
+  readonly model: ModelName;
+  readonly dataset: DatasetName;
+  readonly seed: number;
+  readonly method: string;
+  readonly format: RankFormat;
+  /** The budget as given (`4x`) and parsed. */
+  readonly budgetLabel: string;
+  readonly budget: Budget;
+  readonly denseFallback: DenseFallback;
+  readonly knobs: MethodKnobs;
+  /** The dense parent's training (its data, limits and seed are the cell's too). */
+  readonly dense: TrainConfig;
+  readonly finetune: TrainConfig;
+  /** A parent to load (`--dense-from`) instead of training one; null: train-or-reuse in `parentsDir`. */
+  readonly denseFrom: string | null;
+  /** Where dense parents are trained and shared (`<parentsDir>/<model>-<dataset>-seed<N>-<hash>/`). */
+  readonly parentsDir: string;
+  /** The sweep's run directory: the cell writes `cells/<cellName>/` (fine-tune log, `model/`) under it. */
+  readonly runDir: string;
+}
+
+/** One line of `sweep.jsonl`: a (model, dataset, seed, method, budget) cell. */
+export interface SweepCell {
+  readonly model: string;
+  /** Absent in lines written before multi-seed sweeps (then: the config's dataset and seed). */
+  readonly dataset?: string;
+  readonly seed?: number;
+  readonly method: string;
+  readonly budget: string;
+  readonly metric: BudgetMetric;
+  readonly scope?: BudgetScope;
+  readonly target: number;
+  readonly status: 'ok' | 'failed';
+  /** The failure's message (status 'failed'). */
+  readonly error?: string;
+  readonly format?: string;
+  readonly denseAcc: number;
+  readonly testAcc?: number;
+  readonly beforeFinetuneAcc?: number;
+  /** dense / planned over the compressed layers, and over the whole network. */
+  readonly paramsRatioLayers?: number;
+  readonly macsRatioLayers?: number;
+  readonly paramsRatioNet?: number;
+  readonly macsRatioNet?: number;
+  readonly params?: number;
+  readonly macs?: number;
+  /** Bytes of the dense parent's and of the compressed model's `weights.bin` (whole model). */
+  readonly denseWeightsBytes?: number;
+  readonly weightsBytes?: number;
+  /** The compressed model directory, relative to the run directory. */
+  readonly modelDir?: string;
+  readonly searchSeconds?: number;
+  readonly finetuneSeconds?: number;
+  readonly plan?: Readonly<Record<string, LayerPlan>>;
+  readonly finishedAt: string;
+}
+
+/** What a cell needs from the process running it. */
+export type CellDeps = ParentDeps;
+
+/** The key of a cell in `sweep.jsonl` (`--resume` skips the keys it finds). */
+export function cellKey(c: {
+  readonly model: string;
+  readonly dataset: string;
+  readonly seed: number;
+  readonly method: string;
+  readonly budget: string;
+}): string {
+  return `${c.model}|${c.dataset}|${c.seed}|${c.method}|${c.budget}`;
+}
+
+/** The cell's directory name under `<run>/cells/`. */
+export function cellName(spec: CellSpec): string {
+  return `${spec.model}-${spec.dataset}-seed${spec.seed}-${spec.method}-${spec.budgetLabel}`;
+}
+
+/** The parent of `spec`: loaded from `denseFrom`, or trained-or-reused in `parentsDir`. */
+export function parentOf(spec: CellSpec, deps: CellDeps): Promise<DenseParent> {
+  return spec.denseFrom === null
+    ? ensureDenseParent(spec.dense, spec.parentsDir, deps)
+    : loadedParent(spec.denseFrom, spec.dense, deps);
+}
+
+const errorText = (e: unknown): string =>
+  e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
+
+/**
+ * Runs one cell on a fresh copy of its dense parent (obtained with {@link parentOf}; pass `parent`
+ * when the caller has it already): select ranks under the budget, factorize, fine-tune, evaluate on
+ * the test split, save `<run>/cells/<cellName>/model/`. A failure of the compression (budget
+ * unreachable, NaN) becomes a 'failed' line; a failure to get the parent is thrown.
+ */
+export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: DenseParent): Promise<SweepCell> {
+  const dense = parent ?? (await parentOf(spec, deps));
+  const ds = deps.data(spec.dense);
+  const base = {
+    model: spec.model,
+    dataset: spec.dataset,
+    seed: spec.seed,
+    method: spec.method,
+    budget: spec.budgetLabel,
+    metric: spec.budget.metric,
+    scope: spec.budget.scope,
+    target: spec.budget.target,
+    denseAcc: dense.testAcc,
+  };
+  const cellDir = path.join(spec.runDir, 'cells', cellName(spec));
+  let model: Module | null = null;
+  try {
+    model = (await loadModelDir(dense.dir)).model;
+    await fs.rm(cellDir, { recursive: true, force: true });
+    const done = await compressCell(model, ds, spec, cellDir, deps);
+    return { ...base, ...done, denseWeightsBytes: (await fs.stat(path.join(dense.dir, 'weights.bin'))).size };
+  } catch (e) {
+    deps.progress.done();
+    return { ...base, status: 'failed', error: errorText(e), finishedAt: new Date().toISOString() };
+  } finally {
+    model?.dispose();
+  }
+}
+
+async function compressCell(
+  model: Module,
+  ds: Dataset,
+  spec: CellSpec,
+  cellDir: string,
+  deps: CellDeps,
+): Promise<
+  Omit<SweepCell, 'model' | 'dataset' | 'seed' | 'method' | 'budget' | 'metric' | 'scope' | 'target' | 'denseAcc'>
+> {
+  const denseRows = layerRows(model, ds.inputShape);
+  const modelDir = path.join(cellDir, 'model');
+  const outcome = await runCompressStep(
+    model,
+    ds,
+    {
+      method: spec.method,
+      format: spec.format,
+      budget: spec.budget,
+      layers: compressibleLayers(model),
+      denseFallback: spec.denseFallback,
+      knobs: spec.knobs,
+      finetune: spec.finetune,
+    },
+    {
+      outDir: cellDir,
+      resume: false,
+      label: `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel} fine-tune`,
+      progress: deps.progress,
+      save: (m, plan) =>
+        saveModelDir(m, modelDir, {
+          inputShape: ds.inputShape,
+          plan,
+          meta: {
+            model: spec.model,
+            dataset: spec.dataset,
+            numClasses: ds.numClasses,
+            method: spec.method,
+            seed: spec.seed,
+          },
+        }),
+    },
+  );
+  const rows = layerRows(model, ds.inputShape);
+  const r = outcome.report;
+  return {
+    status: 'ok',
+    format: String(r.details?.format ?? spec.format),
+    testAcc: outcome.after.testAcc,
+    beforeFinetuneAcc: outcome.before.testAcc,
+    paramsRatioLayers: r.dense.params / r.planned.params,
+    macsRatioLayers: r.dense.macs / r.planned.macs,
+    paramsRatioNet: denseRows.params / rows.params,
+    macsRatioNet: denseRows.macs / rows.macs,
+    params: rows.params,
+    macs: rows.macs,
+    weightsBytes: (await fs.stat(path.join(modelDir, 'weights.bin'))).size,
+    modelDir: path.relative(spec.runDir, modelDir),
+    searchSeconds: outcome.searchSeconds,
+    finetuneSeconds: outcome.finetuneSeconds,
+    plan: outcome.plan as Record<string, LayerPlan>,
+    finishedAt: new Date().toISOString(),
+  };
+}
