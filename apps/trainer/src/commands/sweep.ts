@@ -3,13 +3,14 @@ import type { Dataset } from '@tnzip/data';
 import { type Budget, type BudgetMetric, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { writeFileAtomic } from '@tnzip/train';
 import { MODEL_NAMES, type ModelName } from '@tnzip/zoo';
-import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
+import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, str } from '../args.js';
 import { type DatasetRequest, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { lineChart } from '../plots.js';
 import { preflight } from '../preflight.js';
+import { queueTarget, redactQueueArgv, runSweepOnQueue, SWEEP_QUEUE_FLAGS } from '../queue/queued-sweep.js';
 import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
@@ -62,6 +63,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'RUN_DIR',
     help: 'continue an interrupted sweep with its config.json: finished cells (in sweep.jsonl) are skipped',
   },
+  ...SWEEP_QUEUE_FLAGS,
   ...COMMON_FLAGS,
 };
 
@@ -296,12 +298,13 @@ export function sweepSeeds(config: SweepConfig): readonly number[] {
 export async function sweepCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values;
   const resumeDir = str(v, 'resume');
+  const queue = await queueTarget(v); // before any work: an unreachable Redis fails here
   let config: SweepConfig;
   let backend: BackendRecord;
   let runDir: string;
   if (resumeDir !== undefined) {
     const given = Object.keys(SWEEP_FLAGS).filter(
-      (k) => !(k in COMMON_FLAGS) && k !== 'resume' && k !== 'out' && v[k] !== undefined,
+      (k) => !(k in COMMON_FLAGS) && !(k in SWEEP_QUEUE_FLAGS) && k !== 'resume' && k !== 'out' && v[k] !== undefined,
     );
     if (given.length > 0 || v.seed !== undefined)
       throw new UsageError(
@@ -317,7 +320,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
     const choiceB = backendChoice(v);
     resolveSweep(ctx, { requested: choiceB, used: '', threads: null, reason: '' });
     backend = await startBackend(choiceB);
-    config = resolveSweep(ctx, backend);
+    config = resolveSweep({ ...ctx, argv: redactQueueArgv(ctx.argv) }, backend);
     for (const d of config.dense) await preflight({ dataset: d, model: d.model });
     await preflight({ out: str(v, 'out') ?? 'runs' });
     runDir = await createRunDir(str(v, 'out') ?? 'runs', 'sweep', config.models.join('+'));
@@ -338,7 +341,45 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
   );
   const deps = { progress: ctx.progress, data: datasetCache() };
   const denseAcc: Record<string, number> = {};
-  for (const [i, modelName] of config.models.entries()) {
+  const record = async (cell: SweepCell): Promise<void> => {
+    cells.push(cell);
+    done.add(keyOf(cell));
+    await writeCells(runDir, cells);
+    say(
+      `[${cells.length}/${total}] ${cell.model} ${cell.method} ${cell.budget}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net), search ${secs(cell.searchSeconds)} s, fine-tune ${secs(cell.finetuneSeconds)} s` : `FAILED ${cell.error}`}`,
+    );
+    await renderSweep(runDir, config, cells, denseAcc);
+  };
+  if (queue !== null) {
+    const todo: { key: string; spec: CellSpec }[] = [];
+    for (const i of config.models.keys())
+      for (const seed of seeds)
+        for (const method of config.methods)
+          for (const b of config.budgets) {
+            const spec = cellSpec(config, path.resolve(runDir), i, seed, method, b);
+            const key = cellKey({ ...spec, budget: b.label });
+            if (!done.has(key)) todo.push({ key, spec });
+          }
+    const order = new Map(todo.map((t, k) => [t.key, k]));
+    await runSweepOnQueue({
+      target: queue,
+      attempts: int(v, 'attempts', 1, 10) ?? 2,
+      runDir,
+      createdAt: config.createdAt,
+      backend: config.backend.requested,
+      cells: todo,
+      say,
+      onCell: async (cell) => {
+        if (Number.isFinite(cell.denseAcc)) denseAcc[cell.model] = cell.denseAcc;
+        await record(cell);
+        // Finishing order differs between workers: keep the local sweep's order in sweep.jsonl.
+        const rank = (c: SweepCell): number => order.get(keyOf(c)) ?? -1;
+        cells.sort((a, b) => rank(a) - rank(b));
+        await writeCells(runDir, cells);
+      },
+    });
+  }
+  for (const [i, modelName] of queue === null ? [...config.models.entries()] : []) {
     for (const seed of seeds) {
       const first = cellSpec(
         config,
@@ -356,14 +397,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
           const spec = cellSpec(config, runDir, i, seed, method, b);
           const key = cellKey({ ...spec, budget: b.label });
           if (done.has(key)) continue;
-          const cell = await runSweepCell(spec, deps, parent);
-          cells.push(cell);
-          done.add(key);
-          await writeCells(runDir, cells);
-          say(
-            `[${cells.length}/${total}] ${modelName} ${method} ${b.label}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net), search ${secs(cell.searchSeconds)} s, fine-tune ${secs(cell.finetuneSeconds)} s` : `FAILED ${cell.error}`}`,
-          );
-          await renderSweep(runDir, config, cells, denseAcc);
+          await record(await runSweepCell(spec, deps, parent));
         }
       }
     }

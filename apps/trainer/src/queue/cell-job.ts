@@ -25,6 +25,8 @@ export interface CellJobData {
   /** Absolute paths on the shared file system: the sweep's run directory and the artifacts directory. */
   readonly runDir: string;
   readonly artifacts: string;
+  /** The tfjs backend the sweep asked for (`wasm`, `cpu`, …): a cell runs on the same one everywhere. */
+  readonly backend: string;
   /** The cell runner's own serialisable description of the cell. */
   readonly spec: unknown;
 }

@@ -11,7 +11,16 @@ import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 const BUSY_RUNNER = new URL('./fixtures/busy-runner.ts', import.meta.url).href;
 
 function job(run: string, key: string, spec: object): CellJobData {
-  return { schema: CELL_JOB_SCHEMA, tnzip: TNZIP_VERSION, run, key, runDir: '/tmp', artifacts: '/tmp', spec };
+  return {
+    schema: CELL_JOB_SCHEMA,
+    tnzip: TNZIP_VERSION,
+    run,
+    key,
+    runDir: '/tmp',
+    artifacts: '/tmp',
+    backend: 'cpu',
+    spec,
+  };
 }
 
 async function runAll(target: RedisTarget, jobs: CellJobData[], attempts = 2): Promise<CellOutcome[]> {

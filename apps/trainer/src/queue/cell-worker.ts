@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import { CELL_QUEUE, type CellJobData, checkCellJob } from './cell-job.js';
+import type { CellAnswer, CellRequest } from './cell-process.js';
 import { connectionOptions } from './connect.js';
 import type { RedisTarget } from './redis-url.js';
 
@@ -30,36 +31,70 @@ export interface CellWorker {
 
 const CELL_PROCESS = fileURLToPath(new URL('./cell-process.ts', import.meta.url));
 
-/** Runs `data` in a fresh Node process (tsx + the source condition, as `tnzip` itself runs). */
-function runInChild(runner: string, data: CellJobData): Promise<unknown> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@tnzip/source', '--import', import.meta.resolve('tsx'), CELL_PROCESS, runner],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    child.once('message', (m: { ok: boolean; value?: unknown; error?: string }) => {
-      answered = true;
-      if (m.ok) resolve(m.value);
-      else reject(new Error(m.error ?? 'cell failed'));
+/**
+ * Cell processes kept between jobs (one per concurrency slot at most): a process that answered is
+ * reused, one that died is dropped and the next job starts a fresh one.
+ */
+class CellProcesses {
+  private readonly idle: ChildProcess[] = [];
+  private next = 0;
+  constructor(private readonly runner: string) {}
+
+  private spawnOne(): ChildProcess {
+    return spawn(
+      process.execPath,
+      ['--conditions=@tnzip/source', '--import', import.meta.resolve('tsx'), CELL_PROCESS, this.runner],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+  }
+
+  /** Runs `data` in an idle (or new) cell process. */
+  run(data: CellJobData): Promise<unknown> {
+    let child = this.idle.pop();
+    while (child !== undefined && !(child.connected && child.exitCode === null && child.signalCode === null))
+      child = this.idle.pop();
+    child ??= this.spawnOne();
+    const proc = child;
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: CellAnswer): void => {
+        if (m.id !== id) return;
+        cleanup();
+        this.idle.push(proc);
+        if (m.ok) resolve(m.value);
+        else reject(new Error(m.error));
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        cleanup();
+        reject(new Error(`cell process ended without a result (exit ${signal ?? code})`));
+      };
+      const cleanup = (): void => {
+        proc.off('message', onMessage);
+        proc.off('exit', onExit);
+      };
+      proc.on('message', onMessage);
+      proc.once('exit', onExit);
+      proc.send({ id, data } satisfies CellRequest, (e) => {
+        if (e !== null) onExit(null, e.message);
+      });
     });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (!answered) reject(new Error(`cell process ended without a result (exit ${signal ?? code})`));
-    });
-    child.send(data);
-  });
+  }
+
+  /** Ends the idle processes. */
+  close(): void {
+    for (const c of this.idle.splice(0)) c.kill('SIGTERM');
+  }
 }
 
 /**
- * Starts a BullMQ worker on the cell queue. Each job runs in its own child process, so tfjs never
- * blocks the event loop that renews the job's lock (the same reason BullMQ offers sandboxed
- * processors; a plain child lets the worker check the job's schema first and refuse it without
+ * Starts a BullMQ worker on the cell queue. Jobs run in child processes (kept between jobs), so
+ * tfjs never blocks the event loop that renews the job's lock (the reason BullMQ offers sandboxed
+ * processors; our own children let the worker check the job's schema first and refuse it without
  * consuming an attempt). A job of another schema version is moved back to `wait` untouched and the
  * worker stops, its `finished` rejecting with that error.
  */
 export function startCellWorker(opts: CellWorkerOptions): CellWorker {
+  const processes = new CellProcesses(opts.runner);
   let refusal: unknown = null;
   let lastError = '';
   const worker: Worker = new Worker(
@@ -77,7 +112,7 @@ export function startCellWorker(opts: CellWorkerOptions): CellWorker {
       const prepared = opts.prepare === undefined ? data : opts.prepare(data);
       opts.say(`worker ${opts.name}: running ${data.key} (run ${data.run}, attempt ${job.attemptsMade + 1})`);
       const t0 = performance.now();
-      const value = await runInChild(opts.runner, prepared);
+      const value = await processes.run(prepared);
       opts.say(`worker ${opts.name}: finished ${data.key} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       return value;
     },
@@ -105,7 +140,11 @@ export function startCellWorker(opts: CellWorkerOptions): CellWorker {
       opts.say(`worker ${opts.name}: ${String((job.data as CellJobData).key)} failed: ${e.message}`);
   });
   const finished = new Promise<void>((resolve, reject) => {
-    worker.once('closed', () => (refusal === null ? resolve() : reject(refusal)));
+    worker.once('closed', () => {
+      processes.close();
+      if (refusal === null) resolve();
+      else reject(refusal);
+    });
   });
   return { finished, close: () => worker.close() };
 }
