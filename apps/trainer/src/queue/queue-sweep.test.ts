@@ -144,5 +144,20 @@ describe('tnzip sweep --queue with 3 tnzip workers on a real redis-server', () =
       w.proc.kill('SIGTERM');
       expect(await w.exit).toBe(0);
     }
+
+    // --resume across the queue run: with no worker left, the missing lines come from the finished
+    // jobs in Redis (a finished cell is never queued or run again).
+    await fs.writeFile(
+      path.join(runDir, 'sweep.jsonl'),
+      cells
+        .slice(0, 3)
+        .map((c) => `${JSON.stringify(c)}\n`)
+        .join(''),
+    );
+    const resumed = await runInProcess(['sweep', '--resume', runDir, '--queue', redis.url, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/6 cells, 3 already done/);
+    expect(resumed.stderr).toMatch(/sweep: 3 cell\(s\) on redis:/);
+    expect(await cellsOf(runDir)).toEqual(cells);
   }, 900_000);
 });
