@@ -1,3 +1,5 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../cli.test-util.js';
 import { UsageError } from '../exit-codes.js';
@@ -47,6 +49,21 @@ describe('checkRedis (a real redis-server with a password)', () => {
       expect(lines[0]).toMatch(/^tnzip: error: --queue/);
       expect(lines[0]).toMatch(msg);
       expect(r.stderr).not.toContain('nope');
+    }
+  });
+
+  it('tnzip sweep --queue: unreachable Redis or a wrong password stops it before a run directory exists', async () => {
+    const port = await freePort();
+    const out = path.join(redis.dir, 'runs');
+    const args = ['sweep', '--model', 'lenet300', '--methods', 'uniform', '--budgets', '4x', '--out', out];
+    for (const [url, code] of [
+      [`redis://127.0.0.1:${port}`, 1],
+      [`redis://:nope@127.0.0.1:${redis.port}`, 2],
+    ] as const) {
+      const r = await spawnCli([...args, '--queue', url], { cwd: redis.dir }).done;
+      expect(r.code).toBe(code);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      await expect(fs.stat(out)).rejects.toThrow(/ENOENT/);
     }
   });
 });
