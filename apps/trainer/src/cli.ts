@@ -4,6 +4,7 @@ import type { CommandContext } from './commands/context.js';
 import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './commands/eval.js';
 import { EXPORT_FLAGS, EXPORT_HELP, exportCommand } from './commands/export.js';
 import { REPORT_FLAGS, REPORT_HELP, reportCommand } from './commands/report.js';
+import { RESULTS_FLAGS, RESULTS_HELP, resultsCommand } from './commands/results.js';
 import { SUMMARY_FLAGS, SUMMARY_HELP, summaryCommand } from './commands/summary.js';
 import { SWEEP_FLAGS, SWEEP_HELP, sweepCommand } from './commands/sweep.js';
 import { TRAIN_COMMAND_FLAGS, TRAIN_HELP, trainCommand } from './commands/train.js';
@@ -30,6 +31,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   summary: { flags: SUMMARY_FLAGS, help: SUMMARY_HELP, positionals: 1, run: summaryCommand },
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
   sweep: { flags: SWEEP_FLAGS, help: SWEEP_HELP, positionals: 0, run: sweepCommand },
+  results: { flags: RESULTS_FLAGS, help: RESULTS_HELP, positionals: 1000, run: resultsCommand },
   worker: { flags: WORKER_FLAGS, help: WORKER_HELP, positionals: 0, run: (c) => workerCommand(c) },
 };
 
@@ -55,7 +57,8 @@ commands:
   export    write a model as a tfjs LayersModel of stock layers
   summary   per-layer table of a model: kind, shape, ranks, params, MACs
   report    re-render a run's report.md, report.json and plots
-  sweep     every method × budget on one dense model per network: table and Pareto plots
+  sweep     every method × budget × seed (a dense parent per seed): tables, mean ± std, Pareto plots
+  results   merge sweep runs into docs/results.json (and its table in docs/results.md)
   worker    run sweep cells queued on Redis by 'tnzip sweep --queue' (any number of machines)
 
 'tnzip COMMAND --help' lists a command's options. Common options: --json, --backend

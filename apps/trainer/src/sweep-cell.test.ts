@@ -123,6 +123,19 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     expect(one.denseWeightsBytes).toBe(4 * 266_610);
   });
 
+  it("names the format an ADA cell planned (its plan's kind), not the baselines' default", async () => {
+    const s = {
+      ...spec(path.join(root, 'r4')),
+      method: 'ada',
+      budgetLabel: '20x',
+      budget: parseBudget('20x', 'params', 'b'),
+      knobs: { ...DEFAULT_KNOBS, adaInit: 'random' as const },
+    };
+    const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });
+    expect(cell.status, cell.error).toBe('ok');
+    expect(cell.format).toBe('ada-tucker');
+  });
+
   it('records a budget the method cannot reach as a failed line', async () => {
     const s = { ...spec(path.join(root, 'r3')), budgetLabel: '100000x', budget: parseBudget('100000x', 'params', 'b') };
     const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });

@@ -88,6 +88,11 @@ export function cellKey(c: {
   return `${c.model}|${c.dataset}|${c.seed}|${c.method}|${c.budget}`;
 }
 
+/** The `sweep.jsonl` key of the line `spec` gives. */
+export function specKey(spec: CellSpec): string {
+  return cellKey({ ...spec, budget: spec.budgetLabel });
+}
+
 /** The cell's directory name under `<run>/cells/`. */
 export function cellName(spec: CellSpec): string {
   return `${spec.model}-${spec.dataset}-seed${spec.seed}-${spec.method}-${spec.budgetLabel}`;
@@ -98,6 +103,16 @@ export function parentOf(spec: CellSpec, deps: CellDeps): Promise<DenseParent> {
   return spec.denseFrom === null
     ? ensureDenseParent(spec.dense, spec.parentsDir, deps)
     : loadedParent(spec.denseFrom, spec.dense, deps);
+}
+
+/**
+ * The format a cell planned: the selector's own word when it gives one (baselines: `tucker2`, `tt`),
+ * else the distinct factorized kinds of its plan (ADA: `ada-tucker`), else the format asked for.
+ */
+function formatOf(reported: unknown, plan: Readonly<Record<string, LayerPlan>>, asked: string): string {
+  if (typeof reported === 'string') return reported;
+  const kinds = [...new Set(Object.values(plan).map((p) => p.kind))].filter((k) => k !== 'dense');
+  return kinds.length > 0 ? kinds.join('+') : asked;
 }
 
 const errorText = (e: unknown): string =>
@@ -184,7 +199,7 @@ async function compressCell(
   const r = outcome.report;
   return {
     status: 'ok',
-    format: String(r.details?.format ?? spec.format),
+    format: formatOf(r.details?.format, outcome.plan as Record<string, LayerPlan>, spec.format),
     testAcc: outcome.after.testAcc,
     beforeFinetuneAcc: outcome.before.testAcc,
     paramsRatioLayers: r.dense.params / r.planned.params,

@@ -152,10 +152,11 @@ export async function ensureDenseParent(cfg: TrainConfig, parentsDir: string, de
   const work = `${dir}.partial`;
   const lock = `${dir}.lock`;
   await makeDirectory(parentsDir);
-  for (;;) {
+  for (let waited = false; ; waited = true) {
     const done = await readParent(dir);
     if (done !== null) return done;
     if (await tryLock(lock)) break;
+    if (!waited) deps.progress.note(`waiting for another process to finish training the dense parent ${dir}`);
     await new Promise((r) => setTimeout(r, deps.pollMs ?? 2000));
   }
   try {

