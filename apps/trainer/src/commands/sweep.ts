@@ -10,7 +10,13 @@ import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flag
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { lineChart } from '../plots.js';
 import { preflight } from '../preflight.js';
-import { queueTarget, redactQueueArgv, runSweepOnQueue, SWEEP_QUEUE_FLAGS } from '../queue/queued-sweep.js';
+import {
+  absoluteDataDirs,
+  queueTarget,
+  redactQueueArgv,
+  runSweepOnQueue,
+  SWEEP_QUEUE_FLAGS,
+} from '../queue/queued-sweep.js';
 import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
@@ -417,6 +423,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
     runDir = await createRunDir(str(v, 'out') ?? 'runs', 'sweep', config.models.join('+'));
     await writeJson(path.join(runDir, 'config.json'), config);
   }
+  if (queue !== null) config = absoluteDataDirs(config);
   const seeds = sweepSeeds(config);
   const cells: SweepCell[] = await readJsonLines<SweepCell>(path.join(runDir, 'sweep.jsonl'));
   const fallback = sweepFallback(config);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { type FlagSpec, type FlagValues, int, str } from '../args.js';
+import type { SweepConfig } from '../commands/sweep.js';
 import type { CellSpec, SweepCell } from '../sweep-cell.js';
 import { CELL_JOB_SCHEMA, type CellJobData, TNZIP_VERSION } from './cell-job.js';
 import { runQueuedCells } from './cell-queue.js';
@@ -52,6 +53,31 @@ export interface SweepOnQueueOptions {
   readonly say: (line: string) => void;
 }
 
+/** `spec` with its paths absolute: a worker runs in another directory (on another machine). */
+function absolutePaths(spec: CellSpec): CellSpec {
+  const abs = (p: string | null): string | null => (p === null ? null : path.resolve(p));
+  return {
+    ...spec,
+    runDir: path.resolve(spec.runDir),
+    parentsDir: path.resolve(spec.parentsDir),
+    denseFrom: abs(spec.denseFrom),
+  };
+}
+
+/**
+ * `config` with its data directories absolute, applied before a queue sweep writes or reads its
+ * parents: a worker runs elsewhere, and the parent's name hashes its training config (data
+ * directory included), so the sweep and its workers must name the same one.
+ */
+export function absoluteDataDirs(config: SweepConfig): SweepConfig {
+  const abs = (p: string | null): string | null => (p === null ? null : path.resolve(p));
+  return {
+    ...config,
+    dense: config.dense.map((d) => ({ ...d, dataDir: abs(d.dataDir) })),
+    finetune: config.finetune.map((d) => ({ ...d, dataDir: abs(d.dataDir) })),
+  };
+}
+
 /** The failed line of a cell that no attempt finished. */
 function failedCell(spec: CellSpec, error: string, attempts: number): SweepCell {
   return {
@@ -88,7 +114,7 @@ export async function runSweepOnQueue(opts: SweepOnQueueOptions): Promise<void> 
     runDir,
     artifacts: path.resolve(spec.parentsDir),
     backend: opts.backend,
-    spec,
+    spec: absolutePaths(spec),
   }));
   opts.say(
     `sweep: ${jobs.length} cell(s) on ${opts.target.display} (run ${run}); start workers with 'tnzip worker --queue URL'`,
