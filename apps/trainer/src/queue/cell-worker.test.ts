@@ -84,6 +84,8 @@ describe('queue worker on a real redis-server', () => {
       name: 'w2',
       lockMs: 5000,
       say: () => {},
+      // What `tnzip worker --artifacts DIR` does: this machine sees the shared directory elsewhere.
+      prepare: (d) => ({ ...d, artifacts: '/mnt/shared/parents' }),
     });
     try {
       const jobs = [job('r2', 'a', {}), job('r2', 'b', {})];
@@ -91,7 +93,7 @@ describe('queue worker on a real redis-server', () => {
       const again = await runAll(target, [...jobs, job('r2', 'c', {})]);
       expect(again.slice(0, 2)).toEqual(first);
       for (const k of ['a', 'b']) expect((await Job.fromId(queue, cellJobId('r2', k)))?.attemptsStarted).toBe(1);
-      expect(again[2]).toMatchObject({ key: 'c', ok: true });
+      expect(again[2]).toMatchObject({ key: 'c', ok: true, value: { artifacts: '/mnt/shared/parents' } });
     } finally {
       await worker.close();
     }
