@@ -11,10 +11,12 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
 fi
 
 # Debian packages: real Fashion-MNIST (tests of @tnzip/data); chromium (the trainer's report.html
-# test opens the page in it, as the demo's browser test does).
+# test opens the page in it, as the demo's browser test does); redis-server (the trainer's queue tests
+# start their own on a loopback port: `tnzip sweep --queue` / `tnzip worker` run on BullMQ + Redis).
 apt_missing=()
 [ -d /usr/share/datasets/fashion-mnist ] || apt_missing+=(dataset-fashion-mnist)
 [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+[ -x /usr/bin/redis-server ] || apt_missing+=(redis-server)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   sudo=()
   if [ "$(id -u)" -ne 0 ]; then

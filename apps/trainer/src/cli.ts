@@ -8,6 +8,7 @@ import { RESULTS_FLAGS, RESULTS_HELP, resultsCommand } from './commands/results.
 import { SUMMARY_FLAGS, SUMMARY_HELP, summaryCommand } from './commands/summary.js';
 import { SWEEP_FLAGS, SWEEP_HELP, sweepCommand } from './commands/sweep.js';
 import { TRAIN_COMMAND_FLAGS, TRAIN_HELP, trainCommand } from './commands/train.js';
+import { WORKER_FLAGS, WORKER_HELP, workerCommand } from './commands/worker.js';
 import { EXIT, exitCodeOf, isExpected, oneLine, UsageError } from './exit-codes.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import { releaseRunLocks } from './run-lock.js';
@@ -31,6 +32,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
   sweep: { flags: SWEEP_FLAGS, help: SWEEP_HELP, positionals: 0, run: sweepCommand },
   results: { flags: RESULTS_FLAGS, help: RESULTS_HELP, positionals: 1000, run: resultsCommand },
+  worker: { flags: WORKER_FLAGS, help: WORKER_HELP, positionals: 0, run: (c) => workerCommand(c) },
 };
 
 function stepDelay(env: Record<string, string | undefined>): number {
@@ -57,6 +59,7 @@ commands:
   report    re-render a run's report.md, report.json and plots
   sweep     every method × budget × seed (a dense parent per seed): tables, mean ± std, Pareto plots
   results   merge sweep runs into docs/results.json (and its table in docs/results.md)
+  worker    run sweep cells queued on Redis by 'tnzip sweep --queue' (any number of machines)
 
 'tnzip COMMAND --help' lists a command's options. Common options: --json, --backend
 auto|wasm|webgpu|cpu (default: $TNZIP_BACKEND, else wasm), --seed N.

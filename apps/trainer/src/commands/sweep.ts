@@ -11,6 +11,13 @@ import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flag
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { lineChart } from '../plots.js';
 import { preflight } from '../preflight.js';
+import {
+  absoluteDataDirs,
+  queueTarget,
+  redactQueueArgv,
+  runSweepOnQueue,
+  SWEEP_QUEUE_FLAGS,
+} from '../queue/queued-sweep.js';
 import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
@@ -87,6 +94,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'RUN_DIR',
     help: 'continue an interrupted sweep with its config.json: finished cells (in sweep.jsonl) are skipped',
   },
+  ...SWEEP_QUEUE_FLAGS,
   ...COMMON_FLAGS,
 };
 
@@ -398,12 +406,13 @@ export function sweepSeeds(config: SweepConfig): readonly number[] {
 export async function sweepCommand(ctx: CommandContext): Promise<number> {
   const v = ctx.values;
   const resumeDir = str(v, 'resume');
+  const queue = await queueTarget(v); // before any work: an unreachable Redis fails here
   let config: SweepConfig;
   let backend: BackendRecord;
   let runDir: string;
   if (resumeDir !== undefined) {
     const given = Object.keys(SWEEP_FLAGS).filter(
-      (k) => !(k in COMMON_FLAGS) && k !== 'resume' && k !== 'out' && v[k] !== undefined,
+      (k) => !(k in COMMON_FLAGS) && !(k in SWEEP_QUEUE_FLAGS) && k !== 'resume' && k !== 'out' && v[k] !== undefined,
     );
     if (given.length > 0 || v.seed !== undefined)
       throw new UsageError(
@@ -419,12 +428,13 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
     const choiceB = backendChoice(v);
     resolveSweep(ctx, { requested: choiceB, used: '', threads: null, reason: '' });
     backend = await startBackend(choiceB);
-    config = resolveSweep(ctx, backend);
+    config = resolveSweep({ ...ctx, argv: redactQueueArgv(ctx.argv) }, backend);
     for (const d of config.dense) await preflight({ dataset: d, model: d.model });
     await preflight({ out: str(v, 'out') ?? 'runs' });
     runDir = await createRunDir(str(v, 'out') ?? 'runs', 'sweep', config.models.join('+'));
     await writeJson(path.join(runDir, 'config.json'), config);
   }
+  if (queue !== null) config = absoluteDataDirs(config);
   const seeds = sweepSeeds(config);
   const cells: SweepCell[] = await readJsonLines<SweepCell>(path.join(runDir, 'sweep.jsonl'));
   const fallback = sweepFallback(config);
@@ -438,6 +448,34 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
       `${total} cells, ${done.size} already done; backend ${backend.used}; run ${runDir}`,
   );
   const deps = { progress: ctx.progress, data: datasetCache() };
+  if (queue !== null) {
+    // The workers run the cells; this process only collects them. The loop below then finds every
+    // cell done and just reads the parents the workers trained (for the tables and plots).
+    const todo = sweepCellSpecs(config, path.resolve(runDir))
+      .map((spec) => ({ key: specKey(spec), spec }))
+      .filter((t) => !done.has(t.key));
+    const order = new Map(sweepCellSpecs(config, runDir).map((spec, k) => [specKey(spec), k]));
+    await runSweepOnQueue({
+      target: queue,
+      attempts: int(v, 'attempts', 1, 10) ?? 2,
+      runDir,
+      createdAt: config.createdAt,
+      backend: config.backend.requested,
+      cells: todo,
+      say,
+      onCell: async (cell) => {
+        cells.push(cell);
+        done.add(keyOf(cell));
+        // Finishing order differs between workers: keep the in-process sweep's order in sweep.jsonl.
+        const rank = (c: SweepCell): number => order.get(keyOf(c)) ?? -1;
+        cells.sort((x, y) => rank(x) - rank(y));
+        await writeCells(runDir, cells);
+        say(
+          `[${done.size}/${total}] ${cell.model} ${cell.method} ${cell.budget} seed ${cell.seed}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net)` : `FAILED ${cell.error}`}`,
+        );
+      },
+    });
+  }
   const parents: DenseParent[] = [];
   for (const [i, modelName] of config.models.entries()) {
     for (const seed of seeds) {
