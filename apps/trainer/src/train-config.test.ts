@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import { useBackend } from '@tnzip/backends';
 import { mnist } from '@tnzip/data';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,11 +16,11 @@ describe('--workers', () => {
     return { cfg, o: trainOptions(mnist(), cfg, '/tmp/unused', false, progress, 'train') };
   };
 
-  it('is passed to @tnzip/train, and defaults to all cores (not stored in the config)', () => {
+  it('is passed to @tnzip/train, and defaults to 1 (not stored in the config)', () => {
     expect(options({ workers: '2' }).o.workers).toBe(2);
     const d = options({});
     expect(d.cfg.workers).toBeUndefined();
-    expect(d.o.workers).toBe(Math.min(16, os.availableParallelism()));
+    expect(d.o.workers).toBe(1);
   });
 
   it('rejects values outside [1, 16]', () => {

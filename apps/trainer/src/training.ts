@@ -1,5 +1,3 @@
-import * as os from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
 import { type TrainHook, type TrainOptions, type TrainResult, train } from '@tnzip/train';
@@ -49,8 +47,9 @@ export function trainOptions(
     logEvery: cfg.logEvery,
     resume,
     onProgress: progress.train(label),
-    // All cores by default; webgpu is one device, so its steps stay in this thread.
-    workers: cfg.workers ?? (tf.getBackend() === 'webgpu' ? 1 : Math.min(16, os.availableParallelism())),
+    // One by default: on 2 cores, 2 data-parallel workers beat 1 only on LeNet-5 (1.40x) and halve
+    // LeNet-300-100's speed (0.51x; packages/train/README.md, "Speed").
+    workers: cfg.workers ?? 1,
   };
 }
 
