@@ -117,6 +117,22 @@ function formatOf(reported: unknown, plan: Readonly<Record<string, LayerPlan>>, 
   return kinds.length > 0 ? kinds.join('+') : asked;
 }
 
+/** The fields of a `sweep.jsonl` line that name its cell (what any outcome of `spec` starts with). */
+export function cellIdentity(
+  spec: CellSpec,
+): Pick<SweepCell, 'model' | 'dataset' | 'seed' | 'method' | 'budget' | 'metric' | 'scope' | 'target'> {
+  return {
+    model: spec.model,
+    dataset: spec.dataset,
+    seed: spec.seed,
+    method: spec.method,
+    budget: spec.budgetLabel,
+    metric: spec.budget.metric,
+    scope: spec.budget.scope,
+    target: spec.budget.target,
+  };
+}
+
 const errorText = (e: unknown): string =>
   e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e);
 
@@ -129,17 +145,7 @@ const errorText = (e: unknown): string =>
 export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: DenseParent): Promise<SweepCell> {
   const dense = parent ?? (await parentOf(spec, deps));
   const ds = deps.data(spec.dense);
-  const base = {
-    model: spec.model,
-    dataset: spec.dataset,
-    seed: spec.seed,
-    method: spec.method,
-    budget: spec.budgetLabel,
-    metric: spec.budget.metric,
-    scope: spec.budget.scope,
-    target: spec.budget.target,
-    denseAcc: dense.testAcc,
-  };
+  const base = { ...cellIdentity(spec), denseAcc: dense.testAcc };
   const cellDir = path.join(spec.runDir, 'cells', cellName(spec));
   let model: Module | null = null;
   try {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { type FlagSpec, type FlagValues, int, str } from '../args.js';
 import type { SweepConfig } from '../commands/sweep.js';
-import type { CellSpec, SweepCell } from '../sweep-cell.js';
+import { type CellSpec, cellIdentity, type SweepCell } from '../sweep-cell.js';
 import { CELL_JOB_SCHEMA, type CellJobData, TNZIP_VERSION } from './cell-job.js';
 import { runQueuedCells } from './cell-queue.js';
 import { checkRedis } from './connect.js';
@@ -81,14 +81,7 @@ export function absoluteDataDirs(config: SweepConfig): SweepConfig {
 /** The failed line of a cell that no attempt finished. */
 function failedCell(spec: CellSpec, error: string, attempts: number): SweepCell {
   return {
-    model: spec.model,
-    dataset: spec.dataset,
-    seed: spec.seed,
-    method: spec.method,
-    budget: spec.budgetLabel,
-    metric: spec.budget.metric,
-    scope: spec.budget.scope,
-    target: spec.budget.target,
+    ...cellIdentity(spec),
     status: 'failed',
     error: `queue: failed after ${attempts} attempt(s): ${error}`,
     denseAcc: Number.NaN,
