@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  cacheOnCpu,
   currentTarget,
   type ExecutionTarget,
   type FactorizationPlan,
@@ -120,6 +121,9 @@ export function latencySelector(inner: RankSelector, options: LatencySelectorOpt
       for (const c of layers) dense.push((await row(c, { kind: 'dense' })).ms);
       const layersDense = dense.reduce((a, v) => a + v, 0);
       const rest = layersDense * (await restShare(model, context.inputShape, layers, batch, timing));
+      // Timing ran the weights on the backend (webgpu keeps no CPU copy after an upload); the inner
+      // selector and the plan rows factorize them, which reads them synchronously.
+      await cacheOnCpu(model);
       const limit =
         (lb.scope ?? 'layers') === 'model' ? lb.target * (rest + layersDense) - rest : lb.target * layersDense;
       if (!(limit > 0))

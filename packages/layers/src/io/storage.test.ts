@@ -120,7 +120,9 @@ describeBackends('uint8 storage', () => {
     // Re-quantizing dequantized values finds the same levels: min and max are kept exactly.
     expect(new Uint8Array(b.weightData as ArrayBuffer)).toEqual(new Uint8Array(a.weightData as ArrayBuffer));
     const yq = loaded.model.apply(x);
-    const err = tf.tidy(() => tf.div(tf.norm(tf.sub(yq, y)), tf.norm(y)).dataSync()[0] as number);
+    const rel = tf.tidy(() => tf.div(tf.norm(tf.sub(yq, y)), tf.norm(y)));
+    const err = (await rel.data())[0] as number;
+    rel.dispose();
     // 255 levels per tensor: ~0.2 % relative error per weight, a few layers deep.
     expect(err).toBeLessThan(0.05);
     tf.dispose([x, y, yq]);

@@ -25,7 +25,9 @@ describeBackends('uint8 fake quantization', () => {
     expect(offLevel).toBeLessThanOrEqual(3);
     // 256 levels at most, the extremes kept.
     expect(new Set(Array.from(a)).size).toBeLessThanOrEqual(256);
-    const [lo, hi] = [tf.min(x).dataSync()[0] as number, tf.max(x).dataSync()[0] as number];
+    const range = tf.tidy(() => tf.stack([tf.min(x), tf.max(x)]));
+    const [lo, hi] = Array.from(await range.data()) as [number, number];
+    range.dispose();
     expect(Math.min(...Array.from(a))).toBeCloseTo(lo, 6);
     expect(Math.max(...Array.from(a))).toBeCloseTo(hi, 5);
     tf.dispose([x, stored]);
