@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@tnzip/layers';
+import { type Module, type TimingOptions, timeInterleaved } from '@tnzip/layers';
 
 /** Median inference latency in milliseconds at batch 1 and batch 64. */
 export interface Latency {
@@ -47,4 +47,30 @@ export async function measureLatency(
     }
   };
   return { batch1Ms: await time(1, runs.b1), batch64Ms: await time(64, runs.b64) };
+}
+
+/**
+ * Median latency of `dense` and `compressed` at batch 1 and 64, measured interleaved
+ * (`timeInterleaved`: each round runs both, alternating which goes first), so a load change on a
+ * shared machine hits both alike and their ratio holds where absolute times do not. Inputs are
+ * seeded random `[batch, ...inputShape]`; every output is read back and disposed.
+ */
+export async function measurePairLatency(
+  dense: Module,
+  compressed: Module,
+  inputShape: readonly number[],
+  timing: TimingOptions = { warmup: 5, rounds: 21, minMs: 20 },
+): Promise<{ dense: Latency; compressed: Latency }> {
+  const at = async (batch: number): Promise<number[]> => {
+    const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', 1);
+    try {
+      const run = (m: Module) => (): tf.Tensor => m.apply(x, { training: false });
+      return await timeInterleaved([run(dense), run(compressed)], timing);
+    } finally {
+      x.dispose();
+    }
+  };
+  const [d1, c1] = (await at(1)) as [number, number];
+  const [d64, c64] = (await at(64)) as [number, number];
+  return { dense: { batch1Ms: d1, batch64Ms: d64 }, compressed: { batch1Ms: c1, batch64Ms: c64 } };
 }

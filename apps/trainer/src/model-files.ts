@@ -4,7 +4,7 @@ import { batches, type Dataset } from '@tnzip/data';
 import { type LoadedModel, load, type Module, roundToStorage, type SaveMeta, save } from '@tnzip/layers';
 import { type EvalResult, evaluate } from '@tnzip/train';
 import { FileError } from './exit-codes.js';
-import { type Latency, measureLatency } from './latency.js';
+import { type Latency, measureLatency, measurePairLatency } from './latency.js';
 import { layerRows, type ModelResult } from './results.js';
 import { dirBytes, exists } from './run-dir.js';
 
@@ -85,4 +85,21 @@ export function calibrationBatch(ds: Dataset, n = 256): { x: tf.Tensor; y: tf.Te
   it.return(undefined);
   if (first.done === true) throw new FileError('the training split is empty');
   return { x: first.value.x, y: first.value.y, numClasses: ds.numClasses };
+}
+
+/**
+ * Latency of `compressed` against its dense parent saved in `denseDir` (loaded afresh, disposed
+ * after), both timed interleaved at batch 1 and 64 ({@link measurePairLatency}).
+ */
+export async function latencyAgainstParent(
+  denseDir: string,
+  compressed: Module,
+  inputShape: readonly number[],
+): Promise<{ dense: Latency; compressed: Latency }> {
+  const parent = await loadModelDir(denseDir);
+  try {
+    return await measurePairLatency(parent.model, compressed, inputShape);
+  } finally {
+    parent.model.dispose();
+  }
 }

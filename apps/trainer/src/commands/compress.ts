@@ -22,7 +22,7 @@ import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { DEFAULT_KNOBS, METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
-import { loadModelDir, measureModel, resolveModelDir, saveModelDir } from '../model-files.js';
+import { latencyAgainstParent, loadModelDir, measureModel, resolveModelDir, saveModelDir } from '../model-files.js';
 import { preflightCompress } from '../preflight-compress.js';
 import { formatTable, renderReport } from '../report.js';
 import type { ModelResult, Results } from '../results.js';
@@ -370,7 +370,7 @@ function mainJobHead(
     `tnzip main job: LeNet-5 on MNIST (${ds.train.count} train / ${ds.test.count} test images), dense training with ${denseCfg.recipe} ` +
     `for ${denseCfg.epochs} epoch(s) (the full recipe has ${recipes.lenet5.options.epochs}), ${c.method} ${c.format} ranks on ${layers.join(' + ')} at ` +
     `${(1 / c.budget.target).toFixed(0)}x fewer ${c.budget.metric}${c.budget.scope === 'model' ? ' (whole model)' : ''}, fine-tuned ${c.finetune.epochs} epoch(s); backend ${backend.used}; ` +
-    'latency = median ms per inference batch.\n\n'
+    'latency = median ms per inference batch, dense and compressed timed interleaved.\n\n'
   );
 }
 
@@ -403,7 +403,8 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     say(startLine(config, ds, str(v, 'budget') ?? `${(1 / c.budget.target).toFixed(2)}x`, backend, runDir));
     const denseStep = await denseStage(ctx, config, ds, runDir, resumeDir !== undefined);
     model = denseStep.model;
-    const dense: ModelResult = await measureModel(model, denseStep.dir, runDir, ds, c.latency);
+    // Latency is measured at the end, dense and compressed interleaved (measurePairLatency).
+    const dense: ModelResult = await measureModel(model, denseStep.dir, runDir, ds, false);
     say(
       `dense: test acc ${(100 * dense.testAcc).toFixed(2)}%, ${dense.params.toLocaleString('en-US')} params, ${dense.macs.toLocaleString('en-US')} MACs`,
     );
@@ -459,14 +460,16 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
           ),
       },
     );
-    const compressed = await measureModel(model, modelDir, runDir, ds, c.latency);
+    const measured = await measureModel(model, modelDir, runDir, ds, false);
+    const latency = c.latency ? await latencyAgainstParent(denseStep.dir, model, ds.inputShape) : null;
+    const compressed: ModelResult = { ...measured, latency: latency?.compressed ?? null };
     const exported = await exportRun(v, model, runDir, ds.inputShape);
     if (exported !== null) say(exported);
     const results: Results = {
       command: 'compress',
       model: denseCfg.model,
       dataset: denseCfg.dataset,
-      dense,
+      dense: { ...dense, latency: latency?.dense ?? null },
       compressed,
       beforeFinetune: outcome.before,
       selection: outcome.report,
