@@ -228,6 +228,31 @@ describe('tnzip compress reaches every method (real MNIST, 300 images)', () => {
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--method ada plans its own ADA-Tucker format/);
   });
+
+  it('sweep --format tt gives every method that format (the baselines beside LWIQ); ada refuses it', async () => {
+    const out = path.join(root, 'fmt');
+    const base = ['sweep', '--model', 'lenet300', '--dense-from', dense, '--budgets', '4x', '--finetune-epochs', '0'];
+    const tiny = TINY.filter((t) => t !== '--no-latency');
+    const r = await runInProcess([
+      ...base,
+      '--methods',
+      'energy,uniform',
+      '--format',
+      'tt',
+      '--out',
+      out,
+      '--json',
+      ...tiny,
+    ]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const cells = await cellsOf((JSON.parse(r.stdout) as { runDir: string }).runDir);
+    expect(cells.map((c) => `${c.method} ${c.format} ${c.status}`)).toEqual(['energy tt ok', 'uniform tt ok']);
+    for (const c of cells) for (const p of Object.values(c.plan ?? {})) expect(p.kind).toBe('tt');
+    const a = await runInProcess([...base, '--methods', 'energy,ada', '--format', 'tt', '--out', out, ...tiny]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--method ada plans its own ADA-Tucker format/);
+  });
 });
 
 describe('tnzip compress and tnzip sweep: one pipeline (real MNIST, 300 images, LeNet-5)', () => {

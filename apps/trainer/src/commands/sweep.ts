@@ -85,6 +85,11 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'use only the first N training images (dense, search, fine-tuning)',
   },
   'limit-test': { type: 'string', value: 'N', help: 'use only the first N test images' },
+  format: {
+    type: 'string',
+    value: 'tucker2|tt',
+    help: "one factorized format for every method (default: each method's own; ada/scada plan their own and refuse it)",
+  },
   workers: TRAIN_FLAGS.workers as FlagSpec,
   ...METHOD_FLAGS,
   ...STORAGE_FLAG,
