@@ -60,18 +60,22 @@ export class LatencyTable {
     return this.rows.size;
   }
 
+  /** The row measured for `key`, or `undefined` when none was. */
   get(key: LatencyKey): LatencyEntry | undefined {
     return this.rows.get(latencyKey(key));
   }
 
+  /** Stores `entry` as the row of `key` (replacing any earlier one). */
   set(key: LatencyKey, entry: LatencyEntry): void {
     this.rows.set(latencyKey(key), entry);
   }
 
+  /** Every row as `[key string, entry]` pairs, for `JSON.stringify`. */
   toJSON(): Array<[string, LatencyEntry]> {
     return [...this.rows];
   }
 
+  /** A table holding the rows of an earlier `toJSON()`. */
   static fromJSON(rows: ReadonlyArray<readonly [string, LatencyEntry]>): LatencyTable {
     const t = new LatencyTable();
     for (const [k, v] of rows) t.rows.set(k, v);
