@@ -73,8 +73,16 @@ export async function runQueuedCells(opts: QueuedCellsOptions): Promise<void> {
           }
           const st = STATE[await job.getState()] ?? 'waiting';
           states.set(data.key, { key: data.key, state: st, ...(job.processedBy ? { worker: job.processedBy } : {}) });
+          if (st === 'done' && (job.returnvalue === null || job.returnvalue === undefined)) {
+            // Completed without its result (seen once across a Redis restart): run the cell again
+            // rather than report a cell with no line.
+            await job.remove();
+            const again = addOptions(data, opts.attempts);
+            await queue.add(again.name, again.data, again.opts);
+            opts.say(`sweep: ${data.key} completed without a result (Redis restarted?); queued again`);
+            continue;
+          }
           if (st === 'done' || st === 'failed') {
-            pending.delete(id);
             await opts.onOutcome(
               st === 'done'
                 ? {
@@ -85,6 +93,7 @@ export async function runQueuedCells(opts: QueuedCellsOptions): Promise<void> {
                   }
                 : { key: data.key, ok: false, error: job.failedReason, attempts: job.attemptsMade },
             );
+            pending.delete(id); // after the outcome is handed on: a throw above keeps the cell pending
           }
         }
         if (outage !== '') opts.say('sweep: Redis connection back');

@@ -116,7 +116,6 @@ describe('tnzip sweep --queue with 3 tnzip workers on a real redis-server', () =
       sweep.exit,
       new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000)),
     ]);
-    await fs.writeFile('/tmp/qs-log.txt', [sweep.out.stderr, ...workers.map((w) => w.out.stderr)].join('\n=====\n'));
     expect(code, sweep.out.stderr).toBe(0);
     expect(sweep.out.stderr).toMatch(/queue: \d\/6 done, \d running, 0 failed, \d waiting \| \S+: \d done/);
     const runDir = (JSON.parse(sweep.out.stdout) as { runDir: string }).runDir;
