@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('tnzip compress --metric latency', () => {
-  it('plans by the measured table, stores the measured execution choice keyed by backend@threads', async () => {
+  it('plans by the measured table for the whole model, stores the measured execution choice keyed by backend@threads', async () => {
     const out = path.join(root, 'runs');
     const r = await runInProcess([
       'compress',
@@ -45,8 +45,15 @@ describe('tnzip compress --metric latency', () => {
     expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as Report & { runDir: string };
     const res = rep.results as Results;
-    const lat = res.selection?.details?.latency as { layersMs: number; limitMs: number; batch: number };
+    const lat = res.selection?.details?.latency as {
+      layersMs: number;
+      limitMs: number;
+      batch: number;
+      budget: { scope?: string };
+    };
     expect(lat.batch).toBe(64);
+    // "1.25x faster" means the whole model unless --scope says otherwise.
+    expect(lat.budget.scope).toBe('model');
     expect(lat.layersMs).toBeLessThanOrEqual(lat.limitMs);
     expect(res.compressed?.testAcc).toBeGreaterThanOrEqual(0);
     const json = JSON.parse(await fs.readFile(path.join(rep.runDir, 'model', 'model.json'), 'utf8'));

@@ -15,8 +15,8 @@ export type { ExecutionTarget } from './exec/execution-target.js';
 export { currentTarget, targetKey } from './exec/execution-target.js';
 export type { ModelSpeed } from './exec/not-slower.js';
 export { compareWithDense } from './exec/not-slower.js';
-export type { OptimizedExecutions } from './exec/optimize-executions.js';
-export { optimizeExecutions } from './exec/optimize-executions.js';
+export type { OptimizedExecutions, OptimizeOptions } from './exec/optimize-executions.js';
+export { confirmedSlower, optimizeExecutions } from './exec/optimize-executions.js';
 export type { HonouredExecutions, StoredExecution } from './exec/stored-executions.js';
 export {
   EXECUTIONS_META_KEY,

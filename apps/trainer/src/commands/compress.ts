@@ -62,7 +62,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
   scope: {
     type: 'string',
     value: 'layers|model',
-    help: 'what the budget is counted over: the compressed layers (default) or the whole model',
+    help: 'what the budget is counted over: the compressed layers (default; --metric latency: the whole model) or the whole model',
   },
   layers: { type: 'string', value: 'A,B', help: "layer paths to compress (default: the zoo's compressibleLayers)" },
   'finetune-epochs': {
@@ -89,7 +89,8 @@ export const COMPRESS_HELP = formatHelp(
   'Trains the dense model (--model, into <run>/dense/) or loads it (--from), selects ranks under the budget,\n' +
     'factorizes (initialized from the dense weights), fine-tunes, evaluates, saves <run>/model/ and writes\n' +
     'results.json, report.md, report.json and SVG plots. The budget applies to the compressed layers\n' +
-    '(--scope layers, default) or to the whole model (--scope model); the report gives both ratios.\n' +
+    '(--scope layers, default) or to the whole model (--scope model, the default of --metric latency); the\n' +
+    'report gives both ratios.\n' +
     '--storage uint8 stores weights.bin as uint8 (fine-tuning quantization-aware); --metric storage budgets its\n' +
     'bytes: --budget 691x = the dense float32 weights.bin / 691 (storage ratio, `tnzip eval --json`).\n' +
     'Methods ([P]: implemented from the reconstruction marked [P] in papers.md, the paper leaving details open):\n' +
@@ -155,7 +156,9 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   const format = resolveFormat(v, method);
   const metric = choice(v, 'metric', ['params', 'macs', 'storage', 'latency'] as const, 'metric') ?? 'params';
   const storage = resolveStorage(v);
-  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', resolveScope(v), storage);
+  // A latency budget is what the user waits for: the whole model unless --scope says otherwise.
+  const scope = resolveScope(v) ?? (metric === 'latency' ? 'model' : undefined);
+  const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', scope, storage);
   const layersText = str(v, 'layers');
   const layers =
     layersText === undefined

@@ -14,7 +14,7 @@ import { Sequential } from '../layers/sequential.js';
 import type { Module } from '../module.js';
 import { applyExecutions, chooseExecutions, type ExecutionPlan } from './choose-executions.js';
 import { targetKey } from './execution-target.js';
-import { optimizeExecutions } from './optimize-executions.js';
+import { confirmedSlower, optimizeExecutions } from './optimize-executions.js';
 import { EXECUTIONS_META_KEY, loadForInference, storedExecution, withExecutions } from './stored-executions.js';
 
 const SHAPE = [8, 8, 3];
@@ -170,6 +170,31 @@ describeBackends('measured execution choice', () => {
     for (const l of r.choice.layers) expect(l.chosen).toEqual(['factorized', 'factorized']);
     expect(r.notSlower).toBe(r.speed.ratios.every((v) => v <= 1.05));
     m.dispose();
+  });
+
+  it('makes layers dense only when two measurements agree the model is slower, and never with fallback off', async () => {
+    const speed = (ratios: number[]) => ({ batches: [1, 64], ms: ratios, denseMs: [1, 1], ratios });
+    expect(confirmedSlower(speed([1.2, 0.9]), speed([1.1, 0.8]), 1.05)).toBe(true);
+    expect(confirmedSlower(speed([1.2, 0.9]), speed([1.0, 0.8]), 1.05)).toBe(false);
+    expect(confirmedSlower(speed([1.04, 0.9]), speed([1.3, 1.3]), 1.05)).toBe(false);
+    // A tolerance of -1 makes every measurement "slower": with the fallback on every layer ends
+    // dense; with it off nothing is made dense after the per-layer choice.
+    const on = net();
+    const densified = await optimizeExecutions(on, SHAPE, { ...FAST, tolerance: -1, keepDense: () => true });
+    for (const l of densified.choice.layers) expect(l.chosen).toEqual(['dense', 'dense']);
+    on.dispose();
+    const off = net();
+    const kept = await optimizeExecutions(off, SHAPE, {
+      ...FAST,
+      tolerance: -1,
+      keepDense: () => true,
+      fallback: false,
+    });
+    expect(kept.notes.filter((n) => n.startsWith('whole model'))).toEqual([]);
+    const perLayer = kept.choice.layers.filter((l) => !l.chosen.includes('dense'));
+    expect(kept.notSlower).toBe(perLayer.length === 0);
+    if (perLayer.length > 0) expect(kept.notes.at(-1)).toContain('the budget keeps its factorized forms');
+    off.dispose();
   });
 
   it('rejects bad batches and malformed stored choices', async () => {

@@ -23,7 +23,7 @@ import { type Budget, checkBudget } from '../budget.js';
 import { now } from '../finish.js';
 import { checkLatencyBudget } from '../latency-budget.js';
 import type { RankSelector, SelectionContext, SelectionReport, TrainingPhase } from '../selector.js';
-import { executionAllowance } from './execution-budget.js';
+import { denseFallbackAfterChoice, executionAllowance } from './execution-budget.js';
 
 /** Options of {@link compress}. */
 export interface CompressOptions {
@@ -55,7 +55,8 @@ export interface CompressOptions {
    * Execution chosen by measurement after fine-tuning (`optimizeExecutions` of @tnzip/layers):
    * each factorized layer runs its fastest execution at each of `batches` (default 1 and 64)
    * that the budget permits (keeping it dense only where the budget allows), then the whole
-   * model is checked against its dense parent. Absent or false: not measured.
+   * model is checked against its dense parent (under a latency budget without the fallback to
+   * dense, which would undo the plan). Absent or false: not measured.
    */
   readonly executions?:
     | false
@@ -211,6 +212,7 @@ export async function compress(
           ...ex,
           keepDense: (p) => plan[p] !== undefined && plan[p]?.kind !== 'dense',
           allow: executionAllowance(report, options.budget),
+          fallback: denseFallbackAfterChoice(options.budget),
         });
   if (options.save !== undefined) {
     await options.save(model, plan, executions);

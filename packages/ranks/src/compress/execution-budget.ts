@@ -26,3 +26,12 @@ export function executionAllowance(report: SelectionReport, budget: Budget): (pa
     return planned - now + cost <= limit;
   };
 }
+
+/**
+ * Whether the whole-model check after the execution choice may make planned layers dense (see
+ * `optimizeExecutions`): not under a latency budget, whose plan was priced per layer by measured
+ * time — a model made dense would no longer meet it — and yes under every other budget.
+ */
+export function denseFallbackAfterChoice(budget: Budget): boolean {
+  return budget.metric !== 'latency';
+}

@@ -7,7 +7,7 @@ import { energySelector } from '../energy.js';
 import { latencySelector } from '../latency-selector.js';
 import { lenetSmall } from '../models.test-util.js';
 import { compress } from './compress.js';
-import { executionAllowance } from './execution-budget.js';
+import { denseFallbackAfterChoice, executionAllowance } from './execution-budget.js';
 
 const layers = ['conv2', 'fc1'];
 const FAST = { warmup: 1, rounds: 1, minMs: 0 } as const;
@@ -48,6 +48,9 @@ describeBackends('compress: execution chosen by measurement', () => {
     // Keeping a planned layer dense would exceed 0.3 of the layers' params; the reconstructed kernel does not.
     expect(allow('conv2', 'dense')).toBe(false);
     expect(allow('conv2', 'reconstructed')).toBe(true);
+    // The whole-model check may make layers dense under this budget, never under a latency one.
+    expect(denseFallbackAfterChoice(budget)).toBe(true);
+    expect(denseFallbackAfterChoice({ metric: 'latency', target: 0.5 })).toBe(false);
     for (const path of layers) {
       const m = new Map(model.namedModules()).get(path);
       expect(m).toBeInstanceOf(FactorizedModule);

@@ -5,4 +5,4 @@
  */
 export type { CompressOptions, CompressResult, CompressStage } from './compress.js';
 export { compress } from './compress.js';
-export { executionAllowance } from './execution-budget.js';
+export { denseFallbackAfterChoice, executionAllowance } from './execution-budget.js';
