@@ -21,7 +21,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, seededNormal } from './params.js';
 import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
-import { reconstructedConv } from './reconstructed-forward.js';
+import { type FusedActivation, reconstructedConvIf } from './reconstructed-forward.js';
 
 /** Constructor options of {@link CPConv2d}. */
 export interface CPConv2dOptions {
@@ -191,12 +191,15 @@ export class CPConv2d extends FactorizedModule {
     return cpCost(facts, this.rank, inputShape, `${this.kind} '${this.name}'`);
   }
 
+  protected override reconstructedCall(x: tf.Tensor, activation: FusedActivation): tf.Tensor | null {
+    return reconstructedConvIf(this, x, activation);
+  }
+
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
-    if (this.effectiveMode([h, w, this.inChannels], n) === 'reconstructed') {
-      return reconstructedConv(this, x as tf.Tensor4D, () => this.kernel(), g, this.bias);
-    }
+    const rebuilt = this.reconstructedCall(x, 'linear');
+    if (rebuilt !== null) return rebuilt;
     const r = this.rank;
     const [ho, wo] = convOutHW(h, w, g);
     const [[pt, pb], [pl, pr]] = explicitPadding(g.padding, h, w, g);

@@ -1,16 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { releaseFold } from '../layers/fusion.js';
-import { type Cost, Module, type Shape } from '../module.js';
+import { type Epilogue, type Fusible, releaseFold } from '../layers/fusion.js';
+import { type Cost, type ForwardContext, Module, type Shape } from '../module.js';
 import type { ExecutionMode } from '../plan.js';
 import { costInMode, effectiveModeOf } from './execution.js';
 import type { KindCost } from './kind.js';
+import type { FusedActivation } from './reconstructed-forward.js';
 
 /**
  * Base of the factorized layers with execution modes (Tucker-2, CP, TT): `cost()` and
  * `effectiveMode()` come from the one cost formula of the layer's kind ({@link kindCost}, the
  * function its `FactorizedKind.cost` evaluates too).
  */
-export abstract class FactorizedModule extends Module {
+export abstract class FactorizedModule extends Module implements Fusible {
   /** Execution mode; may be changed at any time. */
   abstract mode: ExecutionMode;
 
@@ -52,6 +53,28 @@ export abstract class FactorizedModule extends Module {
    */
   cost(inputShape: Shape): Cost {
     return costInMode(this.mode, this.kindCost(inputShape));
+  }
+
+  /**
+   * The reconstructed execution of `x` with `activation` fused into its one kernel, or null when
+   * the factorized chain runs for this input (or the kind has no reconstructed execution).
+   */
+  protected reconstructedCall(_x: tf.Tensor, _activation: FusedActivation): tf.Tensor | null {
+    return null;
+  }
+
+  /** No BatchNorm is folded into a factorized layer (a ReLU alone is fused). */
+  fusedOutFeatures(): number | null {
+    return null;
+  }
+
+  /**
+   * At inference, a following ReLU runs inside the reconstructed execution's fused conv / matMul
+   * (as the dense layer fuses it); null — the modules run one by one — under the factorized
+   * chain or with a BatchNorm to fold.
+   */
+  forwardFused(x: tf.Tensor, _ctx: ForwardContext, epilogue: Epilogue): tf.Tensor | null {
+    return epilogue.bn === null && epilogue.relu ? this.reconstructedCall(x, 'relu') : null;
   }
 
   /** Also frees the cached reconstructed kernel, if any. */

@@ -16,18 +16,26 @@ function sourcesOf(owner: Module): tf.Tensor[] {
   return [...owner.namedParameters()].map(([, v]) => v);
 }
 
-/** `x` `[N, H, W, S]` through the conv whose kernel `kernel()` rebuilds, plus `bias`. */
+/** What runs after the bias: nothing, or a ReLU fused into the kernel (a `Fusible` epilogue). */
+export type FusedActivation = 'linear' | 'relu';
+
+function activate(y: tf.Tensor, activation: FusedActivation): tf.Tensor {
+  return activation === 'relu' ? tf.relu(y) : y;
+}
+
+/** `x` `[N, H, W, S]` through the conv whose kernel `kernel()` rebuilds, plus `bias`, then `activation`. */
 export function reconstructedConv(
   owner: Module,
   x: tf.Tensor4D,
   kernel: () => tf.Tensor4D,
   g: ConvGeometry,
   bias: tf.Tensor | null,
+  activation: FusedActivation = 'linear',
 ): tf.Tensor {
   const stridedAndDilated = (g.stride[0] > 1 || g.stride[1] > 1) && (g.dilation[0] > 1 || g.dilation[1] > 1);
   if (tf.engine().state.gradientDepth > 0 || stridedAndDilated) {
     const y = fastConv2d(x, kernel(), { stride: g.stride, padding: g.padding, dilation: g.dilation });
-    return bias === null ? y : tf.add(y, bias);
+    return activate(bias === null ? y : tf.add(y, bias), activation);
   }
   const { weight } = cachedDerived(owner, sourcesOf(owner), kernel, bias);
   const [[t, b], [l, r]] = explicitPadding(g.padding, x.shape[1], x.shape[2], g);
@@ -43,20 +51,45 @@ export function reconstructedConv(
     ],
     dilations: [g.dilation[0], g.dilation[1]],
     ...(bias === null ? {} : { bias }),
+    activation,
   });
 }
 
-/** `x` `[N, S]` times the `[S, T]` weight `weight()` rebuilds, plus `bias`. */
+/** The parts of a factorized conv its reconstructed execution reads. */
+export interface ReconstructableConv extends Module {
+  readonly inChannels: number;
+  readonly geometry: ConvGeometry;
+  readonly bias: tf.Tensor | null;
+  kernel(): tf.Tensor4D;
+  effectiveMode(inputShape: readonly number[], batch?: number): 'factorized' | 'reconstructed';
+}
+
+/**
+ * `layer`'s reconstructed execution of `x` `[N, H, W, S]` with `activation` fused, or null when
+ * its effective mode for this input is the factorized chain.
+ */
+export function reconstructedConvIf(
+  layer: ReconstructableConv,
+  x: tf.Tensor,
+  activation: FusedActivation,
+): tf.Tensor | null {
+  const [n, h, w] = x.shape as [number, number, number, number];
+  if (layer.effectiveMode([h, w, layer.inChannels], n) !== 'reconstructed') return null;
+  return reconstructedConv(layer, x as tf.Tensor4D, () => layer.kernel(), layer.geometry, layer.bias, activation);
+}
+
+/** `x` `[N, S]` times the `[S, T]` weight `weight()` rebuilds, plus `bias`, then `activation`. */
 export function reconstructedLinear(
   owner: Module,
   x: tf.Tensor2D,
   weight: () => tf.Tensor2D,
   bias: tf.Tensor | null,
+  activation: FusedActivation = 'linear',
 ): tf.Tensor {
   if (tf.engine().state.gradientDepth > 0) {
     const y = fastMatMul(x, weight());
-    return bias === null ? y : tf.add(y, bias);
+    return activate(bias === null ? y : tf.add(y, bias), activation);
   }
   const w = cachedDerived(owner, sourcesOf(owner), weight, bias).weight as tf.Tensor2D;
-  return tf.fused.matMul({ a: x, b: w, ...(bias === null ? {} : { bias }) });
+  return tf.fused.matMul({ a: x, b: w, ...(bias === null ? {} : { bias }), activation });
 }

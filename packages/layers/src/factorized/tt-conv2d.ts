@@ -33,7 +33,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, reshape64, seededNormal, tf64 } from './params.js';
 import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
-import { reconstructedConv } from './reconstructed-forward.js';
+import { type FusedActivation, reconstructedConvIf } from './reconstructed-forward.js';
 
 /** Constructor options of {@link TTConv2d}. */
 export interface TTConv2dOptions {
@@ -281,13 +281,16 @@ export class TTConv2d extends FactorizedModule {
     return ttConvCost(facts, this.rowDims, this.colDims, this.ranks, inputShape, `${this.kind} '${this.name}'`);
   }
 
+  protected override reconstructedCall(x: tf.Tensor, activation: FusedActivation): tf.Tensor | null {
+    return reconstructedConvIf(this, x, activation);
+  }
+
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     const conv = { stride: g.stride, padding: g.padding, dilation: g.dilation };
-    if (this.effectiveMode([h, w, this.inChannels], n) === 'reconstructed') {
-      return reconstructedConv(this, x as tf.Tensor4D, () => this.kernel(), g, this.bias);
-    }
+    const rebuilt = this.reconstructedCall(x, 'linear');
+    if (rebuilt !== null) return rebuilt;
     const [, , rn, rn1] = this.spatial.shape as [number, number, number, number];
     const z = ttContract(tf.reshape(x, [n * h * w, this.inChannels]), this.inChain(), fastMatMul);
     const c = fastConv2d(tf.reshape(z, [n, h, w, rn]) as tf.Tensor4D, this.spatial as tf.Tensor4D, conv);

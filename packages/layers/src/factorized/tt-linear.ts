@@ -24,7 +24,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, seededNormal, tf64 } from './params.js';
 import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
-import { reconstructedLinear } from './reconstructed-forward.js';
+import { type FusedActivation, reconstructedLinear } from './reconstructed-forward.js';
 
 /** Constructor options of {@link TTLinear}. */
 export interface TTLinearOptions {
@@ -204,15 +204,24 @@ export class TTLinear extends FactorizedModule {
     return ttLinearCost(facts, this.rowDims, this.colDims, this.ranks, inputShape, `${this.kind} '${this.name}'`);
   }
 
-  forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+  private checkInput(x: tf.Tensor): void {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new TnzipError(
         'SHAPE_MISMATCH',
         `tt-linear '${this.name}': input must be [N, ${this.inFeatures}], got [${x.shape.join(', ')}]`,
       );
     }
-    if (this.effectiveMode([this.inFeatures], x.shape[0]) === 'reconstructed')
-      return reconstructedLinear(this, x as tf.Tensor2D, () => this.weightMatrix(), this.bias);
+  }
+
+  protected override reconstructedCall(x: tf.Tensor, activation: FusedActivation): tf.Tensor | null {
+    this.checkInput(x);
+    if (this.effectiveMode([this.inFeatures], x.shape[0]) !== 'reconstructed') return null;
+    return reconstructedLinear(this, x as tf.Tensor2D, () => this.weightMatrix(), this.bias, activation);
+  }
+
+  forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    const rebuilt = this.reconstructedCall(x, 'linear');
+    if (rebuilt !== null) return rebuilt;
     const y = ttContract(x, this.cores, fastMatMul);
     return this.bias === null ? y : tf.add(y, this.bias);
   }

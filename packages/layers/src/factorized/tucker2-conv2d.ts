@@ -22,7 +22,7 @@ import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { seededNormal, tf64 } from './params.js';
 import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
-import { reconstructedConv } from './reconstructed-forward.js';
+import { type FusedActivation, reconstructedConvIf } from './reconstructed-forward.js';
 
 /**
  * Checks Tucker-2 / Tucker-1 ranks against S and T (INVALID_RANK): each in `[1, S]` / `[1, T]` or
@@ -230,13 +230,16 @@ export class Tucker2Conv2d extends FactorizedModule {
     return tucker2Cost(facts, this.rankS, this.rankT, inputShape, `${this.kind} '${this.name}'`);
   }
 
+  protected override reconstructedCall(x: tf.Tensor, activation: FusedActivation): tf.Tensor | null {
+    return reconstructedConvIf(this, x, activation);
+  }
+
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
     const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     const conv = { stride: g.stride as [number, number], padding: g.padding, dilation: g.dilation as [number, number] };
-    if (this.effectiveMode([h, w, this.inChannels], n) === 'reconstructed') {
-      return reconstructedConv(this, x as tf.Tensor4D, () => this.kernel(), g, this.bias);
-    }
+    const rebuilt = this.reconstructedCall(x, 'linear');
+    if (rebuilt !== null) return rebuilt;
     let y: tf.Tensor = x;
     if (this.first !== null) {
       y = tf.reshape(

@@ -2,10 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { expect, it } from 'vitest';
+import { FactorizedModule } from '../factorized/factorized-module.js';
+import { factorize } from '../factorized/factorize.js';
 import type { Module } from '../module.js';
 import { cifarResNet, lenet5 } from '../testing-models.js';
 import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
+import { Flatten } from './flatten.js';
 import { Linear } from './linear.js';
 import { ReLU } from './relu.js';
 import { Sequential } from './sequential.js';
@@ -137,6 +140,33 @@ describeBackends('fused inference', () => {
     const x = randn([3, 6], 2);
     await expectFusedEqualsPlain(m, x);
     expect(await kernelsOf(() => m.apply(x))).toEqual(['_FusedMatMul', '_FusedMatMul', '_FusedMatMul']);
+    x.dispose();
+    m.dispose();
+  });
+
+  it('a reconstructed factorized conv / linear + ReLU runs as one fused kernel; the factorized chain keeps its ReLU', async () => {
+    const m = factorize(
+      new Sequential('net', [
+        new Conv2d('c', { inChannels: 3, outChannels: 8, kernelSize: 3, padding: 'same' }),
+        new ReLU('r1'),
+        new Flatten('f'),
+        new Linear('fc', { inFeatures: 512, outFeatures: 6 }),
+        new ReLU('r2'),
+      ]),
+      { c: { kind: 'tucker2', rankS: 2, rankT: 3 }, fc: { kind: 'tt', rowDims: [1, 6], colDims: [512, 1], ranks: [4] } },
+    );
+    randomize(m, 30);
+    const factorized = m.namedModules().flatMap(([, l]) => (l instanceof FactorizedModule ? [l] : []));
+    expect(factorized).toHaveLength(2);
+    const x = randn([2, 8, 8, 3], 3);
+    for (const mode of ['reconstructed', 'factorized'] as const) {
+      for (const l of factorized) l.mode = mode;
+      await expectFusedEqualsPlain(m, x);
+      tf.dispose(m.apply(x)); // builds the cached kernels, outside the profile
+      const kernels = await kernelsOf(() => m.apply(x));
+      if (mode === 'reconstructed') expect(kernels).toEqual(['FusedConv2D', '_FusedMatMul']);
+      else expect(kernels.filter((k) => k === 'Relu')).toHaveLength(2);
+    }
     x.dispose();
     m.dispose();
   });
