@@ -8,6 +8,7 @@ import { UsageError } from './exit-codes.js';
 import { METHODS, type MethodKnobs, methodNames } from './methods.js';
 import { calibrationBatch } from './model-files.js';
 import type { Progress } from './progress.js';
+import { searchSecondsOf } from './search-time.js';
 import { storageHook, withHook } from './storage-flag.js';
 import type { TrainConfig } from './train-config.js';
 import { trainOptions } from './training.js';
@@ -48,7 +49,10 @@ export interface StepRun {
 export interface StepOutcome {
   readonly plan: FactorizationPlan;
   readonly report: SelectionReport;
-  /** Wall seconds of the rank search (BATUDE: its phase-1 training), and of the fine-tuning. */
+  /**
+   * Wall seconds of the rank search ({@link searchSecondsOf}: LWIQ's scoring included; BATUDE: its
+   * phase-1 training), and of the fine-tuning.
+   */
   readonly searchSeconds: number;
   readonly finetuneSeconds: number;
   /** Test accuracy and loss right after factorization, and after fine-tuning. */
@@ -135,7 +139,7 @@ export async function runCompressStep(
           run.onFactorized?.({
             plan: selected.plan,
             report: selected.report,
-            searchSeconds: selected.report.searchMs / 1000,
+            searchSeconds: searchSecondsOf(selected.report),
             before: { testAcc: s.before.top1, testLoss: s.before.loss },
           });
         } else if (s.stage === 'fine-tuned' && s.result !== null) run.progress.done();
@@ -148,7 +152,7 @@ export async function runCompressStep(
     return {
       plan: r.plan,
       report: r.report,
-      searchSeconds: r.searchMs / 1000,
+      searchSeconds: searchSecondsOf(r.report),
       finetuneSeconds: r.finetuneMs / 1000,
       before: { testAcc: before.top1, testLoss: before.loss },
       after: { testAcc: after.top1, testLoss: after.loss },
