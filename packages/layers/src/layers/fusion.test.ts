@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { expect, it } from 'vitest';
-import { FactorizedModule } from '../factorized/factorized-module.js';
 import { factorize } from '../factorized/factorize.js';
+import { FactorizedModule } from '../factorized/factorized-module.js';
 import type { Module } from '../module.js';
 import { cifarResNet, lenet5 } from '../testing-models.js';
 import { BatchNorm } from './batch-norm.js';
@@ -153,7 +153,10 @@ describeBackends('fused inference', () => {
         new Linear('fc', { inFeatures: 512, outFeatures: 6 }),
         new ReLU('r2'),
       ]),
-      { c: { kind: 'tucker2', rankS: 2, rankT: 3 }, fc: { kind: 'tt', rowDims: [1, 6], colDims: [512, 1], ranks: [4] } },
+      {
+        c: { kind: 'tucker2', rankS: 2, rankT: 3 },
+        fc: { kind: 'tt', rowDims: [1, 6], colDims: [512, 1], ranks: [4] },
+      },
     );
     randomize(m, 30);
     const factorized = m.namedModules().flatMap(([, l]) => (l instanceof FactorizedModule ? [l] : []));
