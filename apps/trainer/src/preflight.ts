@@ -3,9 +3,10 @@ import { type DatasetHeaders, datasetHeaders } from '@tnzip/data';
 import { makeDirectory } from '@tnzip/layers';
 import type { Budget, DenseFallback, RankFormat } from '@tnzip/ranks';
 import { rankProblem, totalCost } from '@tnzip/ranks/internal';
-import { compressibleLayers, createModel, modelInputShape } from '@tnzip/zoo';
+import { createModel, modelInputShape } from '@tnzip/zoo';
 import type { DatasetRequest } from './datasets.js';
 import { FileError, UsageError } from './exit-codes.js';
+import { type LayerSet, layersOf } from './layer-set.js';
 import { METHODS } from './methods.js';
 
 /** The rank problem a compress run will solve, checked for feasibility before any training. */
@@ -13,7 +14,8 @@ export interface BudgetCheck {
   readonly method: string;
   readonly format: RankFormat;
   readonly budget: Budget;
-  readonly layers: readonly string[] | null;
+  /** null (configs written before `--layers all`): 'default'. */
+  readonly layers: LayerSet | null;
   readonly denseFallback: DenseFallback;
   /** The `--budget` text as typed (for the message). */
   readonly text: string;
@@ -75,7 +77,7 @@ function checkBudget(model: string, headers: DatasetHeaders | null, b: BudgetChe
     const problem = rankProblem(
       net,
       b.budget,
-      { inputShape: [...inputShape], layers: b.layers ?? compressibleLayers(net) },
+      { inputShape: [...inputShape], layers: layersOf(net, b.layers ?? 'default') },
       { format: b.format, denseFallback: b.denseFallback },
     );
     // As checkFeasible: every rank at its minimum is the cheapest plan of this format.

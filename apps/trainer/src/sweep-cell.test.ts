@@ -83,6 +83,10 @@ describe('ensureDenseParent (real MNIST, 300 images)', () => {
     expect(parentDir('p', other)).not.toBe(parentDir('p', dense));
     expect(parentDir('p', { ...dense, epochs: 2 })).not.toBe(parentDir('p', dense));
     expect(parentDir('p', { ...dense, logEvery: 7 })).toBe(parentDir('p', dense));
+    // --workers 1 is the default: the same training, the same parent; 2 workers train another one.
+    const { workers: _w, ...noWorkers } = { ...dense, workers: 1 };
+    expect(parentDir('p', noWorkers)).toBe(parentDir('p', { ...dense, workers: 1 }));
+    expect(parentDir('p', { ...dense, workers: 2 })).not.toBe(parentDir('p', noWorkers));
     expect(path.basename(parentDir('p', other))).toMatch(/^lenet300-mnist-seed2-[0-9a-f]{8}$/);
   });
 });
@@ -134,6 +138,18 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });
     expect(cell.status, cell.error).toBe('ok');
     expect(cell.format).toBe('ada-tucker');
+  });
+
+  it("with layers 'all' the classifier is compressed too, and a whole-model budget counts it", async () => {
+    const budget = parseBudget('10x', 'params', 'b', 'model');
+    const base = { ...spec(path.join(root, 'r5')), method: 'ada', budgetLabel: '10x', budget };
+    const s = { ...base, knobs: { ...DEFAULT_KNOBS, adaInit: 'random' as const } };
+    const all = await runSweepCell({ ...s, layers: 'all' }, { progress: quiet, data: loadDataset });
+    expect(all.status, all.error).toBe('ok');
+    expect(Object.keys(all.plan ?? {})).toEqual(['fc1', 'fc2', 'fc3']);
+    expect(all.paramsRatioNet).toBeGreaterThanOrEqual(10 * (1 - 0.05));
+    const def = await runSweepCell({ ...s, runDir: path.join(root, 'r6') }, { progress: quiet, data: loadDataset });
+    expect(Object.keys(def.plan ?? {})).toEqual(['fc1', 'fc2']);
   });
 
   it('records a budget the method cannot reach as a failed line', async () => {

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
 import type { LayerPlan, Module, StorageEncoding } from '@tnzip/layers';
 import type { Budget, BudgetMetric, BudgetScope, DenseFallback, RankFormat } from '@tnzip/ranks';
-import { compressibleLayers, type ModelName } from '@tnzip/zoo';
+import type { ModelName } from '@tnzip/zoo';
 import type { DatasetName } from './datasets.js';
+import { layersOf } from './layer-set.js';
 import type { MethodKnobs } from './methods.js';
 import { loadModelDir, saveModelDir } from './model-files.js';
 import { layerRows } from './results.js';
@@ -32,6 +33,8 @@ export interface CellSpec {
   readonly finetune: TrainConfig;
   /** How weights.bin stores the weights (absent: float32); uint8 fine-tunes quantization-aware. */
   readonly storage?: StorageEncoding;
+  /** `'all'`: every conv and linear layer may be compressed (absent: the zoo's compressibleLayers). */
+  readonly layers?: 'all';
   /** A parent to load (`--dense-from`) instead of training one; null: train-or-reuse in `parentsDir`. */
   readonly denseFrom: string | null;
   /** Where dense parents are trained and shared (`<parentsDir>/<model>-<dataset>-seed<N>-<hash>/`). */
@@ -179,7 +182,7 @@ async function compressCell(
       method: spec.method,
       format: spec.format,
       budget: spec.budget,
-      layers: compressibleLayers(model),
+      layers: layersOf(model, spec.layers ?? 'default'),
       denseFallback: spec.denseFallback,
       knobs: spec.knobs,
       finetune: spec.finetune,

@@ -61,7 +61,10 @@ const PARENT_FILE = 'parent.json';
  * parents directory reuse a parent only when it is the same training.
  */
 export function parentName(cfg: TrainConfig): string {
-  const { checkpointEvery: _c, logEvery: _l, ...what } = cfg;
+  const { checkpointEvery: _c, logEvery: _l, ...rest } = cfg;
+  // No --workers trains with 1 worker: both name the same parent (workers is the config's last key,
+  // so an explicit 1 and the filled-in 1 serialise alike).
+  const what = { ...rest, workers: cfg.workers ?? 1 };
   const hash = createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 8);
   return `${cfg.model}-${cfg.dataset}-seed${cfg.seed}-${hash}`;
 }

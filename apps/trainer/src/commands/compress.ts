@@ -9,7 +9,6 @@ import {
 } from '@tnzip/layers';
 import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
 import { recipes } from '@tnzip/train';
-import { compressibleLayers } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
 import {
   exportFormat,
@@ -20,6 +19,7 @@ import {
 } from '../compress-layers-model.js';
 import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
+import { LAYERS_FLAG, type LayerSet, layersOf, resolveLayerSet } from '../layer-set.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { DEFAULT_KNOBS, METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { latencyAgainstParent, loadModelDir, measureModel, resolveModelDir, saveModelDir } from '../model-files.js';
@@ -64,7 +64,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'layers|model',
     help: 'what the budget is counted over: the compressed layers (default; --metric latency: the whole model) or the whole model',
   },
-  layers: { type: 'string', value: 'A,B', help: "layer paths to compress (default: the zoo's compressibleLayers)" },
+  ...LAYERS_FLAG,
   'finetune-epochs': {
     type: 'string',
     value: 'N',
@@ -106,7 +106,8 @@ export interface CompressConfig {
   readonly method: string;
   readonly format: RankFormat;
   readonly budget: Budget;
-  readonly layers: readonly string[] | null;
+  /** `--layers` (null in configs written before it took 'all'): 'default'. */
+  readonly layers: LayerSet | null;
   readonly finetune: TrainConfig;
   readonly latency: boolean;
   /** Absent in configs written before the dense fallback existed (they ran with 'none'). */
@@ -159,15 +160,7 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   // A latency budget is what the user waits for: the whole model unless --scope says otherwise.
   const scope = resolveScope(v) ?? (metric === 'latency' ? 'model' : undefined);
   const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', scope, storage);
-  const layersText = str(v, 'layers');
-  const layers =
-    layersText === undefined
-      ? null
-      : layersText
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '');
-  if (layers !== null && layers.length === 0) throw new UsageError('--layers must name at least one layer path');
+  const layers = resolveLayerSet(v, true);
   return {
     method,
     format,
@@ -413,7 +406,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     );
     if (METHODS[c.method] === undefined)
       throw new UsageError(`unknown method '${c.method}' (valid: ${methodNames().join(', ')})`);
-    const layers = c.layers ?? compressibleLayers(model);
+    const layers = layersOf(model, c.layers ?? 'default');
     const modelDir = path.join(runDir, 'model');
     const storage = c.storage ?? 'float32';
     // The dense parent's float32 weights.bin: the reference of the storage ratio (eval reads it).

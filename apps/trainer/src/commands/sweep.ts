@@ -7,6 +7,7 @@ import { MODEL_NAMES, type ModelName } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, str } from '../args.js';
 import { type DatasetRequest, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
+import { LAYERS_FLAG, resolveLayerSet } from '../layer-set.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
 import { lineChart } from '../plots.js';
@@ -90,6 +91,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'tucker2|tt',
     help: "one factorized format for every method (default: each method's own; ada/scada plan their own and refuse it)",
   },
+  ...LAYERS_FLAG,
   workers: TRAIN_FLAGS.workers as FlagSpec,
   ...METHOD_FLAGS,
   ...STORAGE_FLAG,
@@ -145,6 +147,8 @@ export interface SweepConfig {
   readonly seeds?: readonly number[];
   /** `--storage` (absent in older configs: float32): uint8 fine-tunes quantization-aware. */
   readonly storage?: StorageEncoding;
+  /** `--layers` (absent in older configs: 'default'). */
+  readonly layers?: 'default' | 'all';
 }
 
 export type { SweepCell } from '../sweep-cell.js';
@@ -221,6 +225,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     formats,
     parentsDir: str(v, 'parents') ?? null,
     storage: resolveStorage(v),
+    layers: resolveLayerSet(v, false) as 'default' | 'all',
   };
 }
 
@@ -313,7 +318,7 @@ async function renderSweep(
       `LWIQ calibration ${config.knobs.calibrationSize} images; ADA/SCADA init '${config.knobs.adaInit}', order ${config.knobs.adaOrder}.`,
     '',
     `Dense test accuracy: ${config.models.map((m) => `${m} ${pct(denseAcc[m])}`).join(', ')}. Ratios are dense / compressed (higher = smaller); ` +
-      "'compressed layers' are the zoo's compressibleLayers the budget applies to, 'net' the whole network; storage ratio = bytes of the dense weights.bin / bytes of the compressed weights.bin. " +
+      `'compressed layers' are ${config.layers === 'all' ? 'every conv and linear layer (--layers all)' : "the zoo's compressibleLayers"} the budget applies to, 'net' the whole network; storage ratio = bytes of the dense weights.bin / bytes of the compressed weights.bin. ` +
       'Search time is the rank selection (BATUDE: its phase-1 training; LWIQ: its scoring pass plus the planning); fine-tune time is apart. ' +
       'No choice reads the test split (rank search and LWIQ calibration read training images; nothing is selected by accuracy), so the test accuracy is the reported figure only. ' +
       'Mean ± std: over the seeds whose cell finished; std is the sample standard deviation (n − 1).',
@@ -376,6 +381,7 @@ export function cellSpec(
     dense,
     finetune: { ...(config.finetune[i] as TrainConfig), seed },
     ...(config.storage === undefined || config.storage === 'float32' ? {} : { storage: config.storage }),
+    ...(config.layers === 'all' ? { layers: 'all' as const } : {}),
     denseFrom: config.denseFrom?.[i] ?? null,
     parentsDir: config.parentsDir ?? path.join(runDir, 'parents'),
     runDir,

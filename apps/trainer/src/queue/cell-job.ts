@@ -3,9 +3,10 @@ import { TnzipError } from '@tnzip/tensor';
 
 /**
  * Version of {@link CellJobData}'s layout. Bump it whenever a field changes meaning: a worker
- * refuses (and leaves queued) any job whose `schema` differs from its own.
+ * refuses (and leaves queued) any job whose `schema` differs from its own. v2: a cell may carry
+ * `layers: 'all'` (`sweep --layers all`), which a v1 worker would ignore and compress the default layers.
  */
-export const CELL_JOB_SCHEMA = 1;
+export const CELL_JOB_SCHEMA = 2;
 
 /** The BullMQ queue every `tnzip sweep --queue` and `tnzip worker` share (per Redis database). */
 export const CELL_QUEUE = 'tnzip-cells';
