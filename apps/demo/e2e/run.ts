@@ -140,6 +140,10 @@ async function main(): Promise<void> {
       return window.tnzipDemo.latencies;
     });
     log(`browser == Node on all ${split.count} samples for ${names.join(', ')}`);
+    // Every model ran the execution its file stores for this backend and thread count, or one measured on load.
+    const executions = await page.evaluate(() => window.tnzipDemo.executions);
+    assert.deepEqual(Object.keys(executions).sort(), [...names].sort(), 'every loaded model reports its executions');
+    log(`executions: ${names.map((n) => `${n} ${executions[n]}`).join(', ')}`);
     log(
       `browser latency (median batch-1 ms): ${names.map((n) => `${n} ${latencies[n]?.medianMs.toFixed(2)}`).join(', ')}`,
     );

@@ -18,10 +18,12 @@ dense="$(ls -d "$work"/dense/*/)model"
 
 # Compressed: every method at a params budget on conv2 + fc1 (the zoo's compressibleLayers), fine-tuned on
 # the first 10,000 training images. LWIQ, ADA and SCADA get 3 fine-tuning epochs and SCADA a 2x budget: with one
-# epoch and 4x they lose 5 points or more (docs/results-sweep.md).
+# epoch and 4x they lose 5 points or more (docs/results-sweep.md). Each compress then measures every factorized
+# layer's execution (factorized chain, reconstructed kernel or dense, at batch 1 and 64 on wasm with this machine's
+# threads) and stores the choice in model.json under meta.executions['wasm@N']; the page and time-models.ts run it.
 compress() { # name, then compress flags
   local name="$1"; shift
-  tnzip compress --from "$dense" --seed 0 --limit-train 10000 --no-latency --out "$work/$name" "$@"
+  tnzip compress --from "$dense" --seed 0 --limit-train 10000 --out "$work/$name" "$@"
 }
 compress batude --method batude --budget 4x --finetune-epochs 1
 compress lwiq --method lwiq --budget 4x --finetune-epochs 3

@@ -23,6 +23,8 @@ export interface DemoApi {
   evaluateSamples(): Promise<Record<string, number[]>>;
   /** Per loaded model, the median batch-1 latency in ms, measured after loading. */
   latencies: Record<string, Latency>;
+  /** Per loaded model, where its layers' executions came from: `'stored wasm@1'` or `'measured wasm@1'`. */
+  executions: Record<string, string>;
 }
 
 declare global {
@@ -140,9 +142,11 @@ async function start(): Promise<void> {
     panels.push(panel);
     grid.append(panel.root);
   }
-  slots = await loadModels(index.models, base, (slot, i) => {
-    if (slot.state === 'ready') panels[i]?.setReady();
-    else panels[i]?.setError(slot.error);
+  slots = await loadModels(index.models, base, info.threads ?? 1, (slot, i) => {
+    if (slot.state === 'ready') {
+      api.executions[slot.entry.name] = `${slot.executions.status} ${slot.executions.key}`;
+      panels[i]?.setReady();
+    } else panels[i]?.setError(slot.error);
   });
   void refresh();
   samples = await fetchSamples(base).catch((e: unknown) => {
@@ -168,6 +172,7 @@ const api: DemoApi = {
   backend: '',
   evaluateSamples,
   latencies: {},
+  executions: {},
 };
 window.tnzipDemo = api;
 
