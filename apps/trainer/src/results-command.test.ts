@@ -109,8 +109,10 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
     expect(rowProblems(row)).toEqual([]);
     const ev = await runInProcess(['eval', path.resolve(row.model_dir as string), '--json']);
     expect(ev.code, ev.stderr).toBe(0);
-    const res = JSON.parse(ev.stdout) as { testAcc?: number; top1?: number };
+    const res = JSON.parse(ev.stdout) as { testAcc?: number; top1?: number; storageRatio: number | null };
     expect(res.testAcc ?? res.top1).toBe(row.model_accuracy);
+    // The committed model states its dense parent's weights.bin size: eval gives the storage ratio.
+    expect(res.storageRatio).toBeCloseTo(row.storage_ratio, 12);
     expect(path.basename(row.model_dir as string)).toBe('lenet300-mnist-energy-params-4x-seed0');
   });
 

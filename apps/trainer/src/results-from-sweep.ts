@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { writeFileAtomic } from '@tnzip/train';
 import type { SweepConfig } from './commands/sweep.js';
 import { sweepFallback } from './commands/sweep.js';
 import { FileError, UsageError } from './exit-codes.js';
@@ -139,10 +140,27 @@ async function withModel(
   const dest = path.join(options.modelsDir as string, name);
   await fs.rm(dest, { recursive: true, force: true });
   await fs.cp(path.join(runDir, cell.modelDir as string), dest, { recursive: true });
+  if (cell.denseWeightsBytes !== undefined)
+    await recordDenseBytes(path.join(dest, 'model.json'), cell.denseWeightsBytes);
   return {
     ...row,
     model_dir: path.relative(options.base ?? process.cwd(), dest),
     model_accuracy: cell.testAcc as number,
     model_seed: cell.seed ?? config.seed,
   };
+}
+
+/**
+ * Puts the dense parent's weights.bin size into a copied model.json's `meta.denseWeightsBytes` where
+ * it is missing (sweeps before it was recorded there), so `tnzip eval` of the copy gives its storage
+ * ratio. Only meta changes; the weights and their hash do not.
+ */
+async function recordDenseBytes(file: string, bytes: number): Promise<void> {
+  const json = await readJson<{ meta?: Record<string, unknown> }>(file, 'model.json');
+  if (json.meta?.denseWeightsBytes !== undefined) return;
+  // One-space indentation, as @tnzip/layers' save writes it.
+  await writeFileAtomic(
+    file,
+    `${JSON.stringify({ ...json, meta: { ...(json.meta ?? {}), denseWeightsBytes: bytes } }, null, 1)}\n`,
+  );
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
-import type { LayerPlan, Module, StorageEncoding } from '@tnzip/layers';
+import { type LayerPlan, type Module, type StorageEncoding, storageBytes } from '@tnzip/layers';
 import type { Budget, BudgetMetric, BudgetScope, DenseFallback, RankFormat } from '@tnzip/ranks';
 import type { ModelName } from '@tnzip/zoo';
 import type { DatasetName } from './datasets.js';
@@ -174,6 +174,8 @@ async function compressCell(
   Omit<SweepCell, 'model' | 'dataset' | 'seed' | 'method' | 'budget' | 'metric' | 'scope' | 'target' | 'denseAcc'>
 > {
   const denseRows = layerRows(model, ds.inputShape);
+  // The dense parent's float32 weights.bin, recorded in the model so 'tnzip eval' gives its storage ratio.
+  const denseWeightsBytes = storageBytes(model, 'float32');
   const modelDir = path.join(cellDir, 'model');
   const outcome = await runCompressStep(
     model,
@@ -204,6 +206,7 @@ async function compressCell(
             numClasses: ds.numClasses,
             method: spec.method,
             seed: spec.seed,
+            denseWeightsBytes,
           },
         }),
     },
