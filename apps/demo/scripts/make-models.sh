@@ -36,6 +36,13 @@ for name in dense batude lwiq ada scada; do
   if [ "$name" = dense ]; then src="$dense"; else src="$(ls -d "$work/$name"/*/)model"; fi
   mkdir -p "$out/$name"
   cp "$src/model.json" "$src/weights.bin" "$out/$name/"
+done
+# The executions for the page (wasm, 1 thread) and for 2 threads, measured with nothing else running
+# (compress measured while training ran beside it): stored in each model.json.
+for threads in 1 2; do
+  (cd "$demo" && node --conditions=@tnzip/source --import tsx scripts/store-executions.ts --threads "$threads")
+done
+for name in dense batude lwiq ada scada; do
   tnzip eval "$out/$name" --json >"$work/$name.eval.json"
   tnzip summary "$out/$name" --json >"$work/$name.summary.json"
 done

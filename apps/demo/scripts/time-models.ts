@@ -3,7 +3,7 @@
 // and 64. Each compressed model runs the execution its model.json stores for this backend and thread
 // count (`meta.executions['wasm@N']`, written by `tnzip compress`), or, when the file holds none, the
 // one measured here on load (honourExecutions; a loaded model has no dense layers to fall back to).
-// Prints a Markdown table; writes nothing.
+// A second copy of the dense model is timed too (an A/A control). Prints a Markdown table; writes nothing.
 //
 //   node --conditions=@tnzip/source --import tsx apps/demo/scripts/time-models.ts --threads 1|2 [--rounds R]
 import { readFileSync } from 'node:fs';
@@ -42,6 +42,9 @@ for (const entry of index.models) {
     }`;
   }
   loaded.push({ name: entry.name, model, how });
+  // A second copy of the dense model: an A/A control, whose ratio shows the measurement's own spread.
+  if (entry.name === 'dense')
+    loaded.push({ name: 'dense (A/A control)', model: (await load(join(publicDir, entry.dir))).model, how: '-' });
 }
 const ms: number[][] = [];
 for (const b of BATCHES) {

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError, tuckerRebuild } from '@tnzip/tensor';
+import { expectBatch } from '../layers/checks.js';
 import { Conv2d } from '../layers/conv2d.js';
+import { type Epilogue, type Fusible, foldedParams, releaseFold } from '../layers/fusion.js';
 import { Linear } from '../layers/linear.js';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
@@ -8,7 +10,7 @@ import { fastMatMul } from '../ops/fast-matmul.js';
 import type { LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import { field, isBool, isIntList, isRecord } from './config-fields.js';
-import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import { checkFeatureShape, checkImageShape, convOutHW, explicitPadding, type PaddingSpec } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, norm64, tf64 } from './params.js';
@@ -174,7 +176,7 @@ function orthonormal(m: number, r: number, rng: Rng): Float32Array {
  * model files do not store it ({@link isDerivedBuffer}). ADA-Tucker compresses storage, not
  * compute: the layer always runs the dense op on the rebuilt weight (no execution modes).
  */
-export class AdaTuckerLayer extends Module implements SharedCoreUser {
+export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
   readonly kind = 'ada-tucker';
   readonly target: AdaTarget;
   readonly dims: readonly number[];
@@ -398,6 +400,11 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    if (!ctx.training && this.bias !== null) {
+      // No training: the cached weight with its bias in one kernel (FusedConv2D / _FusedMatMul).
+      const fused = this.forwardFused(x, ctx, { bn: null, relu: false });
+      if (fused !== null) return fused;
+    }
     let w: tf.Tensor;
     if (ctx.training) {
       this.cacheKey = null;
@@ -411,6 +418,55 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser {
         ? fastConv2d(x as tf.Tensor4D, w as tf.Tensor4D, { stride: t.stride, padding: t.padding, dilation: t.dilation })
         : fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D);
     return this.bias === null ? y : tf.add(y, this.bias);
+  }
+
+  /** Also frees a folded BatchNorm's cached weight, if any. */
+  override dispose(): void {
+    releaseFold(this);
+    super.dispose();
+  }
+
+  fusedOutFeatures(): number {
+    return this.target.type === 'conv2d' ? this.target.outChannels : this.target.outFeatures;
+  }
+
+  /**
+   * The cached rebuilt weight + bias (+ folded BatchNorm) (+ ReLU) as one `tf.fused` kernel, so an
+   * ADA/SCADA layer runs what its dense layer runs. Inference only: null while a gradient is
+   * recorded (the weight must be rebuilt differentiably) and for a conv both strided and dilated.
+   */
+  forwardFused(x: tf.Tensor, _ctx: ForwardContext, epilogue: Epilogue): tf.Tensor | null {
+    const t = this.target;
+    if (tf.engine().state.gradientDepth > 0) return null;
+    if (t.type === 'conv2d' && (t.stride[0] > 1 || t.stride[1] > 1) && (t.dilation[0] > 1 || t.dilation[1] > 1))
+      return null;
+    expectBatch(this.name, x, t.type === 'conv2d' ? [null, null, t.inChannels] : [t.inFeatures]);
+    const cached = this.cachedWeight();
+    const { weight, bias } =
+      epilogue.bn === null ? { weight: cached, bias: this.bias } : foldedParams(this, cached, this.bias, epilogue.bn);
+    const activation = epilogue.relu ? 'relu' : 'linear';
+    if (t.type === 'linear')
+      return tf.fused.matMul({
+        a: x as tf.Tensor2D,
+        b: weight as tf.Tensor2D,
+        ...(bias === null ? {} : { bias }),
+        activation,
+      });
+    const [[top, bottom], [left, right]] = explicitPadding(t.padding, x.shape[1] as number, x.shape[2] as number, t);
+    return tf.fused.conv2d({
+      x: x as tf.Tensor4D,
+      filter: weight as tf.Tensor4D,
+      strides: [t.stride[0], t.stride[1]],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dilations: [t.dilation[0], t.dilation[1]],
+      ...(bias === null ? {} : { bias }),
+      activation,
+    });
   }
 
   /** {@link adaCost}: storage compression only, the dense op's MACs. */

@@ -174,6 +174,35 @@ describeBackends('fused inference', () => {
     m.dispose();
   });
 
+  it('ADA / SCADA-Tucker layers + bias + ReLU (and a BatchNorm) run as one fused kernel on their cached weight', async () => {
+    const m = factorize(
+      new Sequential('net', [
+        new Conv2d('c', { inChannels: 3, outChannels: 8, kernelSize: 3, padding: 'same' }),
+        new BatchNorm('bn', { numFeatures: 8 }),
+        new ReLU('r1'),
+        new Flatten('f'),
+        new Linear('fc1', { inFeatures: 512, outFeatures: 12 }),
+        new ReLU('r2'),
+        new Linear('fc2', { inFeatures: 12, outFeatures: 6 }),
+      ]),
+      {
+        c: { kind: 'ada-tucker', dims: [9, 3, 8], ranks: [4, 3, 5] },
+        fc1: { kind: 'scada-tucker', dims: [8, 8, 8, 12], ranks: [3, 3, 3, 4], group: 'g' },
+        fc2: { kind: 'scada-tucker', dims: [3, 3, 3, 4], ranks: [3, 3, 3, 4], group: 'g' },
+      },
+    );
+    randomize(m, 31);
+    const x = randn([2, 8, 8, 3], 4);
+    await expectFusedEqualsPlain(m, x);
+    tf.dispose(m.apply(x)); // builds the cached weights and the fold, outside the profile
+    expect(await kernelsOf(() => m.apply(x))).toEqual(['FusedConv2D', '_FusedMatMul', '_FusedMatMul']);
+    const before = tf.memory().numTensors;
+    tf.dispose(m.apply(x));
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    m.dispose();
+  });
+
   it('the fold is cached (no new tensors per call), rebuilt after a weight changes, freed by dispose', async () => {
     const before = tf.memory().numTensors;
     const m = new Sequential('net', [
