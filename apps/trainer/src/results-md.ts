@@ -14,11 +14,11 @@ const factor = (x: number): string => `${Number(x.toPrecision(4))}x`;
 export function resultsTable(rows: readonly ResultRow[]): string {
   if (rows.length === 0) return '_No rows in results.json yet._';
   const head =
-    '| # | model | dataset | method | format | budget | params | MACs | storage | test acc % (mean ± std) | dense % | drop (pt) | seeds | note |\n' +
-    '|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---|';
+    '| # | model | dataset | method | format | budget | params | MACs | storage | test acc % (mean ± std) | dense % | drop (pt) | seeds | fine-tune epochs | note |\n' +
+    '|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|';
   const body = rows.map(
     (r, k) =>
-      `| ${k + 1} | ${r.model} | ${r.dataset} | ${r.method} | ${r.format} | ${factor(r.budget)} ${r.budget_metric} (${r.budget_scope}) | ${factor(r.param_ratio)} | ${factor(r.macs_ratio)} | ${factor(r.storage_ratio)} | ${pct(r.accuracy_mean)} ± ${pct(r.accuracy_std)} | ${pct(r.dense_accuracy_mean)} | ${(100 * (r.dense_accuracy_mean - r.accuracy_mean)).toFixed(2)} | ${r.seeds.join(',')} | ${typeof r.note === 'string' ? r.note.replace(/\|/g, '/') : ''} |`,
+      `| ${k + 1} | ${r.model} | ${r.dataset} | ${r.method} | ${r.format} | ${factor(r.budget)} ${r.budget_metric} (${r.budget_scope}) | ${factor(r.param_ratio)} | ${factor(r.macs_ratio)} | ${factor(r.storage_ratio)} | ${pct(r.accuracy_mean)} ± ${pct(r.accuracy_std)} | ${pct(r.dense_accuracy_mean)} | ${(100 * (r.dense_accuracy_mean - r.accuracy_mean)).toFixed(2)} | ${r.seeds.join(',')} | ${typeof r.finetune_epochs === 'number' ? r.finetune_epochs : '–'} | ${typeof r.note === 'string' ? r.note.replace(/\|/g, '/') : ''} |`,
   );
   const commands = [...new Set(rows.map((r) => r.command))];
   const which = commands.map((c) => {

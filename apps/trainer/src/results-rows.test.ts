@@ -86,6 +86,10 @@ describe('mergeRows', () => {
     expect(mergeRows([a, b], [c, a2])).toEqual([a2, b, c]);
     // A different scope or metric is another row.
     expect(mergeRows([a], [{ ...ROW, budget_scope: 'model' }])).toHaveLength(2);
+    // So is a longer fine-tuning schedule.
+    const ten = { ...ROW, finetune_epochs: 10 };
+    expect(mergeRows([ten], [{ ...ROW, finetune_epochs: 100 }])).toHaveLength(2);
+    expect(mergeRows([ten], [{ ...ten, accuracy_mean: 0.5 }])).toEqual([{ ...ten, accuracy_mean: 0.5 }]);
   });
 });
 

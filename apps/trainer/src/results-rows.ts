@@ -41,9 +41,13 @@ export interface ResultRow {
   readonly [extra: string]: unknown;
 }
 
-/** The fields that identify a row: a merge replaces the row with the same key. */
+/**
+ * The fields that identify a row: a merge replaces the row with the same key. The fine-tuning
+ * length is part of it (where a row records one), so a longer schedule is a row of its own.
+ */
 export function rowKey(r: ResultRow): string {
-  return [r.method, r.format, r.model, r.dataset, r.budget_metric, r.budget, r.budget_scope].join('|');
+  const epochs = typeof r.finetune_epochs === 'number' ? r.finetune_epochs : '';
+  return [r.method, r.format, r.model, r.dataset, r.budget_metric, r.budget, r.budget_scope, epochs].join('|');
 }
 
 const isFrac = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1;
