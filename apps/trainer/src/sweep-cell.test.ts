@@ -152,6 +152,20 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     expect(Object.keys(def.plan ?? {})).toEqual(['fc1', 'fc2']);
   });
 
+  it("records the selector's report details: BATUDE's λ, its trials and per-layer residuals", async () => {
+    const s = {
+      ...spec(path.join(root, 'r7')),
+      method: 'batude',
+      knobs: { ...DEFAULT_KNOBS, batudeEpochs: 1, batudeLambda: 0.01 },
+    };
+    const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });
+    expect(cell.status, cell.error).toBe('ok');
+    expect(cell.details).toMatchObject({ lambda: 0.01, lambdaChosenBy: 'fixed' });
+    const residuals = cell.details?.residuals as Record<string, number>;
+    expect(Object.keys(residuals).sort()).toEqual(['fc1', 'fc2']);
+    for (const v of Object.values(residuals)) expect(v).toBeGreaterThanOrEqual(0);
+  });
+
   it('records a budget the method cannot reach as a failed line', async () => {
     const s = { ...spec(path.join(root, 'r3')), budgetLabel: '100000x', budget: parseBudget('100000x', 'params', 'b') };
     const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });

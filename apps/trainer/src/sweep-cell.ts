@@ -76,6 +76,11 @@ export interface SweepCell {
   readonly searchSeconds?: number;
   readonly finetuneSeconds?: number;
   readonly plan?: Readonly<Record<string, LayerPlan>>;
+  /**
+   * The selector's report details (BATUDE: λ, its trials and the per-layer residuals ‖W − Z‖/‖W‖;
+   * LWIQ: scores and scoring time; energy: τ; …). Absent in lines written before it was recorded.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
   readonly finishedAt: string;
 }
 
@@ -229,6 +234,7 @@ async function compressCell(
     searchSeconds: outcome.searchSeconds,
     finetuneSeconds: outcome.finetuneSeconds,
     plan: outcome.plan as Record<string, LayerPlan>,
+    ...(r.details === undefined ? {} : { details: r.details }),
     finishedAt: new Date().toISOString(),
   };
 }
