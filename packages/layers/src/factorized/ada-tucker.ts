@@ -10,11 +10,12 @@ import { fastMatMul } from '../ops/fast-matmul.js';
 import type { LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import { field, isBool, isIntList, isRecord } from './config-fields.js';
-import { checkFeatureShape, checkImageShape, convOutHW, explicitPadding, type PaddingSpec } from './geometry.js';
+import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, norm64, tf64 } from './params.js';
 import { checkDims, checkPlanRank } from './plan-checks.js';
+import { fusedConvExplicit } from './reconstructed-forward.js';
 import { adaCoreShape, SharedCore, type SharedCoreUser } from './shared-core.js';
 
 /** The dense layer an ADA-Tucker layer stands for (its weight shape and how it runs). */
@@ -452,21 +453,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
         ...(bias === null ? {} : { bias }),
         activation,
       });
-    const [[top, bottom], [left, right]] = explicitPadding(t.padding, x.shape[1] as number, x.shape[2] as number, t);
-    return tf.fused.conv2d({
-      x: x as tf.Tensor4D,
-      filter: weight as tf.Tensor4D,
-      strides: [t.stride[0], t.stride[1]],
-      pad: [
-        [0, 0],
-        [top, bottom],
-        [left, right],
-        [0, 0],
-      ],
-      dilations: [t.dilation[0], t.dilation[1]],
-      ...(bias === null ? {} : { bias }),
-      activation,
-    });
+    return fusedConvExplicit(x as tf.Tensor4D, weight as tf.Tensor4D, t, bias, activation);
   }
 
   /** {@link adaCost}: storage compression only, the dense op's MACs. */

@@ -38,10 +38,24 @@ export function reconstructedConv(
     return activate(bias === null ? y : tf.add(y, bias), activation);
   }
   const { weight } = cachedDerived(owner, sourcesOf(owner), kernel, bias);
+  return fusedConvExplicit(x, weight as tf.Tensor4D, g, bias, activation);
+}
+
+/**
+ * `x` `[N, H, W, S]` through `filter` with `g`'s geometry, `bias` and `activation` as one
+ * `tf.fused.conv2d` kernel, the padding made explicit. Not for stride and dilation both > 1.
+ */
+export function fusedConvExplicit(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  g: ConvGeometry,
+  bias: tf.Tensor | null,
+  activation: FusedActivation,
+): tf.Tensor {
   const [[t, b], [l, r]] = explicitPadding(g.padding, x.shape[1], x.shape[2], g);
   return tf.fused.conv2d({
     x,
-    filter: weight as tf.Tensor4D,
+    filter,
     strides: [g.stride[0], g.stride[1]],
     pad: [
       [0, 0],
