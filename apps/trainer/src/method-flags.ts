@@ -1,4 +1,4 @@
-import type { DenseFallback } from '@tnzip/ranks';
+import { type DenseFallback, LWIQ_TEMPLATES } from '@tnzip/ranks';
 import { choice, type FlagSpec, type FlagValues, int, num, str } from './args.js';
 import { UsageError } from './exit-codes.js';
 import { DEFAULT_KNOBS, type MethodKnobs } from './methods.js';
@@ -33,8 +33,8 @@ export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   'lwiq-template': {
     type: 'string',
-    value: 'bond|layer',
-    help: "LWIQ / proxy-search rank template: each TT bond its share of its own bound (default 'bond'), or one rank per layer ('layer')",
+    value: 'bond|spectrum|layer',
+    help: "LWIQ / proxy-search rank template: each TT bond its share of its own bound (default 'bond'), each bond the energy share of its own spectrum that the layer's score sets ('spectrum'), or one rank per layer ('layer')",
   },
   'proxy-candidates': {
     type: 'string',
@@ -91,7 +91,7 @@ export function resolveKnobs(v: FlagValues): MethodKnobs {
   return {
     batudeLambda: autoOr('batude-lambda', 0, 1, false) ?? DEFAULT_KNOBS.batudeLambda,
     lwiqPool: autoOr('lwiq-pool', 1, 64, true) ?? DEFAULT_KNOBS.lwiqPool,
-    lwiqTemplate: choice(v, 'lwiq-template', ['bond', 'layer'] as const, 'LWIQ template') ?? DEFAULT_KNOBS.lwiqTemplate,
+    lwiqTemplate: choice(v, 'lwiq-template', LWIQ_TEMPLATES, 'LWIQ template') ?? DEFAULT_KNOBS.lwiqTemplate,
     proxyCandidates: int(v, 'proxy-candidates', 1, 10_000) ?? DEFAULT_KNOBS.proxyCandidates,
     batudeEpochs: int(v, 'batude-epochs', 1, 1000) ?? DEFAULT_KNOBS.batudeEpochs,
     batudeRho: num(v, 'batude-rho', 0, 1e6, true) ?? DEFAULT_KNOBS.batudeRho,

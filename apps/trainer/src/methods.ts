@@ -5,6 +5,7 @@ import {
   type DenseFallback,
   energySelector,
   greedySelector,
+  type LwiqTemplate,
   lwiqSelector,
   PROXY_SEARCH_CANDIDATES,
   proxySearchSelector,
@@ -27,8 +28,8 @@ export interface MethodKnobs {
   readonly batudeLambda: number | 'auto';
   /** LWIQ: s×s pooling of conv features (1: global average), or 'auto' (C·s² ≈ 100). */
   readonly lwiqPool: number | 'auto';
-  /** LWIQ rank template: per TT bond ('bond') or one rank per layer ('layer'). */
-  readonly lwiqTemplate: 'bond' | 'layer';
+  /** LWIQ / proxy-search rank template (`LwiqTemplate` of @tnzip/ranks). */
+  readonly lwiqTemplate: LwiqTemplate;
   /** proxy-search: candidate rank configurations evaluated per budget (K). */
   readonly proxyCandidates: number;
   /** LWIQ: calibration images for the imprinting proxy (the first N training images). */
@@ -74,6 +75,8 @@ export interface MethodEntry {
   readonly create: (options: MethodOptions) => RankSelector;
   /** Extra options of `factorize` (ADA/SCADA: the init). */
   readonly factorize?: (knobs: MethodKnobs) => FactorizeOptions;
+  /** The knobs `create` / `factorize` read (a results row names those off their defaults). */
+  readonly knobs?: readonly (keyof MethodKnobs)[];
 }
 
 const baseline = (f: (o: { format: RankFormat; denseFallback: DenseFallback }) => RankSelector) => ({
@@ -114,6 +117,7 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tucker2'],
     defaultFormat: 'tucker2',
+    knobs: ['batudeLambda', 'batudeEpochs', 'batudeRho', 'batudeUpdateEvery', 'calibrationSize'],
     create: ({ knobs, denseFallback }) =>
       batudeSelector({
         epochs: knobs.batudeEpochs,
@@ -126,6 +130,7 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tt', 'tucker2'],
     defaultFormat: 'tt',
+    knobs: ['lwiqTemplate', 'lwiqPool', 'calibrationSize'],
     create: ({ format, denseFallback, knobs }) =>
       lwiqSelector({ format, denseFallback, pool: knobs.lwiqPool, template: knobs.lwiqTemplate }),
   },
@@ -135,6 +140,7 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tt', 'tucker2'],
     defaultFormat: 'tt',
+    knobs: ['lwiqTemplate', 'proxyCandidates', 'calibrationSize'],
     create: ({ format, denseFallback, knobs }) =>
       proxySearchSelector({ format, denseFallback, candidates: knobs.proxyCandidates, template: knobs.lwiqTemplate }),
   },
@@ -143,6 +149,7 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: null,
     defaultFormat: 'tucker2',
+    knobs: ['adaOrder', 'adaInit'],
     create: ({ knobs }) => adaSelector(knobs.adaOrder === 'default' ? {} : { order: knobs.adaOrder }),
     factorize: (knobs) => ({ adaInit: knobs.adaInit }),
   },
@@ -151,6 +158,7 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: null,
     defaultFormat: 'tucker2',
+    knobs: ['adaOrder', 'adaInit'],
     create: ({ knobs }) => scadaSelector(knobs.adaOrder === 'default' ? {} : { order: knobs.adaOrder }),
     factorize: (knobs) => ({ adaInit: knobs.adaInit }),
   },

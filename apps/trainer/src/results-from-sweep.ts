@@ -5,6 +5,7 @@ import type { SweepConfig } from './commands/sweep.js';
 import { sweepFallback } from './commands/sweep.js';
 import { FileError, UsageError } from './exit-codes.js';
 import { commandLine } from './html-page.js';
+import { methodSettings } from './method-settings.js';
 import type { ResultRow } from './results-rows.js';
 import { exists, readJson, readJsonLines } from './run-dir.js';
 import type { SweepCell } from './sweep-cell.js';
@@ -58,6 +59,7 @@ function rowOf(
   const acc = meanStd(ok.map((c) => c.testAcc as number)) as { mean: number; std: number };
   const mine = parents.filter((p) => p.model === first.model && seeds.includes(p.seed));
   const scope = first.scope ?? config.budgets.find((b) => b.label === first.budget)?.budget.scope ?? 'layers';
+  const settings = methodSettings(first.method, config.knobs);
   return {
     method: first.method,
     format: first.format ?? 'unknown',
@@ -81,6 +83,7 @@ function rowOf(
     dense_reached_target: mine.length === 0 || mine[0]?.target === null ? null : mine.every((p) => p.reachedTarget),
     dense_epochs: config.denseFrom === null ? (config.dense[i]?.epochs ?? null) : null,
     finetune_epochs: config.finetune[i]?.epochs ?? null,
+    ...(settings === undefined ? {} : { settings }),
     limit_train: config.dense[i]?.limitTrain ?? null,
     limit_test: config.dense[i]?.limitTest ?? null,
     ...(note === undefined ? {} : { note }),

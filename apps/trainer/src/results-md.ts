@@ -18,7 +18,7 @@ export function resultsTable(rows: readonly ResultRow[]): string {
     '|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|';
   const body = rows.map(
     (r, k) =>
-      `| ${k + 1} | ${r.model} | ${r.dataset} | ${r.method} | ${r.format} | ${factor(r.budget)} ${r.budget_metric} (${r.budget_scope}) | ${factor(r.param_ratio)} | ${factor(r.macs_ratio)} | ${factor(r.storage_ratio)} | ${pct(r.accuracy_mean)} ± ${pct(r.accuracy_std)} | ${pct(r.dense_accuracy_mean)} | ${(100 * (r.dense_accuracy_mean - r.accuracy_mean)).toFixed(2)} | ${r.seeds.join(',')} | ${typeof r.finetune_epochs === 'number' ? r.finetune_epochs : '–'} | ${typeof r.note === 'string' ? r.note.replace(/\|/g, '/') : ''} |`,
+      `| ${k + 1} | ${r.model} | ${r.dataset} | ${r.method}${typeof r.settings === 'string' ? ` (${r.settings})` : ''} | ${r.format} | ${factor(r.budget)} ${r.budget_metric} (${r.budget_scope}) | ${factor(r.param_ratio)} | ${factor(r.macs_ratio)} | ${factor(r.storage_ratio)} | ${pct(r.accuracy_mean)} ± ${pct(r.accuracy_std)} | ${pct(r.dense_accuracy_mean)} | ${(100 * (r.dense_accuracy_mean - r.accuracy_mean)).toFixed(2)} | ${r.seeds.join(',')} | ${typeof r.finetune_epochs === 'number' ? r.finetune_epochs : '–'} | ${typeof r.note === 'string' ? r.note.replace(/\|/g, '/') : ''} |`,
   );
   const commands = [...new Set(rows.map((r) => r.command))];
   const which = commands.map((c) => {

@@ -90,6 +90,13 @@ describe('mergeRows', () => {
     const ten = { ...ROW, finetune_epochs: 10 };
     expect(mergeRows([ten], [{ ...ROW, finetune_epochs: 100 }])).toHaveLength(2);
     expect(mergeRows([ten], [{ ...ten, accuracy_mean: 0.5 }])).toEqual([{ ...ten, accuracy_mean: 0.5 }]);
+    // And an ablation: the same method with a knob off its default.
+    const ablation = { ...ten, settings: '--batude-lambda 0' };
+    expect(mergeRows([ten], [ablation])).toEqual([ten, ablation]);
+    expect(mergeRows([ten, ablation], [{ ...ablation, accuracy_mean: 0.4 }])).toEqual([
+      ten,
+      { ...ablation, accuracy_mean: 0.4 },
+    ]);
   });
 });
 

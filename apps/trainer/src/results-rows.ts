@@ -43,11 +43,15 @@ export interface ResultRow {
 
 /**
  * The fields that identify a row: a merge replaces the row with the same key. The fine-tuning
- * length is part of it (where a row records one), so a longer schedule is a row of its own.
+ * length and the method's settings off their defaults (`settings`, e.g. `--batude-lambda 0`) are
+ * part of it where a row records them, so a longer schedule or an ablation is a row of its own.
  */
 export function rowKey(r: ResultRow): string {
   const epochs = typeof r.finetune_epochs === 'number' ? r.finetune_epochs : '';
-  return [r.method, r.format, r.model, r.dataset, r.budget_metric, r.budget, r.budget_scope, epochs].join('|');
+  const settings = typeof r.settings === 'string' ? r.settings : '';
+  return [r.method, r.format, r.model, r.dataset, r.budget_metric, r.budget, r.budget_scope, epochs, settings].join(
+    '|',
+  );
 }
 
 const isFrac = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1;

@@ -51,7 +51,7 @@ export function energySelector(options: BaselineOptions = {}): RankSelector {
 }
 
 /** `c[r−1] = Σ_{i≤r} σ_i²` of singular values `s`. */
-function cumulativeEnergy(s: Float64Array): Float64Array {
+export function cumulativeEnergy(s: Float64Array): Float64Array {
   const c = new Float64Array(s.length);
   let acc = 0;
   for (let i = 0; i < s.length; i++) {

@@ -32,7 +32,7 @@ export type { LatencyEntry, LatencyKey } from './latency-table.js';
 export { LatencyTable, latencyKey, layerSignature } from './latency-table.js';
 export type { LayerSpace, LayerSpaceOptions, RankFormat, TTDims } from './layer-space.js';
 export type { LwiqOptions, LwiqPlanner, LwiqTemplate } from './lwiq.js';
-export { lwiqPlanner, lwiqSelector } from './lwiq.js';
+export { LWIQ_TEMPLATES, lwiqPlanner, lwiqSelector } from './lwiq.js';
 export type { LwiqLayerScore, LwiqScoreOptions, LwiqScores } from './lwiq-scores.js';
 export { lwiqScores } from './lwiq-scores.js';
 export type { DenseFallback, RankProblemOptions } from './problem.js';

@@ -5,11 +5,12 @@ import { describeBackends, expectNoLeakAsync } from '@tnzip/testing';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Budget } from './budget.js';
 import { errorCode } from './budget-check.test-util.js';
-import { lwiqPlanner, lwiqRanks, lwiqSelector } from './lwiq.js';
+import { lwiqPlanner, lwiqRanks, lwiqSelector, templateToBudget } from './lwiq.js';
 import { lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
 import { lenetSmall } from './models.test-util.js';
-import { rankProblem } from './problem.js';
+import { rankProblem, totalCost } from './problem.js';
 import type { Calibration } from './selector.js';
+import { layerSpectra } from './spectra.js';
 
 const inputShape = [28, 28, 1];
 let split: Split;
@@ -79,6 +80,58 @@ describeBackends('LWIQ: one scoring pass, per-bond template, s×s pooling', () =
     });
     // A layer whose bonds differ in bound (fc1 as TT) differs between the two templates.
     expect(bond).not.toEqual(layer);
+  });
+
+  it("the 'spectrum' template keeps the energy fraction 1 − exp(−β·p_l·L) of each bond's spectrum, spent to the budget", () => {
+    const problem = rankProblem(model, { metric: 'params', target: 0.2 }, { inputShape }, { format: 'tt', minRank: 1 });
+    const L = problem.spaces.length;
+    const equal = problem.spaces.map(() => 1 / L);
+    // Equal shares: every bond at the energy baseline's rank for τ = 1 − exp(−β).
+    for (const beta of [0.5, 1, 3]) {
+      const tau = 1 - Math.exp(-beta);
+      const ranks = lwiqRanks(problem, equal, beta, 'spectrum');
+      problem.spaces.forEach((s, l) => {
+        const expected = layerSpectra(s).map((sv) => {
+          const e = Array.from(sv, (v) => v * v);
+          const total = e.reduce((a, b) => a + b, 0);
+          let acc = 0;
+          const r = e.findIndex((v) => {
+            acc += v;
+            return acc >= tau * total;
+          });
+          return Math.max(1, r + 1);
+        });
+        expect(ranks[l]).toEqual(expected);
+      });
+    }
+    // A larger share keeps at least as many ranks on every bond of that layer; the others no more.
+    const skewed = equal.map((_, l) => (l === 0 ? 2 : 1));
+    const sum = skewed.reduce((a, b) => a + b, 0);
+    const favoured = lwiqRanks(
+      problem,
+      skewed.map((v) => v / sum),
+      1,
+      'spectrum',
+    );
+    const base = lwiqRanks(problem, equal, 1, 'spectrum');
+    expect(favoured).not.toEqual(base);
+    for (const [i, r] of (favoured[0] as number[]).entries())
+      expect(r).toBeGreaterThanOrEqual((base[0] as number[])[i] as number);
+    for (const [i, r] of (favoured[1] as number[]).entries())
+      expect(r).toBeLessThanOrEqual((base[1] as number[])[i] as number);
+    // Spent to the budget: within it, and no single rank can be raised without leaving it.
+    const t = templateToBudget(problem, equal, 'spectrum');
+    const cost = totalCost(problem, t.ranks);
+    expect(cost).toBeLessThanOrEqual(problem.limit);
+    problem.spaces.forEach((s, l) => {
+      s.bounds.forEach((b, i) => {
+        const r = (t.ranks[l] as number[])[i] as number;
+        if (r >= b) return;
+        const up = t.ranks.map((x) => [...x]);
+        (up[l] as number[])[i] = r + 1;
+        expect(totalCost(problem, up)).toBeGreaterThan(problem.limit);
+      });
+    });
   });
 
   it("pools conv features to s×s cells ('auto': C·s² ≈ 100), Linear outputs untouched; no leak", async () => {

@@ -2,11 +2,13 @@ import { cacheOnCpu, type FactorizationPlan, type Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { bisectBudget } from './bisect.js';
 import type { Budget } from './budget.js';
+import { cumulativeEnergy, energyRank } from './energy.js';
 import { fillToBudget } from './fill.js';
 import { finishSelection, now, ranksByLayer } from './finish.js';
 import { type LwiqScoreOptions, type LwiqScores, lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
 import { checkFeasible, type RankProblem, type RankProblemOptions, rankProblem, totalCost } from './problem.js';
 import type { RankSelector, SelectionContext, SelectionReport } from './selector.js';
+import { layerSpectra } from './spectra.js';
 
 /**
  * LWIQ's rank template ([P], papers.md §2.2 step 5; ours, not the paper's):
@@ -14,11 +16,19 @@ import type { RankSelector, SelectionContext, SelectionReport } from './selector
  *   `r_{l,i}(β) = clip(round(β·p_l·L·b_{l,i}), r_min, b_{l,i})` — a layer's significance sets the
  *   fraction of each bond's bound it keeps, so a bond of bound 25 and one of bound 400 in two
  *   layers of equal significance keep the same fraction, not the same rank;
+ * - `'spectrum'`: every bond keeps the energy fraction `τ_l(β) = 1 − exp(−β·p_l·L)` of its own
+ *   unfolding's spectrum (the smallest rank with `Σ_{j≤r} σ_j² ≥ τ_l·Σ_j σ_j²`, as the energy
+ *   baseline) — the layer's significance sets how much energy it keeps (the discarded energy
+ *   falls exponentially in β·p_l), the bond's spectrum how many ranks that takes; with equal
+ *   shares its template is the energy baseline's threshold plan (τ = 1 − exp(−β));
  * - `'layer'` (the historical rule): one rank per layer, `r_l = round(β·p_l·L·max_i b_{l,i})`,
  *   every bond `min(r_l, b_{l,i})` — normalized by the layer's largest bound, so a layer with a
  *   large bound gets large ranks whatever its score.
  */
-export type LwiqTemplate = 'bond' | 'layer';
+export type LwiqTemplate = 'bond' | 'layer' | 'spectrum';
+
+/** The templates of {@link LwiqTemplate}. */
+export const LWIQ_TEMPLATES: readonly LwiqTemplate[] = ['bond', 'spectrum', 'layer'];
 
 /** Options of {@link lwiqSelector}: the format (default `'tt'`), TT dims, lowest rank (default 2), the template and the scoring. */
 export interface LwiqOptions extends RankProblemOptions, LwiqScoreOptions {
@@ -26,17 +36,64 @@ export interface LwiqOptions extends RankProblemOptions, LwiqScoreOptions {
   readonly template?: LwiqTemplate;
 }
 
-/** The scale of rank i of layer l in the template: `p_l·L·b` (b: the bond's bound or the layer's largest). */
-function scaleOf(
-  problem: RankProblem,
-  shares: readonly number[],
-  template: LwiqTemplate,
-  l: number,
-  i: number,
-): number {
-  const s = problem.spaces[l] as RankProblem['spaces'][number];
-  const b = template === 'bond' ? (s.bounds[i] as number) : Math.max(...s.bounds);
-  return Math.max((shares[l] as number) * problem.spaces.length * b, 1e-12);
+/** `p_l·L`, floored so a zero share never divides by zero. */
+function levelOf(shares: readonly number[], l: number, layers: number): number {
+  return Math.max((shares[l] as number) * layers, 1e-12);
+}
+
+/**
+ * A template as functions of β: the ranks at β, a β at which every rank is at its bound, and the
+ * β at which a bond's rank r+1 is first reached (the fill's order: lowest first).
+ */
+interface TemplateRule {
+  readonly ranksAt: (beta: number) => number[][];
+  readonly hi: number;
+  readonly reachedAt: (l: number, i: number, r: number) => number;
+}
+
+/** `'bond'` and `'layer'`: ranks proportional to β·p_l·L times a bound. */
+function linearRule(problem: RankProblem, shares: readonly number[], template: 'bond' | 'layer'): TemplateRule {
+  const L = problem.spaces.length;
+  const scale = (l: number, i: number): number => {
+    const s = problem.spaces[l] as RankProblem['spaces'][number];
+    const b = template === 'bond' ? (s.bounds[i] as number) : Math.max(...s.bounds);
+    return levelOf(shares, l, L) * b;
+  };
+  const ranksAt = (beta: number): number[][] =>
+    problem.spaces.map((s, l) =>
+      s.bounds.map((b, i) =>
+        Math.min(b, Math.max((problem.minRanks[l] as number[])[i] as number, Math.round(beta * scale(l, i)))),
+      ),
+    );
+  const hi = Math.max(...problem.spaces.flatMap((s, l) => s.bounds.map((b, i) => (b + 1) / scale(l, i))));
+  return { ranksAt, hi, reachedAt: (l, i, r) => (r + 1) / scale(l, i) };
+}
+
+/** `'spectrum'`: each bond's energy rank at the layer's threshold `1 − exp(−β·p_l·L)`. */
+function spectrumRule(problem: RankProblem, shares: readonly number[]): TemplateRule {
+  const L = problem.spaces.length;
+  const cums = problem.spaces.map((s) => layerSpectra(s).map(cumulativeEnergy));
+  const ranksAt = (beta: number): number[][] =>
+    cums.map((modes, l) => {
+      const tau = -Math.expm1(-beta * levelOf(shares, l, L));
+      return modes.map((c, i) =>
+        Math.min(c.length, energyRank(c, tau, (problem.minRanks[l] as number[])[i] as number)),
+      );
+    });
+  // At β·p_l·L ≥ 50, τ rounds to 1 in double precision: every rank at its bound.
+  const hi = Math.max(...problem.spaces.map((_s, l) => 50 / levelOf(shares, l, L)));
+  // Rank r+1 is reached once τ_l exceeds cum[r−1]/total, i.e. at β = −ln(1 − cum[r−1]/total)/(p_l·L).
+  const reachedAt = (l: number, i: number, r: number): number => {
+    const c = (cums[l] as Float64Array[])[i] as Float64Array;
+    const total = c[c.length - 1] as number;
+    const kept = r === 0 || total <= 0 ? 0 : (c[r - 1] as number) / total;
+    return kept >= 1 ? Number.POSITIVE_INFINITY : -Math.log1p(-kept) / levelOf(shares, l, L);
+  };
+  return { ranksAt, hi, reachedAt };
+}
+
+function ruleOf(problem: RankProblem, shares: readonly number[], template: LwiqTemplate): TemplateRule {
+  return template === 'spectrum' ? spectrumRule(problem, shares) : linearRule(problem, shares, template);
 }
 
 /**
@@ -49,17 +106,7 @@ export function lwiqRanks(
   beta: number,
   template: LwiqTemplate = 'layer',
 ): number[][] {
-  return problem.spaces.map((s, l) =>
-    s.bounds.map((b, i) =>
-      Math.min(
-        b,
-        Math.max(
-          (problem.minRanks[l] as number[])[i] as number,
-          Math.round(beta * scaleOf(problem, shares, template, l, i)),
-        ),
-      ),
-    ),
-  );
+  return ruleOf(problem, shares, template).ranksAt(beta);
 }
 
 /** Normalized significance shares `p_l` of the problem's layers. */
@@ -85,18 +132,15 @@ export function templateToBudget(
   shares: readonly number[],
   template: LwiqTemplate,
 ): { ranks: number[][]; beta: number; template: number[][]; fillSteps: number } {
-  // Above this β every rank sits at its bound.
-  const hi = Math.max(
-    ...problem.spaces.flatMap((s, l) => s.bounds.map((b, i) => (b + 1) / scaleOf(problem, shares, template, l, i))),
-  );
+  const rule = ruleOf(problem, shares, template);
   const found = bisectBudget({
     lo: 0,
-    hi,
-    evaluate: (beta) => lwiqRanks(problem, shares, beta, template),
+    hi: rule.hi,
+    evaluate: rule.ranksAt,
     cost: (r) => totalCost(problem, r),
     limit: problem.limit,
   });
-  const filled = fillToBudget(problem, found.value, (l, i, r) => -(r + 1) / scaleOf(problem, shares, template, l, i));
+  const filled = fillToBudget(problem, found.value, (l, i, r) => -rule.reachedAt(l, i, r));
   return { ranks: filled.ranks, beta: found.x, template: found.value, fillSteps: filled.steps };
 }
 
@@ -124,10 +168,10 @@ export async function lwiqPlanner(
 ): Promise<LwiqPlanner> {
   const opts: LwiqOptions = { format: 'tt', minRank: 2, template: 'bond', ...options };
   const template = opts.template as LwiqTemplate;
-  if (template !== 'bond' && template !== 'layer')
+  if (!LWIQ_TEMPLATES.includes(template))
     throw new TnzipError(
       'INVALID_ARGUMENT',
-      `options.template must be 'bond' or 'layer', got ${JSON.stringify(template)}`,
+      `options.template must be one of ${LWIQ_TEMPLATES.join(', ')}, got ${JSON.stringify(template)}`,
     );
   // The rank problem reads the weights synchronously: cache them on the CPU first (webgpu).
   await cacheOnCpu(model);

@@ -2,7 +2,7 @@ import { cacheOnCpu, type Module } from '@tnzip/layers';
 import { checkInt, checkNumber, Rng, TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
 import { finishSelection, now, ranksByLayer } from './finish.js';
-import { type LwiqTemplate, templateToBudget } from './lwiq.js';
+import { LWIQ_TEMPLATES, type LwiqTemplate, templateToBudget } from './lwiq.js';
 import { checkFeasible, planOf, type RankProblemOptions, rankProblem } from './problem.js';
 import { truncatedAccuracy } from './proxy-search-accuracy.js';
 import type { RankSelector, SelectionContext } from './selector.js';
@@ -58,6 +58,11 @@ export function proxySearchSelector(options: ProxySearchOptions = {}): RankSelec
   checkInt(K, 'options.candidates', 1, 100_000);
   checkNumber(spread, 'options.spread', 0, 10);
   checkInt(batchSize, 'options.batchSize', 1);
+  if (!LWIQ_TEMPLATES.includes(template))
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `options.template must be one of ${LWIQ_TEMPLATES.join(', ')}, got ${JSON.stringify(template)}`,
+    );
   const opts: RankProblemOptions = { format: 'tt', minRank: 2, ...options };
   return {
     name: 'proxy-search',
