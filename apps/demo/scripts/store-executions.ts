@@ -4,15 +4,15 @@
 // choice in its model.json under meta.executions['wasm@N'], replacing an older one for that key. The
 // page (wasm, 1 thread without cross-origin isolation) then runs the stored choice instead of measuring
 // on load. Run it on a quiet machine, once per thread count; only meta changes (weights.bin and its
-// hash do not).
+// hash do not). For one model directory, `tnzip executions DIR --threads N` does the same.
 //
 //   node --conditions=@tnzip/source --import tsx apps/demo/scripts/store-executions.ts --threads 1|2
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { useBackend } from '@tnzip/backends';
-import { chooseExecutions, chosenExecutions, load, withExecutions } from '@tnzip/layers';
+import { chooseExecutions, chosenExecutions, load, rewriteMeta, withExecutions } from '@tnzip/layers';
 
 const { values } = parseArgs({ options: { threads: { type: 'string' } } });
 const threads = Number(values.threads ?? '1');
@@ -34,12 +34,7 @@ for (const entry of index.models) {
       keepDense: () => false,
       rounds: 15,
     });
-    const file = join(dir, 'model.json');
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { meta?: Record<string, unknown> };
-    const meta = withExecutions(json.meta ?? {}, choice);
-    // One-space indentation, as @tnzip/layers' save writes model.json; temp file + rename.
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...json, meta }, null, 1)}\n`);
-    renameSync(`${file}.tmp`, file);
+    await rewriteMeta(dir, (meta) => withExecutions(meta, choice));
     const layers = Object.entries(chosenExecutions(choice).layers);
     console.log(
       `${entry.name}: wasm@${info.threads ?? 1} ${layers.length === 0 ? 'no layer with execution modes' : layers.map(([p, e]) => `${p} ${e.join('/')}`).join(', ')}`,

@@ -2,6 +2,7 @@ import { type FlagSpec, parseFlags } from './args.js';
 import { COMPRESS_FLAGS, COMPRESS_HELP, compressCommand } from './commands/compress.js';
 import type { CommandContext } from './commands/context.js';
 import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './commands/eval.js';
+import { EXECUTIONS_FLAGS, EXECUTIONS_HELP, executionsCommand } from './commands/executions.js';
 import { EXPORT_FLAGS, EXPORT_HELP, exportCommand } from './commands/export.js';
 import { REPORT_FLAGS, REPORT_HELP, reportCommand } from './commands/report.js';
 import { RESULTS_FLAGS, RESULTS_HELP, resultsCommand } from './commands/results.js';
@@ -27,6 +28,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   train: { flags: TRAIN_COMMAND_FLAGS, help: TRAIN_HELP, positionals: 0, run: trainCommand },
   compress: { flags: COMPRESS_FLAGS, help: COMPRESS_HELP, positionals: 0, run: (c) => compressCommand(c) },
   eval: { flags: EVAL_FLAGS, help: EVAL_HELP, positionals: 1, run: evalCommand },
+  executions: { flags: EXECUTIONS_FLAGS, help: EXECUTIONS_HELP, positionals: 1, run: executionsCommand },
   export: { flags: EXPORT_FLAGS, help: EXPORT_HELP, positionals: 1, run: exportCommand },
   summary: { flags: SUMMARY_FLAGS, help: SUMMARY_HELP, positionals: 1, run: summaryCommand },
   report: { flags: REPORT_FLAGS, help: REPORT_HELP, positionals: 1, run: reportCommand },
@@ -51,15 +53,16 @@ epoch, and prints dense vs compressed: test accuracy, params, MACs, bytes on dis
 Every 'tnzip compress' flag also applies to the main job (e.g. 'tnzip --budget 8x').
 
 commands:
-  train     train a zoo model (LeNet-300-100, LeNet-5, ResNet-20/32/56, ResNet-18, VGG-16)
-  compress  select ranks under a budget, factorize, fine-tune, evaluate, save
-  eval      evaluate a saved model on a test set
-  export    write a model as a tfjs LayersModel of stock layers
-  summary   per-layer table of a model: kind, shape, ranks, params, MACs
-  report    re-render a run's report.md, report.json and plots
-  sweep     every method × budget × seed (a dense parent per seed): tables, mean ± std, Pareto plots
-  results   merge sweep runs into docs/results.json (and its table in docs/results.md)
-  worker    run sweep cells queued on Redis by 'tnzip sweep --queue' (any number of machines)
+  train       train a zoo model (LeNet-300-100, LeNet-5, ResNet-20/32/56, ResNet-18, VGG-16)
+  compress    select ranks under a budget, factorize, fine-tune, evaluate, save
+  eval        evaluate a saved model on a test set
+  executions  measure each factorized layer's fastest execution here and store it in model.json
+  export      write a model as a tfjs LayersModel of stock layers
+  summary     per-layer table of a model: kind, shape, ranks, params, MACs
+  report      re-render a run's report.md, report.json and plots
+  sweep       every method × budget × seed (a dense parent per seed): tables, mean ± std, Pareto plots
+  results     merge sweep runs into docs/results.json (and its table in docs/results.md)
+  worker      run sweep cells queued on Redis by 'tnzip sweep --queue' (any number of machines)
 
 'tnzip COMMAND --help' lists a command's options. Common options: --json, --backend
 auto|wasm|webgpu|cpu (default: $TNZIP_BACKEND, else wasm), --seed N.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeFileAtomic } from '@tnzip/train';
+import { rewriteMeta } from '@tnzip/layers';
 import type { SweepConfig } from './commands/sweep.js';
 import { sweepFallback } from './commands/sweep.js';
 import { FileError, UsageError } from './exit-codes.js';
@@ -143,8 +143,7 @@ async function withModel(
   const dest = path.join(options.modelsDir as string, name);
   await fs.rm(dest, { recursive: true, force: true });
   await fs.cp(path.join(runDir, cell.modelDir as string), dest, { recursive: true });
-  if (cell.denseWeightsBytes !== undefined)
-    await recordDenseBytes(path.join(dest, 'model.json'), cell.denseWeightsBytes);
+  if (cell.denseWeightsBytes !== undefined) await recordDenseBytes(dest, cell.denseWeightsBytes);
   return {
     ...row,
     model_dir: path.relative(options.base ?? process.cwd(), dest),
@@ -158,12 +157,8 @@ async function withModel(
  * it is missing (sweeps before it was recorded there), so `tnzip eval` of the copy gives its storage
  * ratio. Only meta changes; the weights and their hash do not.
  */
-async function recordDenseBytes(file: string, bytes: number): Promise<void> {
-  const json = await readJson<{ meta?: Record<string, unknown> }>(file, 'model.json');
-  if (json.meta?.denseWeightsBytes !== undefined) return;
-  // One-space indentation, as @tnzip/layers' save writes it.
-  await writeFileAtomic(
-    file,
-    `${JSON.stringify({ ...json, meta: { ...(json.meta ?? {}), denseWeightsBytes: bytes } }, null, 1)}\n`,
+async function recordDenseBytes(dir: string, bytes: number): Promise<void> {
+  await rewriteMeta(dir, (meta) =>
+    meta.denseWeightsBytes !== undefined ? { ...meta } : { ...meta, denseWeightsBytes: bytes },
   );
 }

@@ -100,6 +100,21 @@ describe('mergeRows', () => {
   });
 });
 
+describe('mergeRows and committed models', () => {
+  it("keeps a row's committed model when the same run is merged again without one, not across runs", () => {
+    const committed = { ...ROW, run: 'r1', model_dir: 'docs/models/x', model_accuracy: 0.9, model_seed: 0 };
+    const again = { ...ROW, run: 'r1', accuracy_mean: 0.91 };
+    expect(mergeRows([committed], [again])).toEqual([
+      { ...again, model_dir: 'docs/models/x', model_accuracy: 0.9, model_seed: 0 },
+    ]);
+    // Another run replaces the row and its model: the committed one no longer belongs to it.
+    expect(mergeRows([committed], [{ ...again, run: 'r2' }])).toEqual([{ ...again, run: 'r2' }]);
+    // A new model of the same run replaces the old one.
+    const newer = { ...again, model_dir: 'docs/models/y', model_accuracy: 0.92, model_seed: 0 };
+    expect(mergeRows([committed], [newer])).toEqual([newer]);
+  });
+});
+
 describe('withResultsBlock', () => {
   it('appends the table to a hand-written page once, then replaces only the block', () => {
     const page = '# Results\n\nHand-written text.\n';

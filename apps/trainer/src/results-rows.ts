@@ -97,7 +97,24 @@ export function rowProblems(row: unknown): string[] {
   return out;
 }
 
-/** Rows of `existing` with each row of `incoming` replacing the one with its key (new keys appended). */
+/**
+ * `next` keeping `old`'s committed model (`model_dir`, `model_accuracy`, `model_seed`) when `next`
+ * has none and comes from the same run (`run`), so re-merging a run without `--models-dir` does not
+ * drop it.
+ */
+function keepModel(old: ResultRow, next: ResultRow): ResultRow {
+  if (next.model_dir !== undefined || old.model_dir === undefined) return next;
+  if (typeof old.run !== 'string' || old.run !== next.run) return next;
+  const seeds = next.seeds as readonly number[];
+  if (typeof old.model_seed === 'number' && !seeds.includes(old.model_seed)) return next;
+  const kept = { model_dir: old.model_dir, model_accuracy: old.model_accuracy };
+  return { ...next, ...kept, ...(old.model_seed === undefined ? {} : { model_seed: old.model_seed }) };
+}
+
+/**
+ * Rows of `existing` with each row of `incoming` replacing the one with its key (new keys
+ * appended); a replaced row's committed model is kept when the new row is of the same run.
+ */
 export function mergeRows(existing: readonly ResultRow[], incoming: readonly ResultRow[]): ResultRow[] {
   const byKey = new Map(incoming.map((r) => [rowKey(r), r]));
   const merged = existing.map((r) => {
@@ -105,7 +122,7 @@ export function mergeRows(existing: readonly ResultRow[], incoming: readonly Res
     const next = byKey.get(k);
     if (next === undefined) return r;
     byKey.delete(k);
-    return next;
+    return keepModel(r, next);
   });
   return [...merged, ...byKey.values()];
 }

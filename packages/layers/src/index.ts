@@ -74,6 +74,7 @@ export type { ModelJson, SaveMeta } from './io/model-json.js';
 export { MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_FORMAT_VERSIONS, parseModelJson } from './io/model-json.js';
 export type { ParamShapeReporter, ParamShapes } from './io/param-shapes.js';
 export { registerParamShapes } from './io/param-shapes.js';
+export { rewriteMeta } from './io/rewrite-meta.js';
 export { save, saveToMemory } from './io/save.js';
 export type { StorageEncoding } from './io/storage.js';
 export {

@@ -7,7 +7,7 @@ import { createModule } from '../registry.js';
 import { builtinKindCount } from './builtin-kinds.js';
 import { registerBuiltinParamShapes } from './builtin-param-shapes.js';
 import { MODEL_JSON, type ModelJson, manifestBytes, parseModelJson, sha256Hex } from './model-json.js';
-import { inNode, nodeFs } from './node-fs.js';
+import { inNode, type NodeFs, nodeFs } from './node-fs.js';
 import { architectureShapes } from './param-shapes.js';
 import { readContained } from './read-contained.js';
 import { storedVariables } from './state.js';
@@ -195,16 +195,22 @@ async function readSource(source: string | tf.io.IOHandler): Promise<{ raw: unkn
 /** model.json holds an architecture and a manifest: 16 MiB is far above any real one. */
 export const MAX_MODEL_JSON_BYTES = 16 * 2 ** 20;
 
-async function readDirectory(dir: string): Promise<{ raw: unknown; weights: ArrayBuffer }> {
-  const fs = await nodeFs('load');
+/**
+ * The text of `dir`'s model.json, read as untrusted input (contained in `dir`, at most
+ * {@link MAX_MODEL_JSON_BYTES}, valid UTF-8). CORRUPT_FILE / NOT_FOUND / IO_ERROR as `readContained`.
+ */
+export async function readModelJsonText(fs: NodeFs, dir: string): Promise<string> {
   const bytes = await readContained(fs, dir, MODEL_JSON, { maxBytes: MAX_MODEL_JSON_BYTES });
-  let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
     throw new TnzipError('CORRUPT_FILE', 'model.json is not valid UTF-8', { cause: e });
   }
-  const raw = parseModelJson(text);
+}
+
+async function readDirectory(dir: string): Promise<{ raw: unknown; weights: ArrayBuffer }> {
+  const fs = await nodeFs('load');
+  const raw = parseModelJson(await readModelJsonText(fs, dir));
   const file = raw.weightsManifest[0]?.paths[0] as string;
   if (file.includes('/') || file.includes('\\') || file.startsWith('.') || file === '')
     throw new TnzipError('CORRUPT_FILE', `model.json: weights path '${file}' must be a plain file name`);

@@ -52,6 +52,11 @@ export interface SaveMeta {
   readonly storage?: StorageEncoding;
 }
 
+/** model.json's text as `save` writes it: one-space indentation, a final newline. */
+export function modelJsonText(json: unknown): string {
+  return `${JSON.stringify(json, null, 1)}\n`;
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isShape = (v: unknown): boolean => Array.isArray(v) && v.every((d) => Number.isInteger(d) && (d as number) >= 0);
 

@@ -50,3 +50,14 @@ export async function nodeFs(who: string): Promise<NodeFs> {
     );
   }
 }
+
+/**
+ * Writes `content` to `dir/name` through a temporary name in the same directory and a rename, so
+ * a reader sees the old file or the new one, never a half-written one.
+ */
+export async function writeAtomic(fs: NodeFs, dir: string, name: string, content: string | Uint8Array): Promise<void> {
+  const final = `${dir}/${name}`;
+  const tmp = `${final}.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+  await fs.writeFile(tmp, content);
+  await fs.rename(tmp, final);
+}

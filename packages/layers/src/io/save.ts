@@ -8,11 +8,12 @@ import {
   MODEL_FORMAT_VERSION,
   MODEL_JSON,
   type ModelJson,
+  modelJsonText,
   type SaveMeta,
   sha256Hex,
   WEIGHTS_BIN,
 } from './model-json.js';
-import { nodeFs } from './node-fs.js';
+import { nodeFs, writeAtomic } from './node-fs.js';
 import { storedVariables } from './state.js';
 import { checkStorage } from './storage.js';
 
@@ -92,16 +93,10 @@ async function writeDirectory(dir: string, json: ModelJson, bytes: ArrayBuffer):
   const fs = await nodeFs('save');
   try {
     await makeDirectory(dir);
-    const suffix = `.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
-    const write = async (name: string, content: string | Uint8Array): Promise<void> => {
-      const final = `${dir}/${name}`;
-      const tmp = `${final}${suffix}`;
-      await fs.writeFile(tmp, content);
-      await fs.rename(tmp, final);
-    };
+    const write = (name: string, content: string | Uint8Array): Promise<void> => writeAtomic(fs, dir, name, content);
     // Weights first: model.json, whose hash names the weights, appears only once they are complete.
     await write(WEIGHTS_BIN, new Uint8Array(bytes));
-    await write(MODEL_JSON, `${JSON.stringify(json, null, 1)}\n`);
+    await write(MODEL_JSON, modelJsonText(json));
   } catch (e) {
     throw new TnzipError('IO_ERROR', `save: cannot write model files to '${dir}': ${(e as Error).message}`, {
       cause: e,
