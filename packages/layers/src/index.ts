@@ -44,7 +44,14 @@ export { costInMode, effectiveModeOf, resolveMode } from './factorized/execution
 export type { FactorizeOptions } from './factorized/factorize.js';
 export { factorize, factorizeLayer } from './factorized/factorize.js';
 export { FactorizedModule } from './factorized/factorized-module.js';
-export type { FactorizeContext, FactorizedKind, KindCost, KindCostOptions, PlanLike } from './factorized/kind.js';
+export type {
+  BuiltLayer,
+  FactorizeContext,
+  FactorizedKind,
+  KindCost,
+  KindCostOptions,
+  PlanLike,
+} from './factorized/kind.js';
 export {
   factorizedKindFor,
   factorizedKindOfModule,

@@ -22,6 +22,8 @@ export { permute64, permuteData64 } from './permute.js';
 export { Rng } from './random.js';
 export type { RandomizedSvdOptions } from './randomized-svd.js';
 export { randomizedSvd, randomizedSvd64 } from './randomized-svd.js';
+export type { SharedTucker64, SharedTuckerOptions } from './shared-tucker.js';
+export { sharedTucker64 } from './shared-tucker.js';
 export type { Svd64, SvdOptions } from './svd.js';
 export { leftSingular64, svd, svd64 } from './svd.js';
 export type { MatMul2D } from './tt-contract.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng, svd64, tuckerToTensor64 } from '@tnzip/tensor';
 import { describeBackends, expectNoLeak } from '@tnzip/testing';
 import { describe, expect, it } from 'vitest';
 import { cacheOnCpu } from '../cache-on-cpu.js';
@@ -154,6 +155,65 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     tf.dispose([x, ref, h, a, b]);
     dense3.dispose();
     model.dispose();
+  });
+
+  it('from pretrained weights: a SCADA group fits one core to all its layers; ADA keeps the weight norm', async () => {
+    // Two dense layers whose weights share one Tucker core exactly (different factors, dims, scales).
+    const rng = new Rng(5);
+    const gauss = (shape: number[]) => ({
+      shape,
+      data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    });
+    const ranks = [2, 3, 3];
+    const core = gauss(ranks);
+    const orth = (m: number, r: number) => svd64({ rows: m, cols: r, data: gauss([m, r]).data }).u;
+    const layers = [
+      new Linear('l1', { inFeatures: 12, outFeatures: 10 }),
+      new Linear('l2', { inFeatures: 10, outFeatures: 6 }),
+    ];
+    const dims = [
+      [4, 5, 6],
+      [3, 4, 5],
+    ];
+    layers.forEach((l, i) => {
+      const w = tuckerToTensor64({
+        core,
+        factors: (dims[i] as number[]).map((m, k) => orth(m, ranks[k] as number)),
+        modes: [0, 1, 2],
+      });
+      l.weight.assign(
+        tf.tensor(
+          Float32Array.from(w.data, (v) => v * (i === 0 ? 3 : -0.2)),
+          l.weight.shape,
+        ),
+      );
+    });
+    const model = new Sequential('m', layers);
+    await cacheOnCpu(model);
+    const dense = await Promise.all(layers.map((l) => l.weight.array()));
+    factorize(model, {
+      l1: { kind: 'scada-tucker', dims: dims[0] as number[], ranks, group: 'g' },
+      l2: { kind: 'scada-tucker', dims: dims[1] as number[], ranks, group: 'g' },
+    });
+    for (const [i, f] of (model.children() as AdaTuckerLayer[]).entries()) {
+      const w = f.weight();
+      const ref = tf.tensor(dense[i] as number[][]);
+      // Exact shared-core data: reproduced to float32 precision (the old per-layer init was far off).
+      expect(await relError(w, ref)).toBeLessThan(1e-4);
+      tf.dispose([w, ref]);
+    }
+    model.dispose();
+    // ADA at truncated ranks: the rebuilt weight keeps the dense weight's Frobenius norm.
+    const l = new Linear('l', { inFeatures: 16, outFeatures: 9, seed: 3 });
+    await cacheOnCpu(l);
+    const f = AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [4, 4, 9], ranks: [2, 2, 3] });
+    const [a, b] = tf.tidy(() => [tf.norm(f.weight()), tf.norm(l.weight)]);
+    expect(
+      Math.abs((await (a as tf.Tensor).data())[0] as number) / ((await (b as tf.Tensor).data())[0] as number),
+    ).toBeCloseTo(1, 5);
+    tf.dispose([a as tf.Tensor, b as tf.Tensor]);
+    f.dispose();
+    l.dispose();
   });
 
   it('an unbound follower and a group without owner are errors', () => {

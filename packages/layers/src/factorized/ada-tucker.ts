@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, TnzipError, tuckerRebuild } from '@tnzip/tensor';
+import {
+  frobeniusNorm64,
+  fromTf,
+  hosvd64,
+  matrixToTf,
+  Rng,
+  sizeOf,
+  type Tensor64,
+  TnzipError,
+  tuckerRebuild,
+} from '@tnzip/tensor';
 import { expectBatch } from '../layers/checks.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { type Epilogue, type Fusible, foldedParams, releaseFold } from '../layers/fusion.js';
@@ -11,11 +21,12 @@ import type { LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import { field, isBool, isIntList, isRecord } from './config-fields.js';
 import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
-import type { FactorizedKind, KindCost } from './kind.js';
+import type { BuiltLayer, FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, norm64, tf64 } from './params.js';
 import { checkDims, checkPlanRank } from './plan-checks.js';
 import { fusedConvExplicit } from './reconstructed-forward.js';
+import { fitScadaGroup } from './scada-fit.js';
 import { adaCoreShape, SharedCore, type SharedCoreUser } from './shared-core.js';
 
 /** The dense layer an ADA-Tucker layer stands for (its weight shape and how it runs). */
@@ -294,7 +305,10 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
   /**
    * ADA-Tucker (plan 'ada-tucker') or SCADA-Tucker (plan 'scada-tucker') from a pretrained
    * conv or linear. 'decompose': HOSVD (float64) of the reshaped weight — exact at full ranks
-   * (ranks = dims). A SCADA group owner takes its own HOSVD core as the shared core; a follower
+   * (ranks = dims) — with the core rescaled so that the rebuilt weight keeps the dense weight's
+   * Frobenius norm (ours: at high compression the projection keeps a small part of the norm, and
+   * a stack of such layers shrinks the signal until the gradients vanish; LeNet-5 at 691x stayed
+   * at chance). A SCADA group owner takes its own HOSVD core as the shared core; a follower
    * keeps its HOSVD factors and the least-squares scale `⟨C_l, C⟩ / ⟨C, C⟩` for the shared `C`.
    * 'decompose' reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
    */
@@ -336,7 +350,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
         (out.factors[i] as tf.Variable).assign(matrixToTf(f));
       });
       if (out.scale === null || out.ownedCore !== null) {
-        out.core.assign(tf64(dec.core, adaCoreShape(out.ranks)));
+        out.core.assign(tf64(normMatched(dec.core, padded), adaCoreShape(out.ranks)));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
       } else {
         // On the backend (the shared core may live on the GPU, where a sync read fails in Node);
@@ -554,7 +568,24 @@ function adaKind<P extends AdaPlan>(planKind: P['kind']): FactorizedKind<P> {
       if (key !== undefined && core === undefined && out.ownedCore !== null) shared.set(key, out.ownedCore);
       return out;
     },
+    // SCADA from the pretrained weights: each group's core fitted to all its layers at once.
+    finishBuild(built, { adaInit }) {
+      if (!scada || adaInit !== 'decompose') return;
+      const groups = new Map<string, BuiltLayer[]>();
+      for (const b of built) {
+        const group = (b.plan as Extract<LayerPlan, { kind: 'scada-tucker' }>).group;
+        groups.set(group, [...(groups.get(group) ?? []), b]);
+      }
+      for (const members of groups.values()) if (members.length > 1) fitScadaGroup(members);
+    },
   };
+}
+
+/** `core` scaled to the Frobenius norm of `weight` (orthonormal factors keep it); as is when all zero. */
+function normMatched(core: Tensor64, weight: Float64Array): Tensor64 {
+  const c = frobeniusNorm64(core);
+  const w = frobeniusNorm64({ data: weight });
+  return c > 0 ? { shape: core.shape, data: core.data.map((v) => (v * w) / c) } : core;
 }
 
 /** ADA-Tucker of a Conv2d or Linear (plan `'ada-tucker'`). */

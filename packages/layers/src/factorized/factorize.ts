@@ -4,7 +4,7 @@ import { Conv2d } from '../layers/conv2d.js';
 import { Linear } from '../layers/linear.js';
 import type { Module } from '../module.js';
 import type { ExecutionMode, FactorizationPlan, LayerPlan } from '../plan.js';
-import type { FactorizeContext, PlanLike } from './kind.js';
+import type { BuiltLayer, FactorizeContext, FactorizedKind, PlanLike } from './kind.js';
 import { factorizedKindFor } from './kind-registry.js';
 import { linkSharedCores } from './shared-core.js';
 /** Options of {@link factorize}. */
@@ -90,12 +90,17 @@ export function factorize(
   const context = contextOf(options, new Map());
   const built: Array<[string, Module, Module]> = [];
   try {
+    const byKind = new Map<FactorizedKind, BuiltLayer[]>();
     for (const [path, layer] of modules) {
       const lp = plan[path];
       if (lp === undefined) continue;
-      const f = buildLayer(layer, lp, context);
-      if (f !== layer) built.push([path, layer, f]);
+      const kind = factorizedKindFor(layer, lp, `layer '${layer.name}' (${layer.kind})`);
+      const f = kind.fromDense(layer, lp, context);
+      if (f === layer) continue;
+      built.push([path, layer, f]);
+      byKind.set(kind, [...(byKind.get(kind) ?? []), { dense: layer, plan: lp, layer: f }]);
     }
+    for (const [kind, layers] of byKind) kind.finishBuild?.(layers, context);
   } catch (e) {
     for (const [, , f] of built) f.dispose();
     throw e;

@@ -97,4 +97,18 @@ export interface FactorizedKind<P extends PlanLike = PlanLike> {
    * the built factorized layer; the Tucker-2, CP and TT kinds declare both modes.
    */
   candidateExecutions?(layer: Module, plan: P, inputShape: Shape): readonly ExecutionMode[];
+  /**
+   * Optional, for an initialization that spans layers: `factorize` calls it once every layer of
+   * the call is built and before the dense layers are disposed, with the layers this kind built
+   * (depth-first order) beside their dense originals and plans. SCADA-Tucker fits each group's
+   * shared core to all its layers here. Reads dense weights synchronously, as `fromDense`.
+   */
+  finishBuild?(built: readonly BuiltLayer<P>[], context: FactorizeContext): void;
+}
+
+/** One layer `factorize` built: the dense original, its plan and the factorized module. */
+export interface BuiltLayer<P extends PlanLike = PlanLike> {
+  readonly dense: Module;
+  readonly plan: P;
+  readonly layer: Module;
 }
