@@ -1,15 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  frobeniusNorm64,
-  fromTf,
-  hosvd64,
-  matrixToTf,
-  Rng,
-  sizeOf,
-  type Tensor64,
-  TnzipError,
-  tuckerRebuild,
-} from '@tnzip/tensor';
+import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, type Tensor64, TnzipError, tuckerRebuild } from '@tnzip/tensor';
 import { expectBatch } from '../layers/checks.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { type Epilogue, type Fusible, foldedParams, releaseFold } from '../layers/fusion.js';
@@ -23,7 +13,7 @@ import { field, isBool, isIntList, isRecord } from './config-fields.js';
 import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
 import type { BuiltLayer, FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
-import { makeParam, norm64, tf64 } from './params.js';
+import { makeParam, norm64, paddedWeight64, tf64 } from './params.js';
 import { checkDims, checkPlanRank } from './plan-checks.js';
 import { fusedConvExplicit } from './reconstructed-forward.js';
 import { fitScadaGroup } from './scada-fit.js';
@@ -341,16 +331,14 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
       if (out.bias !== null && layer.bias !== null) out.bias.assign(layer.bias);
     });
     if ((options.init ?? 'decompose') === 'random') return out;
-    const w = fromTf(layer.weight, `${layer.name}.weight`);
-    const padded = new Float64Array(sizeOf(out.dims));
-    padded.set(w.data);
-    const dec = hosvd64({ shape: out.dims, data: padded }, out.ranks);
+    const padded = paddedWeight64(layer.weight, `${layer.name}.weight`, out.dims);
+    const dec = hosvd64(padded, out.ranks);
     tf.tidy(() => {
       dec.factors.forEach((f, i) => {
         (out.factors[i] as tf.Variable).assign(matrixToTf(f));
       });
       if (out.scale === null || out.ownedCore !== null) {
-        out.core.assign(tf64(normMatched(dec.core, padded), adaCoreShape(out.ranks)));
+        out.core.assign(tf64(normMatched(dec.core, padded.data), adaCoreShape(out.ranks)));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
       } else {
         // On the backend (the shared core may live on the GPU, where a sync read fails in Node);
@@ -583,8 +571,8 @@ function adaKind<P extends AdaPlan>(planKind: P['kind']): FactorizedKind<P> {
 
 /** `core` scaled to the Frobenius norm of `weight` (orthonormal factors keep it); as is when all zero. */
 function normMatched(core: Tensor64, weight: Float64Array): Tensor64 {
-  const c = frobeniusNorm64(core);
-  const w = frobeniusNorm64({ data: weight });
+  const c = norm64(core.data);
+  const w = norm64(weight);
   return c > 0 ? { shape: core.shape, data: core.data.map((v) => (v * w) / c) } : core;
 }
 

@@ -52,7 +52,8 @@ function buildLayer(layer: Module, plan: PlanLike, context: FactorizeContext): M
  * Replaces, in place, every layer named in `plan` (by full path, e.g. `'layer1.0.conv1'`) by its
  * factorized version built with `fromDense` from the pretrained weights, and returns `model`.
  * Layers are processed in depth-first module order, so the first layer of a SCADA group owns
- * its shared core. Each plan entry goes to the registered {@link FactorizedKind} of its kind.
+ * its shared core; once all are built, each kind's optional `finishBuild` sees the layers it built
+ * (SCADA fits each group's core to all its layers there). Each plan entry goes to the registered {@link FactorizedKind} of its kind.
  * NOT_FOUND for a path with no module; INVALID_ARGUMENT for a plan kind that is unknown or does
  * not apply to the layer (or the root itself); every plan is validated (INVALID_RANK,
  * SHAPE_MISMATCH) before any weight is decomposed. Nothing is replaced unless every layer

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { sizeOf, type Tensor64, TnzipError } from '@tnzip/tensor';
+import { fromTf, sizeOf, type Tensor64, TnzipError } from '@tnzip/tensor';
 
 /* Building and filling the parameters of factorized layers: float64 → tf, seeded init. */
 
@@ -14,6 +14,13 @@ export function reshape64(x: Tensor64, shape: readonly number[]): Tensor64 {
 /** A float64 tensor as a new float32 tf tensor of the given shape (the caller owns it). */
 export function tf64(x: Tensor64, shape: readonly number[] = x.shape): tf.Tensor {
   return tf.tensor(Float32Array.from(x.data), [...shape], 'float32');
+}
+
+/** A weight read synchronously in float64, reshaped to `dims` (zero-padded up to `Π dims`). */
+export function paddedWeight64(weight: tf.Tensor, name: string, dims: readonly number[]): Tensor64 {
+  const data = new Float64Array(sizeOf(dims));
+  data.set(fromTf(weight, name).data);
+  return { shape: [...dims], data };
 }
 
 /** Frobenius norm of a float64 array. */
