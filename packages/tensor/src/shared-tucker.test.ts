@@ -50,7 +50,7 @@ describe('sharedTucker64', () => {
       expect(fit.errors[l]).toBeLessThan(1e-6);
       for (const f of fit.factors[l] as Matrix64[]) {
         const g = matmul64(f, f, true, false);
-        g.data.forEach((v, k) => expect(v).toBeCloseTo(k % (g.cols + 1) === 0 ? 1 : 0, 10));
+        for (const [k, v] of g.data.entries()) expect(v).toBeCloseTo(k % (g.cols + 1) === 0 ? 1 : 0, 10);
       }
     });
   });

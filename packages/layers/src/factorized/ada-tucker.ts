@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fromTf, hosvd64, matrixToTf, Rng, sizeOf, type Tensor64, TnzipError, tuckerRebuild } from '@tnzip/tensor';
+import { hosvd64, matrixToTf, Rng, sizeOf, type Tensor64, TnzipError, tuckerRebuild } from '@tnzip/tensor';
 import { expectBatch } from '../layers/checks.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { type Epilogue, type Fusible, foldedParams, releaseFold } from '../layers/fusion.js';
