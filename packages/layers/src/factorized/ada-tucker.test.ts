@@ -157,7 +157,7 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     model.dispose();
   });
 
-  it('from pretrained weights: a SCADA group fits one core to all its layers; ADA keeps the weight norm', async () => {
+  it('from pretrained weights: a SCADA group fits one core to all its layers, each keeping its weight norm', async () => {
     // Two dense layers whose weights share one Tucker core exactly (different factors, dims, scales).
     const rng = new Rng(5);
     const gauss = (shape: number[]) => ({
@@ -203,17 +203,23 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
       tf.dispose([w, ref]);
     }
     model.dispose();
-    // ADA at truncated ranks: the rebuilt weight keeps the dense weight's Frobenius norm.
-    const l = new Linear('l', { inFeatures: 16, outFeatures: 9, seed: 3 });
-    await cacheOnCpu(l);
-    const f = AdaTuckerLayer.fromDense(l, { kind: 'ada-tucker', dims: [4, 4, 9], ranks: [2, 2, 3] });
-    const [a, b] = tf.tidy(() => [tf.norm(f.weight()), tf.norm(l.weight)]);
-    expect(
-      Math.abs((await (a as tf.Tensor).data())[0] as number) / ((await (b as tf.Tensor).data())[0] as number),
-    ).toBeCloseTo(1, 5);
-    tf.dispose([a as tf.Tensor, b as tf.Tensor]);
-    f.dispose();
-    l.dispose();
+    // Unrelated weights at truncated ranks: no exact fit, but each layer keeps its weight's norm.
+    const other = new Sequential('o', [
+      new Linear('a', { inFeatures: 12, outFeatures: 10, seed: 7 }),
+      new Linear('b', { inFeatures: 10, outFeatures: 6, seed: 8 }),
+    ]);
+    await cacheOnCpu(other);
+    const norms = await Promise.all((other.children() as Linear[]).map((l) => tf.norm(l.weight).data()));
+    factorize(other, {
+      a: { kind: 'scada-tucker', dims: dims[0] as number[], ranks, group: 'g' },
+      b: { kind: 'scada-tucker', dims: dims[1] as number[], ranks, group: 'g' },
+    });
+    for (const [i, f] of (other.children() as AdaTuckerLayer[]).entries()) {
+      const n = tf.tidy(() => tf.norm(f.weight()));
+      expect(((await n.data())[0] as number) / ((norms[i] as Float32Array)[0] as number)).toBeCloseTo(1, 4);
+      n.dispose();
+    }
+    other.dispose();
   });
 
   it('an unbound follower and a group without owner are errors', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { hosvd64, matrixToTf, Rng, sizeOf, type Tensor64, TnzipError, tuckerRebuild } from '@tnzip/tensor';
+import { hosvd64, matrixToTf, Rng, sizeOf, TnzipError, tuckerRebuild } from '@tnzip/tensor';
 import { expectBatch } from '../layers/checks.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { type Epilogue, type Fusible, foldedParams, releaseFold } from '../layers/fusion.js';
@@ -295,10 +295,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
   /**
    * ADA-Tucker (plan 'ada-tucker') or SCADA-Tucker (plan 'scada-tucker') from a pretrained
    * conv or linear. 'decompose': HOSVD (float64) of the reshaped weight — exact at full ranks
-   * (ranks = dims) — with the core rescaled so that the rebuilt weight keeps the dense weight's
-   * Frobenius norm (ours: at high compression the projection keeps a small part of the norm, and
-   * a stack of such layers shrinks the signal until the gradients vanish; LeNet-5 at 691x stayed
-   * at chance). A SCADA group owner takes its own HOSVD core as the shared core; a follower
+   * (ranks = dims). A SCADA group is then fitted jointly by `factorize` (`fitScadaGroup`). A SCADA group owner takes its own HOSVD core as the shared core; a follower
    * keeps its HOSVD factors and the least-squares scale `⟨C_l, C⟩ / ⟨C, C⟩` for the shared `C`.
    * 'decompose' reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
    */
@@ -338,7 +335,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
         (out.factors[i] as tf.Variable).assign(matrixToTf(f));
       });
       if (out.scale === null || out.ownedCore !== null) {
-        out.core.assign(tf64(normMatched(dec.core, padded.data), adaCoreShape(out.ranks)));
+        out.core.assign(tf64(dec.core, adaCoreShape(out.ranks)));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
       } else {
         // On the backend (the shared core may live on the GPU, where a sync read fails in Node);
@@ -567,13 +564,6 @@ function adaKind<P extends AdaPlan>(planKind: P['kind']): FactorizedKind<P> {
       for (const members of groups.values()) if (members.length > 1) fitScadaGroup(members);
     },
   };
-}
-
-/** `core` scaled to the Frobenius norm of `weight` (orthonormal factors keep it); as is when all zero. */
-function normMatched(core: Tensor64, weight: Float64Array): Tensor64 {
-  const c = norm64(core.data);
-  const w = norm64(weight);
-  return c > 0 ? { shape: core.shape, data: core.data.map((v) => (v * w) / c) } : core;
 }
 
 /** ADA-Tucker of a Conv2d or Linear (plan `'ada-tucker'`). */
