@@ -1,3 +1,4 @@
+import { ADA_INITS } from '@tnzip/layers';
 import { type DenseFallback, LWIQ_TEMPLATES } from '@tnzip/ranks';
 import { choice, type FlagSpec, type FlagValues, int, num, str } from './args.js';
 import { UsageError } from './exit-codes.js';
@@ -48,8 +49,8 @@ export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   'ada-init': {
     type: 'string',
-    value: 'decompose|random',
-    help: 'ADA/SCADA: init from the decomposed pretrained weights, or from scratch (default decompose)',
+    value: 'decompose|decompose-norm|random',
+    help: "ADA/SCADA: init from the decomposed pretrained weights (default decompose: least squares; decompose-norm: each rebuilt weight at its dense weight's norm), or from scratch",
   },
   'ada-order': {
     type: 'string',
@@ -97,7 +98,7 @@ export function resolveKnobs(v: FlagValues): MethodKnobs {
     batudeRho: num(v, 'batude-rho', 0, 1e6, true) ?? DEFAULT_KNOBS.batudeRho,
     batudeUpdateEvery: int(v, 'batude-update-every', 0) ?? DEFAULT_KNOBS.batudeUpdateEvery,
     calibrationSize: int(v, 'calibration-size', 10, 60_000) ?? DEFAULT_KNOBS.calibrationSize,
-    adaInit: choice(v, 'ada-init', ['decompose', 'random'] as const, 'ADA init') ?? DEFAULT_KNOBS.adaInit,
+    adaInit: choice(v, 'ada-init', ADA_INITS, 'ADA init') ?? DEFAULT_KNOBS.adaInit,
     adaOrder,
   };
 }

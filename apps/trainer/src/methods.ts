@@ -1,4 +1,4 @@
-import type { FactorizeOptions } from '@tnzip/layers';
+import type { AdaInit, FactorizeOptions } from '@tnzip/layers';
 import {
   adaSelector,
   batudeSelector,
@@ -35,7 +35,7 @@ export interface MethodKnobs {
   /** LWIQ: calibration images for the imprinting proxy (the first N training images). */
   readonly calibrationSize: number;
   /** ADA/SCADA: factor initialization, from the pretrained weights or from scratch. */
-  readonly adaInit: 'decompose' | 'random';
+  readonly adaInit: AdaInit;
   /** ADA/SCADA tensor order: a number, or the selector's rule ('auto'; SCADA: 'fill'). */
   readonly adaOrder: number | 'auto' | 'default';
 }

@@ -27,8 +27,9 @@ export {
 } from './exec/stored-executions.js';
 export type { TimingOptions } from './exec/time-interleaved.js';
 export { timeInterleaved } from './exec/time-interleaved.js';
-export type { AdaFromDenseOptions, AdaTarget, AdaTuckerOptions } from './factorized/ada-tucker.js';
+export type { AdaFromDenseOptions, AdaInit, AdaTarget, AdaTuckerOptions } from './factorized/ada-tucker.js';
 export {
+  ADA_INITS,
   AdaTuckerLayer,
   adaCost,
   adaTuckerKind,

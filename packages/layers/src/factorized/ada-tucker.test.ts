@@ -157,7 +157,7 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
     model.dispose();
   });
 
-  it('from pretrained weights: a SCADA group fits one core to all its layers, each keeping its weight norm', async () => {
+  it("from pretrained weights: a SCADA group fits one core to all its layers; 'decompose-norm' keeps each weight's norm", async () => {
     // Two dense layers whose weights share one Tucker core exactly (different factors, dims, scales).
     const rng = new Rng(5);
     const gauss = (shape: number[]) => ({
@@ -203,17 +203,23 @@ describeBackends('AdaTuckerLayer / SharedCore', (backend) => {
       tf.dispose([w, ref]);
     }
     model.dispose();
-    // Unrelated weights at truncated ranks: no exact fit, but each layer keeps its weight's norm.
+    // Unrelated weights at truncated ranks, 'decompose-norm': each rebuilt weight keeps its norm.
     const other = new Sequential('o', [
       new Linear('a', { inFeatures: 12, outFeatures: 10, seed: 7 }),
       new Linear('b', { inFeatures: 10, outFeatures: 6, seed: 8 }),
+      new Linear('c', { inFeatures: 6, outFeatures: 6, seed: 9 }),
     ]);
     await cacheOnCpu(other);
     const norms = await Promise.all((other.children() as Linear[]).map((l) => tf.norm(l.weight).data()));
-    factorize(other, {
-      a: { kind: 'scada-tucker', dims: dims[0] as number[], ranks, group: 'g' },
-      b: { kind: 'scada-tucker', dims: dims[1] as number[], ranks, group: 'g' },
-    });
+    factorize(
+      other,
+      {
+        a: { kind: 'scada-tucker', dims: dims[0] as number[], ranks, group: 'g' },
+        b: { kind: 'scada-tucker', dims: dims[1] as number[], ranks, group: 'g' },
+        c: { kind: 'ada-tucker', dims: [2, 3, 6], ranks: [2, 2, 2] },
+      },
+      { adaInit: 'decompose-norm' },
+    );
     for (const [i, f] of (other.children() as AdaTuckerLayer[]).entries()) {
       const n = tf.tidy(() => tf.norm(f.weight()));
       expect(((await n.data())[0] as number) / ((norms[i] as Float32Array)[0] as number)).toBeCloseTo(1, 4);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { hosvd64, matrixToTf, Rng, sizeOf, TnzipError, tuckerRebuild } from '@tnzip/tensor';
+import { hosvd64, matrixToTf, Rng, sizeOf, type Tensor64, TnzipError, tuckerRebuild } from '@tnzip/tensor';
 import { expectBatch } from '../layers/checks.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { type Epilogue, type Fusible, foldedParams, releaseFold } from '../layers/fusion.js';
@@ -118,10 +118,23 @@ export interface AdaTuckerOptions {
   readonly seed?: number;
 }
 
+/**
+ * How an ADA/SCADA layer starts from a pretrained weight:
+ * - `'decompose'` (default): truncated HOSVD of the reshaped weight (least squares; a SCADA group's
+ *   core is fitted to all its layers, each layer's scale by least squares);
+ * - `'decompose-norm'`: the same, each rebuilt weight then scaled to the dense weight's Frobenius
+ *   norm (a crude approximation keeps the signal's magnitude instead of shrinking it);
+ * - `'random'`: seeded orthonormal factors and a He-scaled core (training from scratch).
+ */
+export type AdaInit = 'decompose' | 'decompose-norm' | 'random';
+
+/** The values of {@link AdaInit}. */
+export const ADA_INITS: readonly AdaInit[] = ['decompose', 'decompose-norm', 'random'];
+
 /** Options of {@link AdaTuckerLayer.fromDense}. */
 export interface AdaFromDenseOptions {
-  /** 'decompose' (default): HOSVD of the pretrained weight; 'random': seeded init from scratch. */
-  readonly init?: 'decompose' | 'random';
+  /** See {@link AdaInit} (default 'decompose'). */
+  readonly init?: AdaInit;
   readonly seed?: number;
   /** SCADA follower: the group's core (else a 'scada-tucker' layer becomes the group's owner). */
   readonly sharedCore?: SharedCore;
@@ -335,7 +348,8 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
         (out.factors[i] as tf.Variable).assign(matrixToTf(f));
       });
       if (out.scale === null || out.ownedCore !== null) {
-        out.core.assign(tf64(dec.core, adaCoreShape(out.ranks)));
+        const core = options.init === 'decompose-norm' ? normKept(dec.core, padded.data) : dec.core;
+        out.core.assign(tf64(core, adaCoreShape(out.ranks)));
         if (out.scale !== null) out.scale.assign(tf.tensor1d([1]));
       } else {
         // On the backend (the shared core may live on the GPU, where a sync read fails in Node);
@@ -555,15 +569,21 @@ function adaKind<P extends AdaPlan>(planKind: P['kind']): FactorizedKind<P> {
     },
     // SCADA from the pretrained weights: each group's core fitted to all its layers at once.
     finishBuild(built, { adaInit }) {
-      if (!scada || adaInit !== 'decompose') return;
+      if (!scada || adaInit === 'random') return;
       const groups = new Map<string, BuiltLayer[]>();
       for (const b of built) {
         const group = (b.plan as Extract<LayerPlan, { kind: 'scada-tucker' }>).group;
         groups.set(group, [...(groups.get(group) ?? []), b]);
       }
-      for (const members of groups.values()) if (members.length > 1) fitScadaGroup(members);
+      for (const members of groups.values()) if (members.length > 1) fitScadaGroup(members, adaInit);
     },
   };
+}
+
+/** `core` scaled to the Frobenius norm of `weight` (orthonormal factors keep it); as is when all zero. */
+function normKept(core: Tensor64, weight: Float64Array): Tensor64 {
+  const c = norm64(core.data);
+  return c > 0 ? { shape: core.shape, data: core.data.map((v) => (v * norm64(weight)) / c) } : core;
 }
 
 /** ADA-Tucker of a Conv2d or Linear (plan `'ada-tucker'`). */

@@ -13,8 +13,8 @@ export interface FactorizeOptions {
   readonly mode?: ExecutionMode;
   /** Seed of the random parts (CP-ALS init, random ADA init). Default 0. */
   readonly seed?: number;
-  /** ADA/SCADA init: 'decompose' (default, HOSVD of the pretrained weight) or 'random'. */
-  readonly adaInit?: 'decompose' | 'random';
+  /** ADA/SCADA init (`AdaInit`): 'decompose' (default, HOSVD of the pretrained weight), 'decompose-norm' or 'random'. */
+  readonly adaInit?: 'decompose' | 'decompose-norm' | 'random';
   /** Dispose the replaced dense layers' variables. Default true. */
   readonly disposeReplaced?: boolean;
 }

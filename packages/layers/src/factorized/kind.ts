@@ -33,8 +33,8 @@ export interface FactorizeContext {
   readonly mode: ExecutionMode;
   /** Seed of the random parts (CP-ALS init, random ADA init). */
   readonly seed: number;
-  /** ADA/SCADA init: HOSVD of the pretrained weight or seeded random. */
-  readonly adaInit: 'decompose' | 'random';
+  /** ADA/SCADA init (`AdaInit`): HOSVD of the pretrained weight (norm kept or not) or seeded random. */
+  readonly adaInit: 'decompose' | 'decompose-norm' | 'random';
   /**
    * State shared by the layers of one `factorize` call, in depth-first module order (SCADA keeps
    * each group's core here: the first layer of a group owns it). Key it by the kind's name.

@@ -10,13 +10,14 @@ import { adaCoreShape } from './shared-core.js';
 /**
  * Initializes the layers of one SCADA group from their dense originals jointly: one shared core
  * fitted to every layer ({@link sharedTucker64}: each layer's HOSVD aligned with the group's core,
- * then alternating least squares) and each layer's orthonormal factors; each layer's scale keeps
- * its dense weight's Frobenius norm (with the fit's sign), as ADA's init does. Built layer by
+ * then alternating least squares) and each layer's orthonormal factors; each layer's scale is the
+ * least-squares one (`'decompose'`) or keeps its dense weight's Frobenius norm with the fit's sign
+ * (`'decompose-norm'`). Built layer by
  * layer, the group would share the first layer's HOSVD core while the others kept their own
  * HOSVD factors, whose bases are unrelated to it: their least-squares scales came out near 0 and
  * the network started (and, at high compression, stayed) at chance. Reads dense weights synchronously.
  */
-export function fitScadaGroup(members: readonly BuiltLayer[]): void {
+export function fitScadaGroup(members: readonly BuiltLayer[], init: 'decompose' | 'decompose-norm'): void {
   const layers = members.map((m) => m.layer as AdaTuckerLayer);
   const owner = layers[0] as AdaTuckerLayer;
   const xs = members.map((m, l) => {
@@ -30,8 +31,9 @@ export function fitScadaGroup(members: readonly BuiltLayer[]): void {
       (fit.factors[l] ?? []).forEach((f, i) => {
         (layer.factors[i] as tf.Variable).assign(matrixToTf(f));
       });
+      const s = fit.scales[l] as number;
       const norm = norm64((xs[l] as (typeof xs)[number]).data);
-      layer.scale?.assign(tf.tensor1d([Math.sign(fit.scales[l] as number) * norm]));
+      layer.scale?.assign(tf.tensor1d([init === 'decompose-norm' ? Math.sign(s) * norm : s]));
     });
   });
 }
