@@ -2,7 +2,7 @@ import { cacheOnCpu, type Module } from '@tnzip/layers';
 import { checkInt, checkNumber, Rng, TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
 import { finishSelection, now, ranksByLayer } from './finish.js';
-import { LWIQ_TEMPLATES, type LwiqTemplate, templateToBudget } from './lwiq.js';
+import { LWIQ_TEMPLATES, type LwiqTemplate, templateToBudget } from './lwiq-template.js';
 import { checkFeasible, planOf, type RankProblemOptions, rankProblem } from './problem.js';
 import { truncatedAccuracy } from './proxy-search-accuracy.js';
 import type { RankSelector, SelectionContext } from './selector.js';

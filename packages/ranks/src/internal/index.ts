@@ -30,8 +30,8 @@ export type { GreedyAllocateOptions, GreedyAllocateResult } from '../greedy-allo
 export { greedyAllocate } from '../greedy-allocate.js';
 export type { LayerSpace, LayerSpaceOptions } from '../layer-space.js';
 export { defaultTTDims, layerSpace } from '../layer-space.js';
-export { lwiqRanks, templateToBudget } from '../lwiq.js';
 export { imprintAccuracy, lwiqScoreComputations } from '../lwiq-scores.js';
+export { lwiqRanks, templateToBudget } from '../lwiq-template.js';
 export type { RankProblem, RankTable } from '../problem.js';
 export { checkFeasible, factorizedAt, layerCost, planOf, rankProblem, totalCost } from '../problem.js';
 export type { ReportOptions } from '../report.js';
