@@ -71,6 +71,8 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
       note: 'smoke run',
     });
     expect(row.command).toMatch(/^tnzip sweep --model lenet300 --seeds 0,1 --methods energy --budgets 4x,100000x /);
+    // The code that produced it: this checkout's commit (with -dirty when it has uncommitted changes).
+    expect(row.commit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
     const cells = (await cellsOf(runDir)).filter((c) => c.status === 'ok');
     const acc = meanStd(cells.map((c) => c.testAcc as number));
     expect(row.accuracy_mean).toBeCloseTo(acc?.mean as number, 12);

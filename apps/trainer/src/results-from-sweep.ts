@@ -84,6 +84,7 @@ function rowOf(
     dense_epochs: config.denseFrom === null ? (config.dense[i]?.epochs ?? null) : null,
     finetune_epochs: config.finetune[i]?.epochs ?? null,
     ...(settings === undefined ? {} : { settings }),
+    ...(typeof config.versions?.commit === 'string' ? { commit: config.versions.commit } : {}),
     limit_train: config.dense[i]?.limitTrain ?? null,
     limit_test: config.dense[i]?.limitTest ?? null,
     ...(note === undefined ? {} : { note }),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -40,7 +41,29 @@ const PACKAGES = [
   '@tensorflow/tfjs-core',
 ];
 
-/** Versions of Node, tfjs and every tnzip package, plus the machine, for `config.json`. */
+/**
+ * The git commit of the code that runs (`<sha>`, `<sha>-dirty` with uncommitted changes), or null
+ * outside a git checkout: the package versions alone do not say which code produced a result.
+ */
+export function codeCommit(): string | null {
+  const here = createRequire(import.meta.url).resolve('../package.json');
+  const git = (args: string[]): string =>
+    execFileSync('git', args, {
+      cwd: here.replace(/package\.json$/, ''),
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  try {
+    const sha = git(['rev-parse', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) === '' ? sha : `${sha}-dirty`;
+  } catch {
+    return null;
+  }
+}
+
+/** Versions of Node, tfjs and every tnzip package, the code's git commit, and the machine, for `config.json`. */
 export function versions(): Record<string, string> {
   const req = createRequire(import.meta.url);
   const out: Record<string, string> = {
@@ -55,6 +78,8 @@ export function versions(): Record<string, string> {
     }
   }
   out.tfjsBackend = tf.getBackend() ?? 'none';
+  const commit = codeCommit();
+  if (commit !== null) out.commit = commit;
   out.platform = `${process.platform}-${process.arch}, ${os.availableParallelism()} cores`;
   return out;
 }
