@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from './cli.test-util.js';
+import { committedModelName } from './results-from-sweep.js';
 import { RESULTS_BEGIN } from './results-md.js';
 import { type ResultRow, rowProblems } from './results-rows.js';
 import type { SweepCell } from './sweep-cell.js';
@@ -116,6 +117,19 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
     // The committed model states its dense parent's weights.bin size: eval gives the storage ratio.
     expect(res.storageRatio).toBeCloseTo(row.storage_ratio, 12);
     expect(path.basename(row.model_dir as string)).toBe('lenet300-mnist-energy-params-4x-seed0');
+  });
+
+  it("names a committed model after its row, with the method's settings when off their defaults", () => {
+    const row = {
+      model: 'lenet5',
+      dataset: 'mnist',
+      method: 'scada',
+      budget_metric: 'storage',
+    } as unknown as ResultRow;
+    expect(committedModelName(row, '691x', 0)).toBe('lenet5-mnist-scada-storage-691x-seed0');
+    expect(committedModelName({ ...row, settings: '--ada-init decompose-norm' }, '691x', 2)).toBe(
+      'lenet5-mnist-scada-storage-691x-seed2-ada-init-decompose-norm',
+    );
   });
 
   it('refuses bad input with a clear error and leaves the results file as it was', async () => {

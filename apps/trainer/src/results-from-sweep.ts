@@ -128,6 +128,21 @@ export async function rowsOfSweep(runDir: string, options: RowsOptions = {}): Pr
   return { rows, skipped };
 }
 
+/**
+ * The directory name of a row's committed model: model, dataset, method, metric, budget, seed, and
+ * the method's settings off their defaults (so an ablation's model never replaces the default's):
+ * `lenet5-mnist-scada-storage-691x-seed0-ada-init-decompose-norm`.
+ */
+export function committedModelName(row: ResultRow, budgetLabel: string, seed: number): string {
+  const base = `${row.model}-${row.dataset}-${row.method}-${row.budget_metric}-${budgetLabel}-seed${seed}`;
+  if (typeof row.settings !== 'string') return base;
+  const slug = row.settings
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return slug === '' ? base : `${base}-${slug}`;
+}
+
 /** Copies the cell's model into `options.modelsDir` and records it in the row. */
 async function withModel(
   row: ResultRow,
@@ -140,8 +155,7 @@ async function withModel(
     throw new UsageError(
       `--models-dir needs a sweep evaluated on the full test set (model_accuracy must be what 'tnzip eval' gives); '${runDir}' used --limit-test`,
     );
-  const name = `${row.model}-${row.dataset}-${row.method}-${row.budget_metric}-${cell.budget}-seed${cell.seed ?? config.seed}`;
-  const dest = path.join(options.modelsDir as string, name);
+  const dest = path.join(options.modelsDir as string, committedModelName(row, cell.budget, cell.seed ?? config.seed));
   await fs.rm(dest, { recursive: true, force: true });
   await fs.cp(path.join(runDir, cell.modelDir as string), dest, { recursive: true });
   if (cell.denseWeightsBytes !== undefined) await recordDenseBytes(dest, cell.denseWeightsBytes);
