@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METHOD_FLAGS } from './method-flags.js';
-import { methodSettings } from './method-settings.js';
+import { flagOf, methodSettings } from './method-settings.js';
 import { DEFAULT_KNOBS, METHODS } from './methods.js';
 
 describe('methodSettings', () => {
@@ -18,8 +18,7 @@ describe('methodSettings', () => {
   it('every knob a method declares is a flag of compress and sweep', () => {
     for (const [name, m] of Object.entries(METHODS))
       for (const k of m.knobs ?? []) {
-        const flag = k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-        expect(METHOD_FLAGS[flag], `${name}: ${k}`).toBeDefined();
+        expect(METHOD_FLAGS[flagOf(k)], `${name}: ${k}`).toBeDefined();
       }
   });
 });

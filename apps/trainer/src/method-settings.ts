@@ -1,7 +1,7 @@
 import { DEFAULT_KNOBS, METHODS, type MethodKnobs } from './methods.js';
 
 /** `batudeLambda` → `batude-lambda`: a knob's flag name (METHOD_FLAGS). */
-function flagOf(knob: string): string {
+export function flagOf(knob: string): string {
   return knob.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendChoice, type BackendInfo, backendFromEnv, parseBackendChoice, useBackend } from '@tnzip/backends';
 import { type FlagValues, str } from './args.js';
@@ -46,10 +48,9 @@ const PACKAGES = [
  * outside a git checkout: the package versions alone do not say which code produced a result.
  */
 export function codeCommit(): string | null {
-  const here = createRequire(import.meta.url).resolve('../package.json');
   const git = (args: string[]): string =>
     execFileSync('git', args, {
-      cwd: here.replace(/package\.json$/, ''),
+      cwd: path.dirname(fileURLToPath(import.meta.url)),
       timeout: 5000,
       stdio: ['ignore', 'pipe', 'ignore'],
     })

@@ -24,6 +24,14 @@ const rebuild = (core: Tensor64, factors: Matrix64[], scale: number): Tensor64 =
   return { shape: t.shape, data: t.data.map((v) => v * scale) };
 };
 
+/** `scale · core ×_i U_i` of `shape`, with seeded random orthonormal factors `U_i` (`[shape[i], ranks[i]]`). */
+const sharedCoreTensor = (core: Tensor64, shape: readonly number[], scale: number, rng: Rng): Tensor64 =>
+  rebuild(
+    core,
+    shape.map((m, i) => orthonormal(m, core.shape[i] as number, rng)),
+    scale,
+  );
+
 describe('sharedTucker64', () => {
   it('recovers tensors that share one core exactly, under different factors, dims and scales', () => {
     const rng = new Rng(7);
@@ -35,13 +43,7 @@ describe('sharedTucker64', () => {
       [6, 2, 4],
     ];
     const scales = [2, -0.5, 30];
-    const xs = shapes.map((s, l) =>
-      rebuild(
-        core,
-        s.map((m, i) => orthonormal(m, ranks[i] as number, rng)),
-        scales[l] as number,
-      ),
-    );
+    const xs = shapes.map((s, l) => sharedCoreTensor(core, s, scales[l] as number, rng));
     const fit = sharedTucker64(xs, ranks, { iterations: 100 });
     xs.forEach((x, l) => {
       const back = rebuild(fit.core, fit.factors[l] as Matrix64[], fit.scales[l] as number);
@@ -64,11 +66,7 @@ describe('sharedTucker64', () => {
       [8, 4, 6],
       [5, 7, 3],
     ].map((s) => {
-      const clean = rebuild(
-        shared,
-        s.map((m, i) => orthonormal(m, ranks[i] as number, rng)),
-        1,
-      );
+      const clean = sharedCoreTensor(shared, s, 1, rng);
       const noise = gaussian(s, rng);
       return { shape: s, data: clean.data.map((v, k) => v + 0.05 * (noise.data[k] as number)) };
     });

@@ -308,8 +308,10 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
   /**
    * ADA-Tucker (plan 'ada-tucker') or SCADA-Tucker (plan 'scada-tucker') from a pretrained
    * conv or linear. 'decompose': HOSVD (float64) of the reshaped weight — exact at full ranks
-   * (ranks = dims). A SCADA group is then fitted jointly by `factorize` (`fitScadaGroup`). A SCADA group owner takes its own HOSVD core as the shared core; a follower
-   * keeps its HOSVD factors and the least-squares scale `⟨C_l, C⟩ / ⟨C, C⟩` for the shared `C`.
+   * (ranks = dims); 'decompose-norm' scales the owned core to the weight's norm. Built alone, a
+   * SCADA group owner takes its own HOSVD core as the shared core and a follower keeps its HOSVD
+   * factors and the least-squares scale `⟨C_l, C⟩ / ⟨C, C⟩`; `factorize` then fits each group of
+   * two or more layers jointly (`fitScadaGroup`).
    * 'decompose' reads `layer.weight` synchronously: on webgpu, `await cacheOnCpu(layer)` first.
    */
   static fromDense(layer: Conv2d | Linear, plan: LayerPlan, options: AdaFromDenseOptions = {}): AdaTuckerLayer {
