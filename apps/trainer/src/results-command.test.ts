@@ -119,6 +119,25 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
     expect(path.basename(row.model_dir as string)).toBe('lenet300-mnist-energy-params-4x-seed0');
   });
 
+  it('commits the first seed that has its model directory (cells restored from a sweep.json have none)', async () => {
+    const file = path.join(runDir, 'sweep.jsonl');
+    const lines = await fs.readFile(file, 'utf8');
+    const restored = (await cellsOf(runDir)).map((c) => (c.seed === 0 ? { ...c, modelDir: undefined } : c));
+    await fs.writeFile(file, restored.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    try {
+      const models = path.join(root, 'models-restored');
+      const out = path.join(root, 'restored.json');
+      const r = await runInProcess(['results', runDir, '--out', out, '--models-dir', models]);
+      expect(r.code, r.stderr).toBe(0);
+      const [row] = JSON.parse(await fs.readFile(out, 'utf8')) as ResultRow[];
+      expect(row?.seeds).toEqual([0, 1]);
+      expect(row?.model_seed).toBe(1);
+      expect(await fs.readdir(models)).toEqual(['lenet300-mnist-energy-params-4x-seed1']);
+    } finally {
+      await fs.writeFile(file, lines);
+    }
+  });
+
   it("names a committed model after its row, with the method's settings when off their defaults", () => {
     const row = {
       model: 'lenet5',

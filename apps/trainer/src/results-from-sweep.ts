@@ -24,8 +24,9 @@ export interface RowsOptions {
   /** A note stored in every row (e.g. that the run is a smoke run, not a headline result). */
   readonly note?: string;
   /**
-   * Copy each row's model (its first finished seed) into `<modelsDir>/<name>/` and record `model_dir`
-   * (relative to `base`) and `model_accuracy`. Needs a run on the full test set.
+   * Copy each row's model (its first finished seed that has its model directory: cells restored from a
+   * sweep.json have none) into `<modelsDir>/<name>/` and record `model_dir` (relative to `base`) and
+   * `model_accuracy`. Needs a run on the full test set.
    */
   readonly modelsDir?: string;
   readonly base?: string;
@@ -121,8 +122,12 @@ export async function rowsOfSweep(runDir: string, options: RowsOptions = {}): Pr
         `'${runDir}' has cells without weights.bin sizes (a sweep older than storage ratios); rerun it`,
       );
     const row = { ...rowOf(config, ok, parents, options.note), run: path.basename(path.resolve(runDir)) };
+    // Cells restored from a sweep.json have no model directory: commit the first that has one.
+    const withDir = ok.find((c) => c.modelDir !== undefined);
     rows.push(
-      options.modelsDir === undefined ? row : await withModel(row, ok[0] as SweepCell, runDir, config, options),
+      options.modelsDir === undefined || withDir === undefined
+        ? row
+        : await withModel(row, withDir, runDir, config, options),
     );
   }
   return { rows, skipped };

@@ -11,6 +11,7 @@ import { loadModelDir, saveModelDir } from './model-files.js';
 import { layerRows } from './results.js';
 import { runCompressStep } from './select-step.js';
 import { type DenseParent, ensureDenseParent, loadedParent, type ParentDeps } from './sweep-parent.js';
+import { checkRestoredParent } from './sweep-restore.js';
 import type { TrainConfig } from './train-config.js';
 
 /**
@@ -152,6 +153,7 @@ const errorText = (e: unknown): string =>
  */
 export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: DenseParent): Promise<SweepCell> {
   const dense = parent ?? (await parentOf(spec, deps));
+  await checkRestoredParent(spec.runDir, dense);
   const ds = deps.data(spec.dense);
   const base = { ...cellIdentity(spec), denseAcc: dense.testAcc };
   const cellDir = path.join(spec.runDir, 'cells', cellName(spec));

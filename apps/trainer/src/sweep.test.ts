@@ -98,6 +98,42 @@ describe('tnzip sweep (real MNIST, 300 images)', () => {
     expect(after[3]?.status).toBe('failed');
   });
 
+  it('--resume SWEEP_JSON restores a sweep whose run directory is gone and reruns only the missing cell', async () => {
+    // What a later session has: the committed sweep.json of a partial sweep, no run or parents directory.
+    const summary = JSON.parse(await fs.readFile(path.join(runDir, 'sweep.json'), 'utf8')) as {
+      cells: SweepCell[];
+      parents: { testAcc: number }[];
+    };
+    const committed = path.join(root, 'committed');
+    await fs.mkdir(committed);
+    const partial = { ...summary, cells: summary.cells.filter((c) => !(c.method === 'greedy' && c.budget === '4x')) };
+    await fs.writeFile(path.join(committed, 'sweep.json'), JSON.stringify(partial));
+    const out = path.join(root, 'restored');
+    const r = await runInProcess(['sweep', '--resume', path.join(committed, 'sweep.json'), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/4 cells, 3 already done/);
+    expect(r.stderr).not.toMatch(/uniform 4x:/);
+    const [restored] = await fs.readdir(out);
+    const cells = await cellsOf(path.join(out, restored as string));
+    // The parent was retrained in the new run (deterministically: the same accuracy) and the cell rerun.
+    const rerun = cells.find((c) => c.method === 'greedy' && c.budget === '4x');
+    const before = summary.cells.find((c) => c.method === 'greedy' && c.budget === '4x');
+    expect(rerun?.testAcc).toBe(before?.testAcc);
+    expect(rerun?.modelDir).toBeDefined();
+    expect(cells.filter((c) => c.modelDir === undefined).map((c) => `${c.method} ${c.budget}`)).toEqual([
+      'greedy 100000x',
+      'uniform 4x',
+      'uniform 100000x',
+    ]);
+    // A parent that is not the one the restored cells ran on is refused, before any cell runs.
+    const first = partial.parents[0] as { testAcc: number };
+    const other = { ...partial, parents: [{ ...first, testAcc: first.testAcc + 0.01 }] };
+    await fs.writeFile(path.join(committed, 'sweep.json'), JSON.stringify(other));
+    const bad = await runInProcess(['sweep', '--resume', path.join(committed, 'sweep.json'), '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/tnzip: error: restored sweep .*dense parent lenet300 mnist seed 0 now reaches/);
+  });
+
   it('rejects bad sweep arguments with a usage error before creating a run', async () => {
     const out = path.join(root, 'bad');
     for (const args of [

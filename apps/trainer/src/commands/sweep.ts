@@ -1,3 +1,4 @@
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
 import type { StorageEncoding } from '@tnzip/layers';
@@ -27,6 +28,7 @@ import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
 import type { DenseParent } from '../sweep-parent.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
+import { restoreSweep } from '../sweep-restore.js';
 import { meanStd, parentsTable, summarizeCells, summaryTable } from '../sweep-summary.js';
 import { resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { resolveFormat, resolveScope } from './compress.js';
@@ -98,8 +100,10 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
   resume: {
     type: 'string',
-    value: 'RUN_DIR',
-    help: 'continue an interrupted sweep with its config.json: finished cells (in sweep.jsonl) are skipped',
+    value: 'RUN_DIR|SWEEP_JSON',
+    help:
+      'continue an interrupted sweep with its config.json: finished cells (in sweep.jsonl) are skipped; ' +
+      "given a sweep's sweep.json instead (committed results, the run directory gone), restore it into a new run under --out first",
   },
   ...SWEEP_QUEUE_FLAGS,
   ...COMMON_FLAGS,
@@ -429,12 +433,14 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
       throw new UsageError(
         `--resume continues a sweep with its own config.json; drop ${given.map((g) => `--${g}`).join(', ') || '--seed'}`,
       );
-    config = await readJson<SweepConfig>(path.join(resumeDir, 'config.json'), 'sweep config');
+    // A sweep.json (the committed summary of a sweep) is restored into a new run directory first.
+    const restore = (await fs.stat(resumeDir).catch(() => null))?.isFile() === true;
+    runDir = restore ? await restoreSweep(resumeDir, str(v, 'out') ?? 'runs') : resumeDir;
+    config = await readJson<SweepConfig>(path.join(runDir, 'config.json'), 'sweep config');
     if (config.command !== 'sweep')
       throw new UsageError(`'${resumeDir}' is a ${String(config.command)} run, not a sweep`);
     backend = await startBackend(v.backend === undefined ? config.backend.requested : backendChoice(v));
-    runDir = resumeDir;
-    await lockRunDir(runDir);
+    if (!restore) await lockRunDir(runDir);
   } else {
     const choiceB = backendChoice(v);
     resolveSweep(ctx, { requested: choiceB, used: '', threads: null, reason: '' });
