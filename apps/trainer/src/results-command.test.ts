@@ -138,6 +138,26 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
     }
   });
 
+  it('gives a row every commit its cells ran on (a sweep resumed on newer code)', async () => {
+    const file = path.join(runDir, 'sweep.jsonl');
+    const lines = await fs.readFile(file, 'utf8');
+    const cells = await cellsOf(runDir);
+    const own = cells[0]?.commit;
+    expect(own).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+    const older = 'f'.repeat(40);
+    const mixed = cells.map((c) => (c.seed === 1 ? { ...c, commit: older } : c));
+    await fs.writeFile(file, mixed.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    try {
+      const out = path.join(root, 'commits.json');
+      const r = await runInProcess(['results', runDir, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      const [row] = JSON.parse(await fs.readFile(out, 'utf8')) as ResultRow[];
+      expect(row?.commit).toBe(`${own}, ${older}`);
+    } finally {
+      await fs.writeFile(file, lines);
+    }
+  });
+
   it("names a committed model after its row, with the method's settings when off their defaults", () => {
     const row = {
       model: 'lenet5',

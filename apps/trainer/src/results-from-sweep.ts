@@ -85,7 +85,7 @@ function rowOf(
     dense_epochs: config.denseFrom === null ? (config.dense[i]?.epochs ?? null) : null,
     finetune_epochs: config.finetune[i]?.epochs ?? null,
     ...(settings === undefined ? {} : { settings }),
-    ...(typeof config.versions?.commit === 'string' ? { commit: config.versions.commit } : {}),
+    ...commitsOf(ok, config),
     limit_train: config.dense[i]?.limitTrain ?? null,
     limit_test: config.dense[i]?.limitTest ?? null,
     ...(note === undefined ? {} : { note }),
@@ -131,6 +131,16 @@ export async function rowsOfSweep(runDir: string, options: RowsOptions = {}): Pr
     );
   }
   return { rows, skipped };
+}
+
+/**
+ * The row's `commit`: the distinct commits its cells ran on (each cell's own, else the run's
+ * `config.json` commit), comma-separated in cell order; none when neither was recorded.
+ */
+function commitsOf(cells: readonly SweepCell[], config: SweepConfig): { commit?: string } {
+  const run = config.versions?.commit;
+  const all = cells.map((c) => c.commit ?? run).filter((c): c is string => typeof c === 'string');
+  return all.length === 0 ? {} : { commit: [...new Set(all)].join(', ') };
 }
 
 /**

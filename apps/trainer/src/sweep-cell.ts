@@ -9,6 +9,7 @@ import { layersOf } from './layer-set.js';
 import type { MethodKnobs } from './methods.js';
 import { loadModelDir, saveModelDir } from './model-files.js';
 import { layerRows } from './results.js';
+import { codeCommit } from './runtime.js';
 import { runCompressStep } from './select-step.js';
 import { type DenseParent, ensureDenseParent, loadedParent, type ParentDeps } from './sweep-parent.js';
 import { checkRestoredParent } from './sweep-restore.js';
@@ -74,6 +75,12 @@ export interface SweepCell {
   readonly weightsBytes?: number;
   /** The compressed model directory, relative to the run directory. */
   readonly modelDir?: string;
+  /**
+   * The git commit of the code that ran the cell ({@link codeCommit}); absent outside a git checkout
+   * and in lines written before it was recorded (then: the run's `config.json` commit). A resumed or
+   * restored sweep can hold cells of several commits.
+   */
+  readonly commit?: string;
   readonly searchSeconds?: number;
   readonly finetuneSeconds?: number;
   readonly plan?: Readonly<Record<string, LayerPlan>>;
@@ -155,7 +162,8 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
   const dense = parent ?? (await parentOf(spec, deps));
   await checkRestoredParent(spec.runDir, dense);
   const ds = deps.data(spec.dense);
-  const base = { ...cellIdentity(spec), denseAcc: dense.testAcc };
+  const commit = codeCommit();
+  const base = { ...cellIdentity(spec), denseAcc: dense.testAcc, ...(commit === null ? {} : { commit }) };
   const cellDir = path.join(spec.runDir, 'cells', cellName(spec));
   let model: Module | null = null;
   try {
