@@ -248,8 +248,7 @@ describeBackends('fused inference', () => {
       m.dispose();
       expect(tf.memory().numTensors).toBeLessThan(before);
     }
-    // Four models, two ResNet-20s among them: WebGPU on SwiftShader took over 60 s on a loaded 2-core machine.
-  }, 240_000);
+  });
 
   it('a model leaks nothing once its folds exist, and frees them with the model', async () => {
     const start = tf.memory().numTensors;
