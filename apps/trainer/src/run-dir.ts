@@ -84,6 +84,11 @@ export async function readJsonLines<T>(file: string): Promise<T[]> {
     });
 }
 
+/** Writes `items` as JSON lines (one object a line), atomically: the twin of {@link readJsonLines}. */
+export async function writeJsonLines(file: string, items: readonly unknown[]): Promise<void> {
+  await writeFileAtomic(file, items.map((x) => `${JSON.stringify(x)}\n`).join(''));
+}
+
 /** Total size in bytes of the regular files directly inside `dir` (a model directory). */
 export async function dirBytes(dir: string): Promise<number> {
   const names = await fs.readdir(dir);

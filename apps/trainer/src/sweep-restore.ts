@@ -1,9 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeFileAtomic } from '@tnzip/train';
 import type { SweepConfig } from './commands/sweep.js';
 import { FileError, UsageError } from './exit-codes.js';
-import { createRunDir, readJson, writeJson } from './run-dir.js';
+import { createRunDir, readJson, writeJson, writeJsonLines } from './run-dir.js';
 import type { SweepCell } from './sweep-cell.js';
 import type { DenseParent } from './sweep-parent.js';
 
@@ -57,7 +56,7 @@ export async function restoreSweep(file: string, out: string): Promise<string> {
   await writeJson(path.join(runDir, 'config.json'), summary.config);
   await writeJson(path.join(runDir, RESTORED_PARENTS_FILE), summary.parents);
   const cells = summary.cells.map(({ modelDir: _, ...rest }) => rest);
-  await writeFileAtomic(path.join(runDir, 'sweep.jsonl'), cells.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  await writeJsonLines(path.join(runDir, 'sweep.jsonl'), cells);
   return runDir;
 }
 

@@ -20,7 +20,7 @@ import {
   runSweepOnQueue,
   SWEEP_QUEUE_FLAGS,
 } from '../queue/queued-sweep.js';
-import { createRunDir, readJson, readJsonLines, writeJson } from '../run-dir.js';
+import { createRunDir, readJson, readJsonLines, writeJson, writeJsonLines } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { resolveFinetune } from '../select-step.js';
@@ -248,7 +248,7 @@ function resolveSeeds(v: FlagValues): number[] {
 
 /** Rewrites `sweep.jsonl` with `cells` (temp file + rename: a killed sweep never leaves half a line). */
 async function writeCells(runDir: string, cells: readonly SweepCell[]): Promise<void> {
-  await writeFileAtomic(path.join(runDir, 'sweep.jsonl'), cells.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  await writeJsonLines(path.join(runDir, 'sweep.jsonl'), cells);
 }
 
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
