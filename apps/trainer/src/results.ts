@@ -1,6 +1,7 @@
 import type { Module, Shape } from '@tnzip/layers';
 import { summary } from '@tnzip/layers';
 import type { SelectionReport } from '@tnzip/ranks';
+import type { LrChoice } from './finetune-lr.js';
 import type { Latency } from './latency.js';
 
 /** A row of a per-layer table: what `tnzip summary` prints and the report plots. */
@@ -54,6 +55,8 @@ export interface Results {
   readonly timing?: { readonly searchSeconds: number; readonly finetuneSeconds: number };
   /** Epochs of dense training and of fine-tuning run by this command (0 when loaded). */
   readonly epochs: { readonly dense: number; readonly finetune: number };
+  /** compress `--finetune-lr auto`: the lr chosen and its validation probes. */
+  readonly finetuneLr?: LrChoice;
 }
 
 /** Per-layer rows of `model` on inputs of `inputShape` (@tnzip/layers `summary`). */

@@ -3,7 +3,7 @@ import type { FactorizationPlan, Module, OptimizedExecutions, StorageEncoding } 
 import { type Budget, type DenseFallback, latencySelector, type RankFormat, type SelectionReport } from '@tnzip/ranks';
 import { compress } from '@tnzip/ranks/compress';
 import type { TrainOptions } from '@tnzip/train';
-import { type FlagValues, int, num } from './args.js';
+import { type FlagSpec, type FlagValues, int, num, str } from './args.js';
 import { UsageError } from './exit-codes.js';
 import { METHODS, type MethodKnobs, methodNames } from './methods.js';
 import { calibrationBatch } from './model-files.js';
@@ -68,15 +68,32 @@ export interface StepOutcome {
  * smoothing, `--finetune-epochs` (default 1). One definition for `compress` and `sweep`.
  */
 export function resolveFinetune(v: FlagValues, dense: TrainConfig): TrainConfig {
+  const epochs = int(v, 'finetune-epochs', 0, 100_000) ?? 1;
+  const auto = finetuneLrAuto(v);
+  if (auto && epochs === 0)
+    throw new UsageError('--finetune-lr auto chooses a fine-tuning lr: it needs --finetune-epochs ≥ 1');
   return {
     ...dense,
     recipe: 'fine-tune',
-    epochs: int(v, 'finetune-epochs', 0, 100_000) ?? 1,
-    lr: num(v, 'finetune-lr', 0, 10, true) ?? dense.lr / 10,
+    epochs,
+    // auto: the base the candidates scale (finetune-lr.ts).
+    lr: (auto ? undefined : num(v, 'finetune-lr', 0, 10, true)) ?? dense.lr / 10,
     schedule: { kind: 'cosine' },
     warmupSteps: 0,
     labelSmoothing: 0,
   };
+}
+
+/** `--finetune-lr`, the same for `compress` and `sweep`. */
+export const FINETUNE_LR_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'LR|auto',
+  help: 'fine-tuning learning rate (default: a tenth of the dense lr); auto: the best of that lr and 10^-0.5, 10^-1 of it by validation accuracy after one probe epoch each on the training images less a held-out twelfth (at most 5,000)',
+};
+
+/** `--finetune-lr auto`: the fine-tuning lr is chosen on a validation split (`chooseFinetuneLr`). */
+export function finetuneLrAuto(v: FlagValues): boolean {
+  return str(v, 'finetune-lr') === 'auto';
 }
 
 /** The optimisation recipe of `options`, without its length, logging, checkpoints or progress. */

@@ -166,6 +166,28 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     for (const v of Object.values(residuals)) expect(v).toBeGreaterThanOrEqual(0);
   });
 
+  it("with finetuneLr 'auto' fine-tunes at the lr its validation probes chose, and records them", async () => {
+    const s = spec(path.join(root, 'r8'));
+    const cell = await runSweepCell(
+      { ...s, finetuneLr: 'auto', finetune: { ...s.finetune, logEvery: 1 } },
+      { progress: quiet, data: loadDataset },
+    );
+    expect(cell.status, cell.error).toBe('ok');
+    const choice = cell.details?.finetuneLr as { lr: number; trials: { lr: number; valAcc: number | null }[] };
+    const base = s.finetune.lr;
+    expect(choice.trials.map((t) => t.lr)).toEqual([base, base / Math.sqrt(10), base / 10]);
+    const best = Math.max(...choice.trials.map((t) => t.valAcc ?? -1));
+    expect(choice.trials.find((t) => t.lr === choice.lr)?.valAcc).toBe(best);
+    // The fine-tuning's first step ran at the chosen lr (cosine: a hair below it), not another candidate.
+    const dir = path.join(root, 'r8', 'cells', 'lenet300-mnist-seed1-energy-4x');
+    const lines = (await fs.readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    const first = JSON.parse(lines[0] as string) as { type: string; lr: number };
+    expect(first.type).toBe('step');
+    expect(first.lr).toBeLessThanOrEqual(choice.lr);
+    expect(first.lr).toBeGreaterThan(0.9 * choice.lr);
+    expect((await fs.readdir(path.join(dir, 'lr-probes'))).length).toBe(3);
+  });
+
   it('records a budget the method cannot reach as a failed line', async () => {
     const s = { ...spec(path.join(root, 'r3')), budgetLabel: '100000x', budget: parseBudget('100000x', 'params', 'b') };
     const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });

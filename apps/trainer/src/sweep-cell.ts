@@ -5,12 +5,13 @@ import { type LayerPlan, type Module, type StorageEncoding, storageBytes } from 
 import type { Budget, BudgetMetric, BudgetScope, DenseFallback, RankFormat } from '@tnzip/ranks';
 import type { ModelName } from '@tnzip/zoo';
 import type { DatasetName } from './datasets.js';
+import { chooseFinetuneLr, type LrChoice } from './finetune-lr.js';
 import { layersOf } from './layer-set.js';
 import type { MethodKnobs } from './methods.js';
 import { loadModelDir, saveModelDir } from './model-files.js';
 import { layerRows } from './results.js';
 import { codeCommit } from './runtime.js';
-import { runCompressStep } from './select-step.js';
+import { type CompressStep, runCompressStep } from './select-step.js';
 import { type DenseParent, ensureDenseParent, loadedParent, type ParentDeps } from './sweep-parent.js';
 import { checkRestoredParent } from './sweep-restore.js';
 import type { TrainConfig } from './train-config.js';
@@ -33,6 +34,8 @@ export interface CellSpec {
   /** The dense parent's training (its data, limits and seed are the cell's too). */
   readonly dense: TrainConfig;
   readonly finetune: TrainConfig;
+  /** `'auto'`: choose the fine-tuning lr on a validation split first ({@link chooseFinetuneLr}); absent: `finetune.lr`. */
+  readonly finetuneLr?: 'auto';
   /** How weights.bin stores the weights (absent: float32); uint8 fine-tunes quantization-aware. */
   readonly storage?: StorageEncoding;
   /** `'all'`: every conv and linear layer may be compressed (absent: the zoo's compressibleLayers). */
@@ -167,9 +170,11 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
   const cellDir = path.join(spec.runDir, 'cells', cellName(spec));
   let model: Module | null = null;
   try {
-    model = (await loadModelDir(dense.dir)).model;
     await fs.rm(cellDir, { recursive: true, force: true });
-    const done = await compressCell(model, ds, spec, cellDir, deps);
+    const lr = spec.finetuneLr === 'auto' ? await chooseCellLr(spec, dense, ds, cellDir, deps) : null;
+    model = (await loadModelDir(dense.dir)).model;
+    const done = await compressCell(model, ds, lr === null ? spec : withLr(spec, lr.lr), cellDir, deps);
+    if (lr !== null) done.details = { ...done.details, finetuneLr: lr };
     return { ...base, ...done, denseWeightsBytes: (await fs.stat(path.join(dense.dir, 'weights.bin'))).size };
   } catch (e) {
     deps.progress.done();
@@ -179,53 +184,79 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
   }
 }
 
+/** The compression step of `spec` on `model` (a fresh copy of its parent). */
+function stepOf(spec: CellSpec, model: Module): CompressStep {
+  return {
+    method: spec.method,
+    format: spec.format,
+    budget: spec.budget,
+    layers: layersOf(model, spec.layers ?? 'default'),
+    denseFallback: spec.denseFallback,
+    knobs: spec.knobs,
+    finetune: spec.finetune,
+    storage: spec.storage ?? 'float32',
+  };
+}
+
+const withLr = (spec: CellSpec, lr: number): CellSpec => ({ ...spec, finetune: { ...spec.finetune, lr } });
+
+/** `--finetune-lr auto`: the cell's lr, chosen by probes on fresh copies of its parent (`<cell>/lr-probes/`). */
+async function chooseCellLr(
+  spec: CellSpec,
+  dense: DenseParent,
+  ds: Dataset,
+  cellDir: string,
+  deps: CellDeps,
+): Promise<LrChoice> {
+  const fresh = async (): Promise<Module> => (await loadModelDir(dense.dir)).model;
+  const probe = await fresh();
+  let step: CompressStep;
+  try {
+    step = stepOf(spec, probe);
+  } finally {
+    probe.dispose();
+  }
+  const label = `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
+  return chooseFinetuneLr(fresh, ds, step, { outDir: cellDir, label, progress: deps.progress });
+}
+
+/** What a cell's line holds beyond its identity and parent. */
+type CellOutcome = Omit<
+  SweepCell,
+  'model' | 'dataset' | 'seed' | 'method' | 'budget' | 'metric' | 'scope' | 'target' | 'denseAcc' | 'details'
+> & { details?: Readonly<Record<string, unknown>> };
+
 async function compressCell(
   model: Module,
   ds: Dataset,
   spec: CellSpec,
   cellDir: string,
   deps: CellDeps,
-): Promise<
-  Omit<SweepCell, 'model' | 'dataset' | 'seed' | 'method' | 'budget' | 'metric' | 'scope' | 'target' | 'denseAcc'>
-> {
+): Promise<CellOutcome> {
   const denseRows = layerRows(model, ds.inputShape);
   // The dense parent's float32 weights.bin, recorded in the model so 'tnzip eval' gives its storage ratio.
   const denseWeightsBytes = storageBytes(model, 'float32');
   const modelDir = path.join(cellDir, 'model');
-  const outcome = await runCompressStep(
-    model,
-    ds,
-    {
-      method: spec.method,
-      format: spec.format,
-      budget: spec.budget,
-      layers: layersOf(model, spec.layers ?? 'default'),
-      denseFallback: spec.denseFallback,
-      knobs: spec.knobs,
-      finetune: spec.finetune,
-      storage: spec.storage ?? 'float32',
-    },
-    {
-      outDir: cellDir,
-      resume: false,
-      label: `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel} fine-tune`,
-      progress: deps.progress,
-      save: (m, plan) =>
-        saveModelDir(m, modelDir, {
-          inputShape: ds.inputShape,
-          plan,
-          ...(spec.storage === undefined || spec.storage === 'float32' ? {} : { storage: spec.storage }),
-          meta: {
-            model: spec.model,
-            dataset: spec.dataset,
-            numClasses: ds.numClasses,
-            method: spec.method,
-            seed: spec.seed,
-            denseWeightsBytes,
-          },
-        }),
-    },
-  );
+  const outcome = await runCompressStep(model, ds, stepOf(spec, model), {
+    outDir: cellDir,
+    resume: false,
+    label: `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel} fine-tune`,
+    progress: deps.progress,
+    save: (m, plan) =>
+      saveModelDir(m, modelDir, {
+        inputShape: ds.inputShape,
+        plan,
+        ...(spec.storage === undefined || spec.storage === 'float32' ? {} : { storage: spec.storage }),
+        meta: {
+          model: spec.model,
+          dataset: spec.dataset,
+          numClasses: ds.numClasses,
+          method: spec.method,
+          seed: spec.seed,
+          denseWeightsBytes,
+        },
+      }),
+  });
   const rows = layerRows(model, ds.inputShape);
   const r = outcome.report;
   return {

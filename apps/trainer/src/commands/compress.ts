@@ -19,6 +19,7 @@ import {
 } from '../compress-layers-model.js';
 import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
+import { chooseFinetuneLr, type LrChoice } from '../finetune-lr.js';
 import { LAYERS_FLAG, type LayerSet, layersOf, resolveLayerSet } from '../layer-set.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { DEFAULT_KNOBS, METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
@@ -29,7 +30,13 @@ import type { ModelResult, Results } from '../results.js';
 import { createRunDir, exists, readJson, writeJson } from '../run-dir.js';
 import { assertNotLocked, lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { resolveFinetune, runCompressStep } from '../select-step.js';
+import {
+  type CompressStep,
+  FINETUNE_LR_FLAG,
+  finetuneLrAuto,
+  resolveFinetune,
+  runCompressStep,
+} from '../select-step.js';
 import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
@@ -70,7 +77,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     value: 'N',
     help: 'fine-tuning epochs after factorization (default 1; 0: none)',
   },
-  'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
+  'finetune-lr': FINETUNE_LR_FLAG,
   ...METHOD_FLAGS,
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
@@ -109,6 +116,8 @@ export interface CompressConfig {
   /** `--layers` (null in configs written before it took 'all'): 'default'. */
   readonly layers: LayerSet | null;
   readonly finetune: TrainConfig;
+  /** `--finetune-lr auto` (absent: `finetune.lr`): the lr is chosen on a validation split first. */
+  readonly finetuneLr?: 'auto';
   readonly latency: boolean;
   /** Absent in configs written before the dense fallback existed (they ran with 'none'). */
   readonly denseFallback?: DenseFallback;
@@ -167,6 +176,7 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
     budget,
     layers,
     finetune: resolveFinetune(v, dense),
+    ...(finetuneLrAuto(v) ? { finetuneLr: 'auto' as const } : {}),
     latency: v['no-latency'] !== true,
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
@@ -326,6 +336,30 @@ async function denseStage(
   return { model, dir };
 }
 
+/**
+ * `--finetune-lr auto`: the lr chosen by validation probes on fresh copies of the dense model in
+ * `denseDir`, kept in `<run>/lr-choice.json` so that `--resume` does not probe again.
+ */
+async function runLrChoice(
+  ctx: CommandContext,
+  step: CompressStep,
+  denseDir: string,
+  ds: Dataset,
+  runDir: string,
+): Promise<LrChoice> {
+  const file = path.join(runDir, 'lr-choice.json');
+  if (await exists(file)) return readJson<LrChoice>(file, 'learning-rate choice');
+  const fresh = async (): Promise<Module> => (await loadModelDir(denseDir)).model;
+  const choice = await chooseFinetuneLr(fresh, ds, step, {
+    outDir: runDir,
+    label: 'fine-tune',
+    progress: ctx.progress,
+  });
+  ctx.progress.note(`fine-tuning lr ${choice.lr.toPrecision(3)}, chosen on ${choice.valSize} held-out training images`);
+  await writeJson(file, choice);
+  return choice;
+}
+
 /** The measured execution choice and the whole-model check, as a progress line. */
 function executionLine(ex: OptimizedExecutions): string {
   const b = ex.speed.batches.join('/');
@@ -411,20 +445,22 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     const storage = c.storage ?? 'float32';
     // The dense parent's float32 weights.bin: the reference of the storage ratio (eval reads it).
     const denseWeightsBytes = storageBytes(model, 'float32');
+    const step: CompressStep = {
+      method: c.method,
+      format: c.format,
+      budget: c.budget,
+      layers,
+      denseFallback: c.denseFallback ?? 'none',
+      knobs: c.knobs ?? DEFAULT_KNOBS,
+      finetune: c.finetune,
+      storage,
+    };
+    const lr = c.finetuneLr === 'auto' ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir) : null;
     // Select, factorize, fine-tune (resumable: checkpoints in <run>/checkpoints), evaluate, save.
     const outcome = await runCompressStep(
       model,
       ds,
-      {
-        method: c.method,
-        format: c.format,
-        budget: c.budget,
-        layers,
-        denseFallback: c.denseFallback ?? 'none',
-        knobs: c.knobs ?? DEFAULT_KNOBS,
-        finetune: c.finetune,
-        storage,
-      },
+      lr === null ? step : { ...step, finetune: { ...step.finetune, lr: lr.lr } },
       {
         outDir: runDir,
         resume: resumeDir !== undefined,
@@ -472,6 +508,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       wallSeconds: (performance.now() - started) / 1000,
       timing: { searchSeconds: outcome.searchSeconds, finetuneSeconds: outcome.finetuneSeconds },
       epochs: { dense: fromDir === null ? denseCfg.epochs : 0, finetune: c.finetune.epochs },
+      ...(lr === null ? {} : { finetuneLr: lr }),
     };
     await writeJson(path.join(runDir, 'results.json'), results);
     const report = await renderReport(runDir);

@@ -23,7 +23,7 @@ import {
 import { createRunDir, readJson, readJsonLines, writeJson, writeJsonLines } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { resolveFinetune } from '../select-step.js';
+import { FINETUNE_LR_FLAG, finetuneLrAuto, resolveFinetune } from '../select-step.js';
 import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
 import type { DenseParent } from '../sweep-parent.js';
@@ -50,7 +50,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'what the budgets are counted over: the compressed layers (default) or the whole model',
   },
   'finetune-epochs': { type: 'string', value: 'N', help: 'fine-tuning epochs per cell (default 1; 0: none)' },
-  'finetune-lr': { type: 'string', value: 'LR', help: 'fine-tuning learning rate (default: a tenth of the dense lr)' },
+  'finetune-lr': FINETUNE_LR_FLAG,
   dataset: {
     type: 'string',
     value: 'mnist|fashion-mnist|cifar10',
@@ -143,6 +143,8 @@ export interface SweepConfig {
   /** `--parents` (absent or null: `<run>/parents`). */
   readonly parentsDir?: string | null;
   readonly finetune: readonly TrainConfig[];
+  /** `--finetune-lr auto` (absent: the finetune configs' lr): each cell chooses its lr on a validation split. */
+  readonly finetuneLr?: 'auto';
   readonly denseFallback: DenseFallback;
   readonly knobs: MethodKnobs;
   /** Each method's format (absent in older configs: the method's default). */
@@ -224,6 +226,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     dense,
     denseFrom,
     finetune,
+    ...(finetuneLrAuto(v) ? { finetuneLr: 'auto' as const } : {}),
     denseFallback: resolveDenseFallback(v),
     knobs: resolveKnobs(v),
     formats,
@@ -384,6 +387,7 @@ export function cellSpec(
     knobs: config.knobs,
     dense,
     finetune: { ...(config.finetune[i] as TrainConfig), seed },
+    ...(config.finetuneLr === undefined ? {} : { finetuneLr: config.finetuneLr }),
     ...(config.storage === undefined || config.storage === 'float32' ? {} : { storage: config.storage }),
     ...(config.layers === 'all' ? { layers: 'all' as const } : {}),
     denseFrom: config.denseFrom?.[i] ?? null,

@@ -1,0 +1,163 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '@tnzip/data';
+import type { Module } from '@tnzip/layers';
+import { parseBudget } from '@tnzip/ranks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInProcess } from './cli.test-util.js';
+import { type SweepConfig, sweepCellSpecs } from './commands/sweep.js';
+import { loadDataset } from './datasets.js';
+import { chooseFinetuneLr, probeDataset } from './finetune-lr.js';
+import { DEFAULT_KNOBS } from './methods.js';
+import { loadModelDir } from './model-files.js';
+import { createProgress } from './progress.js';
+import { startBackend } from './runtime.js';
+import { type CompressStep, resolveFinetune } from './select-step.js';
+import { ensureDenseParent } from './sweep-parent.js';
+import { resolveTrainConfig } from './train-config.js';
+
+const quiet = createProgress({ write: () => true });
+const dense = resolveTrainConfig(
+  { model: 'lenet300', epochs: '1', 'limit-train': '600', 'limit-test': '100', seed: '3' },
+  null,
+);
+let root: string;
+let ds: Dataset;
+let fresh: () => Promise<Module>;
+beforeAll(async () => {
+  await startBackend('wasm');
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'tnzip-lr-'));
+  ds = await loadDataset(dense);
+  const parent = await ensureDenseParent(dense, path.join(root, 'parents'), { progress: quiet, data: loadDataset });
+  fresh = async () => (await loadModelDir(parent.dir)).model;
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+const step = (): CompressStep => ({
+  method: 'energy',
+  format: 'tucker2',
+  budget: parseBudget('4x', 'params', '--budgets'),
+  layers: ['fc1', 'fc2'],
+  denseFallback: 'metric',
+  knobs: DEFAULT_KNOBS,
+  finetune: resolveFinetune({}, dense),
+});
+
+describe('probeDataset', () => {
+  it('holds out a seeded twelfth of the training split as the validation split and never uses the test split', () => {
+    const a = probeDataset(ds, 3);
+    expect(a.valSize).toBe(50);
+    expect(a.ds.test.count).toBe(50);
+    expect(a.ds.train.count).toBe(550);
+    expect(a.ds.test).not.toBe(ds.test);
+    // Seeded: the same seed holds out the same images, another seed others.
+    const again = probeDataset(ds, 3).ds.test.images;
+    expect(Array.from(again)).toEqual(Array.from(a.ds.test.images));
+    expect(Array.from(probeDataset(ds, 4).ds.test.images)).not.toEqual(Array.from(a.ds.test.images));
+  });
+});
+
+describe('chooseFinetuneLr (real MNIST, 600 images)', () => {
+  it('keeps the candidate with the best validation accuracy; a diverging one scores nothing; nothing leaks', async () => {
+    const before = tf.memory().numTensors;
+    const run = { outDir: path.join(root, 'choose'), label: 'test', progress: quiet };
+    // 0.01 · 1e4 = 100 diverges on LeNet-300-100; the other two train.
+    const c = await chooseFinetuneLr(fresh, ds, step(), run, [1e4, 1, 0.1]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(c.trials.map((t) => t.lr)).toEqual([100, 0.01, 0.001]);
+    expect(c.trials[0]?.valAcc).toBeNull();
+    expect(c.trials[0]?.error).toMatch(/not finite|NaN/);
+    const scored = c.trials.filter((t) => t.valAcc !== null).map((t) => t.valAcc as number);
+    expect(scored).toHaveLength(2);
+    expect(c.trials.find((t) => t.lr === c.lr)?.valAcc).toBe(Math.max(...scored));
+    expect(c).toMatchObject({ valSize: 50, probeEpochs: 1 });
+  });
+
+  it('throws NON_FINITE when every candidate diverges', async () => {
+    const run = { outDir: path.join(root, 'all-diverge'), label: 'test', progress: quiet };
+    await expect(chooseFinetuneLr(fresh, ds, step(), run, [1e4, 3e4])).rejects.toMatchObject({ code: 'NON_FINITE' });
+  });
+});
+
+describe('tnzip sweep --finetune-lr auto', () => {
+  const args = (extra: string[]): string[] => [
+    'sweep',
+    '--model',
+    'lenet300',
+    '--methods',
+    'energy',
+    '--budgets',
+    '4x',
+    '--limit-train',
+    '600',
+    '--limit-test',
+    '100',
+    '--epochs',
+    '1',
+    '--out',
+    path.join(root, 'cli'),
+    '--json',
+    ...extra,
+  ];
+
+  it('refuses it without fine-tuning, before training anything (exit 2)', async () => {
+    const r = await runInProcess(args(['--finetune-lr', 'auto', '--finetune-epochs', '0']));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--finetune-lr auto .*--finetune-epochs ≥ 1/);
+    await expect(fs.readdir(path.join(root, 'cli'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('stores the choice in config.json, every cell spec carries it, and the cell records its probes', async () => {
+    const r = await runInProcess(args(['--finetune-lr', 'auto', '--finetune-epochs', '1']));
+    expect(r.code, r.stderr).toBe(0);
+    const { runDir } = JSON.parse(r.stdout) as { runDir: string };
+    const config = JSON.parse(await fs.readFile(path.join(runDir, 'config.json'), 'utf8')) as SweepConfig;
+    expect(config.finetuneLr).toBe('auto');
+    expect(sweepCellSpecs(config, runDir).map((c) => c.finetuneLr)).toEqual(['auto']);
+    const cell = JSON.parse(await fs.readFile(path.join(runDir, 'sweep.jsonl'), 'utf8')) as {
+      details?: { finetuneLr?: { trials: unknown[] } };
+    };
+    expect(cell.details?.finetuneLr?.trials).toHaveLength(3);
+  });
+});
+
+describe('tnzip compress --finetune-lr auto', () => {
+  it('fine-tunes at the chosen lr, reports the probes in results.json and keeps the choice in lr-choice.json for --resume', async () => {
+    const r = await runInProcess([
+      'compress',
+      '--model',
+      'lenet300',
+      '--epochs',
+      '1',
+      '--limit-train',
+      '600',
+      '--limit-test',
+      '100',
+      '--method',
+      'energy',
+      '--budget',
+      '4x',
+      '--finetune-epochs',
+      '1',
+      '--finetune-lr',
+      'auto',
+      '--no-latency',
+      '--out',
+      path.join(root, 'compress'),
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const { runDir } = JSON.parse(r.stdout) as { runDir: string };
+    const results = JSON.parse(await fs.readFile(path.join(runDir, 'results.json'), 'utf8')) as {
+      finetuneLr?: { lr: number; trials: { lr: number; valAcc: number | null }[] };
+    };
+    const choice = results.finetuneLr;
+    expect(choice?.trials.map((t) => t.lr)).toEqual([0.01, 0.01 / Math.sqrt(10), 0.001]);
+    expect(JSON.parse(await fs.readFile(path.join(runDir, 'lr-choice.json'), 'utf8'))).toEqual(choice);
+    expect(r.stderr).toMatch(/fine-tuning lr \S+, chosen on 50 held-out training images/);
+  });
+});

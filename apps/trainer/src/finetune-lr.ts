@@ -1,0 +1,113 @@
+import * as path from 'node:path';
+import { type Dataset, validationSplit } from '@tnzip/data';
+import type { Module } from '@tnzip/layers';
+import { TnzipError } from '@tnzip/tensor';
+import type { Progress } from './progress.js';
+import { type CompressStep, runCompressStep } from './select-step.js';
+
+/**
+ * The factors of the base fine-tuning lr (a tenth of the dense recipe's lr) that `--finetune-lr auto`
+ * tries, largest first: the default and one and two half-decades below it. A method whose factors
+ * multiply its steps (SCADA's shared core carries every layer's scale) diverges at the default.
+ */
+export const LR_FACTORS: readonly number[] = [1, 1 / Math.sqrt(10), 1 / 10];
+
+/** The largest validation split of the choice: 5,000 training images, as the ranks experiments use. */
+export const LR_VAL_MAX = 5000;
+
+/** One candidate: its validation accuracy after the probe, or null with the error when it diverged. */
+export interface LrTrial {
+  readonly lr: number;
+  readonly valAcc: number | null;
+  readonly error?: string;
+}
+
+/** What {@link chooseFinetuneLr} chose and saw (a cell's `details.finetuneLr`). */
+export interface LrChoice {
+  readonly lr: number;
+  /** Training images held out for the choice (the probes train on the rest, one epoch each). */
+  readonly valSize: number;
+  readonly probeEpochs: number;
+  readonly trials: readonly LrTrial[];
+}
+
+/** Where the probes log, and what they say on the progress line. */
+export interface LrProbeRun {
+  readonly outDir: string;
+  readonly label: string;
+  readonly progress: Progress;
+}
+
+/**
+ * The training split of `ds` less a seeded validation split of `min(5000, count/12)` images (5,000
+ * of MNIST's 60,000), as a dataset whose `test` is the validation split: the probes never see a
+ * test image.
+ */
+export function probeDataset(ds: Dataset, seed: number): { ds: Dataset; valSize: number } {
+  const valSize = Math.min(LR_VAL_MAX, Math.round(ds.train.count / 12));
+  const { train, val } = validationSplit(ds.train, valSize / ds.train.count, seed);
+  return { ds: { ...ds, train, test: val }, valSize };
+}
+
+/**
+ * Chooses the fine-tuning learning rate of `step` on a validation split: for each `factors[i] ·
+ * step.finetune.lr`, a fresh model from `fresh()` goes through the whole step (select, factorize,
+ * quantization-aware when uint8) and one epoch of fine-tuning on the training split less the
+ * validation split (`probeDataset`, seeded by `step.finetune.seed`), then is scored by validation
+ * accuracy. The best wins (ties: the larger lr); a probe that diverges (`NON_FINITE`) scores nothing.
+ *
+ * @throws TnzipError `NON_FINITE` when every candidate diverged; whatever the step throws otherwise
+ *   (an unreachable budget fails every candidate alike, so it is not swallowed).
+ */
+export async function chooseFinetuneLr(
+  fresh: () => Promise<Module>,
+  ds: Dataset,
+  step: CompressStep,
+  run: LrProbeRun,
+  factors: readonly number[] = LR_FACTORS,
+): Promise<LrChoice> {
+  const probe = probeDataset(ds, step.finetune.seed);
+  const trials: LrTrial[] = [];
+  for (const f of factors) {
+    const lr = step.finetune.lr * f;
+    trials.push(await probeOne(fresh, probe.ds, { ...step, finetune: { ...step.finetune, epochs: 1, lr } }, run));
+  }
+  const best = trials.reduce<LrTrial | null>(
+    (b, t) => (t.valAcc !== null && (b === null || t.valAcc > (b.valAcc as number)) ? t : b),
+    null,
+  );
+  if (best === null)
+    throw new TnzipError(
+      'NON_FINITE',
+      `--finetune-lr auto: every candidate diverged (${trials.map((t) => t.lr.toPrecision(3)).join(', ')})`,
+    );
+  return { lr: best.lr, valSize: probe.valSize, probeEpochs: 1, trials };
+}
+
+async function probeOne(
+  fresh: () => Promise<Module>,
+  ds: Dataset,
+  step: CompressStep,
+  run: LrProbeRun,
+): Promise<LrTrial> {
+  const lr = step.finetune.lr;
+  const model = await fresh();
+  try {
+    const out = await runCompressStep(model, ds, step, {
+      outDir: path.join(run.outDir, 'lr-probes', `lr-${lr.toPrecision(3)}`),
+      resume: false,
+      label: `${run.label} lr ${lr.toPrecision(3)} probe`,
+      progress: run.progress,
+    });
+    run.progress.note(
+      `${run.label}: lr ${lr.toPrecision(3)} → validation acc ${(100 * out.after.testAcc).toFixed(2)}%`,
+    );
+    return { lr, valAcc: out.after.testAcc };
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'NON_FINITE') throw e;
+    run.progress.note(`${run.label}: lr ${lr.toPrecision(3)} diverged`);
+    return { lr, valAcc: null, error: (e as Error).message };
+  } finally {
+    model.dispose();
+  }
+}
