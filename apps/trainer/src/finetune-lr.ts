@@ -12,6 +12,12 @@ import { type CompressStep, runCompressStep } from './select-step.js';
  */
 export const LR_FACTORS: readonly number[] = [1, 1 / Math.sqrt(10), 1 / 10];
 
+/**
+ * Half-decades `--finetune-lr auto` goes on below its smallest candidate while that one is the best
+ * so far or every one has diverged, so that the choice is not the edge of the grid.
+ */
+export const LR_EXTEND = 2;
+
 /** The largest validation split of the choice: 5,000 training images, as the ranks experiments use. */
 export const LR_VAL_MAX = 5000;
 
@@ -54,7 +60,9 @@ export function probeDataset(ds: Dataset, seed: number): { ds: Dataset; valSize:
  * step.finetune.lr`, a fresh model from `fresh()` goes through the whole step (select, factorize,
  * quantization-aware when uint8) and one epoch of fine-tuning on the training split less the
  * validation split (`probeDataset`, seeded by `step.finetune.seed`), then is scored by validation
- * accuracy. The best wins (ties: the larger lr); a probe that diverges (`NON_FINITE`) scores nothing.
+ * accuracy. While the smallest lr tried is the best (or all diverged), up to `extend` more are tried,
+ * each 10^-0.5 of the last. The best wins (ties: the larger lr); a probe that diverges
+ * (`NON_FINITE`) scores nothing.
  *
  * @throws TnzipError `NON_FINITE` when every candidate diverged; whatever the step throws otherwise
  *   (an unreachable budget fails every candidate alike, so it is not swallowed).
@@ -65,23 +73,31 @@ export async function chooseFinetuneLr(
   step: CompressStep,
   run: LrProbeRun,
   factors: readonly number[] = LR_FACTORS,
+  extend: number = LR_EXTEND,
 ): Promise<LrChoice> {
   const probe = probeDataset(ds, step.finetune.seed);
   const trials: LrTrial[] = [];
-  for (const f of factors) {
-    const lr = step.finetune.lr * f;
+  const tryLr = async (lr: number): Promise<void> => {
     trials.push(await probeOne(fresh, probe.ds, { ...step, finetune: { ...step.finetune, epochs: 1, lr } }, run));
-  }
-  const best = trials.reduce<LrTrial | null>(
-    (b, t) => (t.valAcc !== null && (b === null || t.valAcc > (b.valAcc as number)) ? t : b),
-    null,
-  );
+  };
+  for (const f of factors) await tryLr(step.finetune.lr * f);
+  for (let i = 0; i < extend && [null, trials.at(-1)].includes(bestOf(trials)); i++)
+    await tryLr((trials.at(-1) as LrTrial).lr / Math.sqrt(10));
+  const best = bestOf(trials);
   if (best === null)
     throw new TnzipError(
       'NON_FINITE',
       `--finetune-lr auto: every candidate diverged (${trials.map((t) => t.lr.toPrecision(3)).join(', ')})`,
     );
   return { lr: best.lr, valSize: probe.valSize, probeEpochs: 1, trials };
+}
+
+/** The trial of the highest validation accuracy (the first, i.e. the largest lr, on ties); null if none scored. */
+function bestOf(trials: readonly LrTrial[]): LrTrial | null {
+  return trials.reduce<LrTrial | null>(
+    (b, t) => (t.valAcc !== null && (b === null || t.valAcc > (b.valAcc as number)) ? t : b),
+    null,
+  );
 }
 
 async function probeOne(

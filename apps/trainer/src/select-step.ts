@@ -88,7 +88,7 @@ export function resolveFinetune(v: FlagValues, dense: TrainConfig): TrainConfig 
 export const FINETUNE_LR_FLAG: FlagSpec = {
   type: 'string',
   value: 'LR|auto',
-  help: 'fine-tuning learning rate (default: a tenth of the dense lr); auto: the best of that lr and 10^-0.5, 10^-1 of it by validation accuracy after one probe epoch each on the training images less a held-out twelfth (at most 5,000)',
+  help: 'fine-tuning learning rate (default: a tenth of the dense lr); auto: the best of that lr and 10^-0.5, 10^-1 of it (and up to two half-decades lower while the lowest wins) by validation accuracy after one probe epoch each on the training images less a held-out twelfth (at most 5,000)',
 };
 
 /** `--finetune-lr auto`: the fine-tuning lr is chosen on a validation split (`chooseFinetuneLr`). */

@@ -175,7 +175,7 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     expect(cell.status, cell.error).toBe('ok');
     const choice = cell.details?.finetuneLr as { lr: number; trials: { lr: number; valAcc: number | null }[] };
     const base = s.finetune.lr;
-    expect(choice.trials.map((t) => t.lr)).toEqual([base, base / Math.sqrt(10), base / 10]);
+    expect(choice.trials.slice(0, 3).map((t) => t.lr)).toEqual([base, base / Math.sqrt(10), base / 10]);
     const best = Math.max(...choice.trials.map((t) => t.valAcc ?? -1));
     expect(choice.trials.find((t) => t.lr === choice.lr)?.valAcc).toBe(best);
     // The fine-tuning's first step ran at the chosen lr (cosine: a hair below it), not another candidate.
@@ -185,7 +185,7 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     expect(first.type).toBe('step');
     expect(first.lr).toBeLessThanOrEqual(choice.lr);
     expect(first.lr).toBeGreaterThan(0.9 * choice.lr);
-    expect((await fs.readdir(path.join(dir, 'lr-probes'))).length).toBe(3);
+    expect((await fs.readdir(path.join(dir, 'lr-probes'))).length).toBe(choice.trials.length);
   });
 
   it('records a budget the method cannot reach as a failed line', async () => {
