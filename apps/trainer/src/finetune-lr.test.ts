@@ -129,9 +129,15 @@ describe('tnzip sweep --finetune-lr auto', () => {
     expect(config.finetuneLr).toBe('auto');
     expect(sweepCellSpecs(config, runDir).map((c) => c.finetuneLr)).toEqual(['auto']);
     const cell = JSON.parse(await fs.readFile(path.join(runDir, 'sweep.jsonl'), 'utf8')) as {
-      details?: { finetuneLr?: { trials: unknown[] } };
+      details?: { finetuneLr?: { lr: number; trials: unknown[] } };
     };
     expect(cell.details?.finetuneLr?.trials?.length).toBeGreaterThanOrEqual(3);
+    // Its results row is a protocol of its own (never replaces a fixed-lr row) and gives the lr chosen.
+    const out = path.join(root, 'cli-results.json');
+    expect((await runInProcess(['results', runDir, '--out', out])).code).toBe(0);
+    const [row] = JSON.parse(await fs.readFile(out, 'utf8')) as Record<string, unknown>[];
+    expect(row?.settings).toBe('--finetune-lr auto');
+    expect(row?.finetune_lr).toEqual([cell.details?.finetuneLr?.lr]);
   });
 });
 

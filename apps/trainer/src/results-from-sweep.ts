@@ -60,7 +60,7 @@ function rowOf(
   const acc = meanStd(ok.map((c) => c.testAcc as number)) as { mean: number; std: number };
   const mine = parents.filter((p) => p.model === first.model && seeds.includes(p.seed));
   const scope = first.scope ?? config.budgets.find((b) => b.label === first.budget)?.budget.scope ?? 'layers';
-  const settings = methodSettings(first.method, config.knobs);
+  const settings = rowSettings(first.method, config);
   return {
     method: first.method,
     format: first.format ?? 'unknown',
@@ -85,6 +85,7 @@ function rowOf(
     dense_epochs: config.denseFrom === null ? (config.dense[i]?.epochs ?? null) : null,
     finetune_epochs: config.finetune[i]?.epochs ?? null,
     ...(settings === undefined ? {} : { settings }),
+    ...chosenLrs(ok),
     ...commitsOf(ok, config),
     limit_train: config.dense[i]?.limitTrain ?? null,
     limit_test: config.dense[i]?.limitTest ?? null,
@@ -137,6 +138,22 @@ export async function rowsOfSweep(runDir: string, options: RowsOptions = {}): Pr
  * The row's `commit`: the distinct commits its cells ran on (each cell's own, else the run's
  * `config.json` commit), comma-separated in cell order; none when neither was recorded.
  */
+/**
+ * The method's settings off their defaults, and `--finetune-lr auto` when the sweep chose its
+ * fine-tuning lr on a validation split (a protocol of its own: its rows never replace a fixed-lr row).
+ */
+function rowSettings(method: string, config: SweepConfig): string | undefined {
+  const parts = [methodSettings(method, config.knobs), config.finetuneLr === 'auto' ? '--finetune-lr auto' : undefined];
+  const given = parts.filter((p): p is string => p !== undefined);
+  return given.length === 0 ? undefined : given.join(' ');
+}
+
+/** `--finetune-lr auto`: the lr each seed's cell chose (`finetune_lr`, in the order of `seeds`). */
+function chosenLrs(cells: readonly SweepCell[]): { finetune_lr?: number[] } {
+  const lrs = cells.map((c) => (c.details?.finetuneLr as { lr?: unknown } | undefined)?.lr);
+  return lrs.every((lr): lr is number => typeof lr === 'number') && lrs.length > 0 ? { finetune_lr: lrs } : {};
+}
+
 function commitsOf(cells: readonly SweepCell[], config: SweepConfig): { commit?: string } {
   const run = config.versions?.commit;
   const all = cells.map((c) => c.commit ?? run).filter((c): c is string => typeof c === 'string');
