@@ -80,9 +80,10 @@ export async function chooseFinetuneLr(
   const tryLr = async (lr: number): Promise<void> => {
     trials.push(await probeOne(fresh, probe.ds, { ...step, finetune: { ...step.finetune, epochs: 1, lr } }, run));
   };
+  // The grid's lower edge wins (or nothing scored): the best may lie below it.
+  const atEdge = (): boolean => [null, trials.at(-1)].includes(bestOf(trials));
   for (const f of factors) await tryLr(step.finetune.lr * f);
-  for (let i = 0; i < extend && [null, trials.at(-1)].includes(bestOf(trials)); i++)
-    await tryLr((trials.at(-1) as LrTrial).lr / Math.sqrt(10));
+  for (let i = 0; i < extend && atEdge(); i++) await tryLr((trials.at(-1) as LrTrial).lr / Math.sqrt(10));
   const best = bestOf(trials);
   if (best === null)
     throw new TnzipError(

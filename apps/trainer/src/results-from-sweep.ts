@@ -135,10 +135,6 @@ export async function rowsOfSweep(runDir: string, options: RowsOptions = {}): Pr
 }
 
 /**
- * The row's `commit`: the distinct commits its cells ran on (each cell's own, else the run's
- * `config.json` commit), comma-separated in cell order; none when neither was recorded.
- */
-/**
  * The method's settings off their defaults, and `--finetune-lr auto` when the sweep chose its
  * fine-tuning lr on a validation split (a protocol of its own: its rows never replace a fixed-lr row).
  */
@@ -154,6 +150,10 @@ function chosenLrs(cells: readonly SweepCell[]): { finetune_lr?: number[] } {
   return lrs.every((lr): lr is number => typeof lr === 'number') && lrs.length > 0 ? { finetune_lr: lrs } : {};
 }
 
+/**
+ * The row's `commit`: the distinct commits its cells ran on (each cell's own, else the run's
+ * `config.json` commit), comma-separated in cell order; none when neither was recorded.
+ */
 function commitsOf(cells: readonly SweepCell[], config: SweepConfig): { commit?: string } {
   const run = config.versions?.commit;
   const all = cells.map((c) => c.commit ?? run).filter((c): c is string => typeof c === 'string');

@@ -171,8 +171,8 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
   let model: Module | null = null;
   try {
     await fs.rm(cellDir, { recursive: true, force: true });
-    const lr = spec.finetuneLr === 'auto' ? await chooseCellLr(spec, dense, ds, cellDir, deps) : null;
     model = (await loadModelDir(dense.dir)).model;
+    const lr = spec.finetuneLr === 'auto' ? await chooseCellLr(spec, model, dense, ds, cellDir, deps) : null;
     const done = await compressCell(model, ds, lr === null ? spec : withLr(spec, lr.lr), cellDir, deps);
     if (lr !== null) done.details = { ...done.details, finetuneLr: lr };
     return { ...base, ...done, denseWeightsBytes: (await fs.stat(path.join(dense.dir, 'weights.bin'))).size };
@@ -200,22 +200,20 @@ function stepOf(spec: CellSpec, model: Module): CompressStep {
 
 const withLr = (spec: CellSpec, lr: number): CellSpec => ({ ...spec, finetune: { ...spec.finetune, lr } });
 
-/** `--finetune-lr auto`: the cell's lr, chosen by probes on fresh copies of its parent (`<cell>/lr-probes/`). */
-async function chooseCellLr(
+/**
+ * `--finetune-lr auto`: the cell's lr, chosen by probes on fresh copies of its parent
+ * (`<cell>/lr-probes/`); `model` (the cell's own copy, left untouched) names the layers.
+ */
+function chooseCellLr(
   spec: CellSpec,
+  model: Module,
   dense: DenseParent,
   ds: Dataset,
   cellDir: string,
   deps: CellDeps,
 ): Promise<LrChoice> {
   const fresh = async (): Promise<Module> => (await loadModelDir(dense.dir)).model;
-  const probe = await fresh();
-  let step: CompressStep;
-  try {
-    step = stepOf(spec, probe);
-  } finally {
-    probe.dispose();
-  }
+  const step = stepOf(spec, model);
   const label = `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
   return chooseFinetuneLr(fresh, ds, step, { outDir: cellDir, label, progress: deps.progress });
 }
