@@ -85,6 +85,19 @@ describe('chooseFinetuneLr (real MNIST, 600 images)', () => {
     expect(c.trials[2]?.valAcc).not.toBeNull();
   });
 
+  it('goes on above the grid while its largest lr is the best, and stops where one is not', async () => {
+    const run = { outDir: path.join(root, 'extend-up'), label: 'test', progress: quiet };
+    // The parent saw 600 images once: an epoch at 0.01 moves it, one at 1e-5 does not, so 0.01 is the
+    // best and the largest: 0.01·10^0.5 is tried, then (extend 2) 0.1 only if 0.0316 is the best.
+    const c = await chooseFinetuneLr(fresh, ds, step(), run, [1, 1e-3], 2);
+    const lrs = c.trials.map((t) => t.lr);
+    expect(lrs.slice(0, 3)).toEqual([0.01, 1e-5, 0.01 * Math.sqrt(10)]);
+    const up = c.trials[2]?.valAcc ?? null;
+    const atDefault = c.trials[0]?.valAcc as number;
+    expect(lrs).toHaveLength(up !== null && up > atDefault ? 4 : 3);
+    expect(c.lr).toBe(c.trials.reduce((b, t) => ((t.valAcc ?? -1) > (b.valAcc ?? -1) ? t : b)).lr);
+  });
+
   it('throws NON_FINITE when every candidate diverges', async () => {
     const run = { outDir: path.join(root, 'all-diverge'), label: 'test', progress: quiet };
     await expect(chooseFinetuneLr(fresh, ds, step(), run, [1e4, 3e4], 0)).rejects.toMatchObject({

@@ -13,8 +13,9 @@ import { type CompressStep, runCompressStep } from './select-step.js';
 export const LR_FACTORS: readonly number[] = [1, 1 / Math.sqrt(10), 1 / 10];
 
 /**
- * Half-decades `--finetune-lr auto` goes on below its smallest candidate while that one is the best
- * so far or every one has diverged, so that the choice is not the edge of the grid.
+ * Half-decades `--finetune-lr auto` goes on beyond the grid, so that the choice is not its edge: below
+ * its smallest candidate while that one is the best so far or every one has diverged, above its
+ * largest while that one is the best (a high storage ratio, whose few stored numbers learn slowly).
  */
 export const LR_EXTEND = 2;
 
@@ -61,8 +62,9 @@ export function probeDataset(ds: Dataset, seed: number): { ds: Dataset; valSize:
  * quantization-aware when uint8) and one epoch of fine-tuning on the training split less the
  * validation split (`probeDataset`, seeded by `step.finetune.seed`), then is scored by validation
  * accuracy. While the smallest lr tried is the best (or all diverged), up to `extend` more are tried,
- * each 10^-0.5 of the last. The best wins (ties: the larger lr); a probe that diverges
- * (`NON_FINITE`) scores nothing.
+ * each 10^-0.5 of the last; then, while the largest is the best, up to `extend` more, each 10^0.5 of
+ * the largest. The best wins (ties: the larger lr); a probe that diverges (`NON_FINITE`) scores
+ * nothing.
  *
  * @throws TnzipError `NON_FINITE` when every candidate diverged; whatever the step throws otherwise
  *   (an unreachable budget fails every candidate alike, so it is not swallowed).
@@ -81,9 +83,12 @@ export async function chooseFinetuneLr(
     trials.push(await probeOne(fresh, probe.ds, { ...step, finetune: { ...step.finetune, epochs: 1, lr } }, run));
   };
   // The grid's lower edge wins (or nothing scored): the best may lie below it.
-  const atEdge = (): boolean => [null, trials.at(-1)].includes(bestOf(trials));
+  const atLowerEdge = (): boolean => [null, trials.at(-1)].includes(bestOf(trials));
+  // Its upper edge wins: the best may lie above it.
+  const largest = (): LrTrial => trials.reduce((m, t) => (t.lr > m.lr ? t : m));
   for (const f of factors) await tryLr(step.finetune.lr * f);
-  for (let i = 0; i < extend && atEdge(); i++) await tryLr((trials.at(-1) as LrTrial).lr / Math.sqrt(10));
+  for (let i = 0; i < extend && atLowerEdge(); i++) await tryLr((trials.at(-1) as LrTrial).lr / Math.sqrt(10));
+  for (let i = 0; i < extend && bestOf(trials) === largest(); i++) await tryLr(largest().lr * Math.sqrt(10));
   const best = bestOf(trials);
   if (best === null)
     throw new TnzipError(
@@ -109,12 +114,14 @@ async function probeOne(
 ): Promise<LrTrial> {
   const lr = step.finetune.lr;
   const model = await fresh();
+  // The probe's `test` split is the validation split: its epoch lines say so.
+  const progress: Progress = { ...run.progress, train: (label) => run.progress.train(label, 'validation') };
   try {
     const out = await runCompressStep(model, ds, step, {
       outDir: path.join(run.outDir, 'lr-probes', `lr-${lr.toPrecision(3)}`),
       resume: false,
       label: `${run.label} lr ${lr.toPrecision(3)} probe`,
-      progress: run.progress,
+      progress,
     });
     run.progress.note(
       `${run.label}: lr ${lr.toPrecision(3)} → validation acc ${(100 * out.after.testAcc).toFixed(2)}%`,

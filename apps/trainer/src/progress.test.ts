@@ -53,4 +53,21 @@ describe('progress', () => {
     expect(text()).toBe('dense epoch 2/3 done: train loss 0.1235 acc 97.12%\n');
     expect(text()).not.toContain('\x1b');
   });
+
+  it("names the split an epoch's accuracy was measured on: test by default, or the one given", () => {
+    const { s, text } = sink(false);
+    const p = createProgress(s);
+    const record = { type: 'epoch', epoch: 1, globalStep: 200, trainLoss: 0.12, trainAcc: 0.97, lr: 0.01 } as const;
+    const withRecord: ProgressEvent = {
+      ...event(100, 'epoch'),
+      record: { ...record, testAcc: 0.95, imgPerSec: 1000, seconds: 2.5 },
+    };
+    p.train('fine-tune')(withRecord);
+    p.train('probe', 'validation')(withRecord);
+    expect(text().split('\n')).toEqual([
+      'fine-tune epoch 2/3 done: train loss 0.1235 acc 97.12% test acc 95.00% (2.5 s)',
+      'probe epoch 2/3 done: train loss 0.1235 acc 97.12% validation acc 95.00% (2.5 s)',
+      '',
+    ]);
+  });
 });

@@ -9,8 +9,11 @@ export interface ProgressStream {
 
 /** Progress output of one command: training events, free-form notes, and the end of a bar. */
 export interface Progress {
-  /** Feeds @tnzip/train's `onProgress`. `label` prefixes the line (e.g. `dense`, `fine-tune`). */
-  train(label: string): (event: ProgressEvent) => void;
+  /**
+   * Feeds @tnzip/train's `onProgress`. `label` prefixes the line (e.g. `dense`, `fine-tune`);
+   * `evalSplit` names the split the epoch line's accuracy was measured on (default `test`).
+   */
+  train(label: string, evalSplit?: string): (event: ProgressEvent) => void;
   /** A line of its own (clears a live bar first). */
   note(message: string): void;
   /** Ends a live bar so that what follows starts on a fresh line. */
@@ -41,9 +44,9 @@ function bar(fraction: number, width: number): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
 }
 
-function epochLine(label: string, e: ProgressEvent): string {
+function epochLine(label: string, e: ProgressEvent, evalSplit: string): string {
   const r = e.record;
-  const test = r?.testAcc === undefined ? '' : ` test acc ${(100 * r.testAcc).toFixed(2)}%`;
+  const test = r?.testAcc === undefined ? '' : ` ${evalSplit} acc ${(100 * r.testAcc).toFixed(2)}%`;
   const secs = r === undefined ? '' : ` (${r.seconds.toFixed(1)} s)`;
   return `${label} epoch ${e.epoch + 1}/${e.epochs} done: train loss ${e.loss.toFixed(4)} acc ${(100 * e.accuracy).toFixed(2)}%${test}${secs}`;
 }
@@ -81,14 +84,14 @@ export function createProgress(
     };
   }
   return {
-    train(label) {
+    train(label, evalSplit = 'test') {
       last = 0;
       return (e) => {
         if (pause !== null && e.phase === 'train') Atomics.wait(pause, 0, 0, delay);
         const now = performance.now();
         if (e.phase === 'epoch') {
           clear();
-          stream.write(`${epochLine(label, e)}\n`);
+          stream.write(`${epochLine(label, e, evalSplit)}\n`);
           last = now;
           return;
         }
