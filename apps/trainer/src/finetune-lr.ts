@@ -38,11 +38,13 @@ export interface LrChoice {
   readonly trials: readonly LrTrial[];
 }
 
-/** Where the probes log, and what they say on the progress line. */
+/** Where the probes log, what they say on the progress line, and their distillation teacher. */
 export interface LrProbeRun {
   readonly outDir: string;
   readonly label: string;
   readonly progress: Progress;
+  /** The dense parent, when the step distils (`step.finetune.distill`). */
+  readonly teacher?: Module;
 }
 
 /**
@@ -122,6 +124,7 @@ async function probeOne(
       resume: false,
       label: `${run.label} lr ${lr.toPrecision(3)} probe`,
       progress,
+      ...(run.teacher === undefined ? {} : { teacher: run.teacher }),
     });
     run.progress.note(
       `${run.label}: lr ${lr.toPrecision(3)} → validation acc ${(100 * out.after.testAcc).toFixed(2)}%`,

@@ -135,11 +135,16 @@ export async function rowsOfSweep(runDir: string, options: RowsOptions = {}): Pr
 }
 
 /**
- * The method's settings off their defaults, and `--finetune-lr auto` when the sweep chose its
- * fine-tuning lr on a validation split (a protocol of its own: its rows never replace a fixed-lr row).
+ * The method's settings off their defaults, `--finetune-lr auto` when the sweep chose its fine-tuning
+ * lr on a validation split and `--distill` when it fine-tuned with distillation (protocols of their
+ * own: their rows never replace a row without them).
  */
 function rowSettings(method: string, config: SweepConfig): string | undefined {
-  const parts = [methodSettings(method, config.knobs), config.finetuneLr === 'auto' ? '--finetune-lr auto' : undefined];
+  const parts = [
+    methodSettings(method, config.knobs),
+    config.finetuneLr === 'auto' ? '--finetune-lr auto' : undefined,
+    config.finetune.some((f) => f.distill !== undefined) ? '--distill' : undefined,
+  ];
   const given = parts.filter((p): p is string => p !== undefined);
   return given.length === 0 ? undefined : given.join(' ');
 }

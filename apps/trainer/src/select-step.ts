@@ -10,7 +10,7 @@ import { calibrationBatch } from './model-files.js';
 import type { Progress } from './progress.js';
 import { searchSecondsOf } from './search-time.js';
 import { storageHook, withHook } from './storage-flag.js';
-import type { TrainConfig } from './train-config.js';
+import type { DistillConfig, TrainConfig } from './train-config.js';
 import { trainOptions } from './training.js';
 
 /** How one method compresses one model: the protocol `tnzip compress`, `sweep` and the main job share. */
@@ -41,6 +41,8 @@ export interface StepRun {
    * `executions`); `threads`: the backend's, also the latency budget's table key. Absent: not measured.
    */
   readonly executions?: { readonly batches: readonly number[]; readonly threads: number };
+  /** The dense parent (its own copy): the teacher when `step.finetune.distill` is set. */
+  readonly teacher?: Module;
   /** Called once the model is factorized, before fine-tuning (compress: the ranks line). */
   readonly onFactorized?: (outcome: Pick<StepOutcome, 'plan' | 'report' | 'searchSeconds' | 'before'>) => void;
 }
@@ -65,13 +67,16 @@ export interface StepOutcome {
 /**
  * The fine-tuning config of `dense` under the `--finetune-*` flags: the dense recipe's optimizer and
  * batch size, a tenth of its lr (or `--finetune-lr`), a cosine schedule without warm-up or label
- * smoothing, `--finetune-epochs` (default 1). One definition for `compress` and `sweep`.
+ * smoothing, `--finetune-epochs` (default 1), and with `--distill` distillation from the dense parent
+ * ({@link DISTILL_DEFAULTS}). One definition for `compress` and `sweep`.
  */
 export function resolveFinetune(v: FlagValues, dense: TrainConfig): TrainConfig {
   const epochs = int(v, 'finetune-epochs', 0, 100_000) ?? 1;
   const auto = finetuneLrAuto(v);
   if (auto && epochs === 0)
     throw new UsageError('--finetune-lr auto chooses a fine-tuning lr: it needs --finetune-epochs ≥ 1');
+  if (v.distill === true && epochs === 0)
+    throw new UsageError('--distill distils the dense parent while fine-tuning: it needs --finetune-epochs ≥ 1');
   return {
     ...dense,
     recipe: 'fine-tune',
@@ -81,8 +86,21 @@ export function resolveFinetune(v: FlagValues, dense: TrainConfig): TrainConfig 
     schedule: { kind: 'cosine' },
     warmupSteps: 0,
     labelSmoothing: 0,
+    ...(v.distill === true ? { distill: DISTILL_DEFAULTS } : {}),
   };
 }
+
+/**
+ * `--distill`'s temperature and weight: Hinton et al.'s T = 4 and an equal share of the two terms
+ * (`@tnzip/train`'s defaults).
+ */
+export const DISTILL_DEFAULTS: DistillConfig = { temperature: 4, alpha: 0.5 };
+
+/** `--distill`, the same for `compress` and `sweep`. */
+export const DISTILL_FLAG: FlagSpec = {
+  type: 'boolean',
+  help: `fine-tune with knowledge distillation from the dense parent: loss = ${1 - DISTILL_DEFAULTS.alpha}·CE + ${DISTILL_DEFAULTS.alpha}·T²·KL at T = ${DISTILL_DEFAULTS.temperature} (default: cross-entropy only)`,
+};
 
 /** `--finetune-lr`, the same for `compress` and `sweep`. */
 export const FINETUNE_LR_FLAG: FlagSpec = {
@@ -126,7 +144,7 @@ export async function runCompressStep(
       ? latencySelector(base, { batch: 64, threads: run.executions?.threads ?? 1 })
       : base;
   const ft = step.finetune;
-  const ftOptions = trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label);
+  const ftOptions = trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label, run.teacher);
   const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
   let disposed = false;
   const qat = storageHook(step.storage ?? 'float32');

@@ -8,7 +8,7 @@ import { type DatasetRequest, loadDataset } from './datasets.js';
 import { DEFAULT_KNOBS } from './methods.js';
 import { createProgress } from './progress.js';
 import { startBackend } from './runtime.js';
-import { resolveFinetune } from './select-step.js';
+import { DISTILL_DEFAULTS, resolveFinetune } from './select-step.js';
 import { type CellSpec, runSweepCell, type SweepCell } from './sweep-cell.js';
 import { ensureDenseParent, parentDir } from './sweep-parent.js';
 import { resolveTrainConfig } from './train-config.js';
@@ -186,6 +186,32 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     expect(first.lr).toBeLessThanOrEqual(choice.lr);
     expect(first.lr).toBeGreaterThan(0.9 * choice.lr);
     expect((await fs.readdir(path.join(dir, 'lr-probes'))).length).toBe(choice.trials.length);
+  });
+
+  it('with finetune.distill fine-tunes against its dense parent as the teacher, and disposes it', async () => {
+    const s = spec(path.join(root, 'r9'));
+    const plain = { ...s, finetune: { ...s.finetune, logEvery: 1 } };
+    const deps = { progress: quiet, data: loadDataset };
+    const firstLoss = async (c: CellSpec): Promise<number> => {
+      const cell = await runSweepCell(c, deps);
+      expect(cell.status, cell.error).toBe('ok');
+      const dir = path.join(c.runDir, 'cells', 'lenet300-mnist-seed1-energy-4x');
+      const [line] = (await fs.readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).split('\n');
+      return (JSON.parse(line as string) as { loss: number }).loss;
+    };
+    const ce = await firstLoss(plain);
+    const before = tf.memory().numTensors;
+    const kd = await firstLoss({
+      ...plain,
+      runDir: path.join(root, 'r10'),
+      finetune: { ...plain.finetune, distill: DISTILL_DEFAULTS },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    // Same model, batch and seed: the first step's loss is (1 − α)·CE + α·T²·KL with KL > 0 (the
+    // factorized student is not its parent), so it is not the plain CE, and above (1 − α)·CE.
+    const { alpha } = DISTILL_DEFAULTS;
+    expect(kd).not.toBeCloseTo(ce, 6);
+    expect(kd).toBeGreaterThan((1 - alpha) * ce);
   });
 
   it('records a budget the method cannot reach as a failed line', async () => {

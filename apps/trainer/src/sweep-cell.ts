@@ -14,6 +14,7 @@ import { codeCommit } from './runtime.js';
 import { type CompressStep, runCompressStep } from './select-step.js';
 import { type DenseParent, ensureDenseParent, loadedParent, type ParentDeps } from './sweep-parent.js';
 import { checkRestoredParent } from './sweep-restore.js';
+import { teacherFor } from './teacher.js';
 import type { TrainConfig } from './train-config.js';
 
 /**
@@ -169,11 +170,14 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
   const base = { ...cellIdentity(spec), denseAcc: dense.testAcc, ...(commit === null ? {} : { commit }) };
   const cellDir = path.join(spec.runDir, 'cells', cellName(spec));
   let model: Module | null = null;
+  let teacher: Module | undefined;
   try {
     await fs.rm(cellDir, { recursive: true, force: true });
     model = (await loadModelDir(dense.dir)).model;
-    const lr = spec.finetuneLr === 'auto' ? await chooseCellLr(spec, model, dense, ds, cellDir, deps) : null;
-    const done = await compressCell(model, ds, lr === null ? spec : withLr(spec, lr.lr), cellDir, deps);
+    teacher = await teacherFor(spec.finetune, dense.dir);
+    const cell = { dir: cellDir, deps, teacher };
+    const lr = spec.finetuneLr === 'auto' ? await chooseCellLr(spec, model, dense, ds, cell) : null;
+    const done = await compressCell(model, ds, lr === null ? spec : withLr(spec, lr.lr), cell);
     if (lr !== null) done.details = { ...done.details, finetuneLr: lr };
     return { ...base, ...done, denseWeightsBytes: (await fs.stat(path.join(dense.dir, 'weights.bin'))).size };
   } catch (e) {
@@ -181,7 +185,15 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
     return { ...base, status: 'failed', error: errorText(e), finishedAt: new Date().toISOString() };
   } finally {
     model?.dispose();
+    teacher?.dispose();
   }
+}
+
+/** Where a cell writes, its dependencies, and its distillation teacher (`--distill`: the dense parent). */
+interface CellRun {
+  readonly dir: string;
+  readonly deps: CellDeps;
+  readonly teacher: Module | undefined;
 }
 
 /** The compression step of `spec` on `model` (a fresh copy of its parent). */
@@ -209,14 +221,21 @@ function chooseCellLr(
   model: Module,
   dense: DenseParent,
   ds: Dataset,
-  cellDir: string,
-  deps: CellDeps,
+  cell: CellRun,
 ): Promise<LrChoice> {
   const fresh = async (): Promise<Module> => (await loadModelDir(dense.dir)).model;
   const step = stepOf(spec, model);
   const label = `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
-  return chooseFinetuneLr(fresh, ds, step, { outDir: cellDir, label, progress: deps.progress });
+  return chooseFinetuneLr(fresh, ds, step, {
+    outDir: cell.dir,
+    label,
+    progress: cell.deps.progress,
+    ...teacherOf(cell),
+  });
 }
+
+const teacherOf = (cell: CellRun): { teacher?: Module } =>
+  cell.teacher === undefined ? {} : { teacher: cell.teacher };
 
 /** What a cell's line holds beyond its identity and parent. */
 type CellOutcome = Omit<
@@ -224,13 +243,8 @@ type CellOutcome = Omit<
   'model' | 'dataset' | 'seed' | 'method' | 'budget' | 'metric' | 'scope' | 'target' | 'denseAcc' | 'details'
 > & { details?: Readonly<Record<string, unknown>> };
 
-async function compressCell(
-  model: Module,
-  ds: Dataset,
-  spec: CellSpec,
-  cellDir: string,
-  deps: CellDeps,
-): Promise<CellOutcome> {
+async function compressCell(model: Module, ds: Dataset, spec: CellSpec, cell: CellRun): Promise<CellOutcome> {
+  const cellDir = cell.dir;
   const denseRows = layerRows(model, ds.inputShape);
   // The dense parent's float32 weights.bin, recorded in the model so 'tnzip eval' gives its storage ratio.
   const denseWeightsBytes = storageBytes(model, 'float32');
@@ -239,7 +253,8 @@ async function compressCell(
     outDir: cellDir,
     resume: false,
     label: `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel} fine-tune`,
-    progress: deps.progress,
+    progress: cell.deps.progress,
+    ...teacherOf(cell),
     save: (m, plan) =>
       saveModelDir(m, modelDir, {
         inputShape: ds.inputShape,

@@ -32,6 +32,17 @@ export interface TrainConfig {
   readonly logEvery: number;
   /** Data-parallel training threads (`--workers`); absent: 1, see `trainOptions`. */
   readonly workers?: number;
+  /**
+   * Fine-tuning only (`--distill`): knowledge distillation from the dense parent, loss = (1 − alpha)·CE
+   * + alpha·T²·KL(teacher_T ‖ student_T) (`@tnzip/train`'s `distill`). Absent: none.
+   */
+  readonly distill?: DistillConfig;
+}
+
+/** Temperature and weight of the distillation term (see {@link TrainConfig.distill}). */
+export interface DistillConfig {
+  readonly temperature: number;
+  readonly alpha: number;
 }
 
 /** Flags that define a {@link TrainConfig}. */

@@ -22,7 +22,12 @@ export function buildModel(cfg: Pick<TrainConfig, 'model' | 'seed'>, ds: Dataset
   return createModel(cfg.model, { seed: cfg.seed, numClasses: ds.numClasses, ...opts });
 }
 
-/** @tnzip/train's options for `cfg` on `ds`, logging to `outDir` (metrics.jsonl, checkpoints/). */
+/**
+ * @tnzip/train's options for `cfg` on `ds`, logging to `outDir` (metrics.jsonl, checkpoints/);
+ * `teacher` distils into the model when `cfg.distill` is set.
+ *
+ * @throws UsageError when `cfg.distill` is set without a teacher.
+ */
 export function trainOptions(
   ds: Dataset,
   cfg: TrainConfig,
@@ -30,7 +35,10 @@ export function trainOptions(
   resume: boolean,
   progress: Progress,
   label: string,
+  teacher?: Module,
 ): TrainOptions {
+  if (cfg.distill !== undefined && teacher === undefined)
+    throw new UsageError('--distill needs the dense parent as the teacher; this command has none');
   return {
     epochs: cfg.epochs,
     batchSize: cfg.batchSize,
@@ -50,6 +58,7 @@ export function trainOptions(
     // One by default: on 2 cores, 2 data-parallel workers beat 1 only on LeNet-5 (1.40x) and halve
     // LeNet-300-100's speed (0.51x; packages/train/README.md, "Speed").
     workers: cfg.workers ?? 1,
+    ...(cfg.distill === undefined || teacher === undefined ? {} : { distill: { teacher, ...cfg.distill } }),
   };
 }
 

@@ -32,12 +32,14 @@ import { assertNotLocked, lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import {
   type CompressStep,
+  DISTILL_FLAG,
   FINETUNE_LR_FLAG,
   finetuneLrAuto,
   resolveFinetune,
   runCompressStep,
 } from '../select-step.js';
 import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
+import { teacherFor } from '../teacher.js';
 import { givenTrainFlags, resolveTrainConfig, TRAIN_FLAGS, type TrainConfig } from '../train-config.js';
 import { buildModel, trainModel } from '../training.js';
 import type { CommandContext } from './context.js';
@@ -78,6 +80,7 @@ export const COMPRESS_FLAGS: Readonly<Record<string, FlagSpec>> = {
     help: 'fine-tuning epochs after factorization (default 1; 0: none)',
   },
   'finetune-lr': FINETUNE_LR_FLAG,
+  distill: DISTILL_FLAG,
   ...METHOD_FLAGS,
   ...TRAIN_FLAGS,
   out: { type: 'string', value: 'DIR', help: 'parent of the run directory (default runs)' },
@@ -346,6 +349,7 @@ async function runLrChoice(
   denseDir: string,
   ds: Dataset,
   runDir: string,
+  teacher: Module | undefined,
 ): Promise<LrChoice> {
   const file = path.join(runDir, 'lr-choice.json');
   if (await exists(file)) return readJson<LrChoice>(file, 'learning-rate choice');
@@ -354,6 +358,7 @@ async function runLrChoice(
     outDir: runDir,
     label: 'fine-tune',
     progress: ctx.progress,
+    ...(teacher === undefined ? {} : { teacher }),
   });
   ctx.progress.note(`fine-tuning lr ${choice.lr.toPrecision(3)}, chosen on ${choice.valSize} held-out training images`);
   await writeJson(file, choice);
@@ -426,6 +431,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
   const ds = await withModelNormalization(loadDataset(config.compress.finetune), fromDir);
   const c = config.compress;
   let model: Module | null = null;
+  let teacher: Module | undefined;
   try {
     const runDir = resumeDir ?? (await createRunDir(str(v, 'out') ?? 'runs', 'compress', denseCfg.model));
     if (resumeDir === undefined) await writeJson(path.join(runDir, 'config.json'), config);
@@ -455,7 +461,8 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       finetune: c.finetune,
       storage,
     };
-    const lr = c.finetuneLr === 'auto' ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir) : null;
+    teacher = await teacherFor(c.finetune, denseStep.dir);
+    const lr = c.finetuneLr === 'auto' ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir, teacher) : null;
     // Select, factorize, fine-tune (resumable: checkpoints in <run>/checkpoints), evaluate, save.
     const outcome = await runCompressStep(
       model,
@@ -466,6 +473,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
         resume: resumeDir !== undefined,
         label: 'fine-tune',
         progress: ctx.progress,
+        ...(teacher === undefined ? {} : { teacher }),
         ...(c.latency ? { executions: { batches: [1, 64], threads: backend.threads ?? 1 } } : {}),
         save: (m, plan, ex) => {
           const meta = {
@@ -522,5 +530,6 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
     return 0;
   } finally {
     model?.dispose();
+    teacher?.dispose();
   }
 }

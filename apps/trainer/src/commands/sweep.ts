@@ -23,7 +23,7 @@ import {
 import { createRunDir, readJson, readJsonLines, writeJson, writeJsonLines } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
-import { FINETUNE_LR_FLAG, finetuneLrAuto, resolveFinetune } from '../select-step.js';
+import { DISTILL_FLAG, FINETUNE_LR_FLAG, finetuneLrAuto, resolveFinetune } from '../select-step.js';
 import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
 import type { DenseParent } from '../sweep-parent.js';
@@ -51,6 +51,7 @@ export const SWEEP_FLAGS: Readonly<Record<string, FlagSpec>> = {
   },
   'finetune-epochs': { type: 'string', value: 'N', help: 'fine-tuning epochs per cell (default 1; 0: none)' },
   'finetune-lr': FINETUNE_LR_FLAG,
+  distill: DISTILL_FLAG,
   dataset: {
     type: 'string',
     value: 'mnist|fashion-mnist|cifar10',
