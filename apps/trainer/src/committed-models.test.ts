@@ -18,8 +18,8 @@ interface EvalJson {
 }
 
 const rows = JSON.parse(await fs.readFile(path.join(ROOT, 'docs', 'results.json'), 'utf8')) as ResultRow[];
-const committed = rows.filter((r): r is ResultRow & { model_dir: string; model_accuracy: number } =>
-  typeof r.model_dir === 'string',
+const committed = rows.filter(
+  (r): r is ResultRow & { model_dir: string; model_accuracy: number } => typeof r.model_dir === 'string',
 );
 
 describe('committed models (docs/models)', () => {
