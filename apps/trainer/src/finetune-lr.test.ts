@@ -5,11 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
 import { parseBudget } from '@tnzip/ranks';
+import { TnzipError } from '@tnzip/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from './cli.test-util.js';
 import { type SweepConfig, sweepCellSpecs } from './commands/sweep.js';
 import { loadDataset } from './datasets.js';
-import { chooseFinetuneLr, probeDataset } from './finetune-lr.js';
+import { atChosenLr, chooseFinetuneLr, type LrChoice, probeDataset, rankedLrs } from './finetune-lr.js';
 import { DEFAULT_KNOBS } from './methods.js';
 import { loadModelDir } from './model-files.js';
 import { createProgress } from './progress.js';
@@ -103,6 +104,88 @@ describe('chooseFinetuneLr (real MNIST, 600 images)', () => {
     await expect(chooseFinetuneLr(fresh, ds, step(), run, [1e4, 3e4], 0)).rejects.toMatchObject({
       code: 'NON_FINITE',
     });
+  });
+});
+
+describe('atChosenLr', () => {
+  // A choice whose best probe (0.003) will diverge over the full schedule; 0.001 diverged in its probe.
+  const choice: LrChoice = {
+    lr: 0.003,
+    valSize: 50,
+    probeEpochs: 1,
+    trials: [
+      { lr: 0.01, valAcc: 0.95 },
+      { lr: 0.003, valAcc: 0.96 },
+      { lr: 0.001, valAcc: null, error: 'NaN' },
+      { lr: 0.0003, valAcc: 0.95 },
+    ],
+  };
+  const diverge = (): never => {
+    throw new TnzipError('NON_FINITE', 'training diverged at epoch 0, step 11');
+  };
+
+  it('ranks the scored candidates by validation accuracy, ties to the larger lr', () => {
+    expect(rankedLrs(choice)).toEqual([0.003, 0.01, 0.0003]);
+  });
+
+  it('falls back to the next best when the full fine-tuning diverges, afresh, and records it', async () => {
+    const calls: [number, boolean][] = [];
+    const told: LrChoice[] = [];
+    const r = await atChosenLr(
+      choice,
+      async (lr, retry) => {
+        calls.push([lr, retry]);
+        return lr === 0.003 ? diverge() : `ran at ${lr}`;
+      },
+      (c) => {
+        told.push(c);
+      },
+    );
+    expect(calls).toEqual([
+      [0.003, false],
+      [0.01, true],
+    ]);
+    expect(r.result).toBe('ran at 0.01');
+    expect(r.choice.lr).toBe(0.01);
+    expect(r.choice.diverged?.map((t) => t.lr)).toEqual([0.003]);
+    expect(r.choice.diverged?.[0]?.error).toMatch(/step 11/);
+    expect(r.choice.trials).toEqual(choice.trials);
+    expect(told.map((c) => c.diverged?.length)).toEqual([1]);
+  });
+
+  it('skips what a resumed choice records as diverged, without starting afresh', async () => {
+    const resumed = { ...choice, diverged: [{ lr: 0.003, valAcc: null, error: 'x' }] };
+    const calls: [number, boolean][] = [];
+    await atChosenLr(
+      resumed,
+      async (lr, retry) => calls.push([lr, retry]),
+      () => undefined,
+    );
+    expect(calls).toEqual([[0.01, false]]);
+  });
+
+  it('throws NON_FINITE when every candidate diverges, and passes any other error through at once', async () => {
+    await expect(
+      atChosenLr(
+        choice,
+        async () => diverge(),
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({
+      code: 'NON_FINITE',
+      message: expect.stringMatching(/every candidate that passed its probe \(0.00300, 0.0100, 0.000300\)/),
+    });
+    let n = 0;
+    const other = atChosenLr(
+      choice,
+      async () => {
+        n++;
+        throw new TnzipError('IO_ERROR', 'disk full');
+      },
+      () => undefined,
+    );
+    await expect(other).rejects.toMatchObject({ code: 'IO_ERROR' });
+    expect(n).toBe(1);
   });
 });
 

@@ -31,11 +31,17 @@ export interface LrTrial {
 
 /** What {@link chooseFinetuneLr} chose and saw (a cell's `details.finetuneLr`). */
 export interface LrChoice {
+  /** The lr the fine-tuning ran at (after {@link atChosenLr}: the best that did not diverge). */
   readonly lr: number;
   /** Training images held out for the choice (the probes train on the rest, one epoch each). */
   readonly valSize: number;
   readonly probeEpochs: number;
   readonly trials: readonly LrTrial[];
+  /**
+   * Candidates whose full fine-tuning diverged although their one-epoch probe did not (an lr at the
+   * edge of stability over the longer schedule), best first, with the error ({@link atChosenLr}).
+   */
+  readonly diverged?: readonly LrTrial[];
 }
 
 /** Where the probes log, what they say on the progress line, and their distillation teacher. */
@@ -137,4 +143,48 @@ async function probeOne(
   } finally {
     model.dispose();
   }
+}
+
+/** The scored candidates of `choice`, best validation accuracy first (ties: the larger lr). */
+export function rankedLrs(choice: LrChoice): number[] {
+  return choice.trials
+    .filter((t): t is LrTrial & { valAcc: number } => t.valAcc !== null)
+    .sort((a, b) => b.valAcc - a.valAcc || b.lr - a.lr)
+    .map((t) => t.lr);
+}
+
+/**
+ * Runs `attempt` (the whole compression step with its full fine-tuning) at the chosen lr and, when it
+ * diverges (`NON_FINITE`) where its one-epoch probe did not, at the next best candidate, and so on:
+ * a probe's one epoch cannot show that an lr at the edge of stability diverges over the full
+ * schedule on the whole training split. Candidates already in `choice.diverged` (a resumed run's)
+ * are skipped. `retry` is true once an attempt of this call has diverged: `attempt` must then start
+ * afresh (a new copy of the parent, no checkpoint of the diverged run). `onDiverged` is told each
+ * time, with the updated choice (to persist it for a resume).
+ *
+ * @returns the successful attempt's result and the choice with `lr` = the lr it ran at and
+ *   `diverged` = the candidates that diverged before it
+ * @throws TnzipError `NON_FINITE` when every scored candidate diverged; whatever `attempt` throws otherwise
+ */
+export async function atChosenLr<T>(
+  choice: LrChoice,
+  attempt: (lr: number, retry: boolean) => Promise<T>,
+  onDiverged: (updated: LrChoice) => void | Promise<void>,
+): Promise<{ result: T; choice: LrChoice }> {
+  const diverged: LrTrial[] = [...(choice.diverged ?? [])];
+  const failed = new Set(diverged.map((t) => t.lr));
+  for (const lr of rankedLrs(choice).filter((l) => !failed.has(l))) {
+    try {
+      const result = await attempt(lr, diverged.length > failed.size);
+      return { result, choice: { ...choice, lr, ...(diverged.length === 0 ? {} : { diverged }) } };
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'NON_FINITE') throw e;
+      diverged.push({ lr, valAcc: null, error: (e as Error).message });
+      await onDiverged({ ...choice, diverged });
+    }
+  }
+  throw new TnzipError(
+    'NON_FINITE',
+    `--finetune-lr auto: the fine-tuning diverged at every candidate that passed its probe (${diverged.map((t) => t.lr.toPrecision(3)).join(', ')})`,
+  );
 }

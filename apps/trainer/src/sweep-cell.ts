@@ -3,9 +3,10 @@ import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
 import { type LayerPlan, type Module, type StorageEncoding, storageBytes } from '@tnzip/layers';
 import type { Budget, BudgetMetric, BudgetScope, DenseFallback, RankFormat } from '@tnzip/ranks';
+import { CHECKPOINT_DIR } from '@tnzip/train';
 import type { ModelName } from '@tnzip/zoo';
 import type { DatasetName } from './datasets.js';
-import { chooseFinetuneLr, type LrChoice } from './finetune-lr.js';
+import { atChosenLr, chooseFinetuneLr, type LrChoice } from './finetune-lr.js';
 import { layersOf } from './layer-set.js';
 import type { MethodKnobs } from './methods.js';
 import { loadModelDir, saveModelDir } from './model-files.js';
@@ -176,9 +177,10 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
     model = (await loadModelDir(dense.dir)).model;
     teacher = await teacherFor(spec.finetune, dense.dir);
     const cell = { dir: cellDir, deps, teacher };
-    const lr = spec.finetuneLr === 'auto' ? await chooseCellLr(spec, model, dense, ds, cell) : null;
-    const done = await compressCell(model, ds, lr === null ? spec : withLr(spec, lr.lr), cell);
-    if (lr !== null) done.details = { ...done.details, finetuneLr: lr };
+    const done =
+      spec.finetuneLr === 'auto'
+        ? await compressAtChosenLr(spec, model, dense, ds, cell)
+        : await compressCell(model, ds, spec, cell);
     return { ...base, ...done, denseWeightsBytes: (await fs.stat(path.join(dense.dir, 'weights.bin'))).size };
   } catch (e) {
     deps.progress.done();
@@ -232,6 +234,40 @@ function chooseCellLr(
     progress: cell.deps.progress,
     ...teacherOf(cell),
   });
+}
+
+/**
+ * `--finetune-lr auto`: the cell compressed at the lr its probes chose, or at the next best when the
+ * full fine-tuning diverges ({@link atChosenLr}: each retry on a fresh copy of the parent, its
+ * fine-tuning checkpoints cleared); `details.finetuneLr` records the choice and what diverged.
+ */
+async function compressAtChosenLr(
+  spec: CellSpec,
+  model: Module,
+  dense: DenseParent,
+  ds: Dataset,
+  cell: CellRun,
+): Promise<CellOutcome> {
+  const choice = await chooseCellLr(spec, model, dense, ds, cell);
+  const label = `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
+  const { result, choice: used } = await atChosenLr(
+    choice,
+    async (lr, retry) => {
+      if (!retry) return compressCell(model, ds, withLr(spec, lr), cell);
+      await fs.rm(path.join(cell.dir, CHECKPOINT_DIR), { recursive: true, force: true });
+      const copy = (await loadModelDir(dense.dir)).model;
+      try {
+        return await compressCell(copy, ds, withLr(spec, lr), cell);
+      } finally {
+        copy.dispose();
+      }
+    },
+    (c) =>
+      cell.deps.progress.note(
+        `${label}: lr ${(c.diverged?.at(-1)?.lr ?? 0).toPrecision(3)} diverged in the full fine-tuning; next best`,
+      ),
+  );
+  return { ...result, details: { ...result.details, finetuneLr: used } };
 }
 
 const teacherOf = (cell: CellRun): { teacher?: Module } =>

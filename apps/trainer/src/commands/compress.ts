@@ -1,3 +1,4 @@
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Dataset } from '@tnzip/data';
 import {
@@ -8,7 +9,7 @@ import {
   withExecutions,
 } from '@tnzip/layers';
 import { type Budget, type BudgetScope, type DenseFallback, parseBudget, type RankFormat } from '@tnzip/ranks';
-import { recipes } from '@tnzip/train';
+import { CHECKPOINT_DIR, recipes } from '@tnzip/train';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, str } from '../args.js';
 import {
   exportFormat,
@@ -19,7 +20,7 @@ import {
 } from '../compress-layers-model.js';
 import { DATASET_NAMES, type DatasetName, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
-import { chooseFinetuneLr, type LrChoice } from '../finetune-lr.js';
+import { atChosenLr, chooseFinetuneLr, type LrChoice } from '../finetune-lr.js';
 import { LAYERS_FLAG, type LayerSet, layersOf, resolveLayerSet } from '../layer-set.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { DEFAULT_KNOBS, METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
@@ -37,6 +38,8 @@ import {
   finetuneLrAuto,
   resolveFinetune,
   runCompressStep,
+  type StepOutcome,
+  type StepRun,
 } from '../select-step.js';
 import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { teacherFor } from '../teacher.js';
@@ -339,6 +342,9 @@ async function denseStage(
   return { model, dir };
 }
 
+/** `<run>/lr-choice.json`: `--finetune-lr auto`'s choice, kept for `--resume`. */
+const LR_CHOICE_FILE = 'lr-choice.json';
+
 /**
  * `--finetune-lr auto`: the lr chosen by validation probes on fresh copies of the dense model in
  * `denseDir`, kept in `<run>/lr-choice.json` so that `--resume` does not probe again.
@@ -351,7 +357,7 @@ async function runLrChoice(
   runDir: string,
   teacher: Module | undefined,
 ): Promise<LrChoice> {
-  const file = path.join(runDir, 'lr-choice.json');
+  const file = path.join(runDir, LR_CHOICE_FILE);
   if (await exists(file)) return readJson<LrChoice>(file, 'learning-rate choice');
   const fresh = async (): Promise<Module> => (await loadModelDir(denseDir)).model;
   const choice = await chooseFinetuneLr(fresh, ds, step, {
@@ -363,6 +369,59 @@ async function runLrChoice(
   ctx.progress.note(`fine-tuning lr ${choice.lr.toPrecision(3)}, chosen on ${choice.valSize} held-out training images`);
   await writeJson(file, choice);
   return choice;
+}
+
+/** What {@link compressStage} works on: the dense model (compressed in place), the step and its lr choice. */
+interface StageInput {
+  readonly model: Module;
+  readonly step: CompressStep;
+  /** `--finetune-lr auto`'s choice (null: the step's own lr). */
+  readonly lrChoice: LrChoice | null;
+  readonly denseDir: string;
+  readonly ds: Dataset;
+  readonly runDir: string;
+  readonly say: (line: string) => void;
+  /** Told when a retry replaces the model (the old one is disposed): the caller disposes the new one. */
+  readonly replaced: (model: Module) => void;
+}
+
+/**
+ * The compression step on `input.model`; with `--finetune-lr auto` at the chosen lr, or at the next
+ * best when the full fine-tuning diverges ({@link atChosenLr}: a fresh copy of the dense model, the
+ * diverged run's checkpoints cleared, `lr-choice.json` updated so that `--resume` skips it). Returns
+ * the model it compressed (`input.model`, or the copy that replaced it: see `input.replaced`) and
+ * the choice with the lr used.
+ */
+async function compressStage(
+  input: StageInput,
+  run: StepRun,
+): Promise<{ outcome: StepOutcome; model: Module; lr: LrChoice | null }> {
+  const { step, lrChoice, runDir } = input;
+  if (lrChoice === null)
+    return { outcome: await runCompressStep(input.model, input.ds, step, run), model: input.model, lr: null };
+  let model = input.model;
+  const { result, choice } = await atChosenLr(
+    lrChoice,
+    async (lr, retry) => {
+      if (retry) {
+        await fs.rm(path.join(runDir, CHECKPOINT_DIR), { recursive: true, force: true });
+        const fresh = (await loadModelDir(input.denseDir)).model;
+        model.dispose();
+        model = fresh;
+        input.replaced(fresh);
+      }
+      const atLr = { ...step, finetune: { ...step.finetune, lr } };
+      return runCompressStep(model, input.ds, atLr, retry ? { ...run, resume: false } : run);
+    },
+    async (c) => {
+      input.say(
+        `fine-tuning lr ${(c.diverged?.at(-1)?.lr ?? 0).toPrecision(3)} diverged over the full schedule; next best`,
+      );
+      await writeJson(path.join(runDir, LR_CHOICE_FILE), c);
+    },
+  );
+  await writeJson(path.join(runDir, LR_CHOICE_FILE), choice);
+  return { outcome: result, model, lr: choice };
 }
 
 /** The measured execution choice and the whole-model check, as a progress line. */
@@ -462,12 +521,11 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       storage,
     };
     teacher = await teacherFor(c.finetune, denseStep.dir);
-    const lr = c.finetuneLr === 'auto' ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir, teacher) : null;
+    const auto = c.finetuneLr === 'auto';
+    const lrChoice = auto ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir, teacher) : null;
     // Select, factorize, fine-tune (resumable: checkpoints in <run>/checkpoints), evaluate, save.
-    const outcome = await runCompressStep(
-      model,
-      ds,
-      lr === null ? step : { ...step, finetune: { ...step.finetune, lr: lr.lr } },
+    const staged = await compressStage(
+      { model, step, lrChoice, denseDir: denseStep.dir, ds, runDir, say, replaced: (m) => (model = m) },
       {
         outDir: runDir,
         resume: resumeDir !== undefined,
@@ -500,6 +558,7 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
           ),
       },
     );
+    const { outcome, lr } = staged;
     const measured = await measureModel(model, modelDir, runDir, ds, false);
     const latency = c.latency ? await latencyAgainstParent(denseStep.dir, model, ds.inputShape) : null;
     const compressed: ModelResult = { ...measured, latency: latency?.compressed ?? null };
