@@ -388,17 +388,13 @@ interface StageInput {
 /**
  * The compression step on `input.model`; with `--finetune-lr auto` at the chosen lr, or at the next
  * best when the full fine-tuning diverges ({@link atChosenLr}: a fresh copy of the dense model, the
- * diverged run's checkpoints cleared, `lr-choice.json` updated so that `--resume` skips it). Returns
- * the model it compressed (`input.model`, or the copy that replaced it: see `input.replaced`) and
- * the choice with the lr used.
+ * diverged run's checkpoints cleared, `lr-choice.json` updated so that `--resume` skips it; the
+ * caller learns of the new model through `input.replaced`). Returns the outcome and the choice with
+ * the lr used.
  */
-async function compressStage(
-  input: StageInput,
-  run: StepRun,
-): Promise<{ outcome: StepOutcome; model: Module; lr: LrChoice | null }> {
+async function compressStage(input: StageInput, run: StepRun): Promise<{ outcome: StepOutcome; lr: LrChoice | null }> {
   const { step, lrChoice, runDir } = input;
-  if (lrChoice === null)
-    return { outcome: await runCompressStep(input.model, input.ds, step, run), model: input.model, lr: null };
+  if (lrChoice === null) return { outcome: await runCompressStep(input.model, input.ds, step, run), lr: null };
   let model = input.model;
   const { result, choice } = await atChosenLr(
     lrChoice,
@@ -421,7 +417,7 @@ async function compressStage(
     },
   );
   await writeJson(path.join(runDir, LR_CHOICE_FILE), choice);
-  return { outcome: result, model, lr: choice };
+  return { outcome: result, lr: choice };
 }
 
 /** The measured execution choice and the whole-model check, as a progress line. */
@@ -521,10 +517,9 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
       storage,
     };
     teacher = await teacherFor(c.finetune, denseStep.dir);
-    const auto = c.finetuneLr === 'auto';
-    const lrChoice = auto ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir, teacher) : null;
+    const lrChoice = c.finetuneLr === 'auto' ? await runLrChoice(ctx, step, denseStep.dir, ds, runDir, teacher) : null;
     // Select, factorize, fine-tune (resumable: checkpoints in <run>/checkpoints), evaluate, save.
-    const staged = await compressStage(
+    const { outcome, lr } = await compressStage(
       { model, step, lrChoice, denseDir: denseStep.dir, ds, runDir, say, replaced: (m) => (model = m) },
       {
         outDir: runDir,
@@ -558,7 +553,6 @@ export async function compressCommand(ctx: CommandContext, defaults: CompressDef
           ),
       },
     );
-    const { outcome, lr } = staged;
     const measured = await measureModel(model, modelDir, runDir, ds, false);
     const latency = c.latency ? await latencyAgainstParent(denseStep.dir, model, ds.inputShape) : null;
     const compressed: ModelResult = { ...measured, latency: latency?.compressed ?? null };
