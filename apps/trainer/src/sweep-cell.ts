@@ -176,10 +176,11 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
     await fs.rm(cellDir, { recursive: true, force: true });
     model = (await loadModelDir(dense.dir)).model;
     teacher = await teacherFor(spec.finetune, dense.dir);
-    const cell = { dir: cellDir, deps, teacher };
+    const fresh = async (): Promise<Module> => (await loadModelDir(dense.dir)).model;
+    const cell = { dir: cellDir, deps, teacher, fresh };
     const done =
       spec.finetuneLr === 'auto'
-        ? await compressAtChosenLr(spec, model, dense, ds, cell)
+        ? await compressAtChosenLr(spec, model, ds, cell)
         : await compressCell(model, ds, spec, cell);
     return { ...base, ...done, denseWeightsBytes: (await fs.stat(path.join(dense.dir, 'weights.bin'))).size };
   } catch (e) {
@@ -191,12 +192,19 @@ export async function runSweepCell(spec: CellSpec, deps: CellDeps, parent?: Dens
   }
 }
 
-/** Where a cell writes, its dependencies, and its distillation teacher (`--distill`: the dense parent). */
+/**
+ * Where a cell writes, its dependencies, its distillation teacher (`--distill`: the dense parent),
+ * and a fresh copy of its parent (the lr probes and a retry after a divergence).
+ */
 interface CellRun {
   readonly dir: string;
   readonly deps: CellDeps;
   readonly teacher: Module | undefined;
+  readonly fresh: () => Promise<Module>;
 }
+
+/** The progress label of a cell: `lenet5 seed 0 scada 691x`. */
+const cellLabel = (spec: CellSpec): string => `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
 
 /** The compression step of `spec` on `model` (a fresh copy of its parent). */
 function stepOf(spec: CellSpec, model: Module): CompressStep {
@@ -218,19 +226,10 @@ const withLr = (spec: CellSpec, lr: number): CellSpec => ({ ...spec, finetune: {
  * `--finetune-lr auto`: the cell's lr, chosen by probes on fresh copies of its parent
  * (`<cell>/lr-probes/`); `model` (the cell's own copy, left untouched) names the layers.
  */
-function chooseCellLr(
-  spec: CellSpec,
-  model: Module,
-  dense: DenseParent,
-  ds: Dataset,
-  cell: CellRun,
-): Promise<LrChoice> {
-  const fresh = async (): Promise<Module> => (await loadModelDir(dense.dir)).model;
-  const step = stepOf(spec, model);
-  const label = `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
-  return chooseFinetuneLr(fresh, ds, step, {
+function chooseCellLr(spec: CellSpec, model: Module, ds: Dataset, cell: CellRun): Promise<LrChoice> {
+  return chooseFinetuneLr(cell.fresh, ds, stepOf(spec, model), {
     outDir: cell.dir,
-    label,
+    label: cellLabel(spec),
     progress: cell.deps.progress,
     ...teacherOf(cell),
   });
@@ -241,21 +240,14 @@ function chooseCellLr(
  * full fine-tuning diverges ({@link atChosenLr}: each retry on a fresh copy of the parent, its
  * fine-tuning checkpoints cleared); `details.finetuneLr` records the choice and what diverged.
  */
-async function compressAtChosenLr(
-  spec: CellSpec,
-  model: Module,
-  dense: DenseParent,
-  ds: Dataset,
-  cell: CellRun,
-): Promise<CellOutcome> {
-  const choice = await chooseCellLr(spec, model, dense, ds, cell);
-  const label = `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel}`;
+async function compressAtChosenLr(spec: CellSpec, model: Module, ds: Dataset, cell: CellRun): Promise<CellOutcome> {
+  const choice = await chooseCellLr(spec, model, ds, cell);
   const { result, choice: used } = await atChosenLr(
     choice,
     async (lr, retry) => {
       if (!retry) return compressCell(model, ds, withLr(spec, lr), cell);
       await fs.rm(path.join(cell.dir, CHECKPOINT_DIR), { recursive: true, force: true });
-      const copy = (await loadModelDir(dense.dir)).model;
+      const copy = await cell.fresh();
       try {
         return await compressCell(copy, ds, withLr(spec, lr), cell);
       } finally {
@@ -264,7 +256,7 @@ async function compressAtChosenLr(
     },
     (c) =>
       cell.deps.progress.note(
-        `${label}: lr ${(c.diverged?.at(-1)?.lr ?? 0).toPrecision(3)} diverged in the full fine-tuning; next best`,
+        `${cellLabel(spec)}: lr ${(c.diverged?.at(-1)?.lr ?? 0).toPrecision(3)} diverged in the full fine-tuning; next best`,
       ),
   );
   return { ...result, details: { ...result.details, finetuneLr: used } };
@@ -288,7 +280,7 @@ async function compressCell(model: Module, ds: Dataset, spec: CellSpec, cell: Ce
   const outcome = await runCompressStep(model, ds, stepOf(spec, model), {
     outDir: cellDir,
     resume: false,
-    label: `${spec.model} seed ${spec.seed} ${spec.method} ${spec.budgetLabel} fine-tune`,
+    label: `${cellLabel(spec)} fine-tune`,
     progress: cell.deps.progress,
     ...teacherOf(cell),
     save: (m, plan) =>
