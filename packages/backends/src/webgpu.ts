@@ -105,11 +105,13 @@ export async function initWebgpu(adapter: GPUAdapter): Promise<void> {
 
 /**
  * Disposes the WebGPU backend (if initialised) and, in Node, drops the Dawn instance, whose
- * event loop otherwise keeps the process alive. Switch to another backend first if you go on.
+ * event loop otherwise keeps the process alive. When WebGPU was active, the cpu backend becomes
+ * active where it is registered (a bundle may leave it out: then none is until the next
+ * `useBackend`). Switch to another backend first if you go on.
  */
 export async function releaseWebgpu(): Promise<void> {
   if (tf.findBackendFactory('webgpu') !== null) {
-    if (tf.getBackend() === 'webgpu') await tf.setBackend('cpu');
+    if (tf.getBackend() === 'webgpu' && tf.findBackendFactory('cpu') !== null) await tf.setBackend('cpu');
     tf.removeBackend('webgpu');
   }
   if (isNode()) (await import('./node-webgpu.js')).releaseNodeGpu();

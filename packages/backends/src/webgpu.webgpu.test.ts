@@ -97,4 +97,19 @@ describe('webgpu (Dawn in Node)', () => {
     expect(() => z.dataSync()).toThrow(/OffscreenCanvas/);
     tf.dispose([t, y, z]);
   });
+
+  it('releases an active webgpu where no cpu backend is registered (a bundle that dropped it)', async () => {
+    await useBackend('webgpu');
+    const cpu = tf.findBackendFactory('cpu');
+    if (cpu === null) throw new Error('this test needs the cpu backend registered first');
+    tf.removeBackend('cpu');
+    try {
+      await releaseWebgpu();
+      expect(tf.findBackendFactory('webgpu')).toBeNull();
+    } finally {
+      tf.registerBackend('cpu', cpu, 1);
+    }
+    await useBackend('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+  });
 });
