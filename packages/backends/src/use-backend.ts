@@ -1,11 +1,20 @@
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { TnzipError } from '@tnzip/tensor';
 import { type BackendChoice, type BackendName, parseBackendChoice } from './backend-name.js';
 import { isNode } from './environment.js';
 import { initWasm, type WasmOptions } from './wasm.js';
 import { initWebgpu, probeWebgpu, type WebgpuOptions } from './webgpu.js';
+
+/**
+ * The cpu backend, registered where tfjs-backend-cpu's own registration did not run. An esbuild
+ * bundle for Node takes the package's `main` build, which its `sideEffects` list omits, so a bare
+ * import of it is dropped; this named import keeps the module, and the check covers the rest.
+ */
+function ensureCpuBackend(): void {
+  if (tf.findBackendFactory('cpu') === null) tf.registerBackend('cpu', () => new MathBackendCPU(), 1);
+}
 
 /** Options for {@link useBackend}. */
 export interface UseBackendOptions extends WasmOptions {
@@ -66,6 +75,7 @@ async function startWasm(options: UseBackendOptions): Promise<{ threads: number;
 export async function useBackend(name: BackendChoice, options: UseBackendOptions = {}): Promise<BackendInfo> {
   const choice = parseBackendChoice(String(name), 'useBackend name');
   checkThreads(options.threads);
+  ensureCpuBackend();
   switch (choice) {
     case 'cpu': {
       if (!(await tf.setBackend('cpu'))) throw unavailable('cpu', 'tf.setBackend("cpu") failed');
