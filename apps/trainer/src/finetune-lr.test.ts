@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from './cli.test-util.js';
 import { type SweepConfig, sweepCellSpecs } from './commands/sweep.js';
 import { loadDataset } from './datasets.js';
-import { atChosenLr, chooseFinetuneLr, type LrChoice, probeDataset, rankedLrs } from './finetune-lr.js';
+import { atChosenLr, chooseFinetuneLr, type LrChoice, rankedLrs } from './finetune-lr.js';
 import { DEFAULT_KNOBS } from './methods.js';
 import { loadModelDir } from './model-files.js';
 import { createProgress } from './progress.js';
@@ -46,20 +46,6 @@ const step = (): CompressStep => ({
   denseFallback: 'metric',
   knobs: DEFAULT_KNOBS,
   finetune: resolveFinetune({}, dense),
-});
-
-describe('probeDataset', () => {
-  it('holds out a seeded twelfth of the training split as the validation split and never uses the test split', () => {
-    const a = probeDataset(ds, 3);
-    expect(a.valSize).toBe(50);
-    expect(a.ds.test.count).toBe(50);
-    expect(a.ds.train.count).toBe(550);
-    expect(a.ds.test).not.toBe(ds.test);
-    // Seeded: the same seed holds out the same images, another seed others.
-    const again = probeDataset(ds, 3).ds.test.images;
-    expect(Array.from(again)).toEqual(Array.from(a.ds.test.images));
-    expect(Array.from(probeDataset(ds, 4).ds.test.images)).not.toEqual(Array.from(a.ds.test.images));
-  });
 });
 
 describe('chooseFinetuneLr (real MNIST, 600 images)', () => {

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { type Dataset, validationSplit } from '@tnzip/data';
+import type { Dataset } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
+import { heldOutDataset } from './held-out.js';
 import type { Progress } from './progress.js';
 import { type CompressStep, runCompressStep } from './select-step.js';
 
@@ -18,9 +19,6 @@ export const LR_FACTORS: readonly number[] = [1, 1 / Math.sqrt(10), 1 / 10];
  * largest while that one is the best (a high storage ratio, whose few stored numbers learn slowly).
  */
 export const LR_EXTEND = 2;
-
-/** The largest validation split of the choice: 5,000 training images, as the ranks experiments use. */
-export const LR_VAL_MAX = 5000;
 
 /** One candidate: its validation accuracy after the probe, or null with the error when it diverged. */
 export interface LrTrial {
@@ -54,21 +52,10 @@ export interface LrProbeRun {
 }
 
 /**
- * The training split of `ds` less a seeded validation split of `min(5000, count/12)` images (5,000
- * of MNIST's 60,000), as a dataset whose `test` is the validation split: the probes never see a
- * test image.
- */
-export function probeDataset(ds: Dataset, seed: number): { ds: Dataset; valSize: number } {
-  const valSize = Math.min(LR_VAL_MAX, Math.round(ds.train.count / 12));
-  const { train, val } = validationSplit(ds.train, valSize / ds.train.count, seed);
-  return { ds: { ...ds, train, test: val }, valSize };
-}
-
-/**
  * Chooses the fine-tuning learning rate of `step` on a validation split: for each `factors[i] ·
  * step.finetune.lr`, a fresh model from `fresh()` goes through the whole step (select, factorize,
  * quantization-aware when uint8) and one epoch of fine-tuning on the training split less the
- * validation split (`probeDataset`, seeded by `step.finetune.seed`), then is scored by validation
+ * validation split (`heldOutDataset`, seeded by `step.finetune.seed`), then is scored by validation
  * accuracy. While the smallest lr tried is the best (or all diverged), up to `extend` more are tried,
  * each 10^-0.5 of the last; then, while the largest is the best, up to `extend` more, each 10^0.5 of
  * the largest. The best wins (ties: the larger lr); a probe that diverges (`NON_FINITE`) scores
@@ -85,7 +72,7 @@ export async function chooseFinetuneLr(
   factors: readonly number[] = LR_FACTORS,
   extend: number = LR_EXTEND,
 ): Promise<LrChoice> {
-  const probe = probeDataset(ds, step.finetune.seed);
+  const probe = heldOutDataset(ds, step.finetune.seed);
   const trials: LrTrial[] = [];
   const tryLr = async (lr: number): Promise<void> => {
     trials.push(await probeOne(fresh, probe.ds, { ...step, finetune: { ...step.finetune, epochs: 1, lr } }, run));

@@ -25,7 +25,7 @@ export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'batude-lambda': {
     type: 'string',
     value: 'auto|L',
-    help: "BATUDE nuclear-norm weight λ in [0, 1], relative to each layer's largest singular value (0: no soft threshold, the ablation; default auto: chosen on the calibration data among 1e-3, 1e-2, 1e-1)",
+    help: "BATUDE nuclear-norm weight λ in [0, 1], relative to each layer's largest singular value (0: no soft threshold, the ablation; default auto: the candidate among 1e-3, 1e-2, 1e-1 whose truncated model is most accurate on a held-out validation split — a twelfth of the training images, at most 5,000 — that phase 1 does not train on)",
   },
   'lwiq-pool': {
     type: 'string',
@@ -45,7 +45,7 @@ export const METHOD_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'calibration-size': {
     type: 'string',
     value: 'N',
-    help: `calibration images given to data-driven selectors (LWIQ, proxy-search, BATUDE's λ choice; default ${DEFAULT_KNOBS.calibrationSize})`,
+    help: `calibration images given to data-driven selectors (LWIQ, proxy-search; default ${DEFAULT_KNOBS.calibrationSize})`,
   },
   'ada-init': {
     type: 'string',

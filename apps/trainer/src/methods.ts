@@ -77,6 +77,12 @@ export interface MethodEntry {
   readonly factorize?: (knobs: MethodKnobs) => FactorizeOptions;
   /** The knobs `create` / `factorize` read (a results row names those off their defaults). */
   readonly knobs?: readonly (keyof MethodKnobs)[];
+  /**
+   * True when the method chooses its own hyperparameter with these knobs (BATUDE's λ auto): the
+   * step holds out a validation split (`heldOutDataset`) as the selector's
+   * `context.validation`, and its training phase trains on the rest.
+   */
+  readonly validation?: (knobs: MethodKnobs) => boolean;
 }
 
 const baseline = (f: (o: { format: RankFormat; denseFallback: DenseFallback }) => RankSelector) => ({
@@ -117,7 +123,8 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     reconstruction: true,
     formats: ['tucker2'],
     defaultFormat: 'tucker2',
-    knobs: ['batudeLambda', 'batudeEpochs', 'batudeRho', 'batudeUpdateEvery', 'calibrationSize'],
+    knobs: ['batudeLambda', 'batudeEpochs', 'batudeRho', 'batudeUpdateEvery'],
+    validation: (knobs) => knobs.batudeLambda === 'auto',
     create: ({ knobs, denseFallback }) =>
       batudeSelector({
         epochs: knobs.batudeEpochs,

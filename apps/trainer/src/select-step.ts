@@ -1,11 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tnzip/data';
 import type { FactorizationPlan, Module, OptimizedExecutions, StorageEncoding } from '@tnzip/layers';
-import { type Budget, type DenseFallback, latencySelector, type RankFormat, type SelectionReport } from '@tnzip/ranks';
+import {
+  type Budget,
+  type Calibration,
+  type DenseFallback,
+  latencySelector,
+  type RankFormat,
+  type SelectionReport,
+} from '@tnzip/ranks';
 import { compress } from '@tnzip/ranks/compress';
-import type { TrainOptions } from '@tnzip/train';
+import type { TrainData, TrainOptions } from '@tnzip/train';
 import { type FlagSpec, type FlagValues, int, num, str } from './args.js';
 import { UsageError } from './exit-codes.js';
-import { METHODS, type MethodKnobs, methodNames } from './methods.js';
+import { heldOutDataset } from './held-out.js';
+import { METHODS, type MethodEntry, type MethodKnobs, methodNames } from './methods.js';
 import { calibrationBatch } from './model-files.js';
 import type { Progress } from './progress.js';
 import { searchSecondsOf } from './search-time.js';
@@ -120,10 +129,40 @@ function recipeOf(options: TrainOptions): Partial<TrainOptions> {
   return recipe;
 }
 
+/** What a selector sees of the data, and what its training phase trains on; `free` is idempotent. */
+interface SelectionData {
+  readonly context: { readonly calibration: Calibration; readonly validation?: Calibration };
+  readonly phaseData: TrainData;
+  readonly free: () => void;
+}
+
+/**
+ * Calibration (the first `calibrationSize` training images) and, for a method that chooses its
+ * own hyperparameter (`MethodEntry.validation`), a held-out validation split (`heldOutDataset`,
+ * seeded by the fine-tuning seed) that its training phase does not train on. The phase never
+ * sees the test split.
+ */
+function selectionData(ds: Dataset, step: CompressStep, entry: MethodEntry): SelectionData {
+  const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
+  const held = entry.validation?.(step.knobs) === true ? heldOutDataset(ds, step.finetune.seed).ds : null;
+  const validation = held === null ? undefined : calibrationBatch({ ...ds, train: held.test }, held.test.count);
+  let disposed = false;
+  return {
+    context: { calibration, ...(validation === undefined ? {} : { validation }) },
+    phaseData: held === null ? { train: ds.train } : { train: held.train, val: held.test },
+    free: () => {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([calibration.x, calibration.y, ...(validation === undefined ? [] : [validation.x, validation.y])]);
+    },
+  };
+}
+
 /**
  * Compresses `model` IN PLACE with `step` through the one pipeline (`compress` of
  * `@tnzip/ranks/compress`): select ranks under the budget (calibration: the first
- * `calibrationSize` training images; BATUDE trains its phase 1 first), factorize from the dense
+ * `calibrationSize` training images; BATUDE trains its phase 1 first, with λ auto on the training
+ * images less a held-out validation split that chooses λ), factorize from the dense
  * weights (ADA/SCADA: `--ada-init`), fine-tune into `run.outDir`, evaluate on the test split
  * before and after fine-tuning, save.
  *
@@ -145,29 +184,22 @@ export async function runCompressStep(
       : base;
   const ft = step.finetune;
   const ftOptions = trainOptions(ds, ft, run.outDir, run.resume, run.progress, run.label, run.teacher);
-  const calibration = calibrationBatch(ds, step.knobs.calibrationSize);
-  let disposed = false;
+  const sel = selectionData(ds, step, entry);
   const qat = storageHook(step.storage ?? 'float32');
   let selected: { plan: FactorizationPlan; report: SelectionReport } | null = null;
-  const freeCalibration = (): void => {
-    if (!disposed) {
-      calibration.x.dispose();
-      calibration.y.dispose();
-      disposed = true;
-    }
-  };
   try {
     const r = await compress(model, { train: ds.train, test: ds.test }, selector, {
       budget: step.budget,
-      context: { inputShape: ds.inputShape, layers: step.layers, calibration, seed: ft.seed },
+      context: { inputShape: ds.inputShape, layers: step.layers, ...sel.context, seed: ft.seed },
       finetune: ft.epochs > 0 ? withHook(ftOptions, qat) : null,
       // A training phase (BATUDE) uses the fine-tuning recipe, also when no fine-tuning follows.
       phase: { ...recipeOf(ftOptions), onProgress: run.progress.train(`${step.method} search`) },
+      phaseData: sel.phaseData,
       factorize: entry.factorize?.(step.knobs) ?? {},
       evaluate: { batchSize: 500, normalize: ds.normalization },
       onStage: (s) => {
         if (s.stage === 'selected') {
-          freeCalibration();
+          sel.free();
           run.progress.done();
           selected = s;
         } else if (s.stage === 'factorized' && selected !== null && s.before !== null) {
@@ -194,7 +226,7 @@ export async function runCompressStep(
       executions: r.executions,
     };
   } finally {
-    freeCalibration();
+    sel.free();
     qat?.dispose();
     run.progress.done();
   }

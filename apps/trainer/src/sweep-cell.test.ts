@@ -166,6 +166,14 @@ describe('runSweepCell (real MNIST, 300 images)', () => {
     for (const v of Object.values(residuals)) expect(v).toBeGreaterThanOrEqual(0);
   });
 
+  it("chooses BATUDE's λ auto on a held-out twelfth of the training images and says so", async () => {
+    const s = { ...spec(path.join(root, 'r7b')), method: 'batude', knobs: { ...DEFAULT_KNOBS, batudeEpochs: 1 } };
+    const cell = await runSweepCell(s, { progress: quiet, data: loadDataset });
+    expect(cell.status, cell.error).toBe('ok');
+    expect(cell.details).toMatchObject({ lambdaChosenBy: 'validation', lambdaImages: 25 }); // 300 / 12
+    expect(cell.details?.lambdaTrials).toHaveLength(3);
+  });
+
   it("with finetuneLr 'auto' fine-tunes at the lr its validation probes chose, and records them", async () => {
     const s = spec(path.join(root, 'r8'));
     const cell = await runSweepCell(

@@ -124,7 +124,8 @@ function checkOptions(options: BatudeSelectorOptions): { epochs: number; lambdas
  * Report: `searchMs` is the wall time of all phase-1 runs; `details.residuals` the per-layer
  * `‖W − Z‖/‖W‖` at the end of phase 1 (how close the trained weights came to the low-rank set),
  * `details.lambda` the λ used, `details.lambdaChosenBy` ('fixed' | 'validation' | 'calibration'
- * | 'default'), `details.lambdaTrials` the truncated accuracy of each candidate, `details.zUpdateMs`
+ * | 'default') and `details.lambdaImages` how many images chose it, `details.lambdaTrials` the
+ * truncated accuracy of each candidate, `details.zUpdateMs`
  * the Z/U updates of the kept run.
  *
  * @throws TnzipError INVALID_ARGUMENT when `context.train` is missing (BATUDE trains while it
@@ -175,6 +176,7 @@ export function batudeSelector(options: BatudeSelectorOptions = {}): RankSelecto
             epochs,
             lambda: out.lambda,
             lambdaChosenBy: chosenBy,
+            lambdaImages: chosenBy === 'validation' || chosenBy === 'calibration' ? data?.x.shape[0] : 0,
             lambdaTrials: out.trials,
           },
         },

@@ -86,6 +86,33 @@ describeBackends('compress (the pipeline)', () => {
     model.dispose();
   });
 
+  it("trains a selector's phase on phaseData and lets BATUDE choose λ on context.validation", async () => {
+    const model = lenetSmall();
+    const held = selectExamples(
+      data.train,
+      Array.from({ length: 16 }, (_, i) => 48 + i),
+    );
+    const phaseTrain = selectExamples(
+      data.train,
+      Array.from({ length: 32 }, (_, i) => i),
+    );
+    const validation = calibrationOf(held);
+    const r = await compress(model, data, batudeSelector({ epochs: 1, hook: { rho: 0.05, updateEvery: 1 } }), {
+      budget: { metric: 'macs', target: 0.3 },
+      context: { layers, validation },
+      finetune: ft,
+      phaseData: { train: phaseTrain },
+      evaluate: false,
+    });
+    expect(r.phase?.globalStep).toBe(1); // one epoch of 32 / 32 (the last λ candidate's phase), not 64 / 32
+    expect(r.finetune?.globalStep).toBe(2); // fine-tuning still trains on all 64
+    expect(r.report.details?.lambdaChosenBy).toBe('validation');
+    expect(r.report.details?.lambdaImages).toBe(16);
+    expect(r.report.details?.lambdaTrials).toHaveLength(3);
+    model.dispose();
+    tf.dispose([validation.x, validation.y]);
+  });
+
   it('passes calibration to a data-driven selector (LWIQ, TT) and factorize options (ADA init); skips 0 epochs', async () => {
     const cal = calibrationOf(data.train);
     const m1 = lenetSmall();
@@ -123,6 +150,9 @@ describeBackends('compress (the pipeline)', () => {
         compress(m, data, energySelector(), { budget: { metric: 'latency', target: 0.5 }, finetune: null }),
       ),
     ).toBe('INVALID_BUDGET');
+    expect(
+      await errorCode(() => compress(m, data, energySelector(), { ...opts, phaseData: {} as { train: Split } })),
+    ).toBe('INVALID_ARGUMENT');
     expect(typeOf(m, 'conv2')).not.toBe(Tucker2Conv2d);
     m.dispose();
   });

@@ -41,6 +41,12 @@ export interface CompressOptions {
    * not its logging, checkpoints, resume or hooks. The phase length comes from the selector.
    */
   readonly phase?: Partial<Omit<TrainOptions, 'epochs' | 'hooks'>>;
+  /**
+   * The data of that phase (default `data`): the training images less the held-out split given
+   * as `context.validation`, so that a choice made on it (BATUDE's λ) is made on images the
+   * phase never trained on; its `val` is evaluated after each phase epoch, its `test` too if set.
+   */
+  readonly phaseData?: TrainData;
   /** Options of `factorize` (ADA/SCADA's `adaInit`, execution mode); `seed` defaults to `context.seed`. */
   readonly factorize?: FactorizeOptions;
   /**
@@ -152,6 +158,8 @@ function check(model: Module, data: TrainData, selector: RankSelector, options: 
     throw new TnzipError('INVALID_ARGUMENT', 'compress: selector must be a RankSelector { name, select }');
   if (options === null || typeof options !== 'object' || options.finetune === undefined)
     throw new TnzipError('INVALID_ARGUMENT', 'compress: options must be { budget, finetune (options or null), … }');
+  if (options.phaseData !== undefined && (options.phaseData === null || options.phaseData.train === undefined))
+    throw new TnzipError('INVALID_ARGUMENT', 'compress: options.phaseData must be { train, val?, test? } splits');
   if (options.budget?.metric === 'latency') checkLatencyBudget(options.budget, 'options.budget');
   else checkBudget(options.budget, 'options.budget');
 }
@@ -179,7 +187,7 @@ export async function compress(
   const context: SelectionContext = {
     ...options.context,
     inputShape: options.context?.inputShape ?? data.train.shape,
-    train: phaseRunner(model, data, options, (r) => {
+    train: phaseRunner(model, options.phaseData ?? data, options, (r) => {
       phase = r;
     }),
   };
