@@ -42,22 +42,12 @@ chmod 700 "$XDG_RUNTIME_DIR"
 status=0
 TNZIP_WEBGPU=1 pnpm --filter @tnzip/backends test || status=1
 if [ "$groups" = all ]; then
-  # The trainer's group (one LeNet-300-100 epoch on webgpu, about 9 minutes) runs beside the package
-  # suites: a webgpu process on SwiftShader keeps mostly its own main thread busy (measured: main
-  # thread 61 % of a core, SwiftShader's two workers 11 % each), so on 2 cores the two overlap.
-  # Its log is printed after the others, whole, so the summary still counts every suite.
-  trainer_log="$(mktemp)"
-  TNZIP_WEBGPU=1 pnpm --filter @tnzip/trainer test > "$trainer_log" 2>&1 &
-  trainer_pid=$!
-  trap 'kill "$trainer_pid" 2>/dev/null || true' EXIT
   # SwiftShader runs every kernel on the CPU: specs that take seconds on wasm took over the suites'
   # 60 s on a loaded 2-core machine (BATUDE's training specs, ADA's factorize, the fused LeNet-5 /
   # ResNet-20 check). The limit guards against hangs, not speed; 240 s here.
   for pkg in @tnzip/tensor @tnzip/layers @tnzip/ranks; do
     TNZIP_BACKENDS=webgpu pnpm --filter "$pkg" test --testTimeout=240000 --hookTimeout=240000 || status=1
   done
-  wait "$trainer_pid" || status=1
-  cat "$trainer_log"
-  rm -f "$trainer_log"
+  TNZIP_WEBGPU=1 pnpm --filter @tnzip/trainer test || status=1
 fi
 exit "$status"
