@@ -36,8 +36,9 @@ export const RESULTS_HELP = formatHelp(
     'model, dataset, budget_metric, budget (the factor asked), budget_scope (compressible|model), param_ratio,\n' +
     'macs_ratio, storage_ratio (whole model: dense weights.bin bytes / compressed weights.bin bytes), accuracy_mean,\n' +
     'accuracy_std (test, fractions; sample std over seeds), dense_accuracy_mean, seeds, command, and more. Rows\n' +
-    'merge into --out by (method, format, model, dataset, budget_metric, budget, budget_scope): a later run replaces\n' +
-    'the row with its key, other rows stay. Files are written atomically.',
+    'merge into --out by (method, format, model, dataset, budget_metric, budget, budget_scope, fine-tuning epochs,\n' +
+    "the method's settings off their defaults): a later run replaces the row with its key, other rows stay. Files\n" +
+    'are written atomically.',
   RESULTS_FLAGS,
 );
 

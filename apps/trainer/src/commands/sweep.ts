@@ -328,7 +328,7 @@ async function renderSweep(
     `Dense test accuracy: ${config.models.map((m) => `${m} ${pct(denseAcc[m])}`).join(', ')}. Ratios are dense / compressed (higher = smaller); ` +
       `'compressed layers' are ${config.layers === 'all' ? 'every conv and linear layer (--layers all)' : "the zoo's compressibleLayers"} the budget applies to, 'net' the whole network; storage ratio = bytes of the dense weights.bin / bytes of the compressed weights.bin. ` +
       'Search time is the rank selection (BATUDE: its phase-1 training; LWIQ: its scoring pass plus the planning); fine-tune time is apart. ' +
-      'No choice reads the test split (rank search and LWIQ calibration read training images; nothing is selected by accuracy), so the test accuracy is the reported figure only. ' +
+      "No choice reads the test split (rank search and LWIQ calibration read training images; BATUDE's λ auto and --finetune-lr auto are chosen on a validation split held out of the training images), so the test accuracy is the reported figure only. " +
       'Mean ± std: over the seeds whose cell finished; std is the sample standard deviation (n − 1).',
     '',
     '## Dense parents',
