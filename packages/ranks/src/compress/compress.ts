@@ -149,17 +149,21 @@ async function evaluateIf(model: Module, data: TrainData, options: CompressOptio
   });
 }
 
+/** `data` (or `options.phaseData`): an object with at least a training split. */
+function checkSplits(data: TrainData, name: string): void {
+  if (data === null || typeof data !== 'object' || data.train === undefined)
+    throw new TnzipError('INVALID_ARGUMENT', `compress: ${name} must be { train, val?, test? } splits`);
+}
+
 function check(model: Module, data: TrainData, selector: RankSelector, options: CompressOptions): void {
   if (model === null || typeof model !== 'object' || typeof model.namedModules !== 'function')
     throw new TnzipError('INVALID_ARGUMENT', 'compress: model must be a Module');
-  if (data === null || typeof data !== 'object' || data.train === undefined)
-    throw new TnzipError('INVALID_ARGUMENT', 'compress: data must be { train, val?, test? } splits');
+  checkSplits(data, 'data');
   if (selector === null || typeof selector !== 'object' || typeof selector.select !== 'function')
     throw new TnzipError('INVALID_ARGUMENT', 'compress: selector must be a RankSelector { name, select }');
   if (options === null || typeof options !== 'object' || options.finetune === undefined)
     throw new TnzipError('INVALID_ARGUMENT', 'compress: options must be { budget, finetune (options or null), … }');
-  if (options.phaseData !== undefined && (options.phaseData === null || options.phaseData.train === undefined))
-    throw new TnzipError('INVALID_ARGUMENT', 'compress: options.phaseData must be { train, val?, test? } splits');
+  if (options.phaseData !== undefined) checkSplits(options.phaseData, 'options.phaseData');
   if (options.budget?.metric === 'latency') checkLatencyBudget(options.budget, 'options.budget');
   else checkBudget(options.budget, 'options.budget');
 }
