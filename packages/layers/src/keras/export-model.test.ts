@@ -8,7 +8,7 @@ import type { Module } from '../module.js';
 import type { FactorizationPlan } from '../plan.js';
 import { cifarResNet } from '../testing-models.js';
 import { exportLayersModel, formatExportReport } from './export-model.js';
-import { artifactsOf, cnn, mlp, mnistBatch, relErr, trainBriefly } from './fixtures.test-util.js';
+import { artifactsOf, CNN_TRAIN_IMAGES, cnn, mlp, mnistBatch, relErr, trainBriefly } from './fixtures.test-util.js';
 import { importLayersModel } from './import-model.js';
 
 let fixtures: Promise<{ cnn: tf.io.ModelArtifacts; mlp: tf.io.ModelArtifacts }> | null = null;
@@ -16,7 +16,7 @@ function getFixtures(): Promise<{ cnn: tf.io.ModelArtifacts; mlp: tf.io.ModelArt
   fixtures ??= (async () => {
     const a = cnn();
     const b = mlp();
-    await trainBriefly(a, 256);
+    await trainBriefly(a, CNN_TRAIN_IMAGES);
     await trainBriefly(b, 512);
     const out = { cnn: await artifactsOf(a), mlp: await artifactsOf(b) };
     a.dispose();

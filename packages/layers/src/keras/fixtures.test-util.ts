@@ -129,6 +129,13 @@ export function kitchenSink(): tfl.LayersModel {
   return m;
 }
 
+/**
+ * MNIST images the CNN fixture trains on: one Adam step of 64. tfjs's cpu backend takes about 0.1 s per
+ * image of conv backprop here (28 s for 256 on a quiet 2-core machine, past a 240 s hook timeout when
+ * CI loads both cores), and one step already moves every weight and batch-norm statistic off its init.
+ */
+export const CNN_TRAIN_IMAGES = 64;
+
 /** Trains `model` for one epoch of Adam on the first `count` MNIST images (a realistic, non-random fixture). */
 export async function trainBriefly(model: tfl.LayersModel, count: number): Promise<void> {
   // tfjs-backend-wasm has no conv backprop kernels: the fixtures train on cpu whatever backend the suite runs.

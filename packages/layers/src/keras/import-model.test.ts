@@ -5,7 +5,17 @@ import { describeBackends, expectNoLeakAsync } from '@tnzip/testing';
 import { beforeAll, expect, it } from 'vitest';
 import { Graph } from '../layers/graph.js';
 import { createModule } from '../registry.js';
-import { artifactsOf, cnn, kitchenSink, mlp, mnistBatch, relErr, shard, trainBriefly } from './fixtures.test-util.js';
+import {
+  artifactsOf,
+  CNN_TRAIN_IMAGES,
+  cnn,
+  kitchenSink,
+  mlp,
+  mnistBatch,
+  relErr,
+  shard,
+  trainBriefly,
+} from './fixtures.test-util.js';
 import { importLayersModel } from './import-model.js';
 import { quantizeWeights } from './quantize.js';
 
@@ -22,7 +32,7 @@ function getFixtures(): Promise<Fixtures> {
     const a = mlp();
     const b = cnn();
     await trainBriefly(a, 1024);
-    await trainBriefly(b, 256);
+    await trainBriefly(b, CNN_TRAIN_IMAGES);
     const out = { mlp: await artifactsOf(a), cnn: await artifactsOf(b), sink: await artifactsOf(kitchenSink()) };
     a.dispose();
     b.dispose();

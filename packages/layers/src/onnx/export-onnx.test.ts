@@ -9,7 +9,16 @@ import { beforeAll, expect, it } from 'vitest';
 import { factorize } from '../factorized/factorize.js';
 import { registeredPlanKinds } from '../factorized/kind-registry.js';
 import '../io/builtin-kinds.js';
-import { artifactsOf, cnn, kitchenSink, mlp, mnistBatch, relErr, trainBriefly } from '../keras/fixtures.test-util.js';
+import {
+  artifactsOf,
+  CNN_TRAIN_IMAGES,
+  cnn,
+  kitchenSink,
+  mlp,
+  mnistBatch,
+  relErr,
+  trainBriefly,
+} from '../keras/fixtures.test-util.js';
 import { importLayersModel } from '../keras/import-model.js';
 import { ACTIVATION_FUNCTIONS, Activation } from '../layers/activation.js';
 import { AvgPool } from '../layers/avg-pool.js';
@@ -32,7 +41,7 @@ function getFixtures(): Promise<Record<Fixture, tf.io.ModelArtifacts>> {
   fixtures ??= (async () => {
     const a = cnn();
     const b = mlp();
-    await trainBriefly(a, 256);
+    await trainBriefly(a, CNN_TRAIN_IMAGES);
     await trainBriefly(b, 256);
     const out = { cnn: await artifactsOf(a), mlp: await artifactsOf(b) };
     a.dispose();
