@@ -8,8 +8,11 @@
  *   --runs N       timed runs per case (default 5; --quick 3)
  *   --sweeps K     HOOI sweeps on both sides (default 5; the reference gets --hooi-tol 0)
  *   --markdown     print the table as Markdown (for the README)
+ *   --js-kernels   time the JavaScript kernels (the fallback where wasm SIMD cannot run)
+ * The output names the CPU, tnzip's kernels and the reference's own header line (numpy, BLAS
+ * library, OpenBLAS core type), to print next to every table.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +30,7 @@ import {
   ttToTensor64,
   tuckerToTensor64,
 } from '../src/index.js';
+import { setWasmKernels, wasmKernels } from '../src/internal/wasm-kernels.js';
 
 interface Args {
   quick: boolean;
@@ -34,10 +38,11 @@ interface Args {
   runs: number;
   sweeps: number;
   markdown: boolean;
+  jsKernels: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, cases: [], runs: 0, sweeps: 5, markdown: false };
+  const a: Args = { quick: false, cases: [], runs: 0, sweeps: 5, markdown: false, jsKernels: false };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i];
     const next = (): string => {
@@ -47,11 +52,15 @@ function parseArgs(argv: readonly string[]): Args {
     };
     if (s === '--quick') a.quick = true;
     else if (s === '--markdown') a.markdown = true;
+    else if (s === '--js-kernels') a.jsKernels = true;
     else if (s === '--case') a.cases.push(next());
     else if (s === '--runs') a.runs = Number(next());
     else if (s === '--sweeps') a.sweeps = Number(next());
     else if (s === '--') continue;
-    else throw new Error(`unknown option ${s} (allowed: --quick, --case NAME, --runs N, --sweeps K, --markdown)`);
+    else
+      throw new Error(
+        `unknown option ${s} (allowed: --quick, --case NAME, --runs N, --sweeps K, --markdown, --js-kernels)`,
+      );
   }
   if (a.runs === 0) a.runs = a.quick ? 3 : 5;
   return a;
@@ -150,27 +159,31 @@ interface RefRow {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..', '..');
 const refScript = path.resolve(repoRoot, '..', 'shared', 'bench', 'numpy_reference.py');
+/** The reference's "# numpy_reference: …" line (versions, threads, CPU, BLAS, OpenBLAS core), once seen. */
+let refHeader = '';
 
 function reference(name: string, args: Args): RefRow | undefined {
   if (!existsSync(refScript)) return undefined;
   const flags = ['--threads', '1', '--case', name, '--hooi-tol', '0', '--hooi-max-sweeps', String(args.sweeps)];
   if (args.quick) flags.push('--runs', String(args.runs));
-  try {
-    const out = execFileSync('/usr/bin/python3', [refScript, ...flags], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 16 << 20,
-    });
-    const rows = out
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as RefRow);
-    return rows.find((r) => r.case === name);
-  } catch (e) {
-    process.stderr.write(`numpy reference failed for ${name}: ${(e as Error).message.split('\n')[0]}\n`);
+  const res = spawnSync('/usr/bin/python3', [refScript, ...flags], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (res.status !== 0) {
+    const why = res.error?.message ?? res.stderr.trim().split('\n').at(-1) ?? `exit ${res.status}`;
+    process.stderr.write(`numpy reference failed for ${name}: ${why}\n`);
     return undefined;
   }
+  // Notes, the header line among them, go to the reference's stderr; the JSON rows to stdout.
+  refHeader ||=
+    res.stderr
+      .split('\n')
+      .find((l) => l.startsWith('# numpy_reference:'))
+      ?.slice(2) ?? '';
+  const rows = res.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as RefRow);
+  return rows.find((r) => r.case === name);
 }
 
 function timeTnzip(
@@ -210,6 +223,8 @@ function fmtErr(e: number): string {
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  setWasmKernels(!args.jsKernels);
+  const kernels = wasmKernels() ? 'wasm SIMD128 kernels' : 'JavaScript kernels';
   const known = new Set(CASES.map((c) => c.name));
   for (const c of args.cases) if (!known.has(c)) throw new Error(`unknown case ${c}; known: ${[...known].join(', ')}`);
   const selected = CASES.filter((c) => (args.cases.length > 0 ? args.cases.includes(c.name) : !(args.quick && c.slow)));
@@ -257,9 +272,13 @@ function main(): void {
     rows.push(row);
     process.stderr.write(`${row.join('  ')}  (tnzip min ${fmtMs(mine.min)} max ${fmtMs(mine.max)})\n`);
   }
-  const loadLine = `load average (1/5/15 min) before ${loadBefore}, after ${load()}, ${os.cpus().length} CPUs`;
+  const loadLine = [
+    `load average (1/5/15 min) before ${loadBefore}, after ${load()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+    `tnzip: node ${process.version}, ${kernels}`,
+    `reference: ${refHeader || 'not run'}`,
+  ].join('\n');
   if (args.markdown) {
-    console.log(`${loadLine}\n`);
+    console.log(`${loadLine.split('\n').join('  \n')}\n`);
     console.log(`| ${header.join(' | ')} |`);
     console.log(`|${header.map((_, i) => (i === 0 || i === 7 ? '---' : '---:')).join('|')}|`);
     for (const r of rows) console.log(`| ${r.join(' | ')} |`);
