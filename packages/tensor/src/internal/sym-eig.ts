@@ -5,7 +5,7 @@
  * loops; here the working matrix is stored TRANSPOSED (w[c*n + r] holds V[r][c]), which turns
  * every inner loop into a contiguous row sweep, and the eigenvectors come out as rows.
  * Backward stable: the computed pairs are exact for a + E with ‖E‖ ≈ n·eps·‖a‖.
- * The same two routines run compiled to wasm SIMD (./wasm-sym-eig.ts) where available, 4–5x
+ * The same two routines run compiled to wasm SIMD (./wasm-sym-eig.ts) where available, 5–6x
  * faster at n = 512; these JavaScript ones are the fallback.
  */
 
