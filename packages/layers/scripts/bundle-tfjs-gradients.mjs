@@ -17,10 +17,10 @@
 // The file is committed (source checkouts, vitest and tsx need it before any build); run this after
 // changing the tfjs-core version. `--check` (CI) fails when the committed file is not what this
 // script makes from the installed tfjs-core.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { writeOrCheck } from '../../../scripts/generated-files.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const require = createRequire(join(root, 'package.json'));
@@ -62,24 +62,14 @@ const BROWSER = [
   '',
 ].join('\n');
 const browserFile = outfile.replace(/\.js$/, '.browser.js');
-if (process.argv.includes('--check')) {
-  const current = existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';
-  const currentDts = existsSync(dtsFile) ? readFileSync(dtsFile, 'utf8') : '';
-  const currentBrowser = existsSync(browserFile) ? readFileSync(browserFile, 'utf8') : '';
-  if (current !== banner + text || currentDts !== DTS || currentBrowser !== BROWSER) {
-    console.error(
-      `bundle-tfjs-gradients: ${outfile} is stale; run node packages/layers/scripts/bundle-tfjs-gradients.mjs`,
-    );
-    process.exit(1);
-  }
-  console.log(`bundle-tfjs-gradients: ${outfile} is up to date (tfjs-core ${version})`);
-  process.exit(0);
-}
-mkdirSync(dirname(outfile), { recursive: true });
-writeFileSync(outfile, banner + text);
-// Types of the side-effect import in src/ops/register-gradients.ts (its .d.ts keeps the import).
-writeFileSync(dtsFile, DTS);
-writeFileSync(browserFile, BROWSER);
-console.log(
-  `bundle-tfjs-gradients: wrote ${outfile} (${((banner.length + text.length) / 1024).toFixed(0)} KiB, tfjs-core ${version})`,
+// The .d.ts types the side-effect import in src/ops/register-gradients.ts (its .d.ts keeps the import).
+writeOrCheck(
+  'bundle-tfjs-gradients',
+  [
+    [outfile, banner + text],
+    [dtsFile, DTS],
+    [browserFile, BROWSER],
+  ],
+  'node packages/layers/scripts/bundle-tfjs-gradients.mjs',
+  `${((banner.length + text.length) / 1024).toFixed(0)} KiB, tfjs-core ${version}`,
 );

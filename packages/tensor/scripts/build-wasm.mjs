@@ -4,9 +4,9 @@
 // The file is committed: source checkouts, vitest, tsx and bundlers need it without a build, and
 // the published package carries no .wasm file to locate at run time. Run this after changing
 // wasm/; `--check` (CI) fails when the committed file is not what this script makes.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import asc from 'assemblyscript/asc';
+import { writeOrCheck } from '../../../scripts/generated-files.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const outfile = join(root, 'src', 'internal', 'kernels-wasm.ts');
@@ -46,18 +46,4 @@ const text = [
   '',
 ].join('\n');
 
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(outfile, 'utf8');
-  } catch {}
-  if (current !== text) {
-    console.error(`build-wasm --check: ${outfile} is not what wasm/ compiles to; run node scripts/build-wasm.mjs`);
-    process.exit(1);
-  }
-  console.log(`build-wasm --check: ${outfile} is current (${wasm.length} bytes)`);
-} else {
-  writeFileSync(`${outfile}.tmp`, text);
-  renameSync(`${outfile}.tmp`, outfile);
-  console.log(`build-wasm: wrote ${outfile} (${wasm.length} bytes)`);
-}
+writeOrCheck('build-wasm', [[outfile, text]], 'node packages/tensor/scripts/build-wasm.mjs', `${wasm.length} bytes`);
