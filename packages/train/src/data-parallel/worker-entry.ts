@@ -14,6 +14,18 @@ export interface WorkerEntry {
  */
 export async function workerEntry(): Promise<WorkerEntry> {
   if (!import.meta.url.endsWith('.ts')) return { script: new URL('./train-worker.js', import.meta.url), eval: false };
+  return {
+    script: await tsxWorkerScript(new URL('./train-worker.ts', import.meta.url).href),
+    eval: true,
+    execArgv: ['--conditions=@tnzip/source'],
+  };
+}
+
+/**
+ * Code for `new Worker(code, { eval: true })` that registers tsx's hooks inside the thread and then
+ * imports the TypeScript module `moduleUrl` (the benchmarks start their own workers with it too).
+ */
+export async function tsxWorkerScript(moduleUrl: string): Promise<string> {
   // getBuiltinModule, not import(): bundlers for the browser see no Node module to resolve.
   const { createRequire } = process.getBuiltinModule('node:module');
   const { pathToFileURL } = process.getBuiltinModule('node:url');
@@ -28,10 +40,5 @@ export async function workerEntry(): Promise<WorkerEntry> {
   const rel = typeof entry === 'object' ? entry.import?.default : undefined;
   if (rel === undefined) throw new TnzipError('BACKEND_UNAVAILABLE', 'data-parallel training: cannot find tsx/esm/api');
   const api = new URL(rel, pathToFileURL(pkgPath)).href;
-  const worker = new URL('./train-worker.ts', import.meta.url).href;
-  return {
-    script: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`,
-    eval: true,
-    execArgv: ['--conditions=@tnzip/source'],
-  };
+  return `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(moduleUrl)}); });`;
 }
