@@ -113,6 +113,14 @@ async function readParent(dir: string): Promise<DenseParent | null> {
   return { ...p, dir: path.join(dir, 'model') };
 }
 
+/**
+ * The finished parent trained with `cfg` in `parentsDir`, or null while it is missing or still
+ * training: a lookup that never trains (a queued sweep's coordinator reads what its workers trained).
+ */
+export function finishedParent(parentsDir: string, cfg: TrainConfig): Promise<DenseParent | null> {
+  return readParent(parentDir(parentsDir, cfg));
+}
+
 /** Trains the parent in `work` (resuming its checkpoints), saves, evaluates, writes parent.json. */
 async function trainInto(work: string, cfg: TrainConfig, deps: ParentDeps): Promise<void> {
   const ds = deps.data(cfg);

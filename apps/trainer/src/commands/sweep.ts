@@ -26,7 +26,7 @@ import { type BackendRecord, backendChoice, startBackend, versions } from '../ru
 import { DISTILL_FLAG, FINETUNE_LR_FLAG, finetuneLrAuto, resolveFinetune } from '../select-step.js';
 import { resolveStorage, STORAGE_FLAG } from '../storage-flag.js';
 import { type CellSpec, cellKey, parentOf, runSweepCell, type SweepCell, specKey } from '../sweep-cell.js';
-import type { DenseParent } from '../sweep-parent.js';
+import { type DenseParent, finishedParent } from '../sweep-parent.js';
 import { writeSweepReportHtml } from '../sweep-report-html.js';
 import { restoreSweep } from '../sweep-restore.js';
 import { meanStd, parentsTable, summarizeCells, summaryTable } from '../sweep-summary.js';
@@ -352,6 +352,30 @@ async function renderSweep(
   return plots;
 }
 
+/**
+ * The dense parents of `config` already trained in its parents directory (by a queued sweep's
+ * workers), found without training any: what `sweep.json` records while queued cells still run.
+ * Parents loaded with `--dense-from` are evaluated only at the end.
+ */
+async function parentsSoFar(config: SweepConfig, runDir: string): Promise<DenseParent[]> {
+  const found: DenseParent[] = [];
+  for (const i of config.models.keys()) {
+    for (const seed of sweepSeeds(config)) {
+      const first = cellSpec(
+        config,
+        runDir,
+        i,
+        seed,
+        config.methods[0] as string,
+        config.budgets[0] as Budgets[number],
+      );
+      const parent = first.denseFrom === null ? await finishedParent(first.parentsDir, first.dense) : null;
+      if (parent !== null) found.push(parent);
+    }
+  }
+  return found;
+}
+
 /** Loads each dataset once per process (the cells of a sweep share it). */
 function datasetCache(): (req: DatasetRequest) => Dataset {
   const cache = new Map<string, Dataset>();
@@ -492,6 +516,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
         const rank = (c: SweepCell): number => order.get(keyOf(c)) ?? -1;
         cells.sort((x, y) => rank(x) - rank(y));
         await writeCells(runDir, cells);
+        await renderSweep(runDir, config, cells, await parentsSoFar(config, runDir));
         say(
           `[${done.size}/${total}] ${cell.model} ${cell.method} ${cell.budget} seed ${cell.seed}: ${cell.status === 'ok' ? `test acc ${pct(cell.testAcc)}, params ${ratio(cell.paramsRatioNet)} (net)` : `FAILED ${cell.error}`}`,
         );

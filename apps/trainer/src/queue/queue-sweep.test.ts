@@ -109,6 +109,14 @@ describe('tnzip sweep --queue with 3 tnzip workers on a real redis-server', () =
 
     // Restart Redis (append-only) once cells are finishing; workers and the sweep reconnect.
     await until('two finished cells', () => /\[2\/6\]/.test(sweep.out.stderr), 300_000);
+    // sweep.json (what is committed of a partial sweep, and what --resume restores from) already
+    // holds the finished cells and the parent the workers trained, while cells are still running.
+    const [queuedName] = await fs.readdir(path.join(root, 'queued'));
+    const partial = JSON.parse(
+      await fs.readFile(path.join(root, 'queued', queuedName as string, 'sweep.json'), 'utf8'),
+    ) as { cells: SweepCell[]; parents: { model: string; seed: number }[] };
+    expect(partial.cells.length).toBeGreaterThanOrEqual(2);
+    expect(partial.parents.map((p) => [p.model, p.seed])).toEqual([['lenet300', 0]]);
     const restartAt = Date.now();
     await redis.restart();
 
