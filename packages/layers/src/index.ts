@@ -37,6 +37,7 @@ export {
   isDerivedBuffer,
   scadaTuckerKind,
 } from './factorized/ada-tucker.js';
+export type { FactorizedConvOptions } from './factorized/conv-options.js';
 export type { CPConv2dOptions, CPFromDenseOptions } from './factorized/cp-conv2d.js';
 export { CPConv2d, checkCpRank, cpCost, cpKind } from './factorized/cp-conv2d.js';
 export type { ConvFacts } from './factorized/dense-conv.js';

@@ -13,8 +13,9 @@ import { field, isBool, isIntList, isRecord } from './config-fields.js';
 import { checkFeatureShape, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
 import type { BuiltLayer, FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
-import { makeParam, norm64, paddedWeight64, tf64 } from './params.js';
+import { makeParam, norm64, optionalBias, paddedWeight64, tf64 } from './params.js';
 import { checkDims, checkPlanRank } from './plan-checks.js';
+import { addBias } from './pointwise.js';
 import { fusedConvExplicit } from './reconstructed-forward.js';
 import { fitScadaGroup } from './scada-fit.js';
 import { adaCoreShape, SharedCore, type SharedCoreUser } from './shared-core.js';
@@ -262,13 +263,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
         () => tf.tensor1d([s]),
       );
     }
-    this.bias =
-      (options.bias ?? true)
-        ? makeParam(
-            (v) => this.addParam('bias', v),
-            () => tf.zeros([wShape[wShape.length - 1] as number]),
-          )
-        : null;
+    this.bias = optionalBias(options.bias, wShape[wShape.length - 1] as number, (v) => this.addParam('bias', v));
     this.weightCache = makeParam(
       (v) => this.addBuffer('weightCache', v),
       () => tf.zeros(wShape),
@@ -433,7 +428,7 @@ export class AdaTuckerLayer extends Module implements SharedCoreUser, Fusible {
       t.type === 'conv2d'
         ? fastConv2d(x as tf.Tensor4D, w as tf.Tensor4D, { stride: t.stride, padding: t.padding, dilation: t.dilation })
         : fastMatMul(x as tf.Tensor2D, w as tf.Tensor2D);
-    return this.bias === null ? y : tf.add(y, this.bias);
+    return addBias(y, this.bias);
   }
 
   /** Also frees a folded BatchNorm's cached weight, if any. */

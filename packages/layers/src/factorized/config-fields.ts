@@ -2,7 +2,7 @@ import { TnzipError } from '@tnzip/tensor';
 
 /* Typed reads of a module config from a model file (CORRUPT_FILE on a missing or mistyped field). */
 
-/** Bias handling for the factory: a fresh zero bias of length `n`, or none. */
+/** Whether `v` is a plain object (a config record to read fields from). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpAls64, fromTf, Rng, TnzipError } from '@tnzip/tensor';
+import { cpAls64, fromTf, Rng } from '@tnzip/tensor';
 import { Conv2d } from '../layers/conv2d.js';
 import type { ForwardContext, ModuleConfig, Shape } from '../module.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import { field, isInt, isMode } from './config-fields.js';
+import { checkConvOptions, type FactorizedConvOptions } from './conv-options.js';
 import {
   type ConvFacts,
   convConfig,
@@ -16,26 +17,18 @@ import {
   factorizedConvFacts,
 } from './dense-conv.js';
 import { FactorizedModule } from './factorized-module.js';
-import { type ConvGeometry, checkImageShape, convOutHW, explicitPadding, type PaddingSpec } from './geometry.js';
+import { type ConvGeometry, checkImageShape, convOutHW, explicitPadding } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
-import { makeParam, seededNormal } from './params.js';
-import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { makeParam, optionalBias, seededNormal } from './params.js';
+import { checkFromDense, checkPlanRank } from './plan-checks.js';
+import { addBias, pointwiseConv } from './pointwise.js';
 import { type FusedActivation, reconstructedConvIf } from './reconstructed-forward.js';
 
 /** Constructor options of {@link CPConv2d}. */
-export interface CPConv2dOptions {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelSize: readonly [number, number];
-  readonly stride?: readonly [number, number];
-  readonly padding?: PaddingSpec;
-  readonly dilation?: readonly [number, number];
-  readonly bias?: boolean;
+export interface CPConv2dOptions extends FactorizedConvOptions {
   /** CP rank R, an integer >= 1. */
   readonly rank: number;
-  readonly mode?: ExecutionMode;
-  readonly seed?: number;
 }
 
 /**
@@ -103,23 +96,13 @@ export class CPConv2d extends FactorizedModule {
 
   constructor(name: string, options: CPConv2dOptions) {
     super(name);
-    const s = options.inChannels;
-    const t = options.outChannels;
-    if (!Number.isInteger(s) || s < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
-    const [kh, kw] = options.kernelSize;
+    const { inChannels: s, outChannels: t, geometry, mode } = checkConvOptions(options);
+    const [kh, kw] = geometry.kernelSize;
     this.rank = checkCpRank(options.rank, kh, kw, s, t);
     this.inChannels = s;
     this.outChannels = t;
-    this.geometry = {
-      kernelSize: [kh, kw],
-      stride: [...(options.stride ?? [1, 1])] as [number, number],
-      padding: options.padding ?? 'valid',
-      dilation: [...(options.dilation ?? [1, 1])] as [number, number],
-    };
-    this.mode = checkMode(options.mode ?? 'factorized', 'options.mode');
+    this.geometry = geometry;
+    this.mode = mode;
     const r = this.rank;
     const rng = new Rng(options.seed ?? 0);
     const add = (key: string) => (v: tf.Tensor) => this.addParam(key, v);
@@ -127,7 +110,7 @@ export class CPConv2d extends FactorizedModule {
     this.vertical = makeParam(add('vertical'), () => seededNormal([kh, r], Math.sqrt(1 / kh), rng));
     this.horizontal = makeParam(add('horizontal'), () => seededNormal([kw, r], Math.sqrt(1 / kw), rng));
     this.last = makeParam(add('last'), () => seededNormal([r, t], Math.sqrt(2 / r), rng));
-    this.bias = (options.bias ?? true) ? makeParam(add('bias'), () => tf.zeros([t])) : null;
+    this.bias = optionalBias(options.bias, t, add('bias'));
   }
 
   /**
@@ -196,17 +179,13 @@ export class CPConv2d extends FactorizedModule {
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
-    const [n, h, w] = x.shape as [number, number, number, number];
+    const [, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     const rebuilt = this.reconstructedCall(x, 'linear');
     if (rebuilt !== null) return rebuilt;
-    const r = this.rank;
     const [ho, wo] = convOutHW(h, w, g);
     const [[pt, pb], [pl, pr]] = explicitPadding(g.padding, h, w, g);
-    let y: tf.Tensor = tf.reshape(
-      fastMatMul(tf.reshape(x, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D),
-      [n, h, w, r],
-    );
+    let y = pointwiseConv(x, this.first);
     y = depthwise1d(
       tf.pad(y, [
         [0, 0],
@@ -233,13 +212,7 @@ export class CPConv2d extends FactorizedModule {
       g.stride[1],
       g.dilation[1],
     );
-    y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, r]) as tf.Tensor2D, this.last as tf.Tensor2D), [
-      n,
-      ho,
-      wo,
-      this.outChannels,
-    ]);
-    return this.bias === null ? y : tf.add(y, this.bias);
+    return addBias(pointwiseConv(y, this.last), this.bias);
   }
 
   config(): ModuleConfig {

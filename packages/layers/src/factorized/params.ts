@@ -56,3 +56,15 @@ export function makeParam(add: (t: tf.Tensor) => tf.Variable, make: () => tf.Ten
   t.dispose();
   return v;
 }
+
+/**
+ * The optional zero bias `[length]` of a layer, registered through `add`, or null when `wanted` is
+ * false (undefined counts as true, the options' default).
+ */
+export function optionalBias(
+  wanted: boolean | undefined,
+  length: number,
+  add: (t: tf.Tensor) => tf.Variable,
+): tf.Variable | null {
+  return (wanted ?? true) ? makeParam(add, () => tf.zeros([length])) : null;
+}

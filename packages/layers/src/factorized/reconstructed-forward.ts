@@ -4,6 +4,7 @@ import type { Module } from '../module.js';
 import { fastConv2d } from '../ops/fast-conv2d.js';
 import { fastMatMul } from '../ops/fast-matmul.js';
 import { type ConvGeometry, explicitPadding } from './geometry.js';
+import { addBias } from './pointwise.js';
 
 /*
  * The 'reconstructed' execution of the factorized layers. While no gradient is recorded the
@@ -35,7 +36,7 @@ export function reconstructedConv(
   const stridedAndDilated = (g.stride[0] > 1 || g.stride[1] > 1) && (g.dilation[0] > 1 || g.dilation[1] > 1);
   if (tf.engine().state.gradientDepth > 0 || stridedAndDilated) {
     const y = fastConv2d(x, kernel(), { stride: g.stride, padding: g.padding, dilation: g.dilation });
-    return activate(bias === null ? y : tf.add(y, bias), activation);
+    return activate(addBias(y, bias), activation);
   }
   const { weight } = cachedDerived(owner, sourcesOf(owner), kernel, bias);
   return fusedConvExplicit(x, weight as tf.Tensor4D, g, bias, activation);
@@ -102,7 +103,7 @@ export function reconstructedLinear(
 ): tf.Tensor {
   if (tf.engine().state.gradientDepth > 0) {
     const y = fastMatMul(x, weight());
-    return activate(bias === null ? y : tf.add(y, bias), activation);
+    return activate(addBias(y, bias), activation);
   }
   const w = cachedDerived(owner, sourcesOf(owner), weight, bias).weight as tf.Tensor2D;
   return tf.fused.matMul({ a: x, b: w, ...(bias === null ? {} : { bias }), activation });

@@ -18,6 +18,7 @@ import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import { field, isIntList, isMode } from './config-fields.js';
+import { checkConvOptions, type FactorizedConvOptions } from './conv-options.js';
 import {
   type ConvFacts,
   convConfig,
@@ -28,30 +29,22 @@ import {
   factorizedConvFacts,
 } from './dense-conv.js';
 import { FactorizedModule } from './factorized-module.js';
-import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import { type ConvGeometry, checkImageShape, convOutHW } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
-import { makeParam, reshape64, seededNormal, tf64 } from './params.js';
-import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { makeParam, optionalBias, reshape64, seededNormal, tf64 } from './params.js';
+import { checkDims, checkFromDense, checkPlanRank } from './plan-checks.js';
+import { addBias } from './pointwise.js';
 import { type FusedActivation, reconstructedConvIf } from './reconstructed-forward.js';
 
 /** Constructor options of {@link TTConv2d}. */
-export interface TTConv2dOptions {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelSize: readonly [number, number];
-  readonly stride?: readonly [number, number];
-  readonly padding?: PaddingSpec;
-  readonly dilation?: readonly [number, number];
-  readonly bias?: boolean;
+export interface TTConv2dOptions extends FactorizedConvOptions {
   /** Factorization of T (output channels), `t_1…t_m`. */
   readonly rowDims: readonly number[];
   /** Factorization of S (input channels), `s_1…s_n`. */
   readonly colDims: readonly number[];
   /** The `n + m` internal ranks of the chain `s_1…s_n, k_h·k_w, t_1…t_m`. */
   readonly ranks: readonly number[];
-  readonly mode?: ExecutionMode;
-  readonly seed?: number;
 }
 
 /** Mode sizes of the TT chain of a conv kernel: `[s_1…s_n, k_h·k_w, t_1…t_m]`. */
@@ -151,26 +144,16 @@ export class TTConv2d extends FactorizedModule {
 
   constructor(name: string, options: TTConv2dOptions) {
     super(name);
-    const s = options.inChannels;
-    const t = options.outChannels;
-    if (!Number.isInteger(s) || s < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
-    const [kh, kw] = options.kernelSize;
+    const { inChannels: s, outChannels: t, geometry, mode } = checkConvOptions(options);
+    const [kh, kw] = geometry.kernelSize;
     const { colDims: cd, rowDims: rd, ranks } = checkTTConvPlan(s, t, kh, kw, options);
     this.inChannels = s;
     this.outChannels = t;
     this.colDims = cd;
     this.rowDims = rd;
     this.ranks = [...ranks];
-    this.geometry = {
-      kernelSize: [kh, kw],
-      stride: [...(options.stride ?? [1, 1])] as [number, number],
-      padding: options.padding ?? 'valid',
-      dilation: [...(options.dilation ?? [1, 1])] as [number, number],
-    };
-    this.mode = checkMode(options.mode ?? 'factorized', 'options.mode');
+    this.geometry = geometry;
+    this.mode = mode;
     const full = [1, ...ranks, 1];
     const n = cd.length;
     const rng = new Rng(options.seed ?? 0);
@@ -199,13 +182,7 @@ export class TTConv2d extends FactorizedModule {
           ),
       ),
     );
-    this.bias =
-      (options.bias ?? true)
-        ? makeParam(
-            (v) => this.addParam('bias', v),
-            () => tf.zeros([t]),
-          )
-        : null;
+    this.bias = optionalBias(options.bias, t, (v) => this.addParam('bias', v));
   }
 
   /**
@@ -301,7 +278,7 @@ export class TTConv2d extends FactorizedModule {
       wo,
       this.outChannels,
     ]);
-    return this.bias === null ? y : tf.add(y, this.bias);
+    return addBias(y, this.bias);
   }
 
   config(): ModuleConfig {

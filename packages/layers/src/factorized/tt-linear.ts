@@ -22,8 +22,9 @@ import { FactorizedModule } from './factorized-module.js';
 import { checkFeatureShape } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
-import { makeParam, seededNormal, tf64 } from './params.js';
-import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { makeParam, optionalBias, seededNormal, tf64 } from './params.js';
+import { checkCount, checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { addBias } from './pointwise.js';
 import { type FusedActivation, reconstructedLinear } from './reconstructed-forward.js';
 
 /** Constructor options of {@link TTLinear}. */
@@ -119,12 +120,8 @@ export class TTLinear extends FactorizedModule {
 
   constructor(name: string, options: TTLinearOptions) {
     super(name);
-    const s = options.inFeatures;
-    const t = options.outFeatures;
-    if (!Number.isInteger(s) || s < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `inFeatures must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `outFeatures must be an integer >= 1, got ${String(t)}`);
+    const s = checkCount(options.inFeatures, 'inFeatures');
+    const t = checkCount(options.outFeatures, 'outFeatures');
     const full = checkTTMatrixPlan(s, t, options.rowDims, options.colDims, options.ranks);
     this.inFeatures = s;
     this.outFeatures = t;
@@ -144,13 +141,7 @@ export class TTLinear extends FactorizedModule {
         () => seededNormal([r0, m, n, r1], std, rng),
       );
     });
-    this.bias =
-      (options.bias ?? true)
-        ? makeParam(
-            (v) => this.addParam('bias', v),
-            () => tf.zeros([t]),
-          )
-        : null;
+    this.bias = optionalBias(options.bias, t, (v) => this.addParam('bias', v));
   }
 
   /**
@@ -223,7 +214,7 @@ export class TTLinear extends FactorizedModule {
     const rebuilt = this.reconstructedCall(x, 'linear');
     if (rebuilt !== null) return rebuilt;
     const y = ttContract(x, this.cores, fastMatMul);
-    return this.bias === null ? y : tf.add(y, this.bias);
+    return addBias(y, this.bias);
   }
 
   config(): ModuleConfig {

@@ -7,6 +7,7 @@ import { fastMatMul } from '../ops/fast-matmul.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 import { registerModule } from '../registry.js';
 import { field, isMode } from './config-fields.js';
+import { checkConvOptions, type FactorizedConvOptions } from './conv-options.js';
 import {
   type ConvFacts,
   convConfig,
@@ -17,11 +18,12 @@ import {
   factorizedConvFacts,
 } from './dense-conv.js';
 import { FactorizedModule } from './factorized-module.js';
-import { type ConvGeometry, checkImageShape, convOutHW, type PaddingSpec } from './geometry.js';
+import { type ConvGeometry, checkImageShape, convOutHW } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
-import { seededNormal, tf64 } from './params.js';
-import { checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { makeParam, optionalBias, seededNormal, tf64 } from './params.js';
+import { checkFromDense, checkPlanRank } from './plan-checks.js';
+import { addBias, pointwiseConv } from './pointwise.js';
 import { type FusedActivation, reconstructedConvIf } from './reconstructed-forward.js';
 
 /**
@@ -74,22 +76,11 @@ export function tucker2Cost(
 }
 
 /** Constructor options of {@link Tucker2Conv2d}. */
-export interface Tucker2Conv2dOptions {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernelSize: readonly [number, number];
-  readonly stride?: readonly [number, number];
-  readonly padding?: PaddingSpec;
-  readonly dilation?: readonly [number, number];
-  /** Whether the last 1×1 carries a bias. Default true. */
-  readonly bias?: boolean;
+export interface Tucker2Conv2dOptions extends FactorizedConvOptions {
   /** Rank of the input-channel mode, or null: no first 1×1 (Tucker-1 on T). */
   readonly rankS: number | null;
   /** Rank of the output-channel mode, or null: no last 1×1 (Tucker-1 on S). */
   readonly rankT: number | null;
-  readonly mode?: ExecutionMode;
-  /** Seed of the random init (used when the layer is not built by {@link Tucker2Conv2d.fromDense}). */
-  readonly seed?: number;
 }
 
 /**
@@ -121,46 +112,25 @@ export class Tucker2Conv2d extends FactorizedModule {
 
   constructor(name: string, options: Tucker2Conv2dOptions) {
     super(name);
-    const s = options.inChannels;
-    const t = options.outChannels;
-    if (!Number.isInteger(s) || s < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `inChannels must be an integer >= 1, got ${String(s)}`);
-    if (!Number.isInteger(t) || t < 1)
-      throw new TnzipError('INVALID_ARGUMENT', `outChannels must be an integer >= 1, got ${String(t)}`);
+    const { inChannels: s, outChannels: t, geometry, mode } = checkConvOptions(options);
     const [rs, rt] = checkTucker2Ranks(s, t, options.rankS, options.rankT);
     this.inChannels = s;
     this.outChannels = t;
     this.rankS = rs;
     this.rankT = rt;
-    this.geometry = {
-      kernelSize: [...options.kernelSize] as [number, number],
-      stride: [...(options.stride ?? [1, 1])] as [number, number],
-      padding: options.padding ?? 'valid',
-      dilation: [...(options.dilation ?? [1, 1])] as [number, number],
-    };
-    this.mode = checkMode(options.mode ?? 'factorized', 'options.mode');
-    const [kh, kw] = this.geometry.kernelSize;
+    this.geometry = geometry;
+    this.mode = mode;
+    const [kh, kw] = geometry.kernelSize;
     const a = rs ?? s;
     const b = rt ?? t;
     const rng = new Rng(options.seed ?? 0);
-    const init = (shape: number[], fanIn: number): tf.Tensor =>
-      tf.tidy(() => seededNormal(shape, Math.sqrt(2 / fanIn), rng));
-    const withInit = (key: string, shape: number[], fanIn: number): tf.Variable => {
-      const v = init(shape, fanIn);
-      const p = this.addParam(key, v);
-      v.dispose();
-      return p;
-    };
+    const add = (key: string) => (v: tf.Tensor) => this.addParam(key, v);
+    const withInit = (key: string, shape: number[], fanIn: number): tf.Variable =>
+      makeParam(add(key), () => seededNormal(shape, Math.sqrt(2 / fanIn), rng));
     this.first = rs === null ? null : withInit('first', [s, rs], s);
     this.core = withInit('core', [kh, kw, a, b], kh * kw * a);
     this.last = rt === null ? null : withInit('last', [rt, t], rt);
-    if (options.bias ?? true) {
-      const z = tf.zeros([t]);
-      this.bias = this.addParam('bias', z);
-      z.dispose();
-    } else {
-      this.bias = null;
-    }
+    this.bias = optionalBias(options.bias, t, add('bias'));
   }
 
   /**
@@ -235,29 +205,13 @@ export class Tucker2Conv2d extends FactorizedModule {
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
-    const [n, h, w] = x.shape as [number, number, number, number];
     const g = this.geometry;
     const conv = { stride: g.stride as [number, number], padding: g.padding, dilation: g.dilation as [number, number] };
     const rebuilt = this.reconstructedCall(x, 'linear');
     if (rebuilt !== null) return rebuilt;
-    let y: tf.Tensor = x;
-    if (this.first !== null) {
-      y = tf.reshape(
-        fastMatMul(tf.reshape(y, [n * h * w, this.inChannels]) as tf.Tensor2D, this.first as tf.Tensor2D),
-        [n, h, w, this.rankS as number],
-      );
-    }
-    y = fastConv2d(y as tf.Tensor4D, this.core as tf.Tensor4D, conv);
-    if (this.last !== null) {
-      const [, ho, wo, b] = y.shape as [number, number, number, number];
-      y = tf.reshape(fastMatMul(tf.reshape(y, [n * ho * wo, b]) as tf.Tensor2D, this.last as tf.Tensor2D), [
-        n,
-        ho,
-        wo,
-        this.outChannels,
-      ]);
-    }
-    return this.bias === null ? y : tf.add(y, this.bias);
+    const z = this.first === null ? x : pointwiseConv(x, this.first);
+    const y = fastConv2d(z as tf.Tensor4D, this.core as tf.Tensor4D, conv);
+    return addBias(this.last === null ? y : pointwiseConv(y, this.last), this.bias);
   }
 
   config(): ModuleConfig {
