@@ -352,6 +352,11 @@ async function renderSweep(
   return plots;
 }
 
+/** The spec of network `i`'s first cell for `seed`: what names (and trains) that parent. */
+function parentSpec(config: SweepConfig, runDir: string, i: number, seed: number): CellSpec {
+  return cellSpec(config, runDir, i, seed, config.methods[0] as string, config.budgets[0] as Budgets[number]);
+}
+
 /**
  * The dense parents of `config` already trained in its parents directory (by a queued sweep's
  * workers), found without training any: what `sweep.json` records while queued cells still run.
@@ -361,14 +366,7 @@ async function parentsSoFar(config: SweepConfig, runDir: string): Promise<DenseP
   const found: DenseParent[] = [];
   for (const i of config.models.keys()) {
     for (const seed of sweepSeeds(config)) {
-      const first = cellSpec(
-        config,
-        runDir,
-        i,
-        seed,
-        config.methods[0] as string,
-        config.budgets[0] as Budgets[number],
-      );
+      const first = parentSpec(config, runDir, i, seed);
       const parent = first.denseFrom === null ? await finishedParent(first.parentsDir, first.dense) : null;
       if (parent !== null) found.push(parent);
     }
@@ -526,14 +524,7 @@ export async function sweepCommand(ctx: CommandContext): Promise<number> {
   const parents: DenseParent[] = [];
   for (const [i, modelName] of config.models.entries()) {
     for (const seed of seeds) {
-      const first = cellSpec(
-        config,
-        runDir,
-        i,
-        seed,
-        config.methods[0] as string,
-        config.budgets[0] as Budgets[number],
-      );
+      const first = parentSpec(config, runDir, i, seed);
       const parent = await parentOf(first, deps);
       parents.push(parent);
       const target =
