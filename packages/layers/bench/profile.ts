@@ -1,8 +1,11 @@
 /**
  * Per-kernel count and time of one step on wasm:
- * `npx tsx --conditions=@tnzip/source bench/profile.ts <model> [batch] [infer|train]`
- * with model `lenet` | `lenet-tucker2` | `resnet` | `resnet-tucker2` (ResNet-20, Tucker-2 half).
- * Defaults: lenet → batch 64 train, resnet → batch 64 infer (the original behaviour).
+ * `npx tsx --conditions=@tnzip/source bench/profile.ts <model> [batch] [infer|train|train-cheapest]`
+ * with model `lenet` | `lenet-tucker2` | `lenet-tt` (LWIQ's TT plan of LeNet-5 at 4x fewer
+ * parameters: conv2 ranks 5, 11, 24, 4; fc1 22, 125, 9) | `resnet` | `resnet-tucker2` (ResNet-20,
+ * Tucker-2 half). `train-cheapest` trains inside `withCheapestExecution` (what `compress` fine-tunes
+ * with). Defaults: lenet → batch 64 train, resnet → batch 64 infer (the original behaviour).
+ * Also prints the mean wall time of 5 steps after the warm-up.
  * Prints the number of kernels run (with and without `Reshape`, a no-copy view on wasm), then per kernel name the count and time, then the 25
  * slowest kernel/input-shape pairs. Kernel counts are exact; times are noisy on a shared machine.
  */
@@ -13,13 +16,21 @@ const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-wasm');
 await import('../src/ops/register-gradients.js');
 const { lenet5, cifarResNet } = await import('../src/testing-models.js');
+const { factorize } = await import('../src/factorized/factorize.js');
+const { withCheapestExecution } = await import('../src/exec/training-execution.js');
 await tf.setBackend('wasm');
 const which = process.argv[2] ?? 'lenet';
 const isLenet = which.startsWith('lenet');
 const tucker2 = which.endsWith('-tucker2');
+const tt = which === 'lenet-tt';
 const batch = Number(process.argv[3] ?? 64);
 const mode = process.argv[4] ?? (isLenet ? 'train' : 'infer');
 const m = isLenet ? lenet5({ tucker2 }) : cifarResNet(20, { tucker2Half: tucker2 });
+if (tt)
+  factorize(m, {
+    conv2: { kind: 'tt', rowDims: [10, 5], colDims: [5, 4], ranks: [5, 11, 24, 4] },
+    fc1: { kind: 'tt', rowDims: [5, 5, 5, 4], colDims: [8, 5, 5, 4], ranks: [22, 125, 9] },
+  });
 const x = isLenet ? tf.randomNormal([batch, 28, 28, 1]) : tf.randomNormal([batch, 32, 32, 3]);
 const y = tf.oneHot(
   tf.tensor1d(
@@ -40,11 +51,20 @@ const infer = () => {
   o.dataSync();
   o.dispose();
 };
-const f = mode === 'train' ? step : infer;
-for (let i = 0; i < 3; i++) f();
-const info = await tf.profile(() => {
-  f();
-});
+const f = mode.startsWith('train') ? step : infer;
+const measure = async () => {
+  for (let i = 0; i < 3; i++) f();
+  const t0 = performance.now();
+  for (let i = 0; i < 5; i++) f();
+  const wallMs = (performance.now() - t0) / 5;
+  const profiled = await tf.profile(() => {
+    f();
+  });
+  return { wallMs, profiled };
+};
+const { wallMs, profiled: info } =
+  mode === 'train-cheapest' ? await withCheapestExecution(m, measure) : await measure();
+console.log(`${which} batch ${batch} ${mode}: ${wallMs.toFixed(1)} ms a step (mean of 5 after 3 warm-up)`);
 const agg = new Map<string, number>();
 const byName = new Map<string, { n: number; ms: number }>();
 let total = 0;

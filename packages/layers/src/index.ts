@@ -27,6 +27,7 @@ export {
 } from './exec/stored-executions.js';
 export type { TimingOptions } from './exec/time-interleaved.js';
 export { timeInterleaved } from './exec/time-interleaved.js';
+export { withCheapestExecution } from './exec/training-execution.js';
 export type { AdaFromDenseOptions, AdaInit, AdaTarget, AdaTuckerOptions } from './factorized/ada-tucker.js';
 export {
   ADA_INITS,

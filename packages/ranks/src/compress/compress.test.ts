@@ -11,6 +11,7 @@ import { energySelector } from '../energy.js';
 import { lwiqSelector } from '../lwiq.js';
 import { lenetSmall } from '../models.test-util.js';
 import type { Calibration } from '../selector.js';
+import { uniformSelector } from '../uniform.js';
 import { type CompressStage, compress } from './compress.js';
 
 const layers = ['conv2', 'fc1'];
@@ -111,6 +112,33 @@ describeBackends('compress (the pipeline)', () => {
     expect(r.report.details?.lambdaTrials).toHaveLength(3);
     model.dispose();
     tf.dispose([validation.x, validation.y]);
+  });
+
+  it('fine-tunes a TT layer whose chain is dearer than the dense layer on its rebuilt weight, and keeps its saved mode', async () => {
+    const model = lenetSmall();
+    const seen: string[] = [];
+    const fc1 = (): TTLinear => new Map(model.namedModules()).get('fc1') as TTLinear;
+    let savedMode: string | null = null;
+    const r = await compress(model, data, uniformSelector({ format: 'tt' }), {
+      budget: { metric: 'params', target: 0.9 },
+      context: { layers: ['fc1'] },
+      finetune: {
+        ...ft,
+        hooks: [{ name: 'probe', afterStep: () => void seen.push(fc1().effectiveMode([256])) }],
+      },
+      evaluate: false,
+      save: async (m) => {
+        savedMode = (new Map(m.namedModules()).get('fc1') as TTLinear).mode;
+      },
+    });
+    expect(typeOf(model, 'fc1')).toBe(TTLinear);
+    // At 0.9 of fc1's parameters the TT chain costs more MACs than the dense 256 × 120 matMul.
+    expect(fc1().cost([256]).macs).toBeGreaterThan(256 * 120);
+    expect(seen).toEqual(['reconstructed', 'reconstructed']);
+    expect(r.finetune?.globalStep).toBe(2);
+    expect(savedMode).toBe('factorized');
+    expect(fc1().mode).toBe('factorized');
+    model.dispose();
   });
 
   it('passes calibration to a data-driven selector (LWIQ, TT) and factorize options (ADA init); skips 0 epochs', async () => {

@@ -8,6 +8,7 @@ import {
   optimizeExecutions,
   type Shape,
   type TimingOptions,
+  withCheapestExecution,
 } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import {
@@ -206,7 +207,10 @@ export async function compress(
   options.onStage?.({ stage: 'factorized', before });
   const started = now();
   const ft = options.finetune;
-  const finetune = ft === null || ft.epochs === 0 ? null : await train(model, data, ft);
+  // Fine-tuning runs each factorized layer in its cheaper execution (the same function): a TT
+  // chain dearer than the dense layer trains on its rebuilt weight. The saved modes are unchanged.
+  const finetune =
+    ft === null || ft.epochs === 0 ? null : await withCheapestExecution(model, () => train(model, data, ft));
   const finetuneMs = now() - started;
   options.onStage?.({ stage: 'fine-tuned', result: finetune });
   const after = await evaluateIf(model, data, options, 'after');
