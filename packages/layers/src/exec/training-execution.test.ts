@@ -33,16 +33,22 @@ function layer(m: Module, path: string): FactorizedModule {
   return m.namedModules().find(([p]) => p === path)?.[1] as FactorizedModule;
 }
 
-/** Every parameter's gradient of a loss over one training-mode forward pass, by path. */
-function gradients(m: Module, x: tf.Tensor): Map<string, Float32Array> {
+/**
+ * Every parameter's gradient of a loss over one training-mode forward pass, by path (read back
+ * asynchronously: webgpu in Node has no synchronous read-back).
+ */
+async function gradients(m: Module, x: tf.Tensor): Promise<Map<string, Float32Array>> {
   const params = m.namedParameters();
   const { value, grads } = tf.variableGrads(
     () => tf.sum(tf.square(m.apply(x, { training: true }))) as tf.Scalar,
     params.map(([, v]) => v),
   );
-  const out = new Map(params.map(([p, v]) => [p, grads[v.name]?.dataSync() as Float32Array]));
-  tf.dispose([value, ...Object.values(grads)]);
-  return out;
+  try {
+    const values = await Promise.all(params.map(([, v]) => (grads[v.name] as tf.Tensor).data()));
+    return new Map(params.map(([p], i) => [p, values[i] as Float32Array]));
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
 }
 
 describeBackends('withCheapestExecution (training in the cheaper execution)', () => {
@@ -52,7 +58,7 @@ describeBackends('withCheapestExecution (training in the cheaper execution)', ()
     const fc = layer(m, 'fc');
     const conv = layer(m, 'c');
     expect([conv.mode, fc.mode]).toEqual(['factorized', 'factorized']);
-    const chained = gradients(m, x);
+    const chained = await gradients(m, x);
     let inside: string[] = [];
     let rebuilt = new Map<string, Float32Array>();
     await expectNoLeakAsync(async () => {
