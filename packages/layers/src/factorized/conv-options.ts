@@ -1,6 +1,7 @@
+import { checkInt } from '@tnzip/tensor';
 import type { ExecutionMode } from '../plan.js';
 import type { ConvGeometry, PaddingSpec } from './geometry.js';
-import { checkCount, checkMode } from './plan-checks.js';
+import { checkMode } from './plan-checks.js';
 
 /* The constructor options every factorized conv (Tucker-2, CP, TT) shares, and their checks. */
 
@@ -41,8 +42,9 @@ export interface CheckedConvOptions {
  * and dilation `[1, 1]`, padding 'valid', mode 'factorized'). Draws nothing from the layer's `Rng`.
  */
 export function checkConvOptions(options: FactorizedConvOptions): CheckedConvOptions {
-  const inChannels = checkCount(options.inChannels, 'inChannels');
-  const outChannels = checkCount(options.outChannels, 'outChannels');
+  const { inChannels, outChannels } = options;
+  checkInt(inChannels, 'inChannels', 1);
+  checkInt(outChannels, 'outChannels', 1);
   const [kh, kw] = options.kernelSize;
   return {
     inChannels,

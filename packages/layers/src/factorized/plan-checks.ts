@@ -2,7 +2,7 @@ import { checkRank, sizeOf, TnzipError } from '@tnzip/tensor';
 import type { Module } from '../module.js';
 import type { ExecutionMode, LayerPlan } from '../plan.js';
 
-/* Validation of plans, layer sizes, execution modes and `fromDense` arguments (INVALID_RANK / INVALID_ARGUMENT before any work). */
+/* Validation of plans, execution modes and `fromDense` arguments (INVALID_RANK / INVALID_ARGUMENT before any work). */
 
 /** INVALID_RANK naming the plan field and its bound. */
 export function checkPlanRank(value: unknown, max: number, field: string): number {
@@ -26,13 +26,6 @@ export function checkDims(dims: unknown, total: number, field: string, allowPadd
     );
   }
   return [...(dims as number[])];
-}
-
-/** INVALID_ARGUMENT naming `name` unless `value` (a channel or feature count) is an integer >= 1; returns it. */
-export function checkCount(value: unknown, name: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1)
-    throw new TnzipError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${String(value)}`);
-  return value as number;
 }
 
 /** Validates an execution mode. */

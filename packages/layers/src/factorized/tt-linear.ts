@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  checkInt,
   fromTf,
   Rng,
   sizeOf,
@@ -23,7 +24,7 @@ import { checkFeatureShape } from './geometry.js';
 import type { FactorizedKind, KindCost } from './kind.js';
 import { registerFactorizedKind } from './kind-registry.js';
 import { makeParam, optionalBias, seededNormal, tf64 } from './params.js';
-import { checkCount, checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
+import { checkDims, checkFromDense, checkMode, checkPlanRank } from './plan-checks.js';
 import { addBias } from './pointwise.js';
 import { type FusedActivation, reconstructedLinear } from './reconstructed-forward.js';
 
@@ -120,8 +121,10 @@ export class TTLinear extends FactorizedModule {
 
   constructor(name: string, options: TTLinearOptions) {
     super(name);
-    const s = checkCount(options.inFeatures, 'inFeatures');
-    const t = checkCount(options.outFeatures, 'outFeatures');
+    const s = options.inFeatures;
+    const t = options.outFeatures;
+    checkInt(s, 'inFeatures', 1);
+    checkInt(t, 'outFeatures', 1);
     const full = checkTTMatrixPlan(s, t, options.rowDims, options.colDims, options.ranks);
     this.inFeatures = s;
     this.outFeatures = t;
