@@ -29,7 +29,8 @@ export type {
   DistillOptions,
   ProgressEvent,
   TrainData,
+  TrainExecution,
   TrainOptions,
   TrainResult,
 } from './train.js';
-export { CHECKPOINT_DIR, METRICS_FILE, train } from './train.js';
+export { CHECKPOINT_DIR, METRICS_FILE, TRAIN_EXECUTIONS, train } from './train.js';

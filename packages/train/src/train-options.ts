@@ -78,7 +78,20 @@ export interface TrainOptions {
    * must be serializable by `saveToMemory`. Not part of the resume fingerprint.
    */
   readonly workers?: number;
+  /**
+   * How factorized layers set to `'factorized'` execute while training (default `'cheapest'`: each
+   * runs the cheaper by MACs of its chain and its rebuilt kernel — the same function and gradients,
+   * float rounding aside; see `withCheapestExecution` of `@tnzip/layers`; the modes are restored
+   * when `train` returns or throws). `'as-set'` runs every layer as its mode says. Not part of the
+   * resume fingerprint.
+   */
+  readonly execution?: TrainExecution;
 }
+
+/** Values of {@link TrainOptions.execution}. */
+export const TRAIN_EXECUTIONS = ['cheapest', 'as-set'] as const;
+/** How factorized layers execute during `train` (see {@link TrainOptions.execution}). */
+export type TrainExecution = (typeof TRAIN_EXECUTIONS)[number];
 
 /** What `onCheckpoint` is told about a checkpoint just written. */
 export interface CheckpointInfo {
@@ -128,6 +141,7 @@ export interface ResolvedOptions {
   readonly onProgress: TrainOptions['onProgress'];
   readonly onCheckpoint: TrainOptions['onCheckpoint'];
   readonly workers: number;
+  readonly execution: TrainExecution;
 }
 
 /**
@@ -155,9 +169,16 @@ export function resolveOptions(o: TrainOptions, data: TrainData): ResolvedOption
   if (o.outDir !== undefined && (typeof o.outDir !== 'string' || o.outDir === ''))
     throw new TnzipError('INVALID_ARGUMENT', 'outDir must be a non-empty path');
   if (o.resume === true && o.outDir === undefined) throw new TnzipError('INVALID_ARGUMENT', 'resume needs outDir');
+  const execution = o.execution ?? 'cheapest';
+  if (!TRAIN_EXECUTIONS.includes(execution))
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `execution must be one of ${TRAIN_EXECUTIONS.map((e) => `'${e}'`).join(', ')}, got ${JSON.stringify(execution)}`,
+    );
   checkSplits(data);
   return {
     ...counts,
+    execution,
     epochs: o.epochs,
     batchSize: o.batchSize,
     lr: o.lr,

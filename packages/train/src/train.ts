@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Batch, batches } from '@tnzip/data';
-import { type Module, makeDirectory } from '@tnzip/layers';
+import { type Module, makeDirectory, withCheapestExecution } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { removeStaleTemps } from './atomic-write.js';
 import type { TrainCallback } from './callback.js';
@@ -24,7 +24,15 @@ import { type ComputedStep, computeStep } from './train-step.js';
 
 export type { ProgressEvent } from './callbacks/progress.js';
 export { CHECKPOINT_DIR, METRICS_FILE } from './run-files.js';
-export type { CheckpointInfo, DistillOptions, TrainData, TrainOptions, TrainResult } from './train-options.js';
+export type {
+  CheckpointInfo,
+  DistillOptions,
+  TrainData,
+  TrainExecution,
+  TrainOptions,
+  TrainResult,
+} from './train-options.js';
+export { TRAIN_EXECUTIONS } from './train-options.js';
 
 /**
  * Trains `model` in place on `data.train` with softmax cross-entropy.
@@ -49,6 +57,9 @@ export type { CheckpointInfo, DistillOptions, TrainData, TrainOptions, TrainResu
  * With `workers` > 1 the gradients come from worker threads (see `DataParallel`); everything else
  * stays in this thread, so checkpoints and exact resume work as above, for a given worker count.
  *
+ * Factorized layers in `'factorized'` mode train in their cheaper execution by MACs unless
+ * `execution: 'as-set'` (see {@link TrainOptions.execution}); their modes are restored afterwards.
+ *
  * @throws TnzipError `NON_FINITE` when the loss or a gradient is NaN/±Inf, naming epoch and step; the
  *   model keeps the weights from before that step (BatchNorm running statistics may have seen the bad
  *   batch) and the newest checkpoint is the last good state. `INVALID_ARGUMENT` for bad options, an
@@ -57,6 +68,13 @@ export type { CheckpointInfo, DistillOptions, TrainData, TrainOptions, TrainResu
  */
 export async function train(model: Module, data: TrainData, options: TrainOptions): Promise<TrainResult> {
   const o = resolveOptions(options, data);
+  return o.execution === 'cheapest'
+    ? withCheapestExecution(model, () => trainResolved(model, data, o))
+    : trainResolved(model, data, o);
+}
+
+/** {@link train} with its options checked and the layers' executions set. */
+async function trainResolved(model: Module, data: TrainData, o: ResolvedOptions): Promise<TrainResult> {
   const run = new TrainRun(model, data, o);
   let parallel: DataParallel | null = null;
   try {

@@ -8,7 +8,6 @@ import {
   optimizeExecutions,
   type Shape,
   type TimingOptions,
-  withCheapestExecution,
 } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import {
@@ -207,10 +206,9 @@ export async function compress(
   options.onStage?.({ stage: 'factorized', before });
   const started = now();
   const ft = options.finetune;
-  // Fine-tuning runs each factorized layer in its cheaper execution (the same function): a TT
-  // chain dearer than the dense layer trains on its rebuilt weight. The saved modes are unchanged.
-  const finetune =
-    ft === null || ft.epochs === 0 ? null : await withCheapestExecution(model, () => train(model, data, ft));
+  // `train` runs each factorized layer in its cheaper execution by default (the same function): a
+  // TT chain dearer than the dense layer trains on its rebuilt weight. The saved modes are unchanged.
+  const finetune = ft === null || ft.epochs === 0 ? null : await train(model, data, ft);
   const finetuneMs = now() - started;
   options.onStage?.({ stage: 'fine-tuned', result: finetune });
   const after = await evaluateIf(model, data, options, 'after');
