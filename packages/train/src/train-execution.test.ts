@@ -4,6 +4,7 @@ import { Flatten, type Module, ReLU, Sequential, TTLinear } from '@tnzip/layers'
 import { describeBackends } from '@tnzip/testing';
 import { expect, it } from 'vitest';
 import type { TrainHook } from './hooks.js';
+import { relativeDiff, weights } from './testing/weight-diff.js';
 import { type TrainOptions, train } from './train.js';
 
 const ds = mnist();
@@ -37,26 +38,6 @@ const fc1 = (m: Module): TTLinear => new Map(m.namedModules()).get('fc1') as TTL
 /** A hook recording the execution fc1 runs at a training batch after each step. */
 function probe(m: Module, seen: string[]): TrainHook {
   return { name: 'probe', afterStep: () => void seen.push(fc1(m).effectiveMode([784], 32)) };
-}
-
-function weights(m: Module): Map<string, Float32Array> {
-  return new Map(m.namedParameters().map(([p, v]) => [p, (v.dataSync() as Float32Array).slice()]));
-}
-
-/** max |a − b| / max |a| over each parameter tensor. */
-function relativeDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  let worst = 0;
-  for (const [p, x] of a) {
-    const y = b.get(p) as Float32Array;
-    let d = 0;
-    let s = 0;
-    for (let i = 0; i < x.length; i++) {
-      d = Math.max(d, Math.abs((x[i] as number) - (y[i] as number)));
-      s = Math.max(s, Math.abs(x[i] as number));
-    }
-    worst = Math.max(worst, d / s);
-  }
-  return worst;
 }
 
 describeBackends('train: execution of factorized layers', () => {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mnist, selectExamples } from '@tnzip/data';
-import type { Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { createModel } from '@tnzip/zoo';
 import { describe, expect, it } from 'vitest';
+import { relativeDiff, weights } from '../testing/weight-diff.js';
 import { type TrainOptions, train } from '../train.js';
 import { shards } from './data-parallel.js';
 import { makeLayout } from './protocol.js';
@@ -31,26 +31,6 @@ function options(name: string): TrainOptions {
     normalize: ds.normalization,
     logEvery: 0,
   };
-}
-
-function weights(m: Module): Map<string, Float32Array> {
-  return new Map(m.namedParameters().map(([p, v]) => [p, (v.dataSync() as Float32Array).slice()]));
-}
-
-/** max |a − b| / max |a| over each parameter tensor. */
-function relativeDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  let worst = 0;
-  for (const [p, x] of a) {
-    const y = b.get(p) as Float32Array;
-    let d = 0;
-    let s = 0;
-    for (let i = 0; i < x.length; i++) {
-      d = Math.max(d, Math.abs((x[i] as number) - (y[i] as number)));
-      s = Math.max(s, Math.abs(x[i] as number));
-    }
-    worst = Math.max(worst, d / s);
-  }
-  return worst;
 }
 
 describe('shards', () => {
