@@ -44,16 +44,12 @@ const PACKAGES = [
 ];
 
 /**
- * The git commit of the code that runs (`<sha>`, `<sha>-dirty` with uncommitted changes), or null
- * outside a git checkout: the package versions alone do not say which code produced a result.
+ * The git commit of the checkout at `dir` (`<sha>`, `<sha>-dirty` when tracked files have
+ * uncommitted changes), or null outside a git checkout.
  */
-export function codeCommit(): string | null {
+export function readCommit(dir: string): string | null {
   const git = (args: string[]): string =>
-    execFileSync('git', args, {
-      cwd: path.dirname(fileURLToPath(import.meta.url)),
-      timeout: 5000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
+    execFileSync('git', args, { cwd: dir, timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
   try {
@@ -62,6 +58,19 @@ export function codeCommit(): string | null {
   } catch {
     return null;
   }
+}
+
+/** Read when this module is first imported, i.e. when the process loads its code. */
+const LOADED_COMMIT = readCommit(path.dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * The git commit of the code that runs, as {@link readCommit} gave it when this process loaded
+ * its code (not at the time of the call): a long-lived process — a `tnzip worker`'s cell process
+ * runs cell after cell — keeps reporting the code it runs while the checkout moves on. Null
+ * outside a git checkout: the package versions alone do not say which code produced a result.
+ */
+export function codeCommit(): string | null {
+  return LOADED_COMMIT;
 }
 
 /** Versions of Node, tfjs and every tnzip package, the code's git commit, and the machine, for `config.json`. */
