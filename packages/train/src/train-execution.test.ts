@@ -24,7 +24,7 @@ const OPTIONS: TrainOptions = {
   logEvery: 0,
 };
 
-/** 784 → TT-matrix 120 (ranks 50) → ReLU: a chain dearer than the dense 784 × 120 matMul. */
+/** 784 → TT-matrix 10 (rank 50) → ReLU: a chain dearer than the dense 784 × 10 matMul. */
 function ttModel(): Sequential {
   return new Sequential('tt', [
     new Flatten('flatten'),
