@@ -60,17 +60,19 @@ export function readCommit(dir: string): string | null {
   }
 }
 
-/** Read when this module is first imported, i.e. when the process loads its code. */
-const LOADED_COMMIT = readCommit(path.dirname(fileURLToPath(import.meta.url)));
+/** {@link codeCommit}'s answer, read on its first call; undefined before. */
+let loadedCommit: string | null | undefined;
 
 /**
- * The git commit of the code that runs, as {@link readCommit} gave it when this process loaded
- * its code (not at the time of the call): a long-lived process — a `tnzip worker`'s cell process
- * runs cell after cell — keeps reporting the code it runs while the checkout moves on. Null
- * outside a git checkout: the package versions alone do not say which code produced a result.
+ * The git commit of the code that runs, as {@link readCommit} gave it on this process's first call
+ * (a command's start, or a `tnzip worker` cell process's first cell, just after it loaded its
+ * code), not at the time of later calls: a long-lived process — a cell process runs cell after
+ * cell — keeps reporting the code it runs while the checkout moves on. Null outside a git
+ * checkout: the package versions alone do not say which code produced a result.
  */
 export function codeCommit(): string | null {
-  return LOADED_COMMIT;
+  if (loadedCommit === undefined) loadedCommit = readCommit(path.dirname(fileURLToPath(import.meta.url)));
+  return loadedCommit;
 }
 
 /** Versions of Node, tfjs and every tnzip package, the code's git commit, and the machine, for `config.json`. */
