@@ -72,6 +72,36 @@ describeBackends('maxPool gradient', () => {
       }
   });
 
+  it('sends each image and channel its own windows, first maximum on ties (N = 2, C = 3)', async () => {
+    const rng = new Rng(5);
+    const [n, h, w, c] = [2, 6, 6, 3];
+    for (const p of [
+      { k: 2, s: 2, pad: 'valid' },
+      { k: 3, s: 2, pad: 'same' },
+    ] satisfies Pool[]) {
+      // Integers in [-3, 2]: many tied maxima, negative windows too.
+      const x = Array.from({ length: n * h * w * c }, () => Math.floor(6 * rng.uniform()) - 3);
+      const o = p.pad === 'same' ? Math.ceil(h / p.s) : Math.floor((h - p.k) / p.s) + 1;
+      const dy = Array.from({ length: n * o * o * c }, () => rng.normal());
+      const got = tf.tidy(() => {
+        const t = tf.tensor4d(x, [n, h, w, c]);
+        const d = tf.tensor4d(dy, [n, o, o, c]);
+        return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, p.k, p.s, p.pad), d)))(t);
+      });
+      const data = await got.data();
+      got.dispose();
+      for (let b = 0; b < n; b++)
+        for (let ch = 0; ch < c; ch++) {
+          const plane = (v: number[], side: number) =>
+            Array.from({ length: side * side }, (_, q) => v[(b * side * side + q) * c + ch] as number);
+          const want = referenceGrad(plane(x, h), h, w, plane(dy, o), p);
+          want.forEach((v, q) => {
+            expect(Math.abs((data[(b * h * w + q) * c + ch] as number) - v)).toBeLessThan(1e-5);
+          });
+        }
+    }
+  });
+
   it('leaks no tensor', () => {
     expectNoLeak(() => {
       tf.tidy(() => {

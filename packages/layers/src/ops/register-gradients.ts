@@ -13,7 +13,8 @@
  *    than a plain matMul. The replacements are exact (same maths), support dilation (tfjs's
  *    Conv2D gradient does not), and stay lazy: only the gradients the tape needs are computed.
  * 3. The MaxPool gradient is replaced by one that works around a tfjs-backend-wasm bug for
- *    all-negative pooling windows (max-pool-gradient.ts).
+ *    all-negative pooling windows and, on wasm, runs a faster JavaScript kernel
+ *    (max-pool-gradient.ts, max-pool-grad-wasm.ts).
  */
 import '../../vendor/tfjs-core-gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
