@@ -1,5 +1,5 @@
 import { cacheOnCpu, type FactorizationPlan, type Module } from '@tnzip/layers';
-import { TnzipError } from '@tnzip/tensor';
+import { checkOneOf, TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
 import { finishSelection, now, ranksByLayer } from './finish.js';
 import { type LwiqScoreOptions, type LwiqScores, lwiqScoreComputations, lwiqScores } from './lwiq-scores.js';
@@ -48,12 +48,7 @@ export async function lwiqPlanner(
   options: LwiqOptions = {},
 ): Promise<LwiqPlanner> {
   const opts: LwiqOptions = { format: 'tt', minRank: 2, template: 'bond', ...options };
-  const template = opts.template as LwiqTemplate;
-  if (!LWIQ_TEMPLATES.includes(template))
-    throw new TnzipError(
-      'INVALID_ARGUMENT',
-      `options.template must be one of ${LWIQ_TEMPLATES.join(', ')}, got ${JSON.stringify(template)}`,
-    );
+  const template = checkOneOf(opts.template, 'options.template', LWIQ_TEMPLATES);
   // The rank problem reads the weights synchronously: cache them on the CPU first (webgpu).
   await cacheOnCpu(model);
   const runs = lwiqScoreComputations();

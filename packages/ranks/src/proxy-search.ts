@@ -1,5 +1,5 @@
 import { cacheOnCpu, type Module } from '@tnzip/layers';
-import { checkInt, checkNumber, Rng, TnzipError } from '@tnzip/tensor';
+import { checkInt, checkNumber, checkOneOf, Rng, TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
 import { finishSelection, now, ranksByLayer } from './finish.js';
 import { LWIQ_TEMPLATES, type LwiqTemplate, templateToBudget } from './lwiq-template.js';
@@ -54,15 +54,10 @@ export function proxySearchSelector(options: ProxySearchOptions = {}): RankSelec
   const K = options.candidates ?? PROXY_SEARCH_CANDIDATES;
   const spread = options.spread ?? 1;
   const batchSize = options.batchSize ?? 256;
-  const template = options.template ?? 'bond';
+  const template = checkOneOf(options.template ?? 'bond', 'options.template', LWIQ_TEMPLATES);
   checkInt(K, 'options.candidates', 1, 100_000);
   checkNumber(spread, 'options.spread', 0, 10);
   checkInt(batchSize, 'options.batchSize', 1);
-  if (!LWIQ_TEMPLATES.includes(template))
-    throw new TnzipError(
-      'INVALID_ARGUMENT',
-      `options.template must be one of ${LWIQ_TEMPLATES.join(', ')}, got ${JSON.stringify(template)}`,
-    );
   const opts: RankProblemOptions = { format: 'tt', minRank: 2, ...options };
   return {
     name: 'proxy-search',

@@ -1,5 +1,5 @@
 import { type Cost, type LayerPlan, planCost } from '@tnzip/layers';
-import { type Matrix64, TnzipError } from '@tnzip/tensor';
+import { checkOneOf, type Matrix64, TnzipError } from '@tnzip/tensor';
 import type { CompressibleLayer } from './compressible.js';
 import type { LayerSpace, LayerSpaceOptions } from './layer-space.js';
 
@@ -45,15 +45,8 @@ export function registeredRankFormats(): string[] {
  *   applies to this layer
  */
 export function rankSpaceProvider(c: CompressibleLayer, format: unknown): RankSpaceProvider {
+  checkOneOf(format, 'options.format', registeredRankFormats());
   const own = providers.filter((p) => p.format === format);
-  if (own.length === 0) {
-    throw new TnzipError(
-      'INVALID_ARGUMENT',
-      `options.format must be one of ${registeredRankFormats()
-        .map((f) => `'${f}'`)
-        .join(', ')}, got ${JSON.stringify(format)}`,
-    );
-  }
   const p = own.find((q) => q.appliesTo(c));
   if (p === undefined) {
     throw new TnzipError(

@@ -54,6 +54,7 @@ export {
   checkMode,
   checkModes,
   checkNumber,
+  checkOneOf,
   checkOrder,
   checkRank,
   checkShape,

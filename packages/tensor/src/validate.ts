@@ -24,6 +24,19 @@ export function checkNumber(value: number, name: string, min: number, max: numbe
   }
 }
 
+/**
+ * `value` as one of `allowed`; otherwise INVALID_ARGUMENT
+ * `<name> must be one of <a>, <b>, got <value as JSON>`.
+ */
+export function checkOneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value))
+    throw new TnzipError(
+      'INVALID_ARGUMENT',
+      `${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  return value as T;
+}
+
 /** Throws INVALID_MODE unless `mode` is an integer in `[0, order)`. */
 export function checkMode(mode: number, order: number, name = 'mode'): void {
   if (!Number.isInteger(mode) || mode < 0 || mode >= order) {

@@ -1,6 +1,6 @@
 import type { Augmentation, Normalization, Split } from '@tnzip/data';
 import type { Module } from '@tnzip/layers';
-import { checkInt, checkNumber, TnzipError } from '@tnzip/tensor';
+import { checkInt, checkNumber, checkOneOf, TnzipError } from '@tnzip/tensor';
 import type { ProgressEvent } from './callbacks/progress.js';
 import { UNIT_SCALE } from './evaluate.js';
 import type { TrainHook } from './hooks.js';
@@ -169,12 +169,7 @@ export function resolveOptions(o: TrainOptions, data: TrainData): ResolvedOption
   if (o.outDir !== undefined && (typeof o.outDir !== 'string' || o.outDir === ''))
     throw new TnzipError('INVALID_ARGUMENT', 'outDir must be a non-empty path');
   if (o.resume === true && o.outDir === undefined) throw new TnzipError('INVALID_ARGUMENT', 'resume needs outDir');
-  const execution = o.execution ?? 'cheapest';
-  if (!TRAIN_EXECUTIONS.includes(execution))
-    throw new TnzipError(
-      'INVALID_ARGUMENT',
-      `execution must be one of ${TRAIN_EXECUTIONS.map((e) => `'${e}'`).join(', ')}, got ${JSON.stringify(execution)}`,
-    );
+  const execution = checkOneOf(o.execution ?? 'cheapest', 'execution', TRAIN_EXECUTIONS);
   checkSplits(data);
   return {
     ...counts,

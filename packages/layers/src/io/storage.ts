@@ -1,4 +1,4 @@
-import { TnzipError } from '@tnzip/tensor';
+import { checkOneOf } from '@tnzip/tensor';
 import type { Module } from '../module.js';
 import { quantizeDequantize } from '../ops/fake-quant.js';
 import { storedVariables } from './state.js';
@@ -20,12 +20,7 @@ export function bytesPerElement(encoding: StorageEncoding): number {
 
 /** `value` as a {@link StorageEncoding}; INVALID_ARGUMENT naming `name` and the allowed values otherwise. */
 export function checkStorage(value: unknown, name = 'storage'): StorageEncoding {
-  if (value !== 'float32' && value !== 'uint8')
-    throw new TnzipError(
-      'INVALID_ARGUMENT',
-      `${name} must be one of ${STORAGE_ENCODINGS.join(', ')}, got ${JSON.stringify(value)}`,
-    );
-  return value;
+  return checkOneOf(value, name, STORAGE_ENCODINGS);
 }
 
 /**

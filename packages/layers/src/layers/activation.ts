@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TnzipError } from '@tnzip/tensor';
+import { checkOneOf } from '@tnzip/tensor';
 import { type Cost, type ForwardContext, Module, type ModuleConfig, type Shape } from '../module.js';
 import '../ops/register-gradients.js';
 import { registerModule } from '../registry.js';
@@ -39,13 +39,7 @@ export class Activation extends Module {
 
   constructor(name: string, fn: ActivationFunction) {
     super(name);
-    if (!isActivationFunction(fn)) {
-      throw new TnzipError(
-        'INVALID_ARGUMENT',
-        `Activation '${name}': fn must be one of ${ACTIVATION_FUNCTIONS.join(', ')}, got ${JSON.stringify(fn)}`,
-      );
-    }
-    this.fn = fn;
+    this.fn = checkOneOf(fn, `Activation '${name}': fn`, ACTIVATION_FUNCTIONS);
   }
 
   forward(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
