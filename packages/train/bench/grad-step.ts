@@ -8,6 +8,10 @@
  *
  *   pnpm --filter @tnzip/train bench:grad-step
  *   BENCH_BATCHES=16,32,64 BENCH_STEPS=40 pnpm --filter @tnzip/train bench:grad-step
+ *   BENCH_MODEL=lenet300 BENCH_FRESH=1 pnpm --filter @tnzip/train bench:grad-step
+ *
+ * BENCH_MODEL: `lenet5` (default) or `lenet300`. BENCH_FRESH=1: new weight tensors before each
+ * step, as in training (the wasm backend re-packs them); by default the weights stay the same.
  *
  * Each figure is the median time of BENCH_STEPS steps (default 40) after 10 warm-up steps.
  */
@@ -19,6 +23,10 @@ import { tsxWorkerScript } from '../src/data-parallel/worker-entry.js';
 const batchSizes = (process.env.BENCH_BATCHES ?? '16,32,64').split(',').map(Number);
 const steps = Number(process.env.BENCH_STEPS ?? 40);
 const WARMUP = 10;
+const benchModel = (process.env.BENCH_MODEL ?? 'lenet5') as 'lenet5' | 'lenet300';
+// New weight tensors before every step, as a training step leaves them (tfjs-backend-wasm then
+// re-packs every weight for XNNPACK); without it the packed weights of the first step are reused.
+const fresh = process.env.BENCH_FRESH === '1';
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,13 +43,19 @@ async function gradStepMs(batch: number): Promise<number> {
   const { crossEntropy } = await import('../src/losses.js');
   await useBackend('wasm', { threads: 1 });
   const ds = mnist();
-  const model = createModel('lenet5', { seed: 1 });
+  const model = createModel(benchModel, { seed: 1 });
   const params = model.namedParameters().map(([, v]) => v);
   const { x, y } = batches(ds.train, { batchSize: batch, normalize: ds.normalization, seed: 1 }).next().value as {
     x: tfc.Tensor4D;
     y: tfc.Tensor1D;
   };
   const once = (): number => {
+    if (fresh)
+      for (const v of params) {
+        const c = tf.clone(v);
+        v.assign(c);
+        c.dispose();
+      }
     const t0 = performance.now();
     const { value, grads } = tf.variableGrads(
       () => crossEntropy(model.apply(x, { training: true }) as tfc.Tensor2D, y),
@@ -76,7 +90,7 @@ async function inWorker(batch: number): Promise<number> {
 
 async function main(): Promise<void> {
   console.log(
-    `cpu: ${os.cpus()[0]?.model} x${os.availableParallelism()}, node ${process.version}, LeNet-5, wasm 1 thread`,
+    `cpu: ${os.cpus()[0]?.model} x${os.availableParallelism()}, node ${process.version}, ${benchModel}, wasm 1 thread${fresh ? ', fresh weights every step' : ''}`,
   );
   console.log('batch | main thread ms (µs/img) | 1 worker ms | 2 workers at once, ms each');
   for (const b of batchSizes) {

@@ -75,6 +75,23 @@ describeBackends('data-parallel training', () => {
       two.dispose();
     }, 120_000);
   }
+
+  it('lenet300: 2 and 3 workers, and a last batch of 1 row that only one of them takes, give the 1-worker weights', async () => {
+    // Steps of 30, 30 and 1 rows: shards 15/15 and 10/10/10 (the two reductions of train-worker.ts)
+    // and a single shard (fewer shards than workers).
+    const data = { train: subset(61) };
+    const one = createModel('lenet300', { seed: 1 });
+    await train(one, data, options('lenet300'));
+    for (const workers of [2, 3]) {
+      const many = createModel('lenet300', { seed: 1 });
+      const r = await train(many, data, { ...options('lenet300'), workers });
+      expect(r.globalStep).toBe(3);
+      // As above: only float32 summation order inside the kernels differs.
+      expect(relativeDiff(weights(one), weights(many))).toBeLessThan(1e-4);
+      many.dispose();
+    }
+    one.dispose();
+  }, 120_000);
 });
 
 describe('data-parallel workers', () => {
