@@ -16,7 +16,8 @@ import { WASM_MAX_POOL_GRAD, wasmMaxPoolGradApplies } from './max-pool-grad-wasm
  * which one is the maximum (a tie either way is a valid subgradient).
  *
  * On wasm the gradient runs {@link WASM_MAX_POOL_GRAD} instead (max-pool-grad-wasm.ts): right for
- * negative windows without the shift, and about ten times faster than the backend's kernel.
+ * negative windows without the shift, and faster than the backend's kernel (5.2 against 14.0 ms on
+ * LeNet-5's largest pool).
  */
 export const maxPoolGrad: tf.GradConfig = {
   kernelName: 'MaxPool',
