@@ -14,13 +14,6 @@ function isHeapBackend(b: object): b is HeapBackend {
   return typeof c.makeOutput === 'function' && typeof c.typedArrayFromHeap === 'function';
 }
 
-interface PoolAttrs {
-  readonly filterSize: number | [number, number];
-  readonly strides: number | [number, number];
-  readonly pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  readonly dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
 /**
  * Adds dy to dx (zeroed) through every pooling window: for output cell (n, i, j, k) the first
  * maximum of channel k's window (row-major window order, strict `>`, as tfjs-backend-cpu and
@@ -72,7 +65,7 @@ function maxPoolGradKernel({
   attrs?: tf.NamedAttrMap;
 }): tf.TensorInfo {
   const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const a = attrs as unknown as PoolAttrs;
+  const a = attrs as unknown as tf.MaxPoolGradAttrs;
   if (!isHeapBackend(backend)) throw new Error(`${WASM_MAX_POOL_GRAD}: the active backend has no wasm heap`);
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
