@@ -69,6 +69,8 @@ export interface StepOutcome {
   /** Test accuracy and loss right after factorization, and after fine-tuning. */
   readonly before: { readonly testAcc: number; readonly testLoss: number };
   readonly after: { readonly testAcc: number; readonly testLoss: number };
+  /** Test accuracy after each fine-tuning epoch (empty without fine-tuning). */
+  readonly finetuneTestAcc: readonly number[];
   /** The measured execution choice and the whole-model check against the dense parent (null: not measured). */
   readonly executions: OptimizedExecutions | null;
 }
@@ -223,6 +225,7 @@ export async function runCompressStep(
       finetuneSeconds: r.finetuneMs / 1000,
       before: { testAcc: before.top1, testLoss: before.loss },
       after: { testAcc: after.top1, testLoss: after.loss },
+      finetuneTestAcc: (r.finetune?.history ?? []).flatMap((e) => (e.testAcc === undefined ? [] : [e.testAcc])),
       executions: r.executions,
     };
   } finally {

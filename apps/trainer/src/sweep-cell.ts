@@ -68,6 +68,11 @@ export interface SweepCell {
   readonly denseAcc: number;
   readonly testAcc?: number;
   readonly beforeFinetuneAcc?: number;
+  /**
+   * Test accuracy after each fine-tuning epoch (the last is `testAcc`); absent in lines written
+   * before it was recorded (finetune-curves.ts then reads the cell's metrics.jsonl).
+   */
+  readonly finetuneTestAcc?: readonly number[];
   /** dense / planned over the compressed layers, and over the whole network. */
   readonly paramsRatioLayers?: number;
   readonly macsRatioLayers?: number;
@@ -305,6 +310,7 @@ async function compressCell(model: Module, ds: Dataset, spec: CellSpec, cell: Ce
     format: formatOf(r.details?.format, outcome.plan as Record<string, LayerPlan>, spec.format),
     testAcc: outcome.after.testAcc,
     beforeFinetuneAcc: outcome.before.testAcc,
+    finetuneTestAcc: outcome.finetuneTestAcc,
     paramsRatioLayers: r.dense.params / r.planned.params,
     macsRatioLayers: r.dense.macs / r.planned.macs,
     paramsRatioNet: denseRows.params / rows.params,

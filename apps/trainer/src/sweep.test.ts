@@ -62,11 +62,16 @@ describe('tnzip sweep (real MNIST, 300 images)', () => {
       expect(c.testAcc).toBeGreaterThanOrEqual(0);
       expect(c.searchSeconds).toBeGreaterThanOrEqual(0);
       expect(c.finetuneSeconds).toBeGreaterThan(0);
+      // One fine-tuning epoch: its test accuracy is the cell's.
+      expect(c.finetuneTestAcc).toEqual([c.testAcc]);
     }
     for (const c of cells.filter((x) => x.status === 'failed')) expect(c.error).toMatch(/INVALID_BUDGET/);
     const md = await fs.readFile(path.join(runDir, 'sweep.md'), 'utf8');
     expect(md).toMatch(/\| lenet300 \| greedy \| 4x \|/);
     expect(md).toMatch(/failed: INVALID_BUDGET/);
+    expect(md).toMatch(/## Along fine-tuning/);
+    expect(md).toMatch(/\| lenet300 \| mnist \| uniform \| 4x \| 1 \| [\d.]+ ± 0\.00 \| [\d.]+ ± 0\.00 \|/);
+    expect(md).toMatch(/!\[finetune-lenet300-mnist-4x\.svg\]/);
     const json = JSON.parse(await fs.readFile(path.join(runDir, 'sweep.json'), 'utf8')) as { cells: SweepCell[] };
     expect(json.cells).toHaveLength(4);
     for (const f of ['pareto-lenet300-params.svg', 'pareto-lenet300-macs.svg']) {

@@ -8,6 +8,7 @@ import { MODEL_NAMES, type ModelName } from '@tnzip/zoo';
 import { COMMON_FLAGS, choice, type FlagSpec, type FlagValues, formatHelp, int, str } from '../args.js';
 import { type DatasetRequest, loadDataset } from '../datasets.js';
 import { UsageError } from '../exit-codes.js';
+import { cellCurve, curvePlots, curveRows, curveTable } from '../finetune-curves.js';
 import { LAYERS_FLAG, resolveLayerSet } from '../layer-set.js';
 import { METHOD_FLAGS, resolveDenseFallback, resolveKnobs } from '../method-flags.js';
 import { METHODS, type MethodKnobs, methodHelp, methodNames } from '../methods.js';
@@ -118,9 +119,9 @@ export const SWEEP_HELP = formatHelp(
     'protocol: select ranks, factorize from the dense weights, fine-tune, evaluate on the test split. Writes\n' +
     '<run>/sweep.jsonl (one line per cell, rewritten atomically after each cell: --resume skips finished cells),\n' +
     'cells/<cell>/model/ (each compressed model), sweep.md (dense parents with their recipe targets; accuracy\n' +
-    'mean ± std over seeds; every cell), sweep.json and Pareto plots (accuracy vs params,\n' +
-    'accuracy vs MACs; one colour per method). A cell that fails (budget unreachable, NaN) is recorded with its\n' +
-    'error. Methods:\n' +
+    'mean ± std over seeds; test accuracy after each fine-tuning epoch; every cell), sweep.json, Pareto plots\n' +
+    '(accuracy vs params, accuracy vs MACs; one colour per method) and fine-tuning curves. A cell that fails\n' +
+    '(budget unreachable, NaN) is recorded with its error. Methods:\n' +
     methodHelp(),
   SWEEP_FLAGS,
 );
@@ -312,6 +313,11 @@ async function renderSweep(
       plots.push(name);
     }
   }
+  const curves = curveRows(
+    await Promise.all(cells.map(async (cell) => ({ cell, curve: await cellCurve(runDir, cell) }))),
+  );
+  const curveFigures = curves.some((r) => r.points.length > 1) ? await curvePlots(curves) : [];
+  for (const f of curveFigures) await writeFileAtomic(path.join(runDir, f.name), f.svg);
   const ft = config.finetune[0];
   const md = [
     '# tnzip sweep',
@@ -339,6 +345,18 @@ async function renderSweep(
     '',
     summaryTable(summary),
     '',
+    ...(curveFigures.length === 0
+      ? []
+      : [
+          '## Along fine-tuning',
+          '',
+          'Test accuracy right after factorization and after each fine-tuning epoch (%, mean ± std over the seeds with a full curve; for reading only, no choice uses it).',
+          '',
+          curveTable(curves),
+          '',
+          ...curveFigures.map((f) => `![${f.name}](${f.name})`),
+          '',
+        ]),
     '## Every cell',
     '',
     sweepTable(cells),
@@ -347,9 +365,10 @@ async function renderSweep(
     '',
   ].join('\n');
   await writeFileAtomic(path.join(runDir, 'sweep.md'), md);
-  await writeJson(path.join(runDir, 'sweep.json'), { config, denseAcc, parents, summary, cells });
-  await writeSweepReportHtml(runDir, { argv: config.argv, cells, denseAcc, plots, config, markdown: md });
-  return plots;
+  await writeJson(path.join(runDir, 'sweep.json'), { config, denseAcc, parents, summary, curves, cells });
+  const allPlots = [...plots, ...curveFigures.map((f) => f.name)];
+  await writeSweepReportHtml(runDir, { argv: config.argv, cells, denseAcc, plots: allPlots, config, markdown: md });
+  return allPlots;
 }
 
 /** The spec of network `i`'s first cell for `seed`: what names (and trains) that parent. */
