@@ -69,8 +69,9 @@ export interface SweepCell {
   readonly testAcc?: number;
   readonly beforeFinetuneAcc?: number;
   /**
-   * Test accuracy after each fine-tuning epoch (the last is `testAcc`); absent in lines written
-   * before it was recorded (finetune-curves.ts then reads the cell's metrics.jsonl).
+   * Test accuracy after each fine-tuning epoch, as the fine-tuning's epoch lines give it (with float32
+   * weights the last equals `testAcc`); absent in lines written before it was recorded
+   * (finetune-curves.ts then reads the cell's metrics.jsonl).
    */
   readonly finetuneTestAcc?: readonly number[];
   /** dense / planned over the compressed layers, and over the whole network. */
