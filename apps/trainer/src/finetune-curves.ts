@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { EpochRecord, MetricsRecord } from '@tnzip/train';
 import { lineChart } from './plots.js';
 import { readJsonLines } from './run-dir.js';
-import type { SweepCell } from './sweep-cell.js';
+import { cellName, type SweepCell } from './sweep-cell.js';
 import { meanStd } from './sweep-summary.js';
 
 /**
@@ -37,7 +37,8 @@ export async function cellCurve(runDir: string, cell: SweepCell): Promise<number
   if (cell.status !== 'ok' || cell.beforeFinetuneAcc === undefined || cell.testAcc === undefined) return null;
   if (cell.finetuneTestAcc !== undefined) return [cell.beforeFinetuneAcc, ...cell.finetuneTestAcc];
   const cellsDir = path.resolve(runDir, 'cells');
-  const name = `${cell.model}-${cell.dataset ?? ''}-seed${cell.seed ?? ''}-${cell.method}-${cell.budget}`;
+  if (cell.dataset === undefined || cell.seed === undefined) return null; // lines older than multi-seed sweeps
+  const name = cellName({ ...cell, dataset: cell.dataset, seed: cell.seed, budgetLabel: cell.budget });
   const file = path.resolve(cellsDir, name, 'metrics.jsonl');
   if (path.dirname(path.dirname(file)) !== cellsDir) return null;
   const lines: MetricsRecord[] = await readJsonLines<MetricsRecord>(file).catch(() => []);
@@ -90,15 +91,13 @@ export function curveTable(rows: readonly CurveRow[]): string {
 }
 
 /** One SVG per (model, dataset, budget): mean test accuracy against fine-tuning epoch, a line per method. */
-export async function curvePlots(
-  rows: readonly CurveRow[],
-): Promise<Array<{ name: string; svg: string; model: string; budget: string }>> {
+export async function curvePlots(rows: readonly CurveRow[]): Promise<Array<{ name: string; svg: string }>> {
   const groups = new Map<string, CurveRow[]>();
   for (const r of rows) {
     const key = `${r.model}|${r.dataset}|${r.budget}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const out: Array<{ name: string; svg: string; model: string; budget: string }> = [];
+  const out: Array<{ name: string; svg: string }> = [];
   for (const g of groups.values()) {
     const { model, dataset, budget } = g[0] as CurveRow;
     const points = g.flatMap((r) => r.points.map((p, e) => ({ x: e, y: 100 * p.mean, series: r.method })));
@@ -107,7 +106,7 @@ export async function curvePlots(
       x: 'fine-tuning epochs (0: right after factorization)',
       y: 'test accuracy (%)',
     });
-    out.push({ name: `finetune-${model}-${dataset}-${budget}.svg`, svg, model, budget });
+    out.push({ name: `finetune-${model}-${dataset}-${budget}.svg`, svg });
   }
   return out;
 }

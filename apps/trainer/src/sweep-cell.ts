@@ -123,7 +123,13 @@ export function specKey(spec: CellSpec): string {
 }
 
 /** The cell's directory name under `<run>/cells/`. */
-export function cellName(spec: CellSpec): string {
+export function cellName(spec: {
+  readonly model: string;
+  readonly dataset: string;
+  readonly seed: number;
+  readonly method: string;
+  readonly budgetLabel: string;
+}): string {
   return `${spec.model}-${spec.dataset}-seed${spec.seed}-${spec.method}-${spec.budgetLabel}`;
 }
 
