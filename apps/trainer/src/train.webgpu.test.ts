@@ -6,9 +6,9 @@ import { spawnCli } from './cli.test-util.js';
 
 // WebGPU group (runs when TNZIP_WEBGPU=1 or TNZIP_BACKENDS names webgpu; packages/backends/scripts/
 // ci-webgpu.sh sets up Dawn on SwiftShader). Correctness, not speed: SwiftShader runs a 64×784×300
-// matMul in 0.1–0.3 s on a 2-core machine, so the full epoch takes 5–9 minutes there (wasm: 16 s).
-// Both runs use the same seed, data order and initialization.
-
+// matMul in 0.1–0.3 s on a 2-core machine, so 12,000 training images take about 2 minutes there
+// (a full 60,000-image epoch took 5–9 minutes of CI; wasm: 2 s). Both runs use the same seed, data
+// order and initialization.
 interface TrainJson {
   readonly config: { readonly backend: { readonly used: string } };
   readonly results: { readonly dense: { readonly testAcc: number; readonly testLoss: number } };
@@ -35,22 +35,24 @@ async function trainOn(backend: 'wasm' | 'webgpu', limits: readonly string[]): P
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
 describe('tnzip train --backend webgpu', () => {
-  it('trains LeNet-300-100 for one epoch of MNIST (60,000 images) to the test accuracy it reaches on wasm', async () => {
-    const wasm = await trainOn('wasm', []);
-    const webgpu = await trainOn('webgpu', []);
+  it('trains LeNet-300-100 for 188 steps (12,000 MNIST images) to the test accuracy it reaches on wasm', async () => {
+    const limits = ['--limit-train', '12000'];
+    const wasm = await trainOn('wasm', limits);
+    const webgpu = await trainOn('webgpu', limits);
     expect(webgpu.config.backend.used).toBe('webgpu');
     expect(wasm.config.backend.used).toBe('wasm');
-    // One epoch of the recipe reaches about 97% (measured: wasm 97.22%, webgpu 97.03%).
-    expect(wasm.results.dense.testAcc).toBeGreaterThan(0.96);
-    // Over 938 SGD steps the float32 summation-order differences between the backends grow (as
-    // between any two GPUs), so the runs part a little: measured 0.19 points and 4.5e-4 relative
-    // train loss. 0.5 points (50 of 10,000 test images) and 1e-2 still fail a wrong kernel, which
-    // costs whole points.
+    // This epoch reaches about 89% on the 10,000 test images (measured: 88.81% on both backends).
+    expect(wasm.results.dense.testAcc).toBeGreaterThan(0.85);
+    // Over 188 SGD steps the float32 summation-order differences between the backends grow (as
+    // between any two GPUs): measured 1.7e-5 relative test loss and no test image flipped (a full
+    // 938-step epoch parted by 0.19 points and 4.5e-4 relative train loss). 0.5 points (50 of
+    // 10,000 test images) and 1e-3 still fail a wrong kernel, which costs whole points.
     expect(Math.abs(webgpu.results.dense.testAcc - wasm.results.dense.testAcc)).toBeLessThanOrEqual(0.005);
+    expect(rel(webgpu.results.dense.testLoss, wasm.results.dense.testLoss)).toBeLessThan(1e-3);
     expect(rel(webgpu.curves.dense[0]?.trainLoss ?? Number.NaN, wasm.curves.dense[0]?.trainLoss ?? 0)).toBeLessThan(
-      1e-2,
+      1e-3,
     );
-  }, 1_800_000);
+  }, 900_000);
 
   it('matches wasm to float32 rounding over the first 32 steps (2,000 images)', async () => {
     const limits = ['--limit-train', '2000', '--limit-test', '1000'];
