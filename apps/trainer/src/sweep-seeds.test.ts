@@ -150,4 +150,26 @@ describe('tnzip sweep --seeds (real MNIST, 300 images)', () => {
     }
     await expect(fs.access(out)).rejects.toThrow();
   });
+
+  it('rejects a model, method or budget named twice (4x and 0.25 are one budget) before any work', async () => {
+    const out = path.join(root, 'twice');
+    const cases: Array<[string[], RegExp]> = [
+      [['--model', 'lenet300,lenet300', '--methods', 'energy', '--budgets', '4x'], /--model names 'lenet300' twice/],
+      [
+        ['--model', 'lenet300', '--methods', 'energy,uniform,energy', '--budgets', '4x'],
+        /--methods names 'energy' twice/,
+      ],
+      [['--model', 'lenet300', '--methods', 'energy', '--budgets', '4x,2x,4x'], /--budgets names '4x' twice/],
+      [
+        ['--model', 'lenet300', '--methods', 'energy', '--budgets', '4x,0.25'],
+        /--budgets names one value twice: '4x' and '0.25' are the same/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runInProcess(['sweep', ...args, '--out', out]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    await expect(fs.access(out)).rejects.toThrow();
+  });
 });

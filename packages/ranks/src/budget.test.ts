@@ -30,12 +30,13 @@ describe('budgets', () => {
   });
 
   it('reject 0, 1.5, NaN, abc, factors below 1 and unknown metrics with INVALID_BUDGET', () => {
-    for (const text of ['0', '1.5', 'NaN', 'abc', '', '-0.5', '0.5x', '0x', 'x', '4xx', 'Infinity']) {
+    for (const text of ['0', '1.5', 'NaN', 'abc', '', '-0.5', '0.5x', '0x', 'x', '4xx', 'Infinity', '1e400x']) {
       expect(
         code(() => parseBudget(text)),
         text,
       ).toBe('INVALID_BUDGET');
     }
+    expect(() => parseBudget('1e400x')).toThrow("--budget '1e400x': a reduction factor must be a finite number >= 1");
     expect(code(() => parseBudget('0.5', 'flops' as Budget['metric']))).toBe('INVALID_BUDGET');
     const bad: unknown[] = [
       { metric: 'params', target: 0 },

@@ -154,7 +154,10 @@ export function parseBudget(
   if (factor !== null) {
     const f = Number(factor[1]);
     if (!Number.isFinite(f) || f < 1) {
-      throw new TnzipError('INVALID_BUDGET', `${name} '${s}': a reduction factor must be >= 1 (e.g. 4x)`);
+      throw new TnzipError(
+        'INVALID_BUDGET',
+        `${name} '${s}': a reduction factor must be a finite number >= 1 (e.g. 4x)`,
+      );
     }
     target = 1 / f;
   } else if (/^[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?$/i.test(s)) {

@@ -183,10 +183,12 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
       throw new UsageError(`unknown model '${m}' for --model (valid: ${MODEL_NAMES.join(', ')})`);
     return m as ModelName;
   });
+  distinct('model', modelsText, (m) => m);
   const methods = list(v, 'methods') ?? methodNames();
   for (const m of methods)
     if (METHODS[m] === undefined)
       throw new UsageError(`unknown method '${m}' for --methods (valid: ${methodNames().join(', ')})`);
+  distinct('methods', methods, (m) => m);
   const metric = choice(v, 'metric', ['params', 'macs', 'storage'] as const, 'metric') ?? 'params';
   const budgetTexts = list(v, 'budgets');
   if (budgetTexts === undefined) throw new UsageError('--budgets is required, e.g. --budgets 2x,4x,10x,50x');
@@ -195,6 +197,7 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     label,
     budget: parseBudget(label, metric, '--budgets', scope, resolveStorage(v)),
   }));
+  distinct('budgets', budgetTexts, (_t, i) => JSON.stringify((budgets[i] as Budgets[number]).budget));
   const denseFrom = list(v, 'dense-from') ?? null;
   if (denseFrom !== null && denseFrom.length !== models.length)
     throw new UsageError(
@@ -236,6 +239,26 @@ function resolveSweep(ctx: CommandContext, backend: BackendRecord): SweepConfig 
     storage: resolveStorage(v),
     layers: resolveLayerSet(v, false) as 'default' | 'all',
   };
+}
+
+/**
+ * Throws a UsageError when two of `texts` (the items of `--name`) mean the same (equal `keyOf`):
+ * a repeated model, method or budget (`4x` and `0.25` are one budget) would run the same cells
+ * twice under one cell name.
+ */
+function distinct(name: string, texts: readonly string[], keyOf: (text: string, i: number) => string): void {
+  const seen = new Map<string, string>();
+  texts.forEach((t, i) => {
+    const key = keyOf(t, i);
+    const first = seen.get(key);
+    if (first !== undefined)
+      throw new UsageError(
+        first === t
+          ? `--${name} names '${t}' twice: '${texts.join(',')}'`
+          : `--${name} names one value twice: '${first}' and '${t}' are the same ('${texts.join(',')}')`,
+      );
+    seen.set(key, t);
+  });
 }
 
 /**
