@@ -136,6 +136,12 @@ const CASES: ReadonlyArray<readonly [string, () => string[], number, RegExp]> = 
     /--budget 1e-12 is unreachable for lenet300 .*allowed \[0\.\d+, 1\] as a fraction, or up to \d+\.\d+x/,
   ],
   [
+    'latency budget far beyond the fastest plan (timed on the untrained architecture, before training)',
+    () => compress('--metric', 'latency', '--budget', '1000x'),
+    2,
+    /--budget 1000x: latency target 0\.001 \(1\.00e\+3x faster\) is out of reach at batch 64: with every rank at 1 \(tucker2\) the whole model still takes [0-9.]+ of the dense time \(at most [0-9.]+x faster\)/,
+  ],
+  [
     'test images of another shape than the training images',
     () => train('--data-dir', dirs.oddTest as string),
     3,

@@ -5,7 +5,7 @@ import { preflight } from './preflight.js';
 /**
  * {@link preflight} for a compress run (and the main job): the dataset's headers, the dense
  * model's input shape and, when the dense model is trained here, the budget against the smallest
- * plan of the architecture — all before training; a `--from` model's files (verified, not built);
+ * plan of the architecture (a latency budget: against its fastest plan, timed) — all before training; a `--from` model's files (verified, not built);
  * then `out` (null when resuming).
  */
 export async function preflightCompress(
@@ -20,8 +20,7 @@ export async function preflightCompress(
   await preflight({
     dataset: c.finetune,
     ...(trained === null ? {} : { model: trained.model }),
-    // A latency budget is measured on the backend while selecting: nothing to check from shapes.
-    ...(trained === null || c.budget.metric === 'latency'
+    ...(trained === null
       ? {}
       : {
           budget: {
@@ -31,6 +30,7 @@ export async function preflightCompress(
             layers: c.layers,
             denseFallback: c.denseFallback ?? 'none',
             text: budgetText,
+            threads: config.backend.threads ?? 1,
           },
         }),
     ...(out === null ? {} : { out }),

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs/promises';
 import { type DatasetHeaders, datasetHeaders } from '@tnzip/data';
-import { makeDirectory } from '@tnzip/layers';
-import type { Budget, DenseFallback, RankFormat } from '@tnzip/ranks';
+import { type Module, makeDirectory } from '@tnzip/layers';
+import { type Budget, checkLatencyReachable, type DenseFallback, type RankFormat } from '@tnzip/ranks';
 import { rankProblem, totalCost } from '@tnzip/ranks/internal';
+import { TnzipError } from '@tnzip/tensor';
 import { createModel, modelInputShape } from '@tnzip/zoo';
 import type { DatasetRequest } from './datasets.js';
 import { FileError, UsageError } from './exit-codes.js';
@@ -19,6 +20,8 @@ export interface BudgetCheck {
   readonly denseFallback: DenseFallback;
   /** The `--budget` text as typed (for the message). */
   readonly text: string;
+  /** A latency budget: the backend's threads (the latency table's key; default 1). */
+  readonly threads?: number;
 }
 
 /** What {@link preflight} checks; every part optional. */
@@ -50,7 +53,7 @@ export async function preflight(req: PreflightRequest): Promise<DatasetHeaders |
     headers = datasetHeaders(d.dataset, d.dataDir ?? undefined);
     if (req.model !== undefined) checkModelShape(req.model, d.dataset, headers.inputShape);
   }
-  if (req.budget !== undefined && req.model !== undefined) checkBudget(req.model, headers, req.budget);
+  if (req.budget !== undefined && req.model !== undefined) await checkBudget(req.model, headers, req.budget);
   if (req.out !== undefined) await checkOut(req.out);
   return headers;
 }
@@ -66,29 +69,45 @@ function checkModelShape(model: string, dataset: string, shape: readonly number[
 /**
  * The smallest plan of the method's format on the (freshly built, untrained) architecture must fit
  * the budget: ranks' costs depend on the shapes only, so this is what the selector finds after
- * training, known before it.
+ * training, known before it. A latency budget is timed instead, on the active backend: the
+ * format's fastest plan must come within reach of it (`checkLatencyReachable`; timing does not
+ * depend on the weights either).
  */
-function checkBudget(model: string, headers: DatasetHeaders | null, b: BudgetCheck): void {
+async function checkBudget(model: string, headers: DatasetHeaders | null, b: BudgetCheck): Promise<void> {
   if (METHODS[b.method]?.formats === null) return; // ADA/SCADA plan their own format
   const inputShape = headers?.inputShape ?? modelInputShape(model);
   // Every dataset of the CLI has 10 classes (datasets.ts).
   const net = createModel(model, { seed: 0, numClasses: 10, ...(model === 'resnet18' ? { inputShape } : {}) });
   try {
-    const problem = rankProblem(
-      net,
-      b.budget,
-      { inputShape: [...inputShape], layers: layersOf(net, b.layers ?? 'default') },
-      { format: b.format, denseFallback: b.denseFallback },
-    );
-    // As checkFeasible: every rank at its minimum is the cheapest plan of this format.
-    const least = totalCost(problem, problem.minRanks) / problem.denseTotal;
-    if (least > b.budget.target)
-      throw new UsageError(
-        `--budget ${b.text} is unreachable for ${model} with ${b.method} ${b.format} ranks (${b.budget.metric}): ` +
-          `allowed [${least.toPrecision(4)}, 1] as a fraction, or up to ${(1 / least).toFixed(2)}x`,
-      );
+    const context = { inputShape: [...inputShape], layers: layersOf(net, b.layers ?? 'default') };
+    if (b.budget.metric === 'latency') await checkLatency(net, context, b);
+    else checkSmallestPlan(net, context, b, model);
   } finally {
     net.dispose();
+  }
+}
+
+type PreflightContext = { inputShape: number[]; layers: string[] };
+
+function checkSmallestPlan(net: Module, context: PreflightContext, b: BudgetCheck, model: string): void {
+  const problem = rankProblem(net, b.budget, context, { format: b.format, denseFallback: b.denseFallback });
+  // As checkFeasible: every rank at its minimum is the cheapest plan of this format.
+  const least = totalCost(problem, problem.minRanks) / problem.denseTotal;
+  if (least > b.budget.target)
+    throw new UsageError(
+      `--budget ${b.text} is unreachable for ${model} with ${b.method} ${b.format} ranks (${b.budget.metric}): ` +
+        `allowed [${least.toPrecision(4)}, 1] as a fraction, or up to ${(1 / least).toFixed(2)}x`,
+    );
+}
+
+/** The latency selection's batch and table key (select-step.ts), timed before training. */
+async function checkLatency(net: Module, context: PreflightContext, b: BudgetCheck): Promise<void> {
+  try {
+    await checkLatencyReachable(net, b.budget, context, { format: b.format, batch: 64, threads: b.threads ?? 1 });
+  } catch (e) {
+    if (e instanceof TnzipError && e.code === 'INVALID_BUDGET')
+      throw new UsageError(`--budget ${b.text}: ${e.message}`);
+    throw e;
   }
 }
 

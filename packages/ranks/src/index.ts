@@ -26,6 +26,8 @@ export type { GreedyOptions } from './greedy.js';
 export { greedySelector } from './greedy.js';
 export type { LatencyBudget } from './latency-budget.js';
 export { checkLatencyBudget } from './latency-budget.js';
+export type { LatencyFloorOptions } from './latency-floor.js';
+export { checkLatencyReachable, LATENCY_FLOOR_MARGIN } from './latency-floor.js';
 export type { LatencyDetails, LatencySelectorOptions } from './latency-selector.js';
 export { latencySelector } from './latency-selector.js';
 export type { LatencyEntry, LatencyKey } from './latency-table.js';

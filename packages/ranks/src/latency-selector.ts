@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import {
   cacheOnCpu,
   currentTarget,
@@ -7,13 +6,13 @@ import {
   type LayerPlan,
   type Module,
   type TimingOptions,
-  timeInterleaved,
 } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
 import { type CompressibleLayer, compressibleLayers } from './compressible.js';
 import { now } from './finish.js';
 import { checkLatencyBudget } from './latency-budget.js';
+import { denseLatency, latencyLimit } from './latency-dense.js';
 import { LatencyTable } from './latency-table.js';
 import type { RankSelector, SelectionContext, SelectionReport } from './selector.js';
 
@@ -55,32 +54,6 @@ export interface LatencyDetails {
 }
 
 /**
- * The share of the whole model's time spent outside `layers`, from one interleaved run of the
- * whole model and each dense layer on its own input: `max(0, whole − Σ layers) / Σ layers`.
- */
-async function restShare(
-  model: Module,
-  shape: readonly number[],
-  layers: readonly CompressibleLayer[],
-  batch: number,
-  timing: TimingOptions,
-): Promise<number> {
-  const xs = [shape, ...layers.map((c) => c.inputShape)].map((s, i) =>
-    tf.randomNormal([batch, ...s], 0, 1, 'float32', 3 + i),
-  );
-  try {
-    const fns = [model, ...layers.map((c) => c.layer)].map(
-      (m, i) => (): tf.Tensor => m.apply(xs[i] as tf.Tensor, { training: false }),
-    );
-    const [whole, ...parts] = await timeInterleaved(fns, timing);
-    const sum = parts.reduce((a, v) => a + v, 0);
-    return Math.max(0, (whole as number) - sum) / sum;
-  } finally {
-    tf.dispose(xs);
-  }
-}
-
-/**
  * A latency budget (`{ metric: 'latency', target }`: "`1/target` times faster", measured on the
  * active backend at `batch`) met by any selector that plans for MACs — the HALOC idea: a
  * per-layer latency table ({@link LatencyTable}: each plan's layer timed in its fastest
@@ -117,20 +90,11 @@ export function latencySelector(inner: RankSelector, options: LatencySelectorOpt
       const row = (c: CompressibleLayer, p: LayerPlan) =>
         table.measure(c.layer, p, c.inputShape, batch, target, timing);
       const before = table.measured;
-      const dense: number[] = [];
-      for (const c of layers) dense.push((await row(c, { kind: 'dense' })).ms);
-      const layersDense = dense.reduce((a, v) => a + v, 0);
-      const rest = layersDense * (await restShare(model, context.inputShape, layers, batch, timing));
+      const { dense, layersDense, rest } = await denseLatency(model, context.inputShape, layers, row, batch, timing);
       // Timing ran the weights on the backend (webgpu keeps no CPU copy after an upload); the inner
       // selector and the plan rows factorize them, which reads them synchronously.
       await cacheOnCpu(model);
-      const limit =
-        (lb.scope ?? 'layers') === 'model' ? lb.target * (rest + layersDense) - rest : lb.target * layersDense;
-      if (!(limit > 0))
-        throw new TnzipError(
-          'INVALID_BUDGET',
-          `${inner.name}: latency target ${lb.target} of the whole model is below what the layers left uncompressed take (${(rest / (rest + layersDense)).toPrecision(3)} of it)`,
-        );
+      const limit = latencyLimit(lb, rest, layersDense, inner.name);
       // A layer whose factorization is not faster than the dense layer stays dense.
       const priced = async (plan: FactorizationPlan) => {
         const ms: number[] = [];
