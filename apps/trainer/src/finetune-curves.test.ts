@@ -92,5 +92,14 @@ describe('curveRows, curveTable and curvePlots', () => {
     expect(plots[0]?.svg.startsWith('<svg')).toBe(true);
     expect(plots[0]?.svg).toMatch(/batude/);
     expect(plots[0]?.svg).toMatch(/uniform/);
+    // Two epochs: the plot starts at epoch 1, where the methods are compared (before: in the table).
+    expect(plots[0]?.svg).toMatch(/uniform: 1, 91/);
+    expect(plots[0]?.svg).toMatch(/batude: 2, 97\.5/);
+    expect(plots[0]?.svg).not.toMatch(/uniform: 0, /);
+    // One epoch: before and after.
+    const short = await curvePlots([
+      { ...(rows[0] as (typeof rows)[number]), points: rows[0]?.points.slice(0, 2) ?? [] },
+    ]);
+    expect(short[0]?.svg).toMatch(/uniform: 0, 60/);
   });
 });
