@@ -142,6 +142,12 @@ const CASES: ReadonlyArray<readonly [string, () => string[], number, RegExp]> = 
     /--budget 1000x: latency target 0\.001 \(1\.00e\+3x faster\) is out of reach at batch 64: with every rank at 1 \(tucker2\) the whole model still takes [0-9.]+ of the dense time \(at most [0-9.]+x faster\)/,
   ],
   [
+    'a latency budget for a method that selects by training (BATUDE)',
+    () => compress('--method', 'batude', '--metric', 'latency', '--budget', '1.5x'),
+    2,
+    /--metric latency cannot be used with --method batude: it selects by training/,
+  ],
+  [
     'test images of another shape than the training images',
     () => train('--data-dir', dirs.oddTest as string),
     3,

@@ -83,6 +83,11 @@ export interface MethodEntry {
    * `context.validation`, and its training phase trains on the rest.
    */
   readonly validation?: (knobs: MethodKnobs) => boolean;
+  /**
+   * True when the method selects by training the model (BATUDE's phase 1): a latency budget, which
+   * selects once per bisection step, cannot wrap it.
+   */
+  readonly trainsWhileSelecting?: boolean;
 }
 
 const baseline = (f: (o: { format: RankFormat; denseFallback: DenseFallback }) => RankSelector) => ({
@@ -125,6 +130,7 @@ export const METHODS: Readonly<Record<string, MethodEntry>> = {
     defaultFormat: 'tucker2',
     knobs: ['batudeLambda', 'batudeEpochs', 'batudeRho', 'batudeUpdateEvery'],
     validation: (knobs) => knobs.batudeLambda === 'auto',
+    trainsWhileSelecting: true,
     create: ({ knobs, denseFallback }) =>
       batudeSelector({
         epochs: knobs.batudeEpochs,

@@ -54,6 +54,23 @@ export interface LatencyDetails {
 }
 
 /**
+ * `context` for the inner selector: its `train` (if any) refuses to run, so a selector that trains
+ * while selecting (BATUDE) fails at once instead of training the model once per bisection step.
+ */
+function withoutTraining(context: SelectionContext, name: string): SelectionContext {
+  if (context.train === undefined) return context;
+  return {
+    ...context,
+    train: () => {
+      throw new TnzipError(
+        'INVALID_ARGUMENT',
+        `${name}: a latency budget cannot wrap a selector that trains while it selects (it would train once per bisection step); give it a MACs budget`,
+      );
+    },
+  };
+}
+
+/**
  * A latency budget (`{ metric: 'latency', target }`: "`1/target` times faster", measured on the
  * active backend at `batch`) met by any selector that plans for MACs — the HALOC idea: a
  * per-layer latency table ({@link LatencyTable}: each plan's layer timed in its fastest
@@ -61,13 +78,14 @@ export interface LatencyDetails {
  * target is bisected (largest target whose plan's Σ layer latency fits). Scope `'layers'`: Σ
  * over the compressible layers ≤ target · their dense Σ; `'model'`: the other layers' measured
  * time (whole dense model − Σ dense layers) counts too. Selectors that train while selecting
- * (BATUDE) cannot be wrapped: each bisection step selects again. A layer whose planned
+ * (BATUDE) cannot be wrapped: each bisection step selects again, so the inner selector's
+ * `context.train` throws INVALID_ARGUMENT before any training. A layer whose planned
  * factorization is not faster than its dense layer (by the table) is planned dense. The report
  * is the inner selector's for the chosen plan (before that dense fallback), with `details.latency` ({@link LatencyDetails}) and
  * `achieved*` replaced by the latency ratios.
  *
  * @throws TnzipError INVALID_BUDGET (not a latency budget; a target no plan of the inner
- *   selector reaches), INVALID_ARGUMENT (options, input shape)
+ *   selector reaches), INVALID_ARGUMENT (options, input shape, an inner selector that trains)
  */
 export function latencySelector(inner: RankSelector, options: LatencySelectorOptions = {}): RankSelector {
   const batch = options.batch ?? 64;
@@ -117,10 +135,11 @@ export function latencySelector(inner: RankSelector, options: LatencySelectorOpt
       };
       let found: Found | null = null;
       let least = Number.POSITIVE_INFINITY;
+      const innerContext = withoutTraining(context, inner.name);
       const tryAt = async (t: number): Promise<boolean> => {
         let sel: { plan: FactorizationPlan; report: SelectionReport };
         try {
-          sel = await inner.select(model, { metric: 'macs', target: t, scope: 'layers' }, context);
+          sel = await inner.select(model, { metric: 'macs', target: t, scope: 'layers' }, innerContext);
         } catch (e) {
           if (e instanceof TnzipError && e.code === 'INVALID_BUDGET') return false;
           throw e;

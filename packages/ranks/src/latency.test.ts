@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { expect, it } from 'vitest';
+import { batudeSelector } from './batude.js';
 import { compressibleLayers } from './compressible.js';
 import { energySelector } from './energy.js';
 import { type LatencyDetails, latencySelector } from './latency-selector.js';
@@ -72,6 +73,34 @@ describeBackends('latency budget', () => {
     expect(await code(() => sel.select(model, { metric: 'latency', target: 1.5 }, CONTEXT))).toBe('INVALID_BUDGET');
     expect(await code(() => latencySelector(uniformSelector(), { batch: 0 }))).toBe('INVALID_ARGUMENT');
     expect(await code(() => sel.select(model, { metric: 'latency', target: 1e-6 }, CONTEXT))).toBe('INVALID_BUDGET');
+    model.dispose();
+  });
+
+  it('refuses to wrap a selector that trains while it selects (BATUDE) before it trains once', async () => {
+    const model = lenet5();
+    const before = model.namedParameters().map(([, v]) => v.dataId);
+    let trained = 0;
+    const context = {
+      ...CONTEXT,
+      train: async () => {
+        trained++;
+        throw new Error('not reached');
+      },
+    };
+    const sel = latencySelector(batudeSelector({ lambda: 0 }), { batch: 4, steps: 2, timing: TIMING });
+    const e = await Promise.resolve()
+      .then(() => sel.select(model, { metric: 'latency', target: 0.5 }, context))
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(e).toBeInstanceOf(TnzipError);
+    expect((e as TnzipError).code).toBe('INVALID_ARGUMENT');
+    expect((e as TnzipError).message).toBe(
+      'batude: a latency budget cannot wrap a selector that trains while it selects (it would train once per bisection step); give it a MACs budget',
+    );
+    expect(trained).toBe(0);
+    expect(model.namedParameters().map(([, v]) => v.dataId)).toEqual(before);
     model.dispose();
   });
 });

@@ -175,6 +175,10 @@ function resolveCompress(v: FlagValues, dense: TrainConfig): CompressConfig {
   // A latency budget is what the user waits for: the whole model unless --scope says otherwise.
   const scope = resolveScope(v) ?? (metric === 'latency' ? 'model' : undefined);
   const budget = parseBudget(str(v, 'budget') ?? '4x', metric, '--budget', scope, storage);
+  if (metric === 'latency' && METHODS[method]?.trainsWhileSelecting === true)
+    throw new UsageError(
+      `--metric latency cannot be used with --method ${method}: it selects by training, and a latency budget selects once per bisection step (use --metric macs)`,
+    );
   const layers = resolveLayerSet(v, true);
   return {
     method,
