@@ -173,6 +173,12 @@ const CASES: ReadonlyArray<readonly [string, () => string[], number, RegExp]> = 
     3,
     /--out: output directory .*a-file/,
   ],
+  [
+    'export --out on procfs (a recursive mkdir spins there)',
+    () => ['export', dirs.model as string, '--to', 'onnx', '--out', '/proc/forbidden/export'],
+    3,
+    /cannot create directory '\/proc\/forbidden\/export'/,
+  ],
   ['model.json with negative dims', () => ['eval', dirs.negativeDims as string], 3, /model\.json: .*outFeatures.*-300/],
   [
     'model.json with duplicate layer names',

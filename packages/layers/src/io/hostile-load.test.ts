@@ -6,10 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
 import { describeBackends } from '@tnzip/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { writeLayersModelFiles } from '../keras/node-files.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { ReLU } from '../layers/relu.js';
 import { Sequential } from '../layers/sequential.js';
+import { writeOnnxFile } from '../onnx/node-file.js';
 import { load } from './load.js';
 import { makeDirectory } from './make-directory.js';
 import { save } from './save.js';
@@ -156,6 +158,15 @@ describeBackends('makeDirectory', () => {
     const e = await rejection(makeDirectory('/proc/forbidden/run'));
     expect(performance.now() - t0).toBeLessThan(1000);
     expect([e.code, e.message]).toEqual(['IO_ERROR', expect.stringMatching(/'\/proc\/forbidden\/run'/)]);
+  });
+
+  it('the ONNX and LayersModel writers fail at once on procfs too (tnzip export --out /proc/…)', async () => {
+    const t0 = performance.now();
+    const onnx = await rejection(writeOnnxFile('/proc/forbidden/out', new Uint8Array(4)));
+    const layers = await rejection(writeLayersModelFiles('/proc/forbidden/out', { modelTopology: {} }));
+    expect(performance.now() - t0).toBeLessThan(1000);
+    for (const e of [onnx, layers])
+      expect([e.code, e.message]).toEqual(['IO_ERROR', expect.stringMatching(/\/proc\/forbidden\/out/)]);
   });
 
   it('creates missing parents, accepts existing directories, refuses a file in the way', async () => {

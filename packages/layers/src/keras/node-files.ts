@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
+import { makeDirectory } from '../io/make-directory.js';
 import { nodeFs } from '../io/node-fs.js';
 
 /** The JSON file of a tfjs model: Keras topology plus weights manifest. */
@@ -123,7 +124,7 @@ export async function writeLayersModelFiles(dir: string, artifacts: tf.io.ModelA
     weightsManifest: [{ paths: [bin], weights: artifacts.weightSpecs ?? [] }],
   };
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirectory(dir); // not fs.mkdir recursive: that spins forever on procfs
     const suffix = `.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
     const write = async (name: string, content: string | Uint8Array): Promise<void> => {
       await fs.writeFile(`${dir}/${name}${suffix}`, content);

@@ -1,4 +1,5 @@
 import { TnzipError } from '@tnzip/tensor';
+import { makeDirectory } from '../io/make-directory.js';
 import { type NodeFs, nodeFs } from '../io/node-fs.js';
 
 /** The file name `writeOnnxFile` gives the model inside its directory. */
@@ -14,7 +15,7 @@ export async function writeOnnxFile(dir: string, bytes: Uint8Array): Promise<str
   const path = `${dir.replace(/\/+$/, '')}/${ONNX_MODEL_FILE}`;
   const tmp = `${path}.tmp-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirectory(dir); // not fs.mkdir recursive: that spins forever on procfs
     await fs.writeFile(tmp, bytes);
     await fs.rename(tmp, path);
   } catch (e) {
