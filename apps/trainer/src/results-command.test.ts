@@ -179,6 +179,13 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
       [['results', '--out', out], 2, /name at least one sweep run directory/],
       [['results', runDir, '--out', out], 3, /row 0: format must be a non-empty string/],
       [['results', path.join(root, 'nope'), '--out', path.join(root, 'x.json')], 3, /cannot read run config/],
+      // A page that cannot be written is refused before the results file is touched.
+      [
+        ['results', runDir, '--out', out, '--md', '/proc/forbidden/r.md'],
+        3,
+        /--md: cannot write '\/proc\/forbidden\/r\.md'/,
+      ],
+      [['results', runDir, '--out', '/proc/forbidden/r.json'], 3, /--out: cannot write '\/proc\/forbidden\/r\.json'/],
     ];
     for (const [args, code, message] of cases) {
       const r = await runInProcess(args);
@@ -186,5 +193,21 @@ describe('tnzip results (real MNIST sweep, 300 training images, 2 seeds)', () =>
       expect(r.stderr).toMatch(message);
     }
     expect(await fs.readFile(out, 'utf8')).toBe('[{"method": "energy"}]\n');
+    // A valid results file stays as it was when only the page is unwritable.
+    const valid = path.join(root, 'valid.json');
+    await fs.copyFile(path.join(root, 'results.json'), valid);
+    const before = await fs.readFile(valid, 'utf8');
+    const r = await runInProcess([
+      'results',
+      runDir,
+      '--out',
+      valid,
+      '--md',
+      '/proc/forbidden/r.md',
+      '--note',
+      'other',
+    ]);
+    expect(r.code).toBe(3);
+    expect(await fs.readFile(valid, 'utf8')).toBe(before);
   });
 });

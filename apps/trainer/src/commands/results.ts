@@ -1,4 +1,5 @@
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { writeFileAtomic } from '@tnzip/train';
 import { COMMON_FLAGS, type FlagSpec, formatHelp, str } from '../args.js';
 import { FileError, UsageError } from '../exit-codes.js';
@@ -58,12 +59,30 @@ async function readRows(file: string): Promise<ResultRow[]> {
   return rows as ResultRow[];
 }
 
+/**
+ * `--out` / `--md` must go into a writable directory, checked before anything is read, copied or
+ * written: a bad `--md` never leaves `--out` updated and the page not (or models copied for neither).
+ */
+async function checkWritable(flag: string, file: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!(await fs.stat(dir)).isDirectory()) throw new Error('not a directory');
+    await fs.access(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new FileError(
+      `--${flag}: cannot write '${file}': directory '${dir}' is not writable (${(e as Error).message})`,
+    );
+  }
+}
+
 /** `tnzip results`. */
 export async function resultsCommand(ctx: CommandContext): Promise<number> {
   const out = str(ctx.values, 'out');
   if (out === undefined) throw new UsageError('--out FILE is required (e.g. --out docs/results.json)');
   if (ctx.positionals.length === 0) throw new UsageError('name at least one sweep run directory');
   const md = str(ctx.values, 'md');
+  await checkWritable('out', out);
+  if (md !== undefined) await checkWritable('md', md);
   const existing = await readRows(out);
   const note = str(ctx.values, 'note');
   const modelsDir = str(ctx.values, 'models-dir');
