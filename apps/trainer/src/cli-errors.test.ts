@@ -77,6 +77,15 @@ beforeAll(async () => {
   await edit('inflated', (a) => {
     linear(a).outFeatures = 1_000_000;
   });
+  // Run directories whose config.json never ends (a device) or is larger than any config.
+  dirs.endless = path.join(root, 'endless-run');
+  await fs.mkdir(dirs.endless);
+  await fs.symlink('/dev/zero', path.join(dirs.endless, 'config.json'));
+  dirs.hugeConfig = path.join(root, 'huge-config-run');
+  await fs.mkdir(dirs.hugeConfig);
+  const h = await fs.open(path.join(dirs.hugeConfig, 'config.json'), 'w');
+  await h.truncate(65 * 2 ** 20); // sparse: no disk used
+  await h.close();
 });
 
 afterAll(async () => {
@@ -178,6 +187,18 @@ const CASES: ReadonlyArray<readonly [string, () => string[], number, RegExp]> = 
     () => ['export', dirs.model as string, '--to', 'onnx', '--out', '/proc/forbidden/export'],
     3,
     /cannot create directory '\/proc\/forbidden\/export'/,
+  ],
+  [
+    'resume a run whose config.json is a device (it would never end)',
+    () => ['train', '--resume', dirs.endless as string],
+    3,
+    /cannot read run config '.*endless-run\/config\.json': not a regular file/,
+  ],
+  [
+    'resume a run whose config.json is over 64 MiB (refused before reading)',
+    () => ['sweep', '--resume', dirs.hugeConfig as string],
+    3,
+    /cannot read sweep config '.*config\.json': 68157440 bytes, at most 67108864 allowed/,
   ],
   ['model.json with negative dims', () => ['eval', dirs.negativeDims as string], 3, /model\.json: .*outFeatures.*-300/],
   [

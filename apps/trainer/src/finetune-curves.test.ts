@@ -96,6 +96,11 @@ describe('curveRows, curveTable and curvePlots', () => {
     expect(plots[0]?.svg).toMatch(/uniform: 1, 91/);
     expect(plots[0]?.svg).toMatch(/batude: 2, 97\.5/);
     expect(plots[0]?.svg).not.toMatch(/uniform: 0, /);
+    // Labels read from sweep.jsonl (or sent by a queue worker) never name a path outside the run.
+    const hostile = await curvePlots([
+      { ...(rows[0] as (typeof rows)[number]), budget: '../../../tmp/x', dataset: 'a/b' },
+    ]);
+    expect(hostile.map((p) => p.name)).toEqual(['finetune-lenet5-a_b-.._.._.._tmp_x.svg']);
     // One epoch: before and after.
     const short = await curvePlots([
       { ...(rows[0] as (typeof rows)[number]), points: rows[0]?.points.slice(0, 2) ?? [] },

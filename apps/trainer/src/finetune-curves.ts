@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { EpochRecord, MetricsRecord } from '@tnzip/train';
 import { lineChart } from './plots.js';
-import { readJsonLines } from './run-dir.js';
+import { fileNamePart, readJsonLines } from './run-dir.js';
 import { cellName, type SweepCell } from './sweep-cell.js';
 import { meanStd } from './sweep-summary.js';
 
@@ -117,7 +117,7 @@ export async function curvePlots(rows: readonly CurveRow[]): Promise<Array<{ nam
           : 'fine-tuning epochs (before: see the table)',
       y: 'test accuracy (%)',
     });
-    out.push({ name: `finetune-${model}-${dataset}-${budget}.svg`, svg });
+    out.push({ name: `finetune-${[model, dataset, budget].map(fileNamePart).join('-')}.svg`, svg });
   }
   return out;
 }

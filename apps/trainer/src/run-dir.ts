@@ -40,19 +40,50 @@ export async function createRunDir(out: string, command: string, model: string, 
   throw new FileError(`cannot find a free run directory name '${base}-N' in '${out}'`);
 }
 
+/**
+ * `part` made safe inside a file name: every character outside `[A-Za-z0-9._+-]` becomes `_`, so
+ * a model, dataset or budget label read from a run's files (or sent by a queue worker) cannot
+ * name a path outside the run directory (`../`) or a hidden subdirectory.
+ */
+export function fileNamePart(part: string): string {
+  return part.replace(/[^A-Za-z0-9._+-]/g, '_');
+}
+
 /** Writes `value` as pretty JSON, atomically (temp file + rename). */
 export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** The largest JSON file (a run's config, results, report) the trainer reads: 64 MiB. */
+export const MAX_JSON_BYTES = 64 * 2 ** 20;
+
+/** The largest JSON-lines file (a sweep's cells, a run's metrics) the trainer reads: 512 MiB. */
+export const MAX_JSON_LINES_BYTES = 512 * 2 ** 20;
+
 /**
- * Reads and parses a JSON file.
- * @throws FileError naming the file when it is missing or not valid JSON.
+ * The text of `file`, refused before anything is read when it is not a regular file (a device
+ * or FIFO would never end) or has more than `maxBytes` bytes. fs errors (ENOENT …) pass through.
+ */
+async function readTextFile(file: string, maxBytes: number): Promise<string> {
+  const h = await fs.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const st = await h.stat();
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > maxBytes) throw new Error(`${st.size} bytes, at most ${maxBytes} allowed`);
+    return await h.readFile('utf8');
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Reads and parses a JSON file (a regular file of at most {@link MAX_JSON_BYTES}).
+ * @throws FileError naming the file when it is missing, too large, not a file or not valid JSON.
  */
 export async function readJson<T>(file: string, what: string): Promise<T> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readTextFile(file, MAX_JSON_BYTES);
   } catch (e) {
     throw new FileError(`cannot read ${what} '${file}': ${(e as Error).message}`);
   }
@@ -63,11 +94,14 @@ export async function readJson<T>(file: string, what: string): Promise<T> {
   }
 }
 
-/** Reads a JSON-lines file (a missing file is empty; a bad line names the file and line). */
+/**
+ * Reads a JSON-lines file (a missing file is empty; at most {@link MAX_JSON_LINES_BYTES}; a bad
+ * line names the file and line).
+ */
 export async function readJsonLines<T>(file: string): Promise<T[]> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readTextFile(file, MAX_JSON_LINES_BYTES);
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') return [];
     throw new FileError(`cannot read '${file}': ${(e as Error).message}`);

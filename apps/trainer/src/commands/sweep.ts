@@ -21,7 +21,7 @@ import {
   runSweepOnQueue,
   SWEEP_QUEUE_FLAGS,
 } from '../queue/queued-sweep.js';
-import { createRunDir, readJson, readJsonLines, writeJson, writeJsonLines } from '../run-dir.js';
+import { createRunDir, fileNamePart, readJson, readJsonLines, writeJson, writeJsonLines } from '../run-dir.js';
 import { lockRunDir } from '../run-lock.js';
 import { type BackendRecord, backendChoice, startBackend, versions } from '../runtime.js';
 import { DISTILL_FLAG, FINETUNE_LR_FLAG, finetuneLrAuto, resolveFinetune } from '../select-step.js';
@@ -331,7 +331,7 @@ async function renderSweep(
         y: 'test accuracy (%)',
         xLog: true,
       });
-      const name = `pareto-${model}-${axis}.svg`;
+      const name = `pareto-${fileNamePart(model)}-${axis}.svg`;
       await writeFileAtomic(path.join(runDir, name), svg);
       plots.push(name);
     }
