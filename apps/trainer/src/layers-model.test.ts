@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess, snapshot } from './cli.test-util.js';
 
 let root: string;
+/** Models whose shard never ends or is huge: outside `root`, which the tests snapshot byte for byte. */
+let hostileRoot: string;
 const TEST = 300;
 
 async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -42,6 +44,7 @@ async function stockAccuracy(dir: string): Promise<number> {
 beforeAll(async () => {
   await tf.setBackend('cpu');
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'tnzip-layers-model-'));
+  hostileRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'tnzip-layers-model-hostile-'));
   // A user's model: a Keras-style MLP trained briefly on MNIST with tfjs-layers, saved as model.json + shard.
   const m = tfl.sequential({ name: 'user_mlp' });
   m.add(tfl.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }));
@@ -79,18 +82,28 @@ beforeAll(async () => {
   await writeLayersModelFiles(path.join(root, 'unsupported'), await artifactsOf(bad));
   bad.dispose();
 
-  for (const name of ['truncated', 'missing']) {
-    await fs.cp(path.join(root, 'mlp'), path.join(root, name), { recursive: true });
+  for (const name of ['truncated', 'missing', 'device-shard', 'huge-shard']) {
+    await fs.cp(path.join(root, 'mlp'), modelDir(name), { recursive: true });
   }
   const shard = path.join(root, 'truncated', 'group1-shard1of1.bin');
   const bytes = await fs.readFile(shard);
   await fs.writeFile(shard, bytes.subarray(0, bytes.length - 40));
   await fs.rm(path.join(root, 'missing', 'group1-shard1of1.bin'));
+  // A shard that never ends (a device) and one far larger than the manifest (sparse: no disk used).
+  await fs.rm(path.join(modelDir('device-shard'), 'group1-shard1of1.bin'));
+  await fs.symlink('/dev/zero', path.join(modelDir('device-shard'), 'group1-shard1of1.bin'));
+  await fs.truncate(path.join(modelDir('huge-shard'), 'group1-shard1of1.bin'), 2 ** 31);
 }, 120_000);
 
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
+  await fs.rm(hostileRoot, { recursive: true, force: true });
 });
+
+/** The directory of test model `name`. */
+function modelDir(name: string): string {
+  return path.join(name.endsWith('-shard') ? hostileRoot : root, name);
+}
 
 describe('tnzip with a tfjs LayersModel', () => {
   it('eval model.json --json gives the accuracy stock tfjs gives', async () => {
@@ -179,16 +192,18 @@ describe('tnzip with a tfjs LayersModel', () => {
     ['unsupported', /layer 'leaky' \(LeakyReLU\).*not supported/],
     ['truncated', /shards hold/],
     ['missing', /cannot read .*group1-shard1of1\.bin/],
+    ['device-shard', /group1-shard1of1\.bin' resolves to '\/dev\/zero', outside the model directory/],
+    ['huge-shard', /group1-shard1of1\.bin' has 2147483648 bytes, at most \d+ allowed/],
   ] as const) {
     it(`${name}: eval and export fail with one error line, exit 3, nothing written`, async () => {
       const before = await snapshot(root);
-      const e = await runInProcess(['eval', path.join(root, name), '--backend', 'cpu']);
+      const e = await runInProcess(['eval', modelDir(name), '--backend', 'cpu']);
       expect(e.code).toBe(3);
       expect(e.stderr.trim().split('\n')).toHaveLength(1);
       expect(e.stderr).toMatch(pattern);
       const x = await runInProcess([
         'export',
-        path.join(root, name),
+        modelDir(name),
         '--to',
         'tfjs-layers',
         '--out',

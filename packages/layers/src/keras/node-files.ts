@@ -1,7 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { TnzipError } from '@tnzip/tensor';
+import { MAX_MODEL_JSON_BYTES } from '../io/load.js';
 import { makeDirectory } from '../io/make-directory.js';
 import { nodeFs } from '../io/node-fs.js';
+import { readContained } from '../io/read-contained.js';
 
 /** The JSON file of a tfjs model: Keras topology plus weights manifest. */
 export const LAYERS_MODEL_JSON = 'model.json';
@@ -27,6 +29,46 @@ function ioError(who: string, path: string, e: unknown): TnzipError {
   );
 }
 
+/** Bytes a stored element of each dtype takes (a quantized weight: its quantization dtype's). */
+const STORED_BYTES: Readonly<Record<string, number>> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
+
+/** What the manifest's weights take on disk, at most: Σ elements × stored bytes (4 for an unknown dtype). */
+function layersManifestBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
+  let total = 0;
+  for (const w of specs) {
+    const shape = Array.isArray(w?.shape) ? w.shape : [];
+    const n = shape.reduce(
+      (a: number, d: unknown) => a * (Number.isInteger(d) && (d as number) >= 0 ? (d as number) : 0),
+      1,
+    );
+    total += n * (STORED_BYTES[w?.quantization?.dtype ?? w?.dtype ?? ''] ?? 4);
+  }
+  return total;
+}
+
+/** `name` inside `dir`, read as untrusted input (`readContained`), errors naming `who`. */
+async function contained(
+  who: string,
+  fs: Awaited<ReturnType<typeof nodeFs>>,
+  dir: string,
+  name: string,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  try {
+    return await readContained(fs, dir, name, { maxBytes });
+  } catch (e) {
+    if (e instanceof TnzipError) throw new TnzipError(e.code, `${who}: ${e.message}`, { cause: e });
+    throw ioError(who, `${dir}/${name}`, e);
+  }
+}
+
 /** The `model.json` path for `path`, which names the file itself or the directory holding it. */
 export async function layersModelJsonPath(path: string): Promise<string> {
   const { stat } = await node('readLayersModelFiles');
@@ -48,12 +90,8 @@ export async function readLayersModelFiles(path: string): Promise<tf.io.ModelArt
   const { fs } = await node(who);
   const file = await layersModelJsonPath(path);
   const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '.';
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw ioError(who, file, e);
-  }
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  const text = new TextDecoder().decode(await contained(who, fs, dir, name, MAX_MODEL_JSON_BYTES));
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -77,24 +115,22 @@ export async function readLayersModelFiles(path: string): Promise<tf.io.ModelArt
     );
   const groups = json.weightsManifest as tf.io.WeightsManifestConfig;
   const specs: tf.io.WeightsManifestEntry[] = [];
-  const shards: ArrayBuffer[] = [];
   for (const g of groups) {
     if (g === null || typeof g !== 'object' || !Array.isArray(g.paths) || !Array.isArray(g.weights))
       throw new TnzipError('CORRUPT_FILE', `${who}: '${file}': every weightsManifest group needs paths and weights`);
     specs.push(...g.weights);
-    for (const p of g.paths) {
-      if (typeof p !== 'string' || p.startsWith('/') || p.split('/').includes('..'))
-        throw new TnzipError(
-          'CORRUPT_FILE',
-          `${who}: '${file}': shard path ${JSON.stringify(p)} must stay inside the model's directory`,
-        );
-      try {
-        const buf = await fs.readFile(`${dir}/${p}`);
-        shards.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-      } catch (e) {
-        throw ioError(who, `${dir}/${p}`, e);
-      }
-    }
+  }
+  // No shard can hold more than the whole manifest describes: checked before a shard is read.
+  const maxBytes = layersManifestBytes(specs);
+  const shards: ArrayBuffer[] = [];
+  for (const p of groups.flatMap((g) => g.paths)) {
+    if (typeof p !== 'string' || p.startsWith('/') || p.split('/').includes('..'))
+      throw new TnzipError(
+        'CORRUPT_FILE',
+        `${who}: '${file}': shard path ${JSON.stringify(p)} must stay inside the model's directory`,
+      );
+    const buf = await contained(who, fs, dir, p, maxBytes);
+    shards.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
   }
   return {
     modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
