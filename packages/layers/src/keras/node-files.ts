@@ -4,6 +4,7 @@ import { MAX_MODEL_JSON_BYTES } from '../io/load.js';
 import { makeDirectory } from '../io/make-directory.js';
 import { nodeFs } from '../io/node-fs.js';
 import { readContained } from '../io/read-contained.js';
+import { manifestDataBytes } from './weights-manifest.js';
 
 /** The JSON file of a tfjs model: Keras topology plus weights manifest. */
 export const LAYERS_MODEL_JSON = 'model.json';
@@ -27,30 +28,6 @@ function ioError(who: string, path: string, e: unknown): TnzipError {
       cause: e,
     },
   );
-}
-
-/** Bytes a stored element of each dtype takes (a quantized weight: its quantization dtype's). */
-const STORED_BYTES: Readonly<Record<string, number>> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-/** What the manifest's weights take on disk, at most: Σ elements × stored bytes (4 for an unknown dtype). */
-function layersManifestBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
-  let total = 0;
-  for (const w of specs) {
-    const shape = Array.isArray(w?.shape) ? w.shape : [];
-    const n = shape.reduce(
-      (a: number, d: unknown) => a * (Number.isInteger(d) && (d as number) >= 0 ? (d as number) : 0),
-      1,
-    );
-    total += n * (STORED_BYTES[w?.quantization?.dtype ?? w?.dtype ?? ''] ?? 4);
-  }
-  return total;
 }
 
 /** `name` inside `dir`, read as untrusted input (`readContained`), errors naming `who`. */
@@ -121,7 +98,7 @@ export async function readLayersModelFiles(path: string): Promise<tf.io.ModelArt
     specs.push(...g.weights);
   }
   // No shard can hold more than the whole manifest describes: checked before a shard is read.
-  const maxBytes = layersManifestBytes(specs);
+  const maxBytes = manifestDataBytes(specs);
   const shards: ArrayBuffer[] = [];
   for (const p of groups.flatMap((g) => g.paths)) {
     if (typeof p !== 'string' || p.startsWith('/') || p.split('/').includes('..'))

@@ -17,6 +17,11 @@ export function entryBytes(spec: tf.io.WeightsManifestEntry): number {
   return n * width;
 }
 
+/** Bytes all of `specs` occupy in the shards: Σ {@link entryBytes}. */
+export function manifestDataBytes(specs: readonly tf.io.WeightsManifestEntry[]): number {
+  return specs.reduce((a, s) => a + entryBytes(s), 0);
+}
+
 /** All shards as one buffer (tfjs hands a multi-shard model as several buffers). */
 export function joinWeightData(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
@@ -33,7 +38,7 @@ export function decodeManifestWeights(
   data: tf.io.WeightData | undefined,
 ): tf.NamedTensorMap {
   const buffer = joinWeightData(data);
-  const expected = specs.reduce((a, s) => a + entryBytes(s), 0);
+  const expected = manifestDataBytes(specs);
   if (buffer.byteLength !== expected)
     throw new TnzipError(
       'CORRUPT_FILE',
