@@ -1,24 +1,20 @@
-import { cacheOnCpu, currentTarget, type LayerPlan, type Module, type TimingOptions } from '@tnzip/layers';
+import { cacheOnCpu, currentTarget, type LayerPlan, type Module } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
-import { type CompressibleLayer, compressibleLayers } from './compressible.js';
+import { compressibleLayers } from './compressible.js';
 import { checkLatencyBudget } from './latency-budget.js';
-import { denseLatency } from './latency-dense.js';
-import { LatencyTable } from './latency-table.js';
+import { checkLatencyContext, denseLatency, latencyMeasure, tableRow } from './latency-dense.js';
+import type { LatencySelectorOptions } from './latency-selector.js';
 import { type LayerSpaceOptions, layerSpace } from './layer-space.js';
 import type { SelectionContext } from './selector.js';
 
-/** Options of {@link checkLatencyReachable}: as `latencySelector`'s, plus the format planned in. */
-export interface LatencyFloorOptions extends LayerSpaceOptions {
-  /** Batch size the latency is budgeted at. Default 64. */
-  readonly batch?: number;
-  /** Threads of the active backend (part of the table's key). Default 1. */
-  readonly threads?: number;
-  /** A table to read and fill (pass the selection's own to reuse its dense rows). Default: a new one. */
-  readonly table?: LatencyTable;
-  /** Timing of each row. Default warm-up 2, 5 rounds (as the selector). */
-  readonly timing?: TimingOptions;
-}
+/**
+ * Options of {@link checkLatencyReachable}: the format planned in, and how latency is measured (as
+ * `latencySelector`'s options).
+ */
+export interface LatencyFloorOptions
+  extends LayerSpaceOptions,
+    Pick<LatencySelectorOptions, 'batch' | 'threads' | 'table' | 'timing'> {}
 
 /**
  * How many times slower than the target the fastest plan must be for the budget to be refused:
@@ -47,21 +43,15 @@ export async function checkLatencyReachable(
   options: LatencyFloorOptions = {},
 ): Promise<number> {
   const lb = checkLatencyBudget(budget);
-  const batch = options.batch ?? 64;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
-    throw new TnzipError('INVALID_ARGUMENT', `options.batch must be an integer in [1, 4096], got ${String(batch)}`);
-  if (context === null || typeof context !== 'object' || !Array.isArray(context.inputShape))
-    throw new TnzipError('INVALID_ARGUMENT', 'context.inputShape must be the input shape of one example');
+  const m = latencyMeasure(options);
+  checkLatencyContext(context);
   const layers = compressibleLayers(model, context.inputShape, context.layers);
   const fastest = layers.map((c) => {
     const s = layerSpace(c, options);
     return s.plan(s.bounds.map(() => 1));
   });
-  const table = options.table ?? new LatencyTable();
-  const target = currentTarget(options.threads ?? 1);
-  const timing: TimingOptions = { warmup: 2, rounds: 5, ...options.timing };
-  const row = (c: CompressibleLayer, p: LayerPlan) => table.measure(c.layer, p, c.inputShape, batch, target, timing);
-  const { dense, layersDense, rest } = await denseLatency(model, context.inputShape, layers, row, batch, timing);
+  const row = tableRow(m, currentTarget(options.threads ?? 1));
+  const { dense, layersDense, rest } = await denseLatency(model, context.inputShape, layers, row, m);
   // The rank-1 rows factorize the weights, which reads them synchronously (webgpu: cache first).
   await cacheOnCpu(model);
   let least = 0;
@@ -72,7 +62,7 @@ export async function checkLatencyReachable(
   if (floor > LATENCY_FLOOR_MARGIN * lb.target)
     throw new TnzipError(
       'INVALID_BUDGET',
-      `latency target ${lb.target} (${(1 / lb.target).toPrecision(3)}x faster) is out of reach at batch ${batch}: with every rank at 1 (${options.format ?? 'tucker2'}) the ${whole ? 'whole model still takes' : 'compressible layers still take'} ${floor.toPrecision(3)} of the dense time (at most ${(1 / floor).toPrecision(3)}x faster)`,
+      `latency target ${lb.target} (${(1 / lb.target).toPrecision(3)}x faster) is out of reach at batch ${m.batch}: with every rank at 1 (${options.format ?? 'tucker2'}) the ${whole ? 'whole model still takes' : 'compressible layers still take'} ${floor.toPrecision(3)} of the dense time (at most ${(1 / floor).toPrecision(3)}x faster)`,
     );
   return floor;
 }

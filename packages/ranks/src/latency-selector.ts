@@ -9,11 +9,11 @@ import {
 } from '@tnzip/layers';
 import { TnzipError } from '@tnzip/tensor';
 import type { Budget } from './budget.js';
-import { type CompressibleLayer, compressibleLayers } from './compressible.js';
+import { compressibleLayers } from './compressible.js';
 import { now } from './finish.js';
 import { checkLatencyBudget } from './latency-budget.js';
-import { denseLatency, latencyLimit } from './latency-dense.js';
-import { LatencyTable } from './latency-table.js';
+import { checkLatencyContext, denseLatency, latencyLimit, latencyMeasure, tableRow } from './latency-dense.js';
+import type { LatencyTable } from './latency-table.js';
 import type { RankSelector, SelectionContext, SelectionReport } from './selector.js';
 
 /** Options of {@link latencySelector}. */
@@ -88,27 +88,22 @@ function withoutTraining(context: SelectionContext, name: string): SelectionCont
  *   selector reaches), INVALID_ARGUMENT (options, input shape, an inner selector that trains)
  */
 export function latencySelector(inner: RankSelector, options: LatencySelectorOptions = {}): RankSelector {
-  const batch = options.batch ?? 64;
+  const m = latencyMeasure(options);
+  const { batch, table } = m;
   const steps = options.steps ?? 10;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
-    throw new TnzipError('INVALID_ARGUMENT', `options.batch must be an integer in [1, 4096], got ${String(batch)}`);
   if (!Number.isInteger(steps) || steps < 1 || steps > 40)
     throw new TnzipError('INVALID_ARGUMENT', `options.steps must be an integer in [1, 40], got ${String(steps)}`);
-  const table = options.table ?? new LatencyTable();
-  const timing: TimingOptions = { warmup: 2, rounds: 5, ...options.timing };
   return {
     name: inner.name,
     async select(model: Module, budget: Budget, context: SelectionContext) {
       const lb = checkLatencyBudget(budget);
-      if (context === null || typeof context !== 'object' || !Array.isArray(context.inputShape))
-        throw new TnzipError('INVALID_ARGUMENT', 'context.inputShape must be the input shape of one example');
+      checkLatencyContext(context);
       const started = now();
       const target = currentTarget(options.threads ?? 1);
       const layers = compressibleLayers(model, context.inputShape, context.layers);
-      const row = (c: CompressibleLayer, p: LayerPlan) =>
-        table.measure(c.layer, p, c.inputShape, batch, target, timing);
+      const row = tableRow(m, target);
       const before = table.measured;
-      const { dense, layersDense, rest } = await denseLatency(model, context.inputShape, layers, row, batch, timing);
+      const { dense, layersDense, rest } = await denseLatency(model, context.inputShape, layers, row, m);
       // Timing ran the weights on the backend (webgpu keeps no CPU copy after an upload); the inner
       // selector and the plan rows factorize them, which reads them synchronously.
       await cacheOnCpu(model);
